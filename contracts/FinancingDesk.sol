@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
+import {IReceivableToken} from "./interfaces/IReceivableToken.sol";
+import {DiscountMath} from "./libraries/DiscountMath.sol";
+import {Roles} from "./libraries/Roles.sol";
+
+/// @title FinancingDesk
+/// @notice Banks buy receivables before maturity at a discount, delivery versus payment: when the holder
+///         accepts an offer, the bank's settlement tokens go to the holder and the token (or the part
+///         offered for) goes to the bank in the same transaction — both legs or neither.
+/// @dev The price is fixed at acceptance from the days left to maturity (see `DiscountMath.discountPrice`
+///      for the formula and its rounding). The bank funds by ERC-20 allowance to this desk; a missing
+///      allowance or balance reverts the acceptance and nothing moves.
+contract FinancingDesk is ReentrancyGuard {
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+
+    enum OfferStatus {
+        None,
+        Open,
+        Accepted,
+        Cancelled
+    }
+
+    /// @notice An offer of `bank` to buy `value` of `tokenId` at `rateBps` a year under `dayCount`.
+    struct Offer {
+        address bank;
+        uint48 tokenId;
+        uint16 rateBps;
+        DiscountMath.DayCount dayCount;
+        bool recourse;
+        OfferStatus status;
+        uint128 value;
+        uint40 expiry;
+        uint48 financedTokenId;
+    }
+
+    /// @notice A price breakdown, as `quote` returns it.
+    struct Quote {
+        uint256 value;
+        uint256 daysToMaturity;
+        uint256 rateBps;
+        DiscountMath.DayCount dayCount;
+        uint256 discount;
+        uint256 price;
+    }
+
+    IParticipantRegistry public immutable participants;
+    IReceivableToken public immutable token;
+
+    uint256 public lastOfferId;
+    mapping(uint256 offerId => Offer) private _offers;
+
+    event OfferMade(
+        uint256 indexed offerId,
+        address indexed bank,
+        uint256 indexed tokenId,
+        uint256 value,
+        uint256 rateBps,
+        DiscountMath.DayCount dayCount,
+        bool recourse,
+        uint256 expiry
+    );
+    event OfferCancelled(uint256 indexed offerId, address indexed bank);
+    /// @notice Offer `offerId` settled: `holder` sold `value` of `tokenId` to `bank`, which now holds
+    ///         `financedTokenId`, for `price` (`discount` below value, `daysToMaturity` days at the offer's rate).
+    event Financed(
+        uint256 indexed offerId,
+        uint256 indexed tokenId,
+        address indexed bank,
+        address holder,
+        uint256 financedTokenId,
+        uint256 value,
+        uint256 price,
+        uint256 discount,
+        uint256 daysToMaturity
+    );
+
+    error InvalidOffer();
+    error UnknownOffer(uint256 offerId);
+    error OfferNotOpen(uint256 offerId, OfferStatus status);
+    error OfferExpired(uint256 offerId, uint256 expiry);
+    error NotOfferBank(uint256 offerId, address account);
+    error SelfFinancing(address account);
+
+    constructor(IParticipantRegistry registry, IReceivableToken receivables) {
+        participants = registry;
+        token = receivables;
+    }
+
+    /// @notice The bank offers to buy `value` of `tokenId` at `rateBps` a year, until `expiry`.
+    /// @param dayCount 0 = ACT/360, 1 = ACT/365F.
+    /// @param recourse True when the seller stays liable should the obligor default (recorded, not enforced
+    ///        on-chain).
+    function makeOffer(uint256 tokenId, uint256 value, uint256 rateBps, uint8 dayCount, bool recourse, uint256 expiry)
+        external
+        returns (uint256 offerId)
+    {
+        participants.checkActiveRole(msg.sender, Roles.BANK);
+        DiscountMath.DayCount dc = DiscountMath.toDayCount(dayCount);
+        if (value == 0 || rateBps == 0 || rateBps > type(uint16).max || expiry <= block.timestamp) {
+            revert InvalidOffer();
+        }
+        if (!token.exists(tokenId)) revert IReceivableToken.NonexistentToken(tokenId);
+        offerId = ++lastOfferId;
+        _offers[offerId] = Offer({
+            bank: msg.sender,
+            tokenId: tokenId.toUint48(),
+            rateBps: uint16(rateBps),
+            dayCount: dc,
+            recourse: recourse,
+            status: OfferStatus.Open,
+            value: value.toUint128(),
+            expiry: expiry.toUint40(),
+            financedTokenId: 0
+        });
+        emit OfferMade(offerId, msg.sender, tokenId, value, rateBps, dc, recourse, expiry);
+    }
+
+    /// @notice The bank withdraws its open offer.
+    function cancelOffer(uint256 offerId) external {
+        Offer storage o = _openOffer(offerId);
+        if (o.bank != msg.sender) revert NotOfferBank(offerId, msg.sender);
+        o.status = OfferStatus.Cancelled;
+        emit OfferCancelled(offerId, msg.sender);
+    }
+
+    /// @notice The holder of the offered token accepts: price to the holder, receivable to the bank.
+    /// @return financedTokenId The token the bank now holds (the offered token itself if sold whole).
+    function accept(uint256 offerId) external nonReentrant returns (uint256 financedTokenId) {
+        Offer storage o = _openOffer(offerId);
+        Offer memory accepted = o;
+        if (accepted.expiry < block.timestamp) revert OfferExpired(offerId, accepted.expiry);
+        if (accepted.bank == msg.sender) revert SelfFinancing(msg.sender);
+        participants.checkActiveRole(accepted.bank, Roles.BANK);
+
+        IReceivableToken.SlotTerms memory terms = token.slotTerms(token.slotOf(accepted.tokenId));
+        Quote memory q = _quote(accepted.value, accepted.rateBps, accepted.dayCount, terms.maturity);
+
+        o.status = OfferStatus.Accepted;
+        // Delivery: the token checks that the caller holds it, that it is not frozen or matured, and that
+        // both parties are active holders. Payment: pulled from the bank. Either failing reverts both.
+        financedTokenId = token.deskTransfer(msg.sender, accepted.tokenId, accepted.bank, accepted.value);
+        o.financedTokenId = financedTokenId.toUint48();
+        IERC20(terms.currency).safeTransferFrom(accepted.bank, msg.sender, q.price);
+        emit Financed(
+            offerId, accepted.tokenId, accepted.bank, msg.sender, financedTokenId, q.value, q.price, q.discount,
+            q.daysToMaturity
+        );
+    }
+
+    /// @notice What `value` of a token maturing at `maturity` would cost today at `rateBps` under `dayCount`.
+    function quote(uint256 value, uint256 rateBps, uint8 dayCount, uint256 maturity)
+        external
+        view
+        returns (Quote memory)
+    {
+        return _quote(value, rateBps, DiscountMath.toDayCount(dayCount), maturity);
+    }
+
+    /// @notice The stored offer `offerId`.
+    function offer(uint256 offerId) external view returns (Offer memory) {
+        return _offers[offerId];
+    }
+
+    function _openOffer(uint256 offerId) private view returns (Offer storage o) {
+        o = _offers[offerId];
+        if (o.status == OfferStatus.None) revert UnknownOffer(offerId);
+        if (o.status != OfferStatus.Open) revert OfferNotOpen(offerId, o.status);
+    }
+
+    function _quote(uint256 value, uint256 rateBps, DiscountMath.DayCount dayCount, uint256 maturity)
+        private
+        view
+        returns (Quote memory q)
+    {
+        q.value = value;
+        q.rateBps = rateBps;
+        q.dayCount = dayCount;
+        q.daysToMaturity = DiscountMath.daysBetween(block.timestamp, maturity);
+        (q.price, q.discount) = DiscountMath.discountPrice(value, rateBps, q.daysToMaturity, dayCount);
+    }
+}

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
+import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
+import {IReceivableToken} from "./interfaces/IReceivableToken.sol";
+import {ITradeRegistry} from "./interfaces/ITradeRegistry.sol";
+import {Roles} from "./libraries/Roles.sol";
+
+/// @title IssuanceDesk
+/// @notice Turns a confirmed payable into a receivable: a supplier proposes an obligation backed by
+///         attested trade documents, the core enterprise (the obligor) confirms it — by transaction or by an
+///         EIP-712 signature anyone may submit — and the whole face is minted to the supplier as one token.
+/// @dev A proposal is stored as the hash of its terms only; the terms travel in the `ObligationProposed`
+///      event and are passed back in calldata on confirmation. The documents are consumed at confirmation,
+///      atomically with the mint, so of two proposals citing one invoice only the first confirmed issues.
+contract IssuanceDesk is EIP712, Nonces {
+    /// @notice The terms of an obligation. `face` and `minUnit` are minor units of `currency`
+    ///         (ISO 4217, ASCII); `maturity` is a unix timestamp.
+    struct Terms {
+        address supplier;
+        address obligor;
+        bytes3 currency;
+        uint256 face;
+        uint256 maturity;
+        uint256 minUnit;
+        bytes32[] documents;
+    }
+
+    bytes32 public constant CONFIRMATION_TYPEHASH =
+        keccak256("Confirmation(uint256 proposalId,bytes32 termsHash,uint256 nonce,uint256 deadline)");
+
+    IParticipantRegistry public immutable participants;
+    ITradeRegistry public immutable trades;
+    IReceivableToken public immutable token;
+
+    uint256 public lastProposalId;
+    mapping(uint256 proposalId => bytes32 termsHash) private _pending;
+    mapping(bytes3 currency => address settlementToken) private _currencies;
+
+    event CurrencySet(bytes3 indexed currency, address indexed settlementToken);
+    event ObligationProposed(
+        uint256 indexed proposalId,
+        address indexed supplier,
+        address indexed obligor,
+        bytes3 currency,
+        uint256 face,
+        uint256 maturity,
+        uint256 minUnit,
+        bytes32[] documents
+    );
+    /// @notice The obligation of `proposalId` (0 for a direct issue) is slot `slot`, minted as `rootTokenId`.
+    event ObligationIssued(
+        uint256 indexed proposalId, uint256 indexed slot, uint256 indexed rootTokenId, address confirmedBy
+    );
+    event ProposalRejected(uint256 indexed proposalId, address indexed obligor, uint32 reasonCode);
+    event ProposalCancelled(uint256 indexed proposalId, address indexed supplier);
+
+    error NotAdmin(address account);
+    error UnknownCurrency(bytes3 currency);
+    error InvalidTerms();
+    error NotSupplier(address account);
+    error NotObligor(address account);
+    error UnknownProposal(uint256 proposalId);
+    error TermsMismatch(uint256 proposalId);
+    error SignatureExpired(uint256 deadline);
+    error InvalidConfirmationSignature(address obligor);
+    error InsufficientDocumentCover(uint256 invoiceTotal, uint256 face);
+
+    constructor(IParticipantRegistry registry, ITradeRegistry tradeRegistry, IReceivableToken receivables)
+        EIP712("Tierchain IssuanceDesk", "1")
+    {
+        participants = registry;
+        trades = tradeRegistry;
+        token = receivables;
+    }
+
+    /// @notice Maps an ISO 4217 code to the ERC-20 that settles it (0 removes it). Registry admin only.
+    function setCurrency(bytes3 currency, address settlementToken) external {
+        if (!participants.hasRole(bytes32(0), msg.sender)) revert NotAdmin(msg.sender);
+        _currencies[currency] = settlementToken;
+        emit CurrencySet(currency, settlementToken);
+    }
+
+    /// @notice The ERC-20 settling `currency`, or the zero address.
+    function currencyToken(bytes3 currency) external view returns (address) {
+        return _currencies[currency];
+    }
+
+    /// @notice Proposes an obligation; the caller must be `terms.supplier`.
+    /// @dev Checks everything confirmation will check, so a doomed proposal fails now, not later.
+    function propose(Terms calldata terms) external returns (uint256 proposalId) {
+        if (msg.sender != terms.supplier) revert NotSupplier(msg.sender);
+        _checkTerms(terms);
+        uint256 cover = trades.checkUsable(terms.documents, terms.supplier, terms.obligor, terms.currency);
+        if (cover < terms.face) revert InsufficientDocumentCover(cover, terms.face);
+        proposalId = ++lastProposalId;
+        _pending[proposalId] = hashTerms(terms);
+        emit ObligationProposed(
+            proposalId,
+            terms.supplier,
+            terms.obligor,
+            terms.currency,
+            terms.face,
+            terms.maturity,
+            terms.minUnit,
+            terms.documents
+        );
+    }
+
+    /// @notice The obligor confirms proposal `proposalId`; `terms` must be the proposed terms.
+    function confirm(uint256 proposalId, Terms calldata terms) external returns (uint256 slot, uint256 tokenId) {
+        if (msg.sender != terms.obligor) revert NotObligor(msg.sender);
+        _takePending(proposalId, terms);
+        return _issue(proposalId, terms);
+    }
+
+    /// @notice Confirms with the obligor's EIP-712 `Confirmation` signature (EOA or ERC-1271 wallet).
+    /// @dev The signature binds the proposal id, the terms hash, the obligor's next nonce and a deadline.
+    function confirmWithSignature(uint256 proposalId, Terms calldata terms, uint256 deadline, bytes calldata signature)
+        external
+        returns (uint256 slot, uint256 tokenId)
+    {
+        if (deadline < block.timestamp) revert SignatureExpired(deadline);
+        bytes32 termsHash = _takePending(proposalId, terms);
+        bytes32 digest = _hashTypedDataV4(
+            keccak256(abi.encode(CONFIRMATION_TYPEHASH, proposalId, termsHash, _useNonce(terms.obligor), deadline))
+        );
+        if (!SignatureChecker.isValidSignatureNow(terms.obligor, digest, signature)) {
+            revert InvalidConfirmationSignature(terms.obligor);
+        }
+        return _issue(proposalId, terms);
+    }
+
+    /// @notice The obligor refuses proposal `proposalId` with a reason code.
+    function reject(uint256 proposalId, Terms calldata terms, uint32 reasonCode) external {
+        if (msg.sender != terms.obligor) revert NotObligor(msg.sender);
+        _takePending(proposalId, terms);
+        emit ProposalRejected(proposalId, msg.sender, reasonCode);
+    }
+
+    /// @notice The supplier withdraws proposal `proposalId`.
+    function cancel(uint256 proposalId, Terms calldata terms) external {
+        if (msg.sender != terms.supplier) revert NotSupplier(msg.sender);
+        _takePending(proposalId, terms);
+        emit ProposalCancelled(proposalId, msg.sender);
+    }
+
+    /// @notice A core enterprise issues an obligation on itself to `terms.supplier` in one step.
+    function issueDirect(Terms calldata terms) external returns (uint256 slot, uint256 tokenId) {
+        if (msg.sender != terms.obligor) revert NotObligor(msg.sender);
+        return _issue(0, terms);
+    }
+
+    /// @notice True while proposal `proposalId` waits for the obligor.
+    function isPending(uint256 proposalId) external view returns (bool) {
+        return _pending[proposalId] != bytes32(0);
+    }
+
+    /// @notice The EIP-712 digest the obligor signs to confirm `proposalId` with `nonce` until `deadline`.
+    function confirmationDigest(uint256 proposalId, Terms calldata terms, uint256 nonce, uint256 deadline)
+        external
+        view
+        returns (bytes32)
+    {
+        return _hashTypedDataV4(keccak256(abi.encode(CONFIRMATION_TYPEHASH, proposalId, hashTerms(terms), nonce, deadline)));
+    }
+
+    /// @notice The hash a proposal stores: keccak256 of the ABI-encoded terms.
+    function hashTerms(Terms calldata terms) public pure returns (bytes32) {
+        return keccak256(abi.encode(terms));
+    }
+
+    function _takePending(uint256 proposalId, Terms calldata terms) private returns (bytes32 termsHash) {
+        bytes32 stored = _pending[proposalId];
+        if (stored == bytes32(0)) revert UnknownProposal(proposalId);
+        termsHash = hashTerms(terms);
+        if (stored != termsHash) revert TermsMismatch(proposalId);
+        delete _pending[proposalId];
+    }
+
+    function _issue(uint256 proposalId, Terms calldata terms) private returns (uint256 slot, uint256 tokenId) {
+        address currency = _checkTerms(terms);
+        (slot, tokenId) =
+            token.createSlot(terms.obligor, currency, terms.face, terms.maturity, terms.minUnit, terms.supplier);
+        uint256 cover = trades.consume(terms.documents, terms.supplier, terms.obligor, terms.currency, slot);
+        if (cover < terms.face) revert InsufficientDocumentCover(cover, terms.face);
+        emit ObligationIssued(proposalId, slot, tokenId, msg.sender);
+    }
+
+    /// @dev Roles and status are checked at proposal and again at confirmation: either may have changed.
+    function _checkTerms(Terms calldata terms) private view returns (address currency) {
+        participants.checkActiveRole(terms.supplier, Roles.SUPPLIER);
+        participants.checkActiveRole(terms.obligor, Roles.CORE_ENTERPRISE);
+        currency = _currencies[terms.currency];
+        if (currency == address(0)) revert UnknownCurrency(terms.currency);
+        if (
+            terms.face == 0 || terms.minUnit == 0 || terms.face % terms.minUnit != 0
+                || terms.maturity <= block.timestamp || terms.documents.length == 0 || terms.supplier == terms.obligor
+        ) revert InvalidTerms();
+    }
+}

@@ -1,0 +1,610 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {ERC721Utils} from "@openzeppelin/contracts/token/ERC721/utils/ERC721Utils.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
+import {IERC721} from "@solvprotocol/erc-3525/IERC721.sol";
+import {IERC3525} from "@solvprotocol/erc-3525/IERC3525.sol";
+import {IERC3525Receiver} from "@solvprotocol/erc-3525/IERC3525Receiver.sol";
+import {IERC721Metadata} from "@solvprotocol/erc-3525/extensions/IERC721Metadata.sol";
+import {IERC3525Metadata} from "@solvprotocol/erc-3525/extensions/IERC3525Metadata.sol";
+import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
+import {IReceivableToken} from "./interfaces/IReceivableToken.sol";
+import {Roles} from "./libraries/Roles.sol";
+
+/// @title ReceivableToken
+/// @notice ERC-3525 semi-fungible receivables. A slot is one confirmed obligation (obligor, settlement
+///         currency, face, maturity, minimum unit); a token is a piece of it. Holders split pieces off to pay
+///         their own suppliers, merge pieces of the same slot, and move whole tokens as ERC-721s. Every
+///         piece remembers its parent, so the chain of splits back to the issued token is on-chain.
+/// @dev Storage is packed for the hot paths: a token is two slots (`TokenCore`: owner, slot, frozen flag,
+///      approval epoch; `TokenValue`: value, parent, depth, slot), an obligation three.
+///      Approvals are never cleared by writing zero: each ERC-721 and value approval records the token's
+///      approval epoch, and moving the whole token bumps the epoch, which voids them all at no extra cost.
+///      Mutation paths: `_moveValue` is the only code that changes a token's value, `_moveToken` the only
+///      code that changes an owner, `_createToken`/`_burn` the only code that creates or destroys tokens.
+///      The rules (frozen, matured, minimum unit, active participants) are applied by `_checkPolicy` and
+///      `participants.checkHolders` before any of them runs.
+contract ReceivableToken is IReceivableToken {
+    using SafeCast for uint256;
+    using Strings for uint256;
+
+    struct TokenCore {
+        address owner;
+        uint48 slot;
+        bool frozen;
+        uint40 epoch;
+    }
+
+    struct TokenValue {
+        uint128 value;
+        uint48 parent;
+        uint16 depth;
+        uint48 slot;
+    }
+
+    struct SlotHead {
+        address obligor;
+        uint48 maturity;
+        uint48 rootTokenId;
+    }
+
+    struct SlotMoney {
+        address currency;
+        uint96 minUnit;
+    }
+
+    struct SlotSupply {
+        uint128 face;
+        uint128 supply;
+    }
+
+    struct TokenApproval {
+        address approved;
+        uint40 epoch;
+    }
+
+    struct ValueAllowance {
+        uint216 amount;
+        uint40 epoch;
+    }
+
+    uint256 private constant CHECK_FROZEN = 1;
+    uint256 private constant CHECK_LIVE = 2;
+    uint256 private constant CHECK_UNIT = 4;
+    uint256 private constant CHECK_PARTIES = 8;
+    uint256 private constant CHECK_ALL = 15;
+
+    IParticipantRegistry public immutable participants;
+    uint8 private immutable _valueDecimals;
+
+    uint48 private _lastTokenId;
+    uint48 private _lastSlot;
+    string private _name;
+    string private _symbol;
+    string private _baseURI;
+
+    mapping(uint256 tokenId => TokenCore) private _cores;
+    mapping(uint256 tokenId => TokenValue) private _values;
+    mapping(address owner => uint256) private _balances;
+    mapping(uint256 tokenId => TokenApproval) private _tokenApprovals;
+    mapping(address owner => mapping(address operator => bool)) private _operatorApprovals;
+    mapping(uint256 tokenId => mapping(address operator => ValueAllowance)) private _valueAllowances;
+    mapping(uint256 slot => SlotHead) private _heads;
+    mapping(uint256 slot => SlotMoney) private _money;
+    mapping(uint256 slot => SlotSupply) private _supplies;
+
+    /// @param registry Participant registry: holder checks and the DESK, REGULATOR, ENFORCEMENT roles.
+    /// @param name_ ERC-721 name.
+    /// @param symbol_ ERC-721 symbol.
+    /// @param valueDecimals_ Decimals of values for display: values are minor units (2 for CNY, USD, EUR).
+    constructor(IParticipantRegistry registry, string memory name_, string memory symbol_, uint8 valueDecimals_) {
+        participants = registry;
+        _name = name_;
+        _symbol = symbol_;
+        _valueDecimals = valueDecimals_;
+    }
+
+    modifier onlyRole(bytes32 role) {
+        if (!participants.hasRole(role, msg.sender)) revert NotAuthorized(msg.sender);
+        _;
+    }
+
+    modifier noEther() {
+        if (msg.value != 0) revert NoEtherAccepted();
+        _;
+    }
+
+    // ------------------------------------------------------------------ ERC-165 and metadata
+
+    /// @inheritdoc IERC165
+    function supportsInterface(bytes4 interfaceId) external pure returns (bool) {
+        return interfaceId == type(IERC165).interfaceId || interfaceId == type(IERC721).interfaceId
+            || interfaceId == type(IERC3525).interfaceId || interfaceId == type(IERC721Metadata).interfaceId
+            || interfaceId == type(IERC3525Metadata).interfaceId;
+    }
+
+    /// @inheritdoc IERC721Metadata
+    function name() external view returns (string memory) {
+        return _name;
+    }
+
+    /// @inheritdoc IERC721Metadata
+    function symbol() external view returns (string memory) {
+        return _symbol;
+    }
+
+    /// @inheritdoc IERC721Metadata
+    /// @dev `<baseURI>token/<id>`, or empty while no base URI is set.
+    function tokenURI(uint256 tokenId) external view returns (string memory) {
+        _requireCore(tokenId);
+        return bytes(_baseURI).length == 0 ? "" : string.concat(_baseURI, "token/", tokenId.toString());
+    }
+
+    /// @inheritdoc IERC3525Metadata
+    function contractURI() external view returns (string memory) {
+        return bytes(_baseURI).length == 0 ? "" : string.concat(_baseURI, "contract");
+    }
+
+    /// @inheritdoc IERC3525Metadata
+    function slotURI(uint256 slot) external view returns (string memory) {
+        return bytes(_baseURI).length == 0 ? "" : string.concat(_baseURI, "slot/", slot.toString());
+    }
+
+    /// @notice Sets the metadata base URI (for example the API's `/v1/metadata/`). Registry admin only.
+    function setBaseURI(string calldata baseURI_) external onlyRole(bytes32(0)) {
+        _baseURI = baseURI_;
+        emit BaseURIChanged(baseURI_);
+    }
+
+    /// @inheritdoc IERC3525
+    function valueDecimals() external view returns (uint8) {
+        return _valueDecimals;
+    }
+
+    // ------------------------------------------------------------------ ERC-721 views
+
+    /// @inheritdoc IERC721
+    function balanceOf(address owner) external view returns (uint256) {
+        if (owner == address(0)) revert InvalidOwner(owner);
+        return _balances[owner];
+    }
+
+    /// @inheritdoc IERC721
+    function ownerOf(uint256 tokenId) external view returns (address) {
+        return _requireCore(tokenId).owner;
+    }
+
+    /// @inheritdoc IERC721
+    function getApproved(uint256 tokenId) external view returns (address) {
+        return _approvedOf(tokenId, _requireCore(tokenId));
+    }
+
+    /// @inheritdoc IERC721
+    function isApprovedForAll(address owner, address operator) external view returns (bool) {
+        return _operatorApprovals[owner][operator];
+    }
+
+    // ------------------------------------------------------------------ ERC-3525 views
+
+    /// @inheritdoc IERC3525
+    function balanceOf(uint256 tokenId) external view returns (uint256) {
+        _requireCore(tokenId);
+        return _values[tokenId].value;
+    }
+
+    /// @inheritdoc IERC3525
+    function slotOf(uint256 tokenId) external view returns (uint256) {
+        return _requireCore(tokenId).slot;
+    }
+
+    /// @inheritdoc IERC3525
+    function allowance(uint256 tokenId, address operator) external view returns (uint256) {
+        TokenCore memory c = _requireCore(tokenId);
+        ValueAllowance memory a = _valueAllowances[tokenId][operator];
+        return a.epoch == c.epoch ? a.amount : 0;
+    }
+
+    // ------------------------------------------------------------------ approvals
+
+    /// @inheritdoc IERC721
+    function approve(address to, uint256 tokenId) external payable noEther {
+        TokenCore memory c = _requireCore(tokenId);
+        if (msg.sender != c.owner && !_operatorApprovals[c.owner][msg.sender]) {
+            revert InsufficientApproval(msg.sender, tokenId);
+        }
+        _tokenApprovals[tokenId] = TokenApproval(to, c.epoch);
+        emit Approval(c.owner, to, tokenId);
+    }
+
+    /// @inheritdoc IERC721
+    function setApprovalForAll(address operator, bool approved) external {
+        if (operator == address(0) || operator == msg.sender) revert SelfApproval(operator);
+        _operatorApprovals[msg.sender][operator] = approved;
+        emit ApprovalForAll(msg.sender, operator, approved);
+    }
+
+    /// @inheritdoc IERC3525
+    /// @dev An allowance of `type(uint216).max` or more is unlimited and never decreases.
+    function approve(uint256 tokenId, address operator, uint256 value) external payable noEther {
+        TokenCore memory c = _requireCore(tokenId);
+        if (!_isApprovedOrOwner(msg.sender, tokenId, c)) revert InsufficientApproval(msg.sender, tokenId);
+        if (operator == c.owner || operator == address(0)) revert SelfApproval(operator);
+        uint216 amount = value > type(uint216).max ? type(uint216).max : uint216(value);
+        _valueAllowances[tokenId][operator] = ValueAllowance(amount, c.epoch);
+        emit ApprovalValue(tokenId, operator, value);
+    }
+
+    // ------------------------------------------------------------------ transfers
+
+    /// @inheritdoc IERC3525
+    /// @dev Split: a new piece of the same slot for `to`, whose parent is `fromTokenId`.
+    function transferFrom(uint256 fromTokenId, address to, uint256 value)
+        external
+        payable
+        noEther
+        returns (uint256 newTokenId)
+    {
+        TokenCore memory c = _requireCore(fromTokenId);
+        _spendAllowance(msg.sender, fromTokenId, c, value);
+        newTokenId = _split(fromTokenId, c, to, value, CHECK_ALL);
+    }
+
+    /// @inheritdoc IERC3525
+    /// @dev Merge: value moves between two existing tokens of the same slot; lineage is unchanged.
+    function transferFrom(uint256 fromTokenId, uint256 toTokenId, uint256 value) external payable noEther {
+        if (fromTokenId == toTokenId) revert SameToken(fromTokenId);
+        TokenCore memory from = _requireCore(fromTokenId);
+        TokenCore memory to = _requireCore(toTokenId);
+        if (from.slot != to.slot) revert SlotMismatch(fromTokenId, toTokenId);
+        if (to.frozen) revert TokenFrozen(toTokenId);
+        _spendAllowance(msg.sender, fromTokenId, from, value);
+        participants.checkHolders(from.owner, to.owner);
+        _checkPolicy(fromTokenId, from, value, CHECK_FROZEN | CHECK_LIVE | CHECK_UNIT);
+        _moveValue(fromTokenId, toTokenId, value);
+        _checkOnERC3525Received(fromTokenId, toTokenId, to.owner, value);
+    }
+
+    /// @inheritdoc IReceivableToken
+    /// @dev Each piece must be a positive multiple of the slot's minimum unit; all pieces share one parent.
+    function splitBatch(uint256 tokenId, address[] calldata recipients, uint256[] calldata values)
+        external
+        returns (uint256[] memory newTokenIds)
+    {
+        uint256 n = recipients.length;
+        if (n == 0) revert EmptyBatch();
+        if (values.length != n) revert LengthMismatch(n, values.length);
+        TokenCore memory c = _requireCore(tokenId);
+        uint256 total;
+        for (uint256 i = 0; i < n; ++i) {
+            total += values[i];
+        }
+        _spendAllowance(msg.sender, tokenId, c, total);
+        newTokenIds = new uint256[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            newTokenIds[i] = _split(tokenId, c, recipients[i], values[i], CHECK_ALL);
+        }
+    }
+
+    /// @inheritdoc IERC721
+    function transferFrom(address from, address to, uint256 tokenId) external payable noEther {
+        _transferWhole(from, to, tokenId);
+    }
+
+    /// @inheritdoc IERC721
+    function safeTransferFrom(address from, address to, uint256 tokenId) external payable noEther {
+        _transferWhole(from, to, tokenId);
+        ERC721Utils.checkOnERC721Received(msg.sender, from, to, tokenId, "");
+    }
+
+    /// @inheritdoc IERC721
+    function safeTransferFrom(address from, address to, uint256 tokenId, bytes calldata data)
+        external
+        payable
+        noEther
+    {
+        _transferWhole(from, to, tokenId);
+        ERC721Utils.checkOnERC721Received(msg.sender, from, to, tokenId, data);
+    }
+
+    // ------------------------------------------------------------------ desks
+
+    /// @inheritdoc IReceivableToken
+    /// @dev The face must be a positive multiple of `minUnit`, maturity in the future.
+    function createSlot(address obligor, address currency, uint256 face, uint256 maturity, uint256 minUnit, address to)
+        external
+        onlyRole(Roles.DESK)
+        returns (uint256 slot, uint256 tokenId)
+    {
+        if (
+            obligor == address(0) || currency == address(0) || minUnit == 0 || face == 0 || face % minUnit != 0
+                || maturity <= block.timestamp
+        ) revert InvalidTerms();
+        participants.checkHolders(to, to);
+        slot = ++_lastSlot;
+        tokenId = _createToken(to, slot, 0, 0);
+        _heads[slot] = SlotHead(obligor, maturity.toUint48(), uint48(tokenId));
+        _money[slot] = SlotMoney(currency, minUnit.toUint96());
+        _supplies[slot] = SlotSupply(face.toUint128(), uint128(face));
+        _moveValue(0, tokenId, face);
+        emit SlotCreated(slot, obligor, currency, face, maturity, minUnit, tokenId);
+    }
+
+    /// @inheritdoc IReceivableToken
+    function deskTransfer(address holder, uint256 tokenId, address to, uint256 value)
+        external
+        onlyRole(Roles.DESK)
+        returns (uint256 toTokenId)
+    {
+        TokenCore memory c = _requireCore(tokenId);
+        if (c.owner != holder) revert IncorrectOwner(holder, tokenId, c.owner);
+        if (value == _values[tokenId].value) {
+            _moveToken(tokenId, c, to, CHECK_ALL);
+            return tokenId;
+        }
+        return _split(tokenId, c, to, value, CHECK_ALL);
+    }
+
+    /// @inheritdoc IReceivableToken
+    /// @dev The lineage record (parent, depth, slot) survives the burn so `lineage()` still answers.
+    function redeem(address holder, uint256 tokenId)
+        external
+        onlyRole(Roles.DESK)
+        returns (uint256 slot, uint256 value)
+    {
+        TokenCore memory c = _requireCore(tokenId);
+        if (c.owner != holder) revert IncorrectOwner(holder, tokenId, c.owner);
+        if (c.frozen) revert TokenFrozen(tokenId);
+        participants.checkHolders(holder, holder);
+        slot = c.slot;
+        uint256 maturity = _heads[slot].maturity;
+        if (block.timestamp < maturity) revert ObligationNotMatured(slot, maturity);
+        value = _values[tokenId].value;
+        _moveValue(tokenId, 0, value);
+        // supply == Σ live values of the slot >= value, so this cannot underflow.
+        unchecked {
+            _supplies[slot].supply -= uint128(value);
+        }
+        _burn(tokenId, holder);
+    }
+
+    // ------------------------------------------------------------------ regulator and enforcement
+
+    /// @inheritdoc IReceivableToken
+    function freeze(uint256 tokenId, uint32 reasonCode) external {
+        participants.checkActiveRole(msg.sender, Roles.REGULATOR);
+        TokenCore storage c = _cores[tokenId];
+        if (c.owner == address(0)) revert NonexistentToken(tokenId);
+        if (c.frozen) revert TokenFrozen(tokenId);
+        c.frozen = true;
+        emit Frozen(tokenId, msg.sender, reasonCode);
+    }
+
+    /// @inheritdoc IReceivableToken
+    function unfreeze(uint256 tokenId, uint32 reasonCode) external {
+        participants.checkActiveRole(msg.sender, Roles.REGULATOR);
+        TokenCore storage c = _cores[tokenId];
+        if (c.owner == address(0)) revert NonexistentToken(tokenId);
+        if (!c.frozen) revert TokenNotFrozen(tokenId);
+        c.frozen = false;
+        emit Unfrozen(tokenId, msg.sender, reasonCode);
+    }
+
+    /// @inheritdoc IReceivableToken
+    /// @dev A court order overrides the freeze, maturity and the source's status (often why a court acts);
+    ///      the receiver must still be an active holder and the value a multiple of the minimum unit.
+    ///      Moving the whole token keeps its frozen flag; a split-off piece starts unfrozen.
+    function forceTransfer(uint256 tokenId, address to, uint256 value, bytes32 orderRef)
+        external
+        onlyRole(Roles.ENFORCEMENT)
+        returns (uint256 toTokenId)
+    {
+        TokenCore memory c = _requireCore(tokenId);
+        if (value == _values[tokenId].value) {
+            _moveToken(tokenId, c, to, 0);
+            toTokenId = tokenId;
+        } else {
+            toTokenId = _split(tokenId, c, to, value, CHECK_UNIT);
+        }
+        emit ForcedTransfer(tokenId, toTokenId, to, value, orderRef, msg.sender);
+    }
+
+    // ------------------------------------------------------------------ Tierchain views
+
+    /// @inheritdoc IReceivableToken
+    function slotTerms(uint256 slot) external view returns (SlotTerms memory t) {
+        SlotHead memory h = _heads[slot];
+        if (h.obligor == address(0)) revert NonexistentSlot(slot);
+        SlotMoney memory m = _money[slot];
+        SlotSupply memory s = _supplies[slot];
+        return SlotTerms(h.obligor, h.maturity, h.rootTokenId, m.currency, m.minUnit, s.face, s.supply);
+    }
+
+    /// @inheritdoc IReceivableToken
+    function parentOf(uint256 tokenId) external view returns (uint256) {
+        return _requireMinted(tokenId).parent;
+    }
+
+    /// @inheritdoc IReceivableToken
+    function rootOf(uint256 tokenId) external view returns (uint256) {
+        return _heads[_requireMinted(tokenId).slot].rootTokenId;
+    }
+
+    /// @inheritdoc IReceivableToken
+    /// @dev 0 for the issued token held by the tier-1 supplier; a piece it pays to a tier-2 supplier is 1.
+    function depthOf(uint256 tokenId) external view returns (uint256) {
+        return _requireMinted(tokenId).depth;
+    }
+
+    /// @inheritdoc IReceivableToken
+    /// @dev `chain[0]` is `tokenId`, the last element the slot's root; burned ancestors are included.
+    function lineage(uint256 tokenId) external view returns (uint256[] memory chain) {
+        TokenValue memory v = _requireMinted(tokenId);
+        chain = new uint256[](uint256(v.depth) + 1);
+        chain[0] = tokenId;
+        for (uint256 i = 1; i < chain.length; ++i) {
+            chain[i] = v.parent;
+            v = _values[v.parent];
+        }
+    }
+
+    /// @inheritdoc IReceivableToken
+    function isFrozen(uint256 tokenId) external view returns (bool) {
+        return _requireCore(tokenId).frozen;
+    }
+
+    /// @inheritdoc IReceivableToken
+    function exists(uint256 tokenId) external view returns (bool) {
+        return _cores[tokenId].owner != address(0);
+    }
+
+    /// @inheritdoc IReceivableToken
+    function lastTokenId() external view returns (uint256) {
+        return _lastTokenId;
+    }
+
+    /// @inheritdoc IReceivableToken
+    function lastSlot() external view returns (uint256) {
+        return _lastSlot;
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _transferWhole(address from, address to, uint256 tokenId) private {
+        TokenCore memory c = _requireCore(tokenId);
+        if (c.owner != from) revert IncorrectOwner(from, tokenId, c.owner);
+        if (!_isApprovedOrOwner(msg.sender, tokenId, c)) revert InsufficientApproval(msg.sender, tokenId);
+        _moveToken(tokenId, c, to, CHECK_ALL);
+    }
+
+    /// @dev Creates a piece for `to` and moves `value` into it from `fromTokenId`.
+    function _split(uint256 fromTokenId, TokenCore memory c, address to, uint256 value, uint256 policy)
+        private
+        returns (uint256 newTokenId)
+    {
+        if (to == address(0)) revert InvalidReceiver(to);
+        participants.checkHolders(policy & CHECK_PARTIES != 0 ? c.owner : to, to);
+        _checkPolicy(fromTokenId, c, value, policy);
+        uint256 depth = uint256(_values[fromTokenId].depth) + 1;
+        newTokenId = _createToken(to, c.slot, fromTokenId, depth);
+        _moveValue(fromTokenId, newTokenId, value);
+        _checkOnERC3525Received(fromTokenId, newTokenId, to, value);
+    }
+
+    /// @dev The only code that changes an owner. Bumping the epoch voids every approval of the token.
+    function _moveToken(uint256 tokenId, TokenCore memory c, address to, uint256 policy) private {
+        if (to == address(0)) revert InvalidReceiver(to);
+        participants.checkHolders(policy & CHECK_PARTIES != 0 ? c.owner : to, to);
+        _checkPolicy(tokenId, c, 0, policy & (CHECK_FROZEN | CHECK_LIVE));
+        // A balance counts tokens owned; an owner's count is >= 1 here and no count nears 2^256.
+        unchecked {
+            _balances[c.owner] -= 1;
+            _balances[to] += 1;
+        }
+        _cores[tokenId] = TokenCore(to, c.slot, c.frozen, c.epoch + 1);
+        emit Transfer(c.owner, to, tokenId);
+    }
+
+    /// @dev The only code that changes a token's value; 0 as an id means mint (from) or burn (to).
+    ///      Callers have applied the policy and checked both tokens share a slot.
+    function _moveValue(uint256 fromTokenId, uint256 toTokenId, uint256 value) private {
+        if (fromTokenId != 0) {
+            TokenValue storage f = _values[fromTokenId];
+            uint256 balance = f.value;
+            if (balance < value) revert InsufficientBalance(fromTokenId, balance, value);
+            // balance >= value, checked above.
+            unchecked {
+                f.value = uint128(balance - value);
+            }
+        }
+        if (toTokenId != 0) {
+            // A slot's values sum to at most its face, which fits in uint128.
+            unchecked {
+                _values[toTokenId].value += uint128(value);
+            }
+        }
+        emit TransferValue(fromTokenId, toTokenId, value);
+    }
+
+    function _createToken(address to, uint256 slot, uint256 parent, uint256 depth) private returns (uint256 id) {
+        id = ++_lastTokenId;
+        _cores[id] = TokenCore(to, uint48(slot), false, 0);
+        _values[id] = TokenValue(0, uint48(parent), depth.toUint16(), uint48(slot));
+        unchecked {
+            _balances[to] += 1;
+        }
+        emit Transfer(address(0), to, id);
+        emit SlotChanged(id, 0, slot);
+    }
+
+    function _burn(uint256 tokenId, address owner) private {
+        delete _cores[tokenId];
+        unchecked {
+            _balances[owner] -= 1;
+        }
+        emit Transfer(owner, address(0), tokenId);
+    }
+
+    function _checkPolicy(uint256 tokenId, TokenCore memory c, uint256 value, uint256 policy) private view {
+        if (policy & CHECK_FROZEN != 0 && c.frozen) revert TokenFrozen(tokenId);
+        if (policy & CHECK_LIVE != 0) {
+            uint256 maturity = _heads[c.slot].maturity;
+            if (block.timestamp >= maturity) revert ObligationMatured(c.slot, maturity);
+        }
+        if (policy & CHECK_UNIT != 0) {
+            uint256 unit = _money[c.slot].minUnit;
+            if (value == 0 || value % unit != 0) revert NotMultipleOfMinUnit(value, unit);
+        }
+    }
+
+    function _spendAllowance(address operator, uint256 tokenId, TokenCore memory c, uint256 value) private {
+        if (_isApprovedOrOwner(operator, tokenId, c)) return;
+        ValueAllowance memory a = _valueAllowances[tokenId][operator];
+        uint256 current = a.epoch == c.epoch ? a.amount : 0;
+        if (current < value) revert InsufficientAllowance(operator, tokenId, current, value);
+        if (current != type(uint216).max) {
+            // current >= value, checked above.
+            unchecked {
+                _valueAllowances[tokenId][operator].amount = uint216(current - value);
+            }
+        }
+    }
+
+    function _isApprovedOrOwner(address spender, uint256 tokenId, TokenCore memory c) private view returns (bool) {
+        return spender == c.owner || _operatorApprovals[c.owner][spender] || _approvedOf(tokenId, c) == spender;
+    }
+
+    function _approvedOf(uint256 tokenId, TokenCore memory c) private view returns (address) {
+        TokenApproval memory a = _tokenApprovals[tokenId];
+        return a.epoch == c.epoch ? a.approved : address(0);
+    }
+
+    function _requireCore(uint256 tokenId) private view returns (TokenCore memory c) {
+        c = _cores[tokenId];
+        if (c.owner == address(0)) revert NonexistentToken(tokenId);
+    }
+
+    function _requireMinted(uint256 tokenId) private view returns (TokenValue memory v) {
+        if (tokenId == 0 || tokenId > _lastTokenId) revert NonexistentToken(tokenId);
+        return _values[tokenId];
+    }
+
+    /// @dev As EIP-3525 says: a receiving contract that declares IERC3525Receiver must accept.
+    function _checkOnERC3525Received(uint256 fromTokenId, uint256 toTokenId, address to, uint256 value) private {
+        if (to.code.length == 0) return;
+        try IERC165(to).supportsInterface(type(IERC3525Receiver).interfaceId) returns (bool declared) {
+            if (!declared) return;
+        } catch {
+            return;
+        }
+        try IERC3525Receiver(to).onERC3525Received(msg.sender, fromTokenId, toTokenId, value, "") returns (
+            bytes4 answer
+        ) {
+            if (answer != IERC3525Receiver.onERC3525Received.selector) revert RejectedByReceiver(to);
+        } catch {
+            revert RejectedByReceiver(to);
+        }
+    }
+}

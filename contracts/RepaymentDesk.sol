@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
+import {IReceivableToken} from "./interfaces/IReceivableToken.sol";
+import {DiscountMath} from "./libraries/DiscountMath.sol";
+import {Roles} from "./libraries/Roles.sol";
+
+/// @title RepaymentDesk
+/// @notice The obligor pays an obligation's face into this desk (in parts if it likes); once the
+///         obligation is settled — repaid in full, or declared in default after the grace period — each
+///         holder pulls its share: value × paid / face. Pull, not push: a slot with 10,000 holders costs
+///         each holder the same as a slot with 10.
+/// @dev States per slot: Outstanding → (maturity passes unpaid) Overdue → Repaid or Defaulted. `Repaid` and
+///      `Defaulted` are final and open redemption. Money is accounted to the unit: for every slot
+///      paid = paidOut + held, and once every piece is redeemed the rounding dust (paid − paidOut) can be
+///      swept to the obligor with an event, so nothing is lost or stranded.
+contract RepaymentDesk is ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    enum State {
+        Outstanding,
+        Overdue,
+        Repaid,
+        Defaulted
+    }
+
+    /// @notice Repayment accounting of one slot (minor units of the slot's currency).
+    struct Account {
+        uint128 paid;
+        uint128 face;
+        uint128 paidOut;
+        uint128 redeemedValue;
+        address currency;
+        uint48 maturity;
+        State state;
+    }
+
+    IParticipantRegistry public immutable participants;
+    IReceivableToken public immutable token;
+    /// @notice Seconds after maturity before an unpaid obligation may be declared in default.
+    uint256 public immutable gracePeriod;
+
+    mapping(uint256 slot => Account) private _accounts;
+
+    event Deposited(uint256 indexed slot, address indexed obligor, uint256 amount, uint256 paidTotal);
+    event ObligationOverdue(uint256 indexed slot, uint256 maturity, uint256 paid, uint256 face);
+    event ObligationRepaid(uint256 indexed slot, uint256 face);
+    event ObligationDefaulted(uint256 indexed slot, uint256 paid, uint256 face, address declaredBy);
+    event Redeemed(uint256 indexed tokenId, uint256 indexed slot, address indexed holder, uint256 value, uint256 payout);
+    event DustSwept(uint256 indexed slot, address indexed to, uint256 amount);
+
+    error NotObligor(uint256 slot, address account);
+    error ZeroAmount();
+    error Overpayment(uint256 slot, uint256 excess);
+    error SlotClosed(uint256 slot, State state);
+    error NotSettled(uint256 slot, State state);
+    error NotOverdue(uint256 slot);
+    error GracePeriodRunning(uint256 slot, uint256 defaultableAt);
+    error RedemptionsOutstanding(uint256 slot, uint256 redeemedValue, uint256 face);
+    error NoDust(uint256 slot);
+
+    constructor(IParticipantRegistry registry, IReceivableToken receivables, uint256 gracePeriod_) {
+        participants = registry;
+        token = receivables;
+        gracePeriod = gracePeriod_;
+    }
+
+    /// @notice The obligor pays `amount` towards `slot`, pulled from it in the slot's currency.
+    /// @dev Early and partial payments are accepted; more than the outstanding amount is refused.
+    function deposit(uint256 slot, uint256 amount) external nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        Account storage a = _account(slot);
+        State state = a.state;
+        if (state == State.Repaid || state == State.Defaulted) revert SlotClosed(slot, state);
+        if (msg.sender != token.slotTerms(slot).obligor) revert NotObligor(slot, msg.sender);
+        participants.checkActiveRole(msg.sender, Roles.CORE_ENTERPRISE);
+        uint256 face = a.face;
+        uint256 paid = uint256(a.paid) + amount;
+        if (paid > face) revert Overpayment(slot, paid - face);
+        // paid <= face, and face fits in uint128.
+        a.paid = uint128(paid);
+        IERC20(a.currency).safeTransferFrom(msg.sender, address(this), amount);
+        emit Deposited(slot, msg.sender, amount, paid);
+        if (paid == face) {
+            a.state = State.Repaid;
+            emit ObligationRepaid(slot, face);
+        }
+    }
+
+    /// @notice Records that `slot` passed maturity unpaid. Anyone may call; the facts decide.
+    function markOverdue(uint256 slot) external {
+        Account storage a = _account(slot);
+        if (a.state != State.Outstanding || block.timestamp < a.maturity) revert NotOverdue(slot);
+        a.state = State.Overdue;
+        emit ObligationOverdue(slot, a.maturity, a.paid, a.face);
+    }
+
+    /// @notice Declares `slot` in default once the grace period after maturity ended unpaid; what was paid
+    ///         becomes final and redeemable pro rata. Anyone may call; the facts decide.
+    function declareDefault(uint256 slot) external {
+        Account storage a = _account(slot);
+        State state = a.state;
+        if (state == State.Repaid || state == State.Defaulted) revert SlotClosed(slot, state);
+        uint256 defaultableAt = uint256(a.maturity) + gracePeriod;
+        if (block.timestamp < defaultableAt) revert GracePeriodRunning(slot, defaultableAt);
+        if (state == State.Outstanding) emit ObligationOverdue(slot, a.maturity, a.paid, a.face);
+        a.state = State.Defaulted;
+        emit ObligationDefaulted(slot, a.paid, a.face, msg.sender);
+    }
+
+    /// @notice The caller redeems its token `tokenId` after maturity of a settled slot, for
+    ///         value × paid / face (rounded down; see `DiscountMath.proRata`). The token is burned.
+    function redeem(uint256 tokenId) external nonReentrant returns (uint256 payout) {
+        uint256 slot = token.slotOf(tokenId);
+        Account storage a = _accounts[slot];
+        State state = a.state;
+        if (state != State.Repaid && state != State.Defaulted) revert NotSettled(slot, state);
+        (, uint256 value) = token.redeem(msg.sender, tokenId);
+        payout = state == State.Repaid ? value : DiscountMath.proRata(value, a.paid, a.face);
+        // Σ payouts ≤ paid and Σ redeemed values ≤ face, both within uint128.
+        unchecked {
+            a.paidOut += uint128(payout);
+            a.redeemedValue += uint128(value);
+        }
+        if (payout != 0) IERC20(a.currency).safeTransfer(msg.sender, payout);
+        emit Redeemed(tokenId, slot, msg.sender, value, payout);
+    }
+
+    /// @notice Once every piece of `slot` is redeemed, returns the rounding dust to the obligor.
+    function sweepDust(uint256 slot) external nonReentrant {
+        Account storage a = _accounts[slot];
+        if (a.redeemedValue != a.face || a.face == 0) revert RedemptionsOutstanding(slot, a.redeemedValue, a.face);
+        uint256 dust = uint256(a.paid) - a.paidOut;
+        if (dust == 0) revert NoDust(slot);
+        a.paidOut = a.paid;
+        address obligor = token.slotTerms(slot).obligor;
+        IERC20(a.currency).safeTransfer(obligor, dust);
+        emit DustSwept(slot, obligor, dust);
+    }
+
+    /// @notice The repayment account of `slot` (all zero before the first touch).
+    function account(uint256 slot) external view returns (Account memory) {
+        return _accounts[slot];
+    }
+
+    /// @notice What redeeming a piece of `value` in `slot` would pay now, if the slot were settled.
+    function payoutFor(uint256 slot, uint256 value) external view returns (uint256) {
+        Account storage a = _accounts[slot];
+        return a.face == 0 ? 0 : DiscountMath.proRata(value, a.paid, a.face);
+    }
+
+    /// @dev Opens the slot's account from the token's terms on first use, so later calls read one place.
+    function _account(uint256 slot) private returns (Account storage a) {
+        a = _accounts[slot];
+        if (a.face == 0) {
+            IReceivableToken.SlotTerms memory t = token.slotTerms(slot);
+            a.face = t.face;
+            a.currency = t.currency;
+            a.maturity = t.maturity;
+        }
+    }
+}

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {IAccessControlEnumerable} from "@openzeppelin/contracts/access/extensions/IAccessControlEnumerable.sol";
+
+/// @title IParticipantRegistry
+/// @notice Who may take part in Tierchain: each participant has roles, a status and a hashed legal identifier.
+interface IParticipantRegistry is IAccessControlEnumerable {
+    /// @notice A participant's lifecycle state. `None` means never registered.
+    enum Status {
+        None,
+        Active,
+        Suspended
+    }
+
+    /// @notice A participant as stored: the hash of its legal identifier (e.g. a unified social credit
+    ///         code, normalised), its status and the bitmask of its participant roles (see `Roles`).
+    struct Participant {
+        bytes32 legalIdHash;
+        Status status;
+        uint8 roleBits;
+    }
+
+    /// @notice Emitted once when `account` joins with the legal identifier hash `legalIdHash`.
+    event ParticipantRegistered(address indexed account, bytes32 indexed legalIdHash);
+    /// @notice Emitted on every status change, including the first activation.
+    event ParticipantStatusChanged(address indexed account, Status previous, Status current);
+
+    error ZeroAddress();
+    error InvalidLegalIdHash();
+    error AlreadyRegistered(address account);
+    error LegalIdAlreadyRegistered(bytes32 legalIdHash, address account);
+    error NotRegistered(address account);
+    error InvalidStatus(Status status);
+    error ParticipantNotActive(address account);
+    error NotAHolder(address account);
+    error MissingRole(address account, bytes32 role);
+    error NotAParticipantRole(bytes32 role);
+
+    /// @notice Registers `account` as an active participant with `roles` (participant roles only).
+    function register(address account, bytes32 legalIdHash, bytes32[] calldata roles) external;
+
+    /// @notice Moves `account` to `status` (Active or Suspended).
+    function setStatus(address account, Status status) external;
+
+    /// @notice The stored record of `account` (all zero when never registered).
+    function participant(address account) external view returns (Participant memory);
+
+    /// @notice The account registered under `legalIdHash`, or the zero address.
+    function accountOf(bytes32 legalIdHash) external view returns (address);
+
+    /// @notice True when `account` is registered and active.
+    function isActive(address account) external view returns (bool);
+
+    /// @notice Reverts unless both `from` and `to` are active participants allowed to hold receivables.
+    function checkHolders(address from, address to) external view;
+
+    /// @notice Reverts unless `account` is active and holds the participant role `role`.
+    function checkActiveRole(address account, bytes32 role) external view;
+
+}

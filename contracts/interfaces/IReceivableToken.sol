@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {IERC3525Metadata} from "@solvprotocol/erc-3525/extensions/IERC3525Metadata.sol";
+
+/// @title IReceivableToken
+/// @notice Tierchain's ERC-3525 receivable: a slot is one confirmed obligation, a token is a piece of it.
+interface IReceivableToken is IERC3525Metadata {
+    /// @notice The terms of one obligation (one slot). Amounts are minor units of `currency`.
+    struct SlotTerms {
+        address obligor;
+        uint48 maturity;
+        uint48 rootTokenId;
+        address currency;
+        uint96 minUnit;
+        uint128 face;
+        uint128 supply;
+    }
+
+    /// @notice A new obligation (slot) exists and its whole face was minted as token `rootTokenId`.
+    event SlotCreated(
+        uint256 indexed slot,
+        address indexed obligor,
+        address indexed currency,
+        uint256 face,
+        uint256 maturity,
+        uint256 minUnit,
+        uint256 rootTokenId
+    );
+    event Frozen(uint256 indexed tokenId, address indexed regulator, uint32 reasonCode);
+    event Unfrozen(uint256 indexed tokenId, address indexed regulator, uint32 reasonCode);
+    event ForcedTransfer(
+        uint256 indexed fromTokenId,
+        uint256 indexed toTokenId,
+        address indexed to,
+        uint256 value,
+        bytes32 orderRef,
+        address enforcer
+    );
+    event BaseURIChanged(string baseURI);
+
+    error NoEtherAccepted();
+    error NotAuthorized(address account);
+    error NonexistentToken(uint256 tokenId);
+    error InvalidTokenId(uint256 tokenId);
+    error NonexistentSlot(uint256 slot);
+    error InvalidReceiver(address receiver);
+    error InvalidOwner(address owner);
+    error IncorrectOwner(address claimed, uint256 tokenId, address owner);
+    error InsufficientApproval(address operator, uint256 tokenId);
+    error InsufficientAllowance(address operator, uint256 tokenId, uint256 allowance, uint256 needed);
+    error InsufficientBalance(uint256 tokenId, uint256 balance, uint256 needed);
+    error SlotMismatch(uint256 fromTokenId, uint256 toTokenId);
+    error TokenFrozen(uint256 tokenId);
+    error TokenNotFrozen(uint256 tokenId);
+    error ObligationMatured(uint256 slot, uint256 maturity);
+    error ObligationNotMatured(uint256 slot, uint256 maturity);
+    error NotMultipleOfMinUnit(uint256 value, uint256 minUnit);
+    error InvalidTerms();
+    error SelfApproval(address operator);
+    error RejectedByReceiver(address receiver);
+    error SameToken(uint256 tokenId);
+    error EmptyBatch();
+    error LengthMismatch(uint256 recipients, uint256 values);
+
+    /// @notice Mints the whole face of a new obligation to `to` (the tier-1 supplier). Desks only.
+    function createSlot(
+        address obligor,
+        address currency,
+        uint256 face,
+        uint256 maturity,
+        uint256 minUnit,
+        address to
+    ) external returns (uint256 slot, uint256 tokenId);
+
+    /// @notice Splits `tokenId` into new pieces for `recipients`, one per value, in one transaction.
+    function splitBatch(uint256 tokenId, address[] calldata recipients, uint256[] calldata values)
+        external
+        returns (uint256[] memory newTokenIds);
+
+    /// @notice Moves `value` of `tokenId`, owned by `holder` who called the desk, to `to`. Desks only.
+    /// @return toTokenId `tokenId` itself when the whole token moved, otherwise the new piece.
+    function deskTransfer(address holder, uint256 tokenId, address to, uint256 value)
+        external
+        returns (uint256 toTokenId);
+
+    /// @notice Burns `tokenId`, owned by `holder`, after maturity; returns its slot and value. Desks only.
+    function redeem(address holder, uint256 tokenId) external returns (uint256 slot, uint256 value);
+
+    function freeze(uint256 tokenId, uint32 reasonCode) external;
+    function unfreeze(uint256 tokenId, uint32 reasonCode) external;
+    function forceTransfer(uint256 tokenId, address to, uint256 value, bytes32 orderRef)
+        external
+        returns (uint256 toTokenId);
+
+    function slotTerms(uint256 slot) external view returns (SlotTerms memory);
+    function parentOf(uint256 tokenId) external view returns (uint256);
+    function rootOf(uint256 tokenId) external view returns (uint256);
+    function depthOf(uint256 tokenId) external view returns (uint256);
+    function lineage(uint256 tokenId) external view returns (uint256[] memory chain);
+    function isFrozen(uint256 tokenId) external view returns (bool);
+    function exists(uint256 tokenId) external view returns (bool);
+    function lastTokenId() external view returns (uint256);
+    function lastSlot() external view returns (uint256);
+}

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/// @title ITradeRegistry
+/// @notice Trade documents attested by M of N oracles, each usable to back exactly one obligation, ever.
+interface ITradeRegistry {
+    /// @notice Document kinds as numbered on-chain (0 is invalid).
+    enum DocumentKind {
+        Invalid,
+        Invoice,
+        PurchaseOrder,
+        DeliveryNote,
+        WarehouseReceipt
+    }
+
+    /// @notice What the oracles sign (EIP-712 struct `Attestation`). Dates are unix seconds (UTC);
+    ///         `amount` is in minor units of `currency` (ISO 4217 code, ASCII); `dueDate` is 0 when none.
+    struct Attestation {
+        bytes32 fingerprint;
+        uint8 kind;
+        address seller;
+        address buyer;
+        uint256 amount;
+        bytes3 currency;
+        uint64 issueDate;
+        uint64 dueDate;
+        uint256 nonce;
+        uint64 deadline;
+    }
+
+    /// @notice An attested document as stored; `usedBySlot` is the obligation it backs (0 while unused).
+    struct Document {
+        address seller;
+        DocumentKind kind;
+        uint40 issueDate;
+        uint40 dueDate;
+        address buyer;
+        bytes3 currency;
+        uint40 attestedAt;
+        uint128 amount;
+        uint64 usedBySlot;
+    }
+
+    event DocumentAttested(
+        bytes32 indexed fingerprint,
+        address indexed seller,
+        address indexed buyer,
+        DocumentKind kind,
+        uint256 amount,
+        bytes3 currency,
+        uint64 issueDate,
+        uint64 dueDate,
+        uint256 nonce,
+        address[] signers
+    );
+    event DocumentUsed(bytes32 indexed fingerprint, uint256 indexed slot);
+    event ThresholdChanged(uint8 previous, uint8 current);
+
+    error NotAdmin(address account);
+    error NotDesk(address account);
+    error InvalidThreshold(uint8 threshold, uint256 oracles);
+    error AttestationExpired(uint64 deadline, uint256 nowTimestamp);
+    error InvalidDocumentKind(uint8 kind);
+    error InvalidAttestation(bytes32 fingerprint);
+    error NonceAlreadyUsed(uint256 nonce);
+    error DocumentAlreadyAttested(bytes32 fingerprint);
+    error InvalidSignature(uint256 index);
+    error SignersNotAscending(uint256 index, address signer);
+    error InsufficientSignatures(uint256 valid, uint256 required);
+    error DocumentNotAttested(bytes32 fingerprint);
+    error DocumentAlreadyUsed(bytes32 fingerprint, uint256 slot);
+    error DocumentPartyMismatch(bytes32 fingerprint, address seller, address buyer);
+    error DocumentCurrencyMismatch(bytes32 fingerprint, bytes3 currency);
+    error NoInvoice();
+
+    /// @notice Records `attestation` when at least `threshold()` distinct active oracles signed it.
+    function attest(Attestation calldata attestation, bytes[] calldata signatures) external;
+
+    /// @notice Marks `fingerprints` as backing `slot`; only Tierchain desks call this.
+    /// @return invoiceTotal Sum of the amounts of the invoices among `fingerprints`.
+    function consume(bytes32[] calldata fingerprints, address seller, address buyer, bytes3 currency, uint256 slot)
+        external
+        returns (uint256 invoiceTotal);
+
+    /// @notice Reverts unless `fingerprints` could back an obligation of `seller` on `buyer` in `currency`.
+    /// @return invoiceTotal Sum of the amounts of the invoices among `fingerprints`.
+    function checkUsable(bytes32[] calldata fingerprints, address seller, address buyer, bytes3 currency)
+        external
+        view
+        returns (uint256 invoiceTotal);
+
+    function document(bytes32 fingerprint) external view returns (Document memory);
+    function threshold() external view returns (uint8);
+    function nonceUsed(uint256 nonce) external view returns (bool);
+    function attestationDigest(Attestation calldata attestation) external view returns (bytes32);
+}
