@@ -1,0 +1,1 @@
+"""Tierchain's chain and database room: configuration, compilation, keys, transactions, local chain."""

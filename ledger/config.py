@@ -1,0 +1,188 @@
+"""Settings and network configuration: one `Settings` object built once, plus the network TOML files.
+
+`Settings` comes from the environment (prefix `TIERCHAIN_`) and says where things live; a
+`NetworkConfig` comes from `chain_config/<name>.toml` and says how to talk to one chain. Both are
+validated at the edge so the rest of the code can trust them, and every error names file and field.
+"""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ledger.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+def _find_project_root() -> Path:
+    """The nearest ancestor of the working directory holding `chain_config/`, else the cwd."""
+    here = Path.cwd().resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "chain_config").is_dir() and (candidate / "pyproject.toml").is_file():
+            return candidate
+    return here
+
+
+class Settings(BaseSettings):
+    """Process-wide settings; build once at the entry point and pass down."""
+
+    model_config = SettingsConfigDict(env_prefix="TIERCHAIN_", extra="ignore")
+
+    network: str = "local"
+    project_root: Path = Field(default_factory=_find_project_root)
+    chain_config_dir: Path = Path("chain_config")
+    build_dir: Path = Path("build")
+    data_dir: Path = Path(".tierchain")
+    database_url: str | None = None
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _anchor_paths(self) -> Settings:
+        # Relative paths are relative to the project, not to wherever the process was started.
+        self.project_root = self.project_root.resolve()
+        for field in ("chain_config_dir", "build_dir", "data_dir"):
+            value: Path = getattr(self, field)
+            if not value.is_absolute():
+                setattr(self, field, self.project_root / value)
+        if self.database_url is None:
+            self.database_url = f"sqlite:///{self.data_dir / 'tierchain.sqlite'}"
+        return self
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LegacyGas(_Strict):
+    """Pre-EIP-1559 pricing, used by permissioned chains (Besu QBFT often runs at zero gas price)."""
+
+    type: Literal["legacy"]
+    gas_price_wei: int | None = Field(default=None, ge=0, description="fixed price; None asks the node")
+    gas_limit_multiplier: float = Field(default=1.2, ge=1.0, le=5.0)
+
+
+class Eip1559Gas(_Strict):
+    """EIP-1559 pricing: the node's base fee, capped so a fee spike cannot drain the signer."""
+
+    type: Literal["eip1559"]
+    max_fee_per_gas_wei: int | None = Field(default=None, ge=0, description="cap; None means no cap")
+    max_priority_fee_per_gas_wei: int = Field(default=1_000_000_000, ge=0)
+    gas_limit_multiplier: float = Field(default=1.2, ge=1.0, le=5.0)
+
+
+GasPolicy = Annotated[LegacyGas | Eip1559Gas, Field(discriminator="type")]
+
+
+class EnvKeys(_Strict):
+    """A raw private key in an environment variable: acceptable only for a throwaway local chain."""
+
+    source: Literal["env"]
+    env_var: str = "TIERCHAIN_PRIVATE_KEY"
+
+
+class KeystoreKeys(_Strict):
+    """Encrypted Web3 Secret Storage files, the password in an environment variable."""
+
+    source: Literal["keystore"]
+    dir: Path
+    password_env: str
+
+
+SignerSource = Annotated[EnvKeys | KeystoreKeys, Field(discriminator="source")]
+
+
+class AnvilConfig(_Strict):
+    """How `LocalChain` runs anvil. Omit `block_time_seconds` for automine (a block per tx)."""
+
+    chain_id: int = 31337
+    block_time_seconds: float | None = Field(default=None, gt=0)
+    mnemonic: str = "test test test test test test test test test test test junk"
+    accounts: int = Field(default=10, ge=1, le=1000)
+    balance_eth: int = Field(default=10_000, ge=0)
+    hardfork: str = "prague"
+    state_file: Path = Path(".tierchain/local/anvil-state.json")
+    state_interval_seconds: int = Field(default=5, ge=1)
+
+
+class NetworkConfig(_Strict):
+    """One chain Tierchain can talk to, as declared in `chain_config/<name>.toml`."""
+
+    name: str
+    rpc_urls: list[str] = Field(min_length=1)
+    chain_id: int = Field(gt=0)
+    confirmations: int = Field(default=1, ge=0)
+    gas: GasPolicy
+    poll_interval_seconds: float = Field(default=1.0, gt=0)
+    receipt_timeout_seconds: float = Field(default=120.0, gt=0)
+    keys: SignerSource
+    anvil: AnvilConfig | None = None
+
+    @field_validator("rpc_urls")
+    @classmethod
+    def _urls_are_http(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"{url!r} is not an http(s) URL")
+        return urls
+
+    @model_validator(mode="after")
+    def _local_only_rules(self) -> NetworkConfig:
+        if self.keys.source == "env" and self.anvil is None:
+            raise ValueError("keys.source = 'env' is allowed only for a local network with an [anvil] table")
+        if self.anvil is not None and self.anvil.chain_id != self.chain_id:
+            raise ValueError(f"anvil.chain_id {self.anvil.chain_id} differs from chain_id {self.chain_id}")
+        return self
+
+    @property
+    def is_local(self) -> bool:
+        """Local means a throwaway anvil chain that `LocalChain` manages."""
+        return self.anvil is not None
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    # Discriminated unions add the tag to the location ("gas.legacy.gas_price_wei"); keep it, it helps.
+    return ".".join(str(p) for p in loc) or "<root>"
+
+
+def parse_network(path: Path, project_root: Path | None = None) -> NetworkConfig:
+    """Parse and validate one network file; relative paths inside it are anchored at `project_root`."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: network file not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    try:
+        network = NetworkConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{_field_path(e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"{path}: {problems}") from exc
+    if project_root is None:
+        return network
+    updates: dict[str, object] = {}
+    if isinstance(network.keys, KeystoreKeys) and not network.keys.dir.is_absolute():
+        updates["keys"] = network.keys.model_copy(update={"dir": project_root / network.keys.dir})
+    if network.anvil is not None and not network.anvil.state_file.is_absolute():
+        state = project_root / network.anvil.state_file
+        updates["anvil"] = network.anvil.model_copy(update={"state_file": state})
+    return network.model_copy(update=updates) if updates else network
+
+
+def load_network(settings: Settings, name: str | None = None) -> NetworkConfig:
+    """Load `chain_config/<name>.toml` (default: the settings' network)."""
+    name = name or settings.network
+    path = settings.chain_config_dir / f"{name}.toml"
+    if not path.is_file():
+        available = sorted(p.stem for p in settings.chain_config_dir.glob("*.toml"))
+        raise ConfigError(f"{path}: no such network {name!r}; available: {', '.join(available) or 'none'}")
+    network = parse_network(path, settings.project_root)
+    if network.name != name:
+        raise ConfigError(f"{path}: name: {network.name!r} does not match the file name {name!r}")
+    log.debug("network loaded name=%s chain_id=%s file=%s", name, network.chain_id, path)
+    return network

@@ -1,0 +1,251 @@
+"""Tierchain's exception hierarchy and the decoder that turns revert data into typed exceptions.
+
+Callers catch `TierchainError` (or one of its meaningful subclasses) and never web3 or eth_abi
+exceptions: a contract's custom error becomes a `ContractRevert` whose class, name and arguments say
+what the contract refused and why, so the API can map it to a problem+json answer in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ClassVar
+
+from eth_abi.abi import decode as abi_decode
+from eth_abi.exceptions import DecodingError
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+
+
+class TierchainError(Exception):
+    """Base of every error Tierchain raises on purpose."""
+
+
+class ConfigError(TierchainError):
+    """A configuration file or setting is missing or invalid; the message names file and field."""
+
+
+class CompilationError(TierchainError):
+    """The Solidity compiler reported errors; `messages` holds each formatted compiler message."""
+
+    def __init__(self, messages: Sequence[str]) -> None:
+        self.messages = list(messages)
+        super().__init__("compilation failed:\n" + "\n".join(self.messages))
+
+
+class ChainUnavailable(TierchainError):
+    """The JSON-RPC endpoint did not answer after all retries."""
+
+
+class SignerError(TierchainError):
+    """A signing key could not be loaded, or its source is not allowed on this network."""
+
+
+class TransactionFailed(TierchainError):
+    """A transaction was mined but failed, or never got a receipt in time."""
+
+    def __init__(self, message: str, tx_hash: str | None = None, receipt: Mapping[str, Any] | None = None):
+        self.tx_hash = tx_hash
+        self.receipt = receipt
+        super().__init__(message)
+
+
+class ReceiptTimeout(TransactionFailed):
+    """No receipt arrived before the deadline; the transaction may still be mined later."""
+
+
+PANIC_CODES: dict[int, str] = {
+    0x00: "generic compiler panic",
+    0x01: "assert failed",
+    0x11: "arithmetic overflow or underflow",
+    0x12: "division or modulo by zero",
+    0x21: "invalid enum conversion",
+    0x22: "incorrectly encoded storage byte array",
+    0x31: "pop on empty array",
+    0x32: "array index out of bounds",
+    0x41: "out of memory",
+    0x51: "call to zero-initialized function pointer",
+}
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_format_value(v) for v in value) + "]"
+    return str(value)
+
+
+class ContractRevert(TierchainError):
+    """A contract call reverted; subclasses declare `error_name` to stand for one custom error.
+
+    Declaring `class TokenFrozen(ContractRevert): error_name = "TokenFrozen"` registers the class,
+    and the decoder then raises it instead of the generic class, so callers can `except TokenFrozen`.
+    """
+
+    error_name: str = ""
+    tx_hash: str | None = None  # set when the revert was found in a mined, failed transaction
+    receipt: dict[str, Any] | None = None
+    _registry: ClassVar[dict[str, type[ContractRevert]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        name = cls.__dict__.get("error_name")
+        if name:
+            ContractRevert._registry[name] = cls
+
+    def __init__(
+        self,
+        error_name: str | None = None,
+        args_by_name: Mapping[str, Any] | None = None,
+        *,
+        contract: str | None = None,
+        data: bytes = b"",
+        detail: str | None = None,
+    ) -> None:
+        if error_name is not None:
+            self.error_name = error_name
+        self.args_by_name: dict[str, Any] = dict(args_by_name or {})
+        self.contract = contract
+        self.data = data
+        if self.error_name == "UnknownError":
+            text = f"UnknownError(data=0x{data.hex()})"
+        else:
+            inner = ", ".join(f"{k}={_format_value(v)}" for k, v in self.args_by_name.items())
+            text = f"{self.error_name}({inner})"
+        if detail:
+            text = f"{text}: {detail}"
+        super().__init__(text)
+
+    @classmethod
+    def for_name(cls, error_name: str) -> type[ContractRevert]:
+        """The registered subclass for `error_name`, or the generic class."""
+        return cls._registry.get(error_name, ContractRevert)
+
+
+class TokenFrozen(ContractRevert):
+    error_name = "TokenFrozen"
+
+
+class DocumentAlreadyUsed(ContractRevert):
+    error_name = "DocumentAlreadyUsed"
+
+
+class DocumentAlreadyAttested(ContractRevert):
+    error_name = "DocumentAlreadyAttested"
+
+
+class ParticipantNotActive(ContractRevert):
+    error_name = "ParticipantNotActive"
+
+
+class InsufficientBalance(ContractRevert):
+    error_name = "InsufficientBalance"
+
+
+class ObligationMatured(ContractRevert):
+    error_name = "ObligationMatured"
+
+
+class InsufficientSignatures(ContractRevert):
+    error_name = "InsufficientSignatures"
+
+
+def abi_type(param: Mapping[str, Any]) -> str:
+    """Canonical ABI type of one parameter, expanding tuples so selectors match solc's."""
+    typ = str(param["type"])
+    if typ.startswith("tuple"):
+        inner = ",".join(abi_type(c) for c in param.get("components", []))
+        return f"({inner}){typ[len('tuple') :]}"
+    return typ
+
+
+class _ErrorSpec:
+    __slots__ = ("contract", "names", "signature", "types")
+
+    def __init__(self, name: str, inputs: Sequence[Mapping[str, Any]], contract: str | None) -> None:
+        self.types = [abi_type(p) for p in inputs]
+        self.names = [str(p.get("name") or f"arg{i}") for i, p in enumerate(inputs)]
+        self.signature = f"{name}({','.join(self.types)})"
+        self.contract = contract
+
+
+_ERROR_STRING = bytes.fromhex("08c379a0")
+_PANIC = bytes.fromhex("4e487b71")
+
+
+class ErrorDecoder:
+    """Maps 4-byte error selectors from every known ABI to names and decodes their arguments.
+
+    Built from all artifacts (interfaces included) so an error raised deep in a library or a
+    called contract still decodes even when the called contract's own ABI does not list it.
+    """
+
+    def __init__(self, abis: Iterable[Sequence[Mapping[str, Any]]] = (), contracts: Iterable[str] = ()):
+        self._specs: dict[bytes, tuple[str, _ErrorSpec]] = {}
+        names = list(contracts)
+        for i, abi in enumerate(abis):
+            self.add_abi(abi, names[i] if i < len(names) else None)
+
+    @classmethod
+    def from_artifacts(cls, abis_by_contract: Mapping[str, Sequence[Mapping[str, Any]]]) -> ErrorDecoder:
+        return cls(abis_by_contract.values(), abis_by_contract.keys())
+
+    def add_abi(self, abi: Sequence[Mapping[str, Any]], contract: str | None = None) -> None:
+        for entry in abi:
+            if entry.get("type") != "error":
+                continue
+            spec = _ErrorSpec(str(entry["name"]), entry.get("inputs", []), contract)
+            selector = keccak(text=spec.signature)[:4]
+            self._specs.setdefault(selector, (str(entry["name"]), spec))
+
+    def known_errors(self) -> list[str]:
+        return sorted(spec.signature for _, spec in self._specs.values())
+
+    def decode(self, data: bytes | str | None) -> ContractRevert:
+        """Decode revert data into the most specific `ContractRevert` available."""
+        raw = _to_bytes(data)
+        selector, body = raw[:4], raw[4:]
+        try:
+            if selector == _ERROR_STRING:
+                (reason,) = abi_decode(["string"], body)
+                return ContractRevert("Error", {"reason": reason}, data=raw)
+            if selector == _PANIC:
+                (code,) = abi_decode(["uint256"], body)
+                explained = PANIC_CODES.get(code, "unknown panic code")
+                return ContractRevert("Panic", {"code": code}, data=raw, detail=explained)
+            found = self._specs.get(selector)
+            if found is None:
+                return ContractRevert("UnknownError", data=raw)
+            name, spec = found
+            values = abi_decode(spec.types, body)
+        except (DecodingError, ValueError, OverflowError):
+            return ContractRevert("UnknownError", data=raw)
+        args = {n: _normalize(t, v) for n, t, v in zip(spec.names, spec.types, values, strict=True)}
+        return ContractRevert.for_name(name)(name, args, contract=spec.contract, data=raw)
+
+
+def _normalize(abi_type_: str, value: Any) -> Any:
+    """Checksum addresses (eth_abi returns them lower-case) so they compare equal to account addresses."""
+    if abi_type_ == "address":
+        return to_checksum_address(value)
+    if abi_type_.startswith("address[") and isinstance(value, tuple | list):
+        return tuple(to_checksum_address(v) for v in value)
+    return value
+
+
+def _to_bytes(data: bytes | str | None) -> bytes:
+    if data is None:
+        return b""
+    if isinstance(data, bytes):
+        return bytes(data)
+    text = data[2:] if data.startswith(("0x", "0X")) else data
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        return b""
+
+
+class ArtifactNotFound(TierchainError):
+    """No compiled artifact with that contract name; run `tierchain compile` first."""

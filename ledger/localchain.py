@@ -1,0 +1,272 @@
+"""Run a local anvil chain for development and tests, from the project's own node_modules.
+
+This is the only module (besides tests) allowed to use anvil-only RPC methods (snapshots, time
+travel, manual mining): everything else speaks plain Ethereum JSON-RPC so it also runs on Besu or a
+public testnet. The chain's state is kept in a file so a restart keeps balances and blocks, and a
+run file (pid + URL) lets `tierchain chain down` stop a chain that `chain up` started elsewhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import platform
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+from pydantic import BaseModel
+
+from ledger.config import AnvilConfig
+from ledger.errors import ChainUnavailable, ConfigError
+
+log = logging.getLogger(__name__)
+
+_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+
+
+class RunInfo(BaseModel):
+    """What `chain up` leaves behind for other processes: who to signal and where to connect."""
+
+    pid: int
+    url: str
+    state_file: str
+    log_file: str
+
+
+def anvil_binary(project_root: Path) -> Path:
+    """The native anvil binary; we skip the node wrapper so our signals reach anvil itself."""
+    system = platform.system().lower()
+    arch = _ARCH.get(platform.machine().lower(), platform.machine().lower())
+    native = project_root / "node_modules" / "@foundry-rs" / f"anvil-{system}-{arch}" / "bin" / "anvil"
+    if native.is_file():
+        return native
+    wrapper = project_root / "node_modules" / ".bin" / "anvil"
+    if wrapper.exists():
+        return wrapper
+    raise ConfigError(f"{native}: anvil not found; run `npm install` in {project_root}")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child still answers kill(0); /proc tells us it has in fact exited.
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    return True
+
+
+def _is_anvil(pid: int) -> bool:
+    """Guard against a recycled pid: only signal a process that is really anvil."""
+    try:
+        return b"anvil" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return _alive(pid)
+
+
+def _terminate(pid: int, timeout: float) -> None:
+    """SIGTERM (anvil dumps its state on the way out), then SIGKILL if it lingers."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _alive(pid):
+        log.warning("anvil ignored SIGTERM, killing pid=%d", pid)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+class LocalChain:
+    """One anvil process on a loopback port; a context manager that always cleans up."""
+
+    def __init__(
+        self,
+        config: AnvilConfig,
+        project_root: Path,
+        data_dir: Path,
+        *,
+        port: int | None = None,
+        detach: bool = False,
+        startup_timeout: float = 30.0,
+    ) -> None:
+        self.config = config
+        self.project_root = project_root
+        self.run_dir = data_dir / "local"
+        self.state_file = (
+            config.state_file if config.state_file.is_absolute() else project_root / config.state_file
+        )
+        self.log_file = self.run_dir / "anvil.log"
+        self.run_file = self.run_dir / "anvil.json"
+        self.host = "127.0.0.1"
+        self.port = port
+        self.detach = detach
+        self.startup_timeout = startup_timeout
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._client: httpx.Client | None = None
+
+    @property
+    def url(self) -> str:
+        if self.port is None:
+            raise ChainUnavailable("local chain is not started")
+        return f"http://{self.host}:{self.port}"
+
+    def command(self) -> list[str]:
+        cfg = self.config
+        cmd = [
+            str(anvil_binary(self.project_root)),
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--chain-id",
+            str(cfg.chain_id),
+            "--mnemonic",
+            cfg.mnemonic,
+            "--accounts",
+            str(cfg.accounts),
+            "--balance",
+            str(cfg.balance_eth),
+            "--hardfork",
+            cfg.hardfork,
+            "--state",
+            str(self.state_file),
+            "--state-interval",
+            str(cfg.state_interval_seconds),
+        ]
+        if cfg.block_time_seconds is not None:
+            cmd += ["--block-time", str(cfg.block_time_seconds)]
+        return cmd
+
+    def start(self) -> LocalChain:
+        if self._proc is not None:
+            return self
+        existing = read_run_info(self.run_file.parent.parent)
+        if existing is not None and existing.state_file == str(self.state_file):
+            raise ChainUnavailable(f"an anvil using {self.state_file} already runs (pid {existing.pid})")
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        if self.port is None:
+            self.port = free_port(self.host)
+        with self.log_file.open("ab") as log_out:
+            self._proc = subprocess.Popen(
+                self.command(),
+                stdout=log_out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=self.detach,
+            )
+        log.info("anvil starting pid=%d url=%s state=%s", self._proc.pid, self.url, self.state_file)
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        info = RunInfo(
+            pid=self._proc.pid, url=self.url, state_file=str(self.state_file), log_file=str(self.log_file)
+        )
+        self.run_file.write_text(info.model_dump_json())
+        return self
+
+    def _wait_ready(self) -> None:
+        assert self._proc is not None
+        deadline = time.monotonic() + self.startup_timeout
+        delay = 0.02
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                tail = self.log_file.read_text(errors="replace")[-2000:]
+                raise ChainUnavailable(f"anvil exited with {self._proc.returncode}: {tail}")
+            try:
+                chain_id = int(self.rpc("eth_chainId"), 16)
+            except (httpx.HTTPError, ChainUnavailable):
+                time.sleep(delay)
+                delay = min(delay * 2, 0.25)
+                continue
+            log.info("anvil ready url=%s chain_id=%d", self.url, chain_id)
+            return
+        raise ChainUnavailable(f"anvil did not answer on {self.url} within {self.startup_timeout}s")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._proc is None:
+            return
+        _terminate(self._proc.pid, timeout)
+        self._proc.wait(timeout=timeout)
+        log.info("anvil stopped pid=%d code=%s", self._proc.pid, self._proc.returncode)
+        self._proc = None
+        self.run_file.unlink(missing_ok=True)
+
+    def __enter__(self) -> LocalChain:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # --- anvil-only helpers, for tests and the demo -------------------------------------------
+
+    def rpc(self, method: str, params: list[Any] | None = None) -> Any:
+        if self._client is None:
+            self._client = httpx.Client(timeout=10.0)
+        body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}
+        reply = self._client.post(self.url, json=body).json()
+        if "error" in reply:
+            raise ChainUnavailable(f"{method} failed: {reply['error']}")
+        return reply["result"]
+
+    def snapshot(self) -> str:
+        return str(self.rpc("evm_snapshot"))
+
+    def revert(self, snapshot_id: str) -> bool:
+        """Roll back to `snapshot_id`; anvil forgets that snapshot, so take a new one to reuse it."""
+        return bool(self.rpc("evm_revert", [snapshot_id]))
+
+    def increase_time(self, seconds: int) -> None:
+        self.rpc("evm_increaseTime", [seconds])
+
+    def mine(self, blocks: int = 1) -> None:
+        self.rpc("anvil_mine", [hex(blocks)])
+
+
+def read_run_info(data_dir: Path) -> RunInfo | None:
+    """The chain recorded by `chain up`, or None if there is none or it has died."""
+    run_file = data_dir / "local" / "anvil.json"
+    try:
+        info = RunInfo.model_validate_json(run_file.read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    if not (_alive(info.pid) and _is_anvil(info.pid)):
+        run_file.unlink(missing_ok=True)
+        return None
+    return info
+
+
+def stop_recorded(data_dir: Path, timeout: float = 10.0) -> RunInfo | None:
+    """Stop the chain another process started with `chain up`; returns what was stopped."""
+    info = read_run_info(data_dir)
+    if info is None:
+        return None
+    _terminate(info.pid, timeout)
+    (data_dir / "local" / "anvil.json").unlink(missing_ok=True)
+    log.info("anvil stopped pid=%d url=%s", info.pid, info.url)
+    return info
