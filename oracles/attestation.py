@@ -1,0 +1,181 @@
+"""The EIP-712 attestation an oracle signs for the TradeRegistry contract.
+
+The struct and domain below are the contract's, field for field; changing either makes every
+signature unrecoverable on-chain. All oracles must sign the *same* message for a quorum to
+form, so nothing in it may depend on the node: the nonce is derived from the fingerprint
+(one document, one nonce) and the deadline is chosen by whoever coordinates the quorum.
+``attestation_digest`` recomputes the hash the way Solidity does (typehash + abi.encode) so
+tests can prove the eth-account encoding and the contract's agree.
+"""
+
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any
+
+from eth_abi.abi import encode as abi_encode
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_account.signers.local import LocalAccount
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from oracles.canonical import fingerprint as document_fingerprint
+from oracles.documents import DocumentKind, TradeDocument, document_date, due_date, face_amount
+from oracles.normalize import normalize_hash32
+
+DOMAIN_NAME = "Tierchain TradeRegistry"
+DOMAIN_VERSION = "1"
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+ATTESTATION_FIELDS: list[dict[str, str]] = [
+    {"name": "fingerprint", "type": "bytes32"},
+    {"name": "kind", "type": "uint8"},
+    {"name": "seller", "type": "address"},
+    {"name": "buyer", "type": "address"},
+    {"name": "amount", "type": "uint256"},
+    {"name": "currency", "type": "bytes3"},
+    {"name": "issueDate", "type": "uint64"},
+    {"name": "dueDate", "type": "uint64"},
+    {"name": "nonce", "type": "uint256"},
+    {"name": "deadline", "type": "uint64"},
+]
+ATTESTATION_TYPE = "Attestation(" + ",".join(f"{f['type']} {f['name']}" for f in ATTESTATION_FIELDS) + ")"
+DOMAIN_TYPE = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+_UINT64 = 2**64 - 1
+
+Address = Annotated[str, AfterValidator(to_checksum_address)]
+Uint64 = Annotated[int, Field(ge=0, le=_UINT64)]
+
+
+def unix_midnight(day: date) -> int:
+    """Unix seconds at 00:00 UTC of a calendar day, the contract's date unit."""
+    return int(datetime.combine(day, time(0), tzinfo=UTC).timestamp())
+
+
+def attestation_nonce(fingerprint: str) -> int:
+    """Same document, same nonce, on every oracle node."""
+    return int.from_bytes(keccak(b"tierchain.attestation" + bytes.fromhex(fingerprint[2:])), "big")
+
+
+class Eip712Domain(BaseModel):
+    """Which deployment of the TradeRegistry a signature is for."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    chain_id: int = Field(gt=0)
+    verifying_contract: Address
+
+    def as_typed_data(self) -> dict[str, Any]:
+        return {
+            "name": DOMAIN_NAME,
+            "version": DOMAIN_VERSION,
+            "chainId": self.chain_id,
+            "verifyingContract": self.verifying_contract,
+        }
+
+
+class AttestationMessage(BaseModel):
+    """The ``Attestation`` struct, with the contract's field names in ``as_typed_data``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fingerprint: Annotated[str, AfterValidator(normalize_hash32)]
+    kind: DocumentKind
+    seller: Address
+    buyer: Address
+    amount: int = Field(gt=0, lt=2**256)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    issue_date: Uint64
+    due_date: Uint64
+    nonce: int = Field(ge=0, lt=2**256)
+    deadline: Uint64
+
+    @classmethod
+    def from_verified(
+        cls, document: TradeDocument, seller_address: str, buyer_address: str | None, deadline: int
+    ) -> "AttestationMessage":
+        """Build the message for a document that passed ``verify_document``.
+
+        A warehouse receipt has no buyer; pass ``None`` and the zero address is attested.
+        """
+        fp = document_fingerprint(document)
+        due = due_date(document)
+        return cls(
+            fingerprint=fp,
+            kind=document.kind,
+            seller=seller_address,
+            buyer=buyer_address or ZERO_ADDRESS,
+            amount=face_amount(document),
+            currency=document.currency,
+            issue_date=unix_midnight(document_date(document)),
+            due_date=unix_midnight(due) if due is not None else 0,
+            nonce=attestation_nonce(fp),
+            deadline=deadline,
+        )
+
+    def as_typed_data(self) -> dict[str, Any]:
+        return {
+            "fingerprint": bytes.fromhex(self.fingerprint[2:]),
+            "kind": int(self.kind),
+            "seller": self.seller,
+            "buyer": self.buyer,
+            "amount": self.amount,
+            "currency": self.currency.encode("ascii"),
+            "issueDate": self.issue_date,
+            "dueDate": self.due_date,
+            "nonce": self.nonce,
+            "deadline": self.deadline,
+        }
+
+
+def typed_data(message: AttestationMessage, domain: Eip712Domain) -> dict[str, Any]:
+    """Full EIP-712 JSON (as wallets and ``eth_signTypedData_v4`` take it)."""
+    return {
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+                {"name": "verifyingContract", "type": "address"},
+            ],
+            "Attestation": ATTESTATION_FIELDS,
+        },
+        "primaryType": "Attestation",
+        "domain": domain.as_typed_data(),
+        "message": message.as_typed_data(),
+    }
+
+
+def sign_attestation(message: AttestationMessage, domain: Eip712Domain, account: LocalAccount) -> str:
+    """65-byte r||s||v signature as 0x-hex, what the contract's ECDSA.recover takes."""
+    signed = account.sign_typed_data(full_message=typed_data(message, domain))
+    return "0x" + bytes(signed.signature).hex()
+
+
+def recover_attestation_signer(message: AttestationMessage, domain: Eip712Domain, signature: str) -> str:
+    """Checksummed address that produced ``signature`` over this message."""
+    signable = encode_typed_data(full_message=typed_data(message, domain))
+    return str(Account.recover_message(signable, signature=signature))
+
+
+def attestation_digest(message: AttestationMessage, domain: Eip712Domain) -> bytes:
+    """The digest as the contract computes it: keccak(0x1901 || domainSeparator || structHash)."""
+    domain_separator = keccak(
+        abi_encode(
+            ["bytes32", "bytes32", "bytes32", "uint256", "address"],
+            [
+                keccak(DOMAIN_TYPE.encode()),
+                keccak(DOMAIN_NAME.encode()),
+                keccak(DOMAIN_VERSION.encode()),
+                domain.chain_id,
+                domain.verifying_contract,
+            ],
+        )
+    )
+    values = message.as_typed_data()
+    struct_hash = keccak(
+        abi_encode(
+            ["bytes32"] + [f["type"] for f in ATTESTATION_FIELDS],
+            [keccak(ATTESTATION_TYPE.encode())] + [values[f["name"]] for f in ATTESTATION_FIELDS],
+        )
+    )
+    return keccak(b"\x19\x01" + domain_separator + struct_hash)
