@@ -277,7 +277,7 @@ contract ReceivableToken is IReceivableToken {
         if (n == 0) revert EmptyBatch();
         if (values.length != n) revert LengthMismatch(n, values.length);
         TokenCore memory c = _requireCore(tokenId);
-        uint256 total;
+        uint256 total = 0;
         for (uint256 i = 0; i < n; ++i) {
             total += values[i];
         }

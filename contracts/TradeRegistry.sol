@@ -153,6 +153,8 @@ contract TradeRegistry is EIP712, ITradeRegistry {
         address[] memory signers = new address[](signatures.length);
         address previous = address(0);
         for (uint256 i = 0; i < signatures.length; ++i) {
+            // The third value only details `err`, which is enough to refuse. See docs/slither-triage.md.
+            // slither-disable-next-line unused-return
             (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, signatures[i]);
             if (err != ECDSA.RecoverError.NoError) revert InvalidSignature(i);
             if (signer <= previous) revert SignersNotAscending(i, signer);
