@@ -40,10 +40,11 @@ contract TradeRegistry is EIP712, ITradeRegistry {
     }
 
     /// @notice Sets M, the number of oracle signatures an attestation needs. Only the registry admin.
-    /// @dev M may not exceed N, the oracles registered now, so the registry can never lock itself.
+    /// @dev M may not exceed the oracles that are active now, so setting it cannot lock attestation.
+    ///      Suspending or revoking oracles later can leave fewer than M active; the admin then lowers M.
     function setThreshold(uint8 threshold_) external {
         if (!participants.hasRole(bytes32(0), msg.sender)) revert NotAdmin(msg.sender);
-        uint256 n = participants.getRoleMemberCount(Roles.ORACLE);
+        uint256 n = _activeOracles();
         if (threshold_ == 0 || threshold_ > n) revert InvalidThreshold(threshold_, n);
         emit ThresholdChanged(_threshold, threshold_);
         _threshold = threshold_;
@@ -85,6 +86,8 @@ contract TradeRegistry is EIP712, ITradeRegistry {
         returns (uint256 invoiceTotal)
     {
         if (!participants.hasRole(Roles.DESK, msg.sender)) revert NotDesk(msg.sender);
+        // Slot 0 means "unused" in storage, so it can never be the slot a document backs.
+        if (slot == 0) revert InvalidSlot(slot);
         uint64 slot64 = uint256(slot).toUint64();
         for (uint256 i = 0; i < fingerprints.length; ++i) {
             bytes32 fp = fingerprints[i];
@@ -131,6 +134,13 @@ contract TradeRegistry is EIP712, ITradeRegistry {
     /// @inheritdoc ITradeRegistry
     function attestationDigest(Attestation calldata a) external view returns (bytes32) {
         return _hashTypedDataV4(_structHash(a));
+    }
+
+    function _activeOracles() private view returns (uint256 active) {
+        uint256 n = participants.getRoleMemberCount(Roles.ORACLE);
+        for (uint256 i = 0; i < n; ++i) {
+            if (participants.isActive(participants.getRoleMember(Roles.ORACLE, i))) ++active;
+        }
     }
 
     /// @dev Returns the invoice amount the document contributes (0 for supporting documents).

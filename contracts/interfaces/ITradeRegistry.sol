@@ -72,6 +72,7 @@ interface ITradeRegistry {
     error DocumentPartyMismatch(bytes32 fingerprint, address seller, address buyer);
     error DocumentCurrencyMismatch(bytes32 fingerprint, bytes3 currency);
     error NoInvoice();
+    error InvalidSlot(uint256 slot);
 
     /// @notice Records `attestation` when at least `threshold()` distinct active oracles signed it.
     function attest(Attestation calldata attestation, bytes[] calldata signatures) external;
