@@ -5,12 +5,14 @@ Settings are built once here, at the edge, and handed to the modules; commands s
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Annotated
 from urllib.parse import urlparse
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from ledger.compile import compile_contracts
 from ledger.config import Settings, load_network
@@ -20,6 +22,8 @@ from ledger.localchain import LocalChain, read_run_info, stop_recorded
 app = typer.Typer(help="Tierchain: multi-tier supply-chain receivables ledger.", no_args_is_help=True)
 chain_app = typer.Typer(help="Run the local development chain (anvil).", no_args_is_help=True)
 app.add_typer(chain_app, name="chain")
+bench_app = typer.Typer(help="Benchmarks on a throwaway local chain.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
 console = Console()
 
 
@@ -88,6 +92,52 @@ def compile_cmd(force: Annotated[bool, typer.Option(help="ignore the cache")] = 
         raise _fail(exc) from exc
     state = "cached" if result.cached else "compiled"
     console.print(f"{state}: {len(result.artifacts)} contracts, source hash {result.source_hash[:12]}")
+
+
+@app.command("deploy")
+def deploy_cmd(
+    network: Annotated[str | None, typer.Option(help="network name; default: TIERCHAIN_NETWORK")] = None,
+    fresh: Annotated[bool, typer.Option(help="deploy a new system even if a manifest exists")] = False,
+) -> None:
+    """Deploy and wire the contracts, or verify the recorded deployment (compiles if needed)."""
+    from ledger.deploy import deploy_from_settings
+
+    settings = _settings()
+    try:
+        outcome = deploy_from_settings(settings, network, fresh=fresh)
+    except TierchainError as exc:
+        raise _fail(exc) from exc
+    d = outcome.deployment
+    console.print(
+        f"{outcome.status}: {d.network} (chain {d.chain_id}) from block {d.deploy_block}, "
+        f"{outcome.transactions} transactions; manifest {outcome.manifest}"
+    )
+    for name, contract in d.contracts.items():
+        console.print(f"  {name:<22} {contract.address}")
+
+
+@bench_app.command("gas")
+def bench_gas_cmd(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+    """Gas of each operation from real receipts on a fresh anvil, beside its target."""
+    from ledger.bench_gas import run_bench
+
+    settings = _settings()
+    try:
+        figures = run_bench(settings.project_root, settings.build_dir)
+    except TierchainError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        typer.echo(json.dumps({name: f.as_json() for name, f in figures.items()}, indent=2))
+        return
+    table = Table(title="gas per operation (receipt gasUsed)")
+    table.add_column("operation")
+    table.add_column("gas", justify="right")
+    table.add_column("target", justify="right")
+    table.add_column("met")
+    for name, f in figures.items():
+        met = "" if f.met is None else ("[green]yes[/green]" if f.met else "[red]no[/red]")
+        table.add_row(name, f"{f.gas:,}", "" if f.target is None else f"{f.target:,}", met)
+    console.print(table)
 
 
 if __name__ == "__main__":

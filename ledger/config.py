@@ -110,6 +110,46 @@ class AnvilConfig(_Strict):
     state_interval_seconds: int = Field(default=5, ge=1)
 
 
+class SettlementTokenSpec(_Strict):
+    """A settlement ERC-20 that `deploy` creates itself: for local chains and demos, never production."""
+
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. CNY")
+    name: str
+    symbol: str
+    decimals: int = Field(default=2, ge=0, le=18)
+
+
+class DeployConfig(_Strict):
+    """What `tierchain deploy` sets up on a network (`[deploy]` in the network file)."""
+
+    oracle_threshold: int = Field(default=2, ge=1, le=255)
+    grace_period_seconds: int = Field(default=30 * 86_400, ge=0)
+    token_name: str = "Tierchain Receivable"
+    token_symbol: str = "TRCV"
+    value_decimals: int = Field(default=2, ge=0, le=18)
+    settlement_tokens: list[SettlementTokenSpec] = Field(default_factory=list)
+    currencies: dict[str, str] = Field(
+        default_factory=dict, description="ISO 4217 code to the address of an existing settlement ERC-20"
+    )
+
+    @field_validator("currencies")
+    @classmethod
+    def _currency_addresses(cls, currencies: dict[str, str]) -> dict[str, str]:
+        for code, address in currencies.items():
+            if len(code) != 3 or not code.isascii() or not code.isupper():
+                raise ValueError(f"{code!r} is not an ISO 4217 code")
+            if not (address.startswith("0x") and len(address) == 42):
+                raise ValueError(f"{code}: {address!r} is not an address")
+        return currencies
+
+    @model_validator(mode="after")
+    def _one_source_per_currency(self) -> DeployConfig:
+        both = {s.currency for s in self.settlement_tokens} & set(self.currencies)
+        if both:
+            raise ValueError(f"currency {sorted(both)} is both deployed and given by address")
+        return self
+
+
 class NetworkConfig(_Strict):
     """One chain Tierchain can talk to, as declared in `chain_config/<name>.toml`."""
 
@@ -122,6 +162,7 @@ class NetworkConfig(_Strict):
     receipt_timeout_seconds: float = Field(default=120.0, gt=0)
     keys: SignerSource
     anvil: AnvilConfig | None = None
+    deploy: DeployConfig = Field(default_factory=DeployConfig)
 
     @field_validator("rpc_urls")
     @classmethod

@@ -152,6 +152,192 @@ class InsufficientSignatures(ContractRevert):
     error_name = "InsufficientSignatures"
 
 
+class NotMultipleOfMinUnit(ContractRevert):
+    """A value is zero or not a multiple of the slot's minimum unit."""
+
+    error_name = "NotMultipleOfMinUnit"
+
+
+class IncorrectOwner(ContractRevert):
+    """The claimed holder does not own the token."""
+
+    error_name = "IncorrectOwner"
+
+
+class OfferExpired(ContractRevert):
+    """The financing offer's expiry has passed."""
+
+    error_name = "OfferExpired"
+
+
+class OfferNotOpen(ContractRevert):
+    """The offer was already accepted or cancelled."""
+
+    error_name = "OfferNotOpen"
+
+
+class UnknownOffer(ContractRevert):
+    error_name = "UnknownOffer"
+
+
+class NotSettled(ContractRevert):
+    """The obligation is neither repaid nor in default, so nothing can be redeemed yet."""
+
+    error_name = "NotSettled"
+
+
+class ObligationNotMatured(ContractRevert):
+    """Redemption before maturity."""
+
+    error_name = "ObligationNotMatured"
+
+
+class InsufficientDocumentCover(ContractRevert):
+    """The attested invoices total less than the face."""
+
+    error_name = "InsufficientDocumentCover"
+
+
+class MissingRole(ContractRevert):
+    """The account lacks the participant role the operation needs."""
+
+    error_name = "MissingRole"
+
+
+class NonexistentToken(ContractRevert):
+    error_name = "NonexistentToken"
+
+
+class NonexistentSlot(ContractRevert):
+    error_name = "NonexistentSlot"
+
+
+class InsufficientAllowance(ContractRevert):
+    error_name = "InsufficientAllowance"
+
+
+class InsufficientApproval(ContractRevert):
+    error_name = "InsufficientApproval"
+
+
+class TokenNotFrozen(ContractRevert):
+    error_name = "TokenNotFrozen"
+
+
+class SlotMismatch(ContractRevert):
+    """A merge between tokens of different obligations."""
+
+    error_name = "SlotMismatch"
+
+
+class NotAHolder(ContractRevert):
+    """The account may not hold receivables (no core enterprise, supplier or bank role)."""
+
+    error_name = "NotAHolder"
+
+
+class NotAuthorized(ContractRevert):
+    error_name = "NotAuthorized"
+
+
+class AlreadyRegistered(ContractRevert):
+    error_name = "AlreadyRegistered"
+
+
+class LegalIdAlreadyRegistered(ContractRevert):
+    error_name = "LegalIdAlreadyRegistered"
+
+
+class NotRegistered(ContractRevert):
+    error_name = "NotRegistered"
+
+
+class DocumentNotAttested(ContractRevert):
+    error_name = "DocumentNotAttested"
+
+
+class DocumentPartyMismatch(ContractRevert):
+    error_name = "DocumentPartyMismatch"
+
+
+class DocumentCurrencyMismatch(ContractRevert):
+    error_name = "DocumentCurrencyMismatch"
+
+
+class NonceAlreadyUsed(ContractRevert):
+    error_name = "NonceAlreadyUsed"
+
+
+class SignersNotAscending(ContractRevert):
+    error_name = "SignersNotAscending"
+
+
+class AttestationExpired(ContractRevert):
+    error_name = "AttestationExpired"
+
+
+class UnknownProposal(ContractRevert):
+    error_name = "UnknownProposal"
+
+
+class TermsMismatch(ContractRevert):
+    """The terms sent do not hash to the proposal's stored terms."""
+
+    error_name = "TermsMismatch"
+
+
+class NotSupplier(ContractRevert):
+    error_name = "NotSupplier"
+
+
+class NotObligor(ContractRevert):
+    error_name = "NotObligor"
+
+
+class UnknownCurrency(ContractRevert):
+    error_name = "UnknownCurrency"
+
+
+class InvalidTerms(ContractRevert):
+    error_name = "InvalidTerms"
+
+
+class SignatureExpired(ContractRevert):
+    error_name = "SignatureExpired"
+
+
+class InvalidConfirmationSignature(ContractRevert):
+    error_name = "InvalidConfirmationSignature"
+
+
+class SelfFinancing(ContractRevert):
+    error_name = "SelfFinancing"
+
+
+class Overpayment(ContractRevert):
+    error_name = "Overpayment"
+
+
+class SlotClosed(ContractRevert):
+    error_name = "SlotClosed"
+
+
+class GracePeriodRunning(ContractRevert):
+    error_name = "GracePeriodRunning"
+
+
+class NoDust(ContractRevert):
+    error_name = "NoDust"
+
+
+class RedemptionsOutstanding(ContractRevert):
+    error_name = "RedemptionsOutstanding"
+
+
+class DiscountExceedsValue(ContractRevert):
+    error_name = "DiscountExceedsValue"
+
+
 def abi_type(param: Mapping[str, Any]) -> str:
     """Canonical ABI type of one parameter, expanding tuples so selectors match solc's."""
     typ = str(param["type"])
@@ -249,3 +435,15 @@ def _to_bytes(data: bytes | str | None) -> bytes:
 
 class ArtifactNotFound(TierchainError):
     """No compiled artifact with that contract name; run `tierchain compile` first."""
+
+
+class DeploymentError(TierchainError):
+    """A deployment could not be created, resumed or verified."""
+
+
+class DeploymentNotFound(DeploymentError):
+    """No deployment manifest for the network; run `tierchain deploy` first."""
+
+
+class DeploymentMismatch(DeploymentError):
+    """The manifest no longer matches the chain or the compiled artifacts; `--fresh` redeploys."""

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from ledger.client import TierchainClient
 from ledger.compile import CompileResult, compile_contracts
 from ledger.config import AnvilConfig, NetworkConfig, Settings, parse_network
+from ledger.deploy import Deployment, deploy_system, manifest_path
 from ledger.errors import ErrorDecoder
+from ledger.journal import TxJournal
 from ledger.keys import Signer, local_accounts
 from ledger.localchain import LocalChain
+from ledger.rpc import make_web3
+from ledger.tx import TransactionManager
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_CONTRACTS = PROJECT_ROOT / "tests" / "fixtures" / "contracts"
@@ -67,3 +73,81 @@ def clean_chain(anvil: LocalChain) -> Iterator[LocalChain]:
     snapshot = anvil.snapshot()
     yield anvil
     assert anvil.revert(snapshot)
+
+
+# --- Tierchain system: the real contracts deployed once per session --------------------------------
+
+TIERCHAIN_ACTORS = (
+    "admin",
+    "oracle1",
+    "oracle2",
+    "oracle3",
+    "core",
+    "tier1",
+    "tier2",
+    "tier3",
+    "bank",
+    "regulator",
+    "court",
+    "outsider",
+)
+
+
+@pytest.fixture(scope="session")
+def tierchain_build() -> CompileResult:
+    """The project's contracts, compiled into build/ (a cache hit unless contracts/ changed)."""
+    return compile_contracts(PROJECT_ROOT, PROJECT_ROOT / "build")
+
+
+@pytest.fixture(scope="session")
+def tierchain_abis(tierchain_build: CompileResult) -> dict[str, list[dict[str, Any]]]:
+    return {n: a.abi for n, a in tierchain_build.artifacts.items()}
+
+
+@pytest.fixture(scope="session")
+def actors(anvil: LocalChain) -> dict[str, Signer]:
+    """Named parties; accounts past anvil's ten are funded here, before any test snapshot."""
+    signers = local_accounts(TEST_MNEMONIC, len(TIERCHAIN_ACTORS))
+    for signer in signers[10:]:
+        anvil.rpc("anvil_setBalance", [signer.address, hex(10**22)])
+    return dict(zip(TIERCHAIN_ACTORS, signers, strict=True))
+
+
+@pytest.fixture(scope="session")
+def tierchain_deployment(
+    anvil: LocalChain,
+    local_network: NetworkConfig,
+    tierchain_build: CompileResult,
+    actors: dict[str, Signer],
+    session_dir: Path,
+) -> Deployment:
+    """The whole system deployed and wired on the session anvil (manifest under the session dir)."""
+    data_dir = session_dir / "tierchain-deploy"
+    decoder = ErrorDecoder.from_artifacts({n: a.abi for n, a in tierchain_build.artifacts.items()})
+    manager = TransactionManager(
+        make_web3(anvil.url), local_network, actors["admin"], TxJournal(data_dir / "journal.sqlite"), decoder
+    )
+    outcome = deploy_system(
+        manager, local_network, tierchain_build.artifacts, manifest_path(data_dir, local_network.name)
+    )
+    return outcome.deployment
+
+
+@pytest.fixture
+def tierchain_client(
+    clean_chain: LocalChain,
+    local_network: NetworkConfig,
+    tierchain_deployment: Deployment,
+    tierchain_abis: dict[str, list[dict[str, Any]]],
+    actors: dict[str, Signer],
+    tmp_path: Path,
+) -> TierchainClient:
+    """A client with a fresh transaction manager (nonces and journal) on a chain reverted after the test."""
+    manager = TransactionManager(
+        make_web3(clean_chain.url),
+        local_network,
+        actors["admin"],
+        TxJournal(tmp_path / "client-journal.sqlite"),
+        ErrorDecoder.from_artifacts(tierchain_abis),
+    )
+    return TierchainClient(manager, tierchain_deployment, tierchain_abis)

@@ -1,0 +1,46 @@
+"""`TierchainClient`: every contract operation behind one typed object."""
+
+from __future__ import annotations
+
+from ledger.client.documents import DocumentOps
+from ledger.client.financing import FinancingOps
+from ledger.client.issuance import IssuanceOps
+from ledger.client.participants import ParticipantOps
+from ledger.client.receivables import ReceivableOps
+from ledger.client.repayment import RepaymentOps
+from ledger.compile import load_abis
+from ledger.config import Settings, load_network
+from ledger.deploy import connect, load_deployment
+from ledger.errors import ErrorDecoder
+from ledger.journal import TxJournal
+from ledger.keys import Signer
+from ledger.tx import TransactionManager
+
+
+class TierchainClient(ParticipantOps, DocumentOps, IssuanceOps, ReceivableOps, FinancingOps, RepaymentOps):
+    """Typed facade over the deployed system.
+
+    Build it from a `TransactionManager` (any signer may be passed per call: the manager keeps one
+    nonce sequence per address), the deployment manifest and the ABIs by contract name. Each write
+    returns a frozen result with the tx hash, block, gas used and the outcome parsed from its events;
+    each contract refusal raises the decoded `ContractRevert` subclass (`TokenFrozen`, ...).
+    """
+
+    @classmethod
+    def connect(cls, settings: Settings, signer: Signer, network_name: str | None = None) -> TierchainClient:
+        """A client for the deployed network in `settings`, journaling under its data dir."""
+        network = load_network(settings, network_name)
+        deployment = load_deployment(settings, network.name)
+        w3 = connect(settings, network)
+        if network.is_local:
+            endpoint = str(getattr(w3.provider, "endpoint_uri", network.rpc_urls[0]))
+            network = network.model_copy(update={"rpc_urls": [endpoint]})
+        abis = load_abis(settings.build_dir)
+        manager = TransactionManager(
+            w3,
+            network,
+            signer,
+            TxJournal(settings.data_dir / "journal.sqlite"),
+            ErrorDecoder.from_artifacts(abis),
+        )
+        return cls(manager, deployment, abis)

@@ -1,0 +1,105 @@
+"""Financing: a bank offers to buy (part of) a token at a discount; the holder accepts, and token and
+cash swap in one transaction. The bank funds by ERC-20 allowance to the financing desk.
+"""
+
+from __future__ import annotations
+
+from ledger.client.base import ClientBase, checksum
+from ledger.client.models import DayCount, Financed, Offer, OfferCancelled, OfferMade, OfferStatus, Quote
+from ledger.keys import Signer
+
+
+class FinancingOps(ClientBase):
+    def make_offer(
+        self,
+        bank: Signer,
+        token_id: int,
+        value: int,
+        rate_bps: int,
+        day_count: DayCount,
+        expiry: int,
+        *,
+        recourse: bool = False,
+        fund: bool = True,
+        key: str | None = None,
+    ) -> OfferMade:
+        """Offer to buy `value` of `token_id`; `fund` first raises the bank's allowance to the desk by
+        `value` (an upper bound of the price), so acceptance cannot fail for want of allowance."""
+        if fund:
+            currency = self.slot_terms_currency(token_id)
+            erc20 = self.erc20(currency)
+            current = int(erc20.functions.allowance(bank.address, self.financing.address).call())
+            self._send(
+                bank,
+                erc20,
+                "approve",
+                self.financing.address,
+                current + value,
+                key=f"{key}:approve" if key else None,
+            )
+        receipt = self._send(
+            bank,
+            self.financing,
+            "makeOffer",
+            token_id,
+            value,
+            rate_bps,
+            int(day_count),
+            recourse,
+            expiry,
+            key=key,
+        )
+        event = self._event(receipt, self.financing, "OfferMade")
+        return OfferMade(**self._meta(receipt), offer_id=event["offerId"])
+
+    def slot_terms_currency(self, token_id: int) -> str:
+        slot = int(self._view(self.token, "slotOf", token_id))
+        return str(self._view(self.token, "slotTerms", slot)[3])
+
+    def cancel_offer(self, bank: Signer, offer_id: int, *, key: str | None = None) -> OfferCancelled:
+        receipt = self._send(bank, self.financing, "cancelOffer", offer_id, key=key)
+        event = self._event(receipt, self.financing, "OfferCancelled")
+        return OfferCancelled(**self._meta(receipt), offer_id=event["offerId"])
+
+    def accept_offer(self, holder: Signer, offer_id: int, *, key: str | None = None) -> Financed:
+        """The holder sells: price to the holder, receivable (whole, or a split-off piece) to the bank."""
+        receipt = self._send(holder, self.financing, "accept", offer_id, key=key)
+        e = self._event(receipt, self.financing, "Financed")
+        return Financed(
+            **self._meta(receipt),
+            offer_id=e["offerId"],
+            token_id=e["tokenId"],
+            financed_token_id=e["financedTokenId"],
+            bank=checksum(e["bank"]),
+            holder=checksum(e["holder"]),
+            value=e["value"],
+            price=e["price"],
+            discount=e["discount"],
+            days_to_maturity=e["daysToMaturity"],
+        )
+
+    def quote(self, value: int, rate_bps: int, day_count: DayCount, maturity: int) -> Quote:
+        """The price the desk would pay now (rounded down; see DiscountMath.discountPrice)."""
+        q = self._view(self.financing, "quote", value, rate_bps, int(day_count), maturity)
+        return Quote(
+            value=q[0],
+            days_to_maturity=q[1],
+            rate_bps=q[2],
+            day_count=DayCount(q[3]),
+            discount=q[4],
+            price=q[5],
+        )
+
+    def offer(self, offer_id: int) -> Offer:
+        o = self._view(self.financing, "offer", offer_id)
+        return Offer(
+            bank=o[0],
+            token_id=o[1],
+            rate_bps=o[2],
+            day_count=DayCount(o[3]),
+            recourse=o[4],
+            status=OfferStatus(o[5]),
+            value=o[6],
+            expiry=o[7],
+            financed_token_id=o[8],
+        )

@@ -1,0 +1,381 @@
+"""What the client takes and gives back: typed inputs for the contracts' structs, and one small frozen
+result per operation carrying the transaction's hash, block and gas beside the outcome read from its
+events (never from a second call, which could see a later state).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from eth_abi.abi import encode as abi_encode
+from eth_utils.crypto import keccak
+
+ROLE_NAMES = ("CORE_ENTERPRISE", "SUPPLIER", "BANK", "REGULATOR", "ORACLE", "ENFORCEMENT", "DESK")
+ROLES: dict[str, bytes] = {name: keccak(text=name) for name in ROLE_NAMES}
+DEFAULT_ADMIN_ROLE = b"\x00" * 32
+
+
+def role_id(role: str | bytes) -> bytes:
+    """A role given by name ("SUPPLIER") or by its 32-byte id."""
+    if isinstance(role, bytes):
+        return role
+    try:
+        return ROLES[role.upper()]
+    except KeyError as exc:
+        raise ValueError(f"unknown role {role!r}; known: {', '.join(ROLE_NAMES)}") from exc
+
+
+def currency_code(code: str | bytes) -> bytes:
+    """An ISO 4217 code as the contracts' `bytes3`."""
+    raw = code.encode("ascii") if isinstance(code, str) else bytes(code)
+    if len(raw) != 3:
+        raise ValueError(f"{code!r} is not a three-letter currency code")
+    return raw
+
+
+def bytes32(value: bytes | str) -> bytes:
+    raw = bytes.fromhex(value.removeprefix("0x")) if isinstance(value, str) else bytes(value)
+    if len(raw) != 32:
+        raise ValueError(f"expected 32 bytes, got {len(raw)}")
+    return raw
+
+
+class ParticipantStatus(IntEnum):
+    NONE = 0
+    ACTIVE = 1
+    SUSPENDED = 2
+
+
+class DocumentKind(IntEnum):
+    INVOICE = 1
+    PURCHASE_ORDER = 2
+    DELIVERY_NOTE = 3
+    WAREHOUSE_RECEIPT = 4
+
+
+class DayCount(IntEnum):
+    ACT_360 = 0
+    ACT_365F = 1
+
+
+class RepaymentState(IntEnum):
+    OUTSTANDING = 0
+    OVERDUE = 1
+    REPAID = 2
+    DEFAULTED = 3
+
+
+class OfferStatus(IntEnum):
+    NONE = 0
+    OPEN = 1
+    ACCEPTED = 2
+    CANCELLED = 3
+
+
+# ---------------------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True, kw_only=True)
+class Attestation:
+    """The EIP-712 `Attestation` the oracles sign; amounts in minor units, dates in unix seconds."""
+
+    fingerprint: bytes
+    kind: DocumentKind
+    seller: str
+    buyer: str
+    amount: int
+    currency: str
+    issue_date: int
+    due_date: int
+    nonce: int
+    deadline: int
+
+    def as_abi(self) -> tuple[Any, ...]:
+        return (
+            bytes32(self.fingerprint),
+            int(self.kind),
+            self.seller,
+            self.buyer,
+            self.amount,
+            currency_code(self.currency),
+            self.issue_date,
+            self.due_date,
+            self.nonce,
+            self.deadline,
+        )
+
+    def as_message(self) -> dict[str, Any]:
+        return {
+            "fingerprint": bytes32(self.fingerprint),
+            "kind": int(self.kind),
+            "seller": self.seller,
+            "buyer": self.buyer,
+            "amount": self.amount,
+            "currency": currency_code(self.currency),
+            "issueDate": self.issue_date,
+            "dueDate": self.due_date,
+            "nonce": self.nonce,
+            "deadline": self.deadline,
+        }
+
+
+_TERMS_TYPE = "(address,address,bytes3,uint256,uint256,uint256,bytes32[])"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Terms:
+    """`IssuanceDesk.Terms`: the obligation a supplier proposes and its obligor confirms."""
+
+    supplier: str
+    obligor: str
+    currency: str
+    face: int
+    maturity: int
+    min_unit: int
+    documents: tuple[bytes, ...]
+
+    def as_abi(self) -> tuple[Any, ...]:
+        return (
+            self.supplier,
+            self.obligor,
+            currency_code(self.currency),
+            self.face,
+            self.maturity,
+            self.min_unit,
+            [bytes32(d) for d in self.documents],
+        )
+
+    def hash(self) -> bytes:
+        """keccak256(abi.encode(terms)), as `IssuanceDesk.hashTerms` computes it."""
+        return keccak(abi_encode([_TERMS_TYPE], [self.as_abi()]))
+
+
+# ---------------------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, kw_only=True)
+class TxResult:
+    tx_hash: str
+    block_number: int
+    gas_used: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParticipantRegistered(TxResult):
+    account: str
+    legal_id_hash: bytes
+    roles: tuple[bytes, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatusChanged(TxResult):
+    account: str
+    previous: ParticipantStatus
+    current: ParticipantStatus
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoleGranted(TxResult):
+    account: str
+    role: bytes
+    granted: bool  # False when the account already held the role
+
+
+@dataclass(frozen=True, kw_only=True)
+class Attested(TxResult):
+    fingerprint: bytes
+    signers: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Proposed(TxResult):
+    proposal_id: int
+    terms_hash: bytes
+
+
+@dataclass(frozen=True, kw_only=True)
+class Issued(TxResult):
+    proposal_id: int  # 0 for a direct issue
+    slot: int
+    token_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProposalClosed(TxResult):
+    proposal_id: int
+    outcome: str  # "rejected" or "cancelled"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Split(TxResult):
+    from_token_id: int
+    token_id: int
+    to: str
+    value: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchSplit(TxResult):
+    from_token_id: int
+    token_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Merged(TxResult):
+    from_token_id: int
+    to_token_id: int
+    value: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Transferred(TxResult):
+    token_id: int
+    sender: str
+    to: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ValueApproved(TxResult):
+    token_id: int
+    operator: str
+    value: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class FreezeChanged(TxResult):
+    token_id: int
+    frozen: bool
+    reason_code: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ForcedTransfer(TxResult):
+    from_token_id: int
+    to_token_id: int
+    to: str
+    value: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfferMade(TxResult):
+    offer_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfferCancelled(TxResult):
+    offer_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Financed(TxResult):
+    offer_id: int
+    token_id: int
+    financed_token_id: int
+    bank: str
+    holder: str
+    value: int
+    price: int
+    discount: int
+    days_to_maturity: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Deposited(TxResult):
+    slot: int
+    amount: int
+    paid_total: int
+    repaid: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class SlotStateChanged(TxResult):
+    slot: int
+    state: RepaymentState
+
+
+@dataclass(frozen=True, kw_only=True)
+class Redeemed(TxResult):
+    token_id: int
+    slot: int
+    holder: str
+    value: int
+    payout: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class DustSwept(TxResult):
+    slot: int
+    to: str
+    amount: int
+
+
+# ---------------------------------------------------------------------------------------- views
+
+
+@dataclass(frozen=True, kw_only=True)
+class Participant:
+    legal_id_hash: bytes
+    status: ParticipantStatus
+    role_bits: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SlotTerms:
+    obligor: str
+    maturity: int
+    root_token_id: int
+    currency: str  # the settlement ERC-20's address
+    min_unit: int
+    face: int
+    supply: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Document:
+    """A stored trade document; `kind` is None (and `attested_at` 0) for an unknown fingerprint."""
+
+    seller: str
+    kind: DocumentKind | None
+    issue_date: int
+    due_date: int
+    buyer: str
+    currency: str
+    attested_at: int
+    amount: int
+    used_by_slot: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Quote:
+    value: int
+    days_to_maturity: int
+    rate_bps: int
+    day_count: DayCount
+    discount: int
+    price: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Offer:
+    bank: str
+    token_id: int
+    rate_bps: int
+    day_count: DayCount
+    recourse: bool
+    status: OfferStatus
+    value: int
+    expiry: int
+    financed_token_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepaymentAccount:
+    paid: int
+    face: int
+    paid_out: int
+    redeemed_value: int
+    currency: str
+    maturity: int
+    state: RepaymentState

@@ -1,0 +1,432 @@
+"""Deploy and wire Tierchain's contracts, and keep a manifest that says what runs where.
+
+A deployment is a fixed list of steps (six system contracts, the settlement tokens a local chain
+needs, three DESK grants, one `setCurrency` per currency), each sent under the idempotency key
+`deploy:<network>:<chain_id>:<step>`, so a run killed half-way resumes where it stopped instead of
+deploying twice. Progress goes to `<data_dir>/deployments/<network>.partial.json` after every step;
+the manifest `<network>.json` is written once, when everything is wired.
+
+Running again is safe: a manifest whose contracts still have the recorded runtime code, built from
+the artifacts compiled now, is *verified* without sending a transaction. A chain that lost the code
+(anvil restarted without its state) gets a new deployment. Changed artifacts are refused with
+`DeploymentMismatch` until the operator asks for `--fresh`: silently redeploying would orphan every
+token on the old contracts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from eth_utils.crypto import keccak
+from pydantic import BaseModel, ConfigDict, ValidationError
+from web3 import Web3
+
+from ledger.compile import Artifact, compile_contracts
+from ledger.config import DeployConfig, NetworkConfig, Settings, load_network
+from ledger.errors import (
+    ChainUnavailable,
+    ConfigError,
+    DeploymentError,
+    DeploymentMismatch,
+    DeploymentNotFound,
+    ErrorDecoder,
+    SignerError,
+)
+from ledger.journal import TxJournal
+from ledger.keys import Signer, load_signer, local_accounts
+from ledger.localchain import read_run_info
+from ledger.rpc import make_web3
+from ledger.tx import TransactionManager
+
+log = logging.getLogger(__name__)
+
+DESK_ROLE = keccak(text="DESK")
+SYSTEM_CONTRACTS = (
+    "ParticipantRegistry",
+    "TradeRegistry",
+    "ReceivableToken",
+    "IssuanceDesk",
+    "FinancingDesk",
+    "RepaymentDesk",
+)
+DESKS = ("IssuanceDesk", "FinancingDesk", "RepaymentDesk")
+SETTLEMENT_PREFIX = "SettlementToken."
+
+DeployStatus = Literal["deployed", "resumed", "verified"]
+
+
+class DeployedContract(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    address: str
+    tx_hash: str
+    block_number: int
+    artifact_hash: str
+    code_hash: str
+
+
+class Deployment(BaseModel):
+    """The manifest: everything another process (indexer, API, client) needs to find the system."""
+
+    model_config = ConfigDict(frozen=True)
+
+    network: str
+    chain_id: int
+    deployer: str
+    deploy_block: int
+    contracts: dict[str, DeployedContract]
+    currencies: dict[str, str]
+    oracle_threshold: int
+    grace_period_seconds: int
+
+    def address(self, name: str) -> str:
+        try:
+            return self.contracts[name].address
+        except KeyError as exc:
+            raise DeploymentError(f"deployment {self.network!r} has no contract {name!r}") from exc
+
+    @property
+    def settlement_tokens(self) -> dict[str, str]:
+        """Settlement tokens this deployment created itself, by currency code."""
+        return {
+            n.removeprefix(SETTLEMENT_PREFIX): c.address
+            for n, c in self.contracts.items()
+            if n.startswith(SETTLEMENT_PREFIX)
+        }
+
+
+@dataclass(frozen=True)
+class DeployOutcome:
+    deployment: Deployment
+    status: DeployStatus
+    transactions: int
+    manifest: Path
+
+
+def artifact_hash(artifact: Artifact) -> str:
+    """sha256 over bytecode and canonical ABI: changes exactly when what we would deploy changes."""
+    abi = json.dumps(artifact.abi, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256((artifact.bytecode + "\n" + abi).encode()).hexdigest()
+
+
+def manifest_path(data_dir: Path, network: str) -> Path:
+    return data_dir / "deployments" / f"{network}.json"
+
+
+def _partial_path(manifest: Path) -> Path:
+    return manifest.with_suffix(".partial.json")
+
+
+def read_manifest(path: Path) -> Deployment | None:
+    try:
+        return Deployment.model_validate_json(path.read_text())
+    except FileNotFoundError:
+        return None
+    except ValidationError as exc:
+        raise DeploymentError(f"{path}: unreadable deployment manifest: {exc}") from exc
+
+
+def load_deployment(settings: Settings, network: str | None = None) -> Deployment:
+    """The manifest of `network` (default: the settings' network); raises `DeploymentNotFound`."""
+    name = network or settings.network
+    path = manifest_path(settings.data_dir, name)
+    deployment = read_manifest(path)
+    if deployment is None:
+        raise DeploymentNotFound(f"{path}: no deployment for network {name!r}; run `tierchain deploy`")
+    return deployment
+
+
+def _write_json_atomically(path: Path, deployment: Deployment) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(deployment.model_dump_json(indent=2))
+    os.replace(tmp, path)
+
+
+def _code_hash(w3: Web3, address: str) -> str | None:
+    code = bytes(w3.eth.get_code(Web3.to_checksum_address(address)))
+    return "0x" + keccak(code).hex() if code else None
+
+
+def _settlement_specs(config: DeployConfig) -> dict[str, tuple[str, str, int]]:
+    return {s.currency: (s.name, s.symbol, s.decimals) for s in config.settlement_tokens}
+
+
+def _expected_contracts(config: DeployConfig) -> list[str]:
+    return [*SYSTEM_CONTRACTS, *(SETTLEMENT_PREFIX + c for c in _settlement_specs(config))]
+
+
+def _artifact_name(contract: str) -> str:
+    return "SettlementToken" if contract.startswith(SETTLEMENT_PREFIX) else contract
+
+
+def check_deployment(w3: Web3, deployment: Deployment, artifacts: Mapping[str, Artifact]) -> str:
+    """'ok', 'missing' (no code anywhere: a fresh chain), or raise `DeploymentMismatch` saying why."""
+    chain_id = int(w3.eth.chain_id)
+    if chain_id != deployment.chain_id:
+        raise DeploymentMismatch(
+            f"manifest for {deployment.network!r} is for chain {deployment.chain_id}, the node is chain "
+            f"{chain_id}; pass --fresh to deploy anew"
+        )
+    hashes = {name: _code_hash(w3, c.address) for name, c in deployment.contracts.items()}
+    if all(h is None for h in hashes.values()):
+        return "missing"
+    problems = []
+    for name, recorded in deployment.contracts.items():
+        if hashes[name] is None:
+            problems.append(f"{name}: no code at {recorded.address}")
+        elif hashes[name] != recorded.code_hash:
+            problems.append(f"{name}: on-chain code at {recorded.address} differs from the manifest")
+        artifact = artifacts.get(_artifact_name(name))
+        if artifact is None:
+            problems.append(f"{name}: no compiled artifact")
+        elif artifact_hash(artifact) != recorded.artifact_hash:
+            problems.append(f"{name}: the compiled artifact changed since it was deployed")
+    if problems:
+        raise DeploymentMismatch(
+            f"deployment {deployment.network!r} does not match: {'; '.join(problems)}. "
+            "Pass --fresh to deploy a new system (tokens on the old contracts stay there)."
+        )
+    return "ok"
+
+
+class _Deployer:
+    """One run of the deployment steps; state lives in the partial manifest, so a re-run resumes."""
+
+    def __init__(
+        self,
+        manager: TransactionManager,
+        artifacts: Mapping[str, Artifact],
+        config: DeployConfig,
+        partial: Deployment,
+        partial_file: Path,
+    ) -> None:
+        self.manager = manager
+        self.w3 = manager.w3
+        self.artifacts = artifacts
+        self.config = config
+        self.state = partial
+        self.partial_file = partial_file
+        self.sent = 0
+
+    def key(self, step: str) -> str:
+        return f"deploy:{self.state.network}:{self.state.chain_id}:{step}"
+
+    def contract(self, name: str) -> Any:
+        return self.w3.eth.contract(
+            address=Web3.to_checksum_address(self.state.address(name)),
+            abi=self.artifacts[_artifact_name(name)].abi,
+        )
+
+    def deploy(self, name: str, *args: Any) -> str:
+        done = self.state.contracts.get(name)
+        if done is not None:
+            return done.address
+        artifact = self.artifacts.get(_artifact_name(name))
+        if artifact is None:
+            raise DeploymentError(f"no artifact for {_artifact_name(name)}; run `tierchain compile`")
+        receipt = self.manager.deploy(artifact, *args, idempotency_key=self.key(name))
+        self.sent += 1
+        address = Web3.to_checksum_address(str(receipt["contractAddress"]))
+        code_hash = _code_hash(self.w3, address)
+        if code_hash is None:
+            raise DeploymentError(f"{name}: deployed at {address} but the node reports no code")
+        record = DeployedContract(
+            address=address,
+            tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
+            block_number=int(receipt["blockNumber"]),
+            artifact_hash=artifact_hash(artifact),
+            code_hash=code_hash,
+        )
+        contracts = {**self.state.contracts, name: record}
+        deploy_block = self.state.deploy_block or record.block_number
+        self.state = self.state.model_copy(update={"contracts": contracts, "deploy_block": deploy_block})
+        _write_json_atomically(self.partial_file, self.state)
+        log.info("contract deployed name=%s address=%s block=%d", name, address, record.block_number)
+        return address
+
+    def wire(self, step: str, done: bool, contract: Any, fn: str, *args: Any) -> None:
+        """Send one wiring call unless the chain already shows its effect (`done`)."""
+        if done:
+            return
+        data = contract.encode_abi(fn, args=list(args))
+        self.manager.send({"to": contract.address, "data": data}, idempotency_key=self.key(step))
+        self.sent += 1
+        log.info("wired step=%s", step)
+
+    def run(self) -> Deployment:
+        cfg = self.config
+        deployer = self.state.deployer
+        registry = self.deploy("ParticipantRegistry", deployer)
+        trades = self.deploy("TradeRegistry", registry, cfg.oracle_threshold)
+        token = self.deploy("ReceivableToken", registry, cfg.token_name, cfg.token_symbol, cfg.value_decimals)
+        self.deploy("IssuanceDesk", registry, trades, token)
+        self.deploy("FinancingDesk", registry, token)
+        self.deploy("RepaymentDesk", registry, token, cfg.grace_period_seconds)
+        currencies = dict(cfg.currencies)
+        for code, (name, symbol, decimals) in _settlement_specs(cfg).items():
+            currencies[code] = self.deploy(SETTLEMENT_PREFIX + code, name, symbol, decimals, deployer)
+        currencies = {c: Web3.to_checksum_address(a) for c, a in currencies.items()}
+
+        reg = self.contract("ParticipantRegistry")
+        for desk in DESKS:
+            address = self.state.address(desk)
+            self.wire(
+                f"grant-desk:{desk}",
+                bool(reg.functions.hasRole(DESK_ROLE, address).call()),
+                reg,
+                "grantRole",
+                DESK_ROLE,
+                address,
+            )
+        issuance = self.contract("IssuanceDesk")
+        for code, address in sorted(currencies.items()):
+            raw = code.encode("ascii")
+            self.wire(
+                f"set-currency:{code}",
+                issuance.functions.currencyToken(raw).call() == address,
+                issuance,
+                "setCurrency",
+                raw,
+                address,
+            )
+        return self.state.model_copy(update={"currencies": currencies})
+
+
+def _steps(config: DeployConfig) -> list[str]:
+    currencies = sorted({*config.currencies, *_settlement_specs(config)})
+    return [
+        *_expected_contracts(config),
+        *(f"grant-desk:{d}" for d in DESKS),
+        *(f"set-currency:{c}" for c in currencies),
+    ]
+
+
+def _retire_journal(journal: TxJournal, network: str, chain_id: int, config: DeployConfig) -> None:
+    """Drop journal entries of an earlier deployment so the same keys can sign a new one."""
+    for step in _steps(config):
+        key = f"deploy:{network}:{chain_id}:{step}"
+        if journal.get(key) is not None:
+            journal.set_status(key, "dropped")
+
+
+def deploy_system(
+    manager: TransactionManager,
+    network: NetworkConfig,
+    artifacts: Mapping[str, Artifact],
+    manifest: Path,
+    *,
+    config: DeployConfig | None = None,
+    fresh: bool = False,
+) -> DeployOutcome:
+    """Deploy (or resume, or verify) the whole system on `manager`'s chain; see the module docstring."""
+    config = config or network.deploy
+    if not config.currencies and not config.settlement_tokens:
+        raise ConfigError(
+            f"network {network.name!r}: [deploy] names no settlement currency; set deploy.currencies "
+            "(existing ERC-20 addresses) or deploy.settlement_tokens"
+        )
+    w3 = manager.w3
+    chain_id = int(w3.eth.chain_id)
+    if chain_id != network.chain_id:
+        raise ConfigError(f"network {network.name!r} expects chain {network.chain_id}, node is {chain_id}")
+    partial_file = _partial_path(manifest)
+
+    existing = None if fresh else read_manifest(manifest)
+    if existing is not None:
+        state = check_deployment(w3, existing, artifacts)
+        if state == "ok":
+            log.info("deployment verified network=%s contracts=%d", network.name, len(existing.contracts))
+            return DeployOutcome(existing, "verified", 0, manifest)
+        log.warning("deployment has no code on this chain, deploying anew network=%s", network.name)
+
+    partial = None if fresh else read_manifest(partial_file)
+    status: DeployStatus = "deployed"
+    if partial is not None:
+        try:
+            resumable = partial.chain_id == chain_id and (
+                not partial.contracts or check_deployment(w3, partial, artifacts) == "ok"
+            )
+        except DeploymentMismatch:
+            resumable = False
+        if resumable:
+            status = "resumed"
+            log.info("deployment resuming network=%s done=%d", network.name, len(partial.contracts))
+        else:
+            partial = None
+    if partial is None:
+        _retire_journal(manager.journal, network.name, chain_id, config)
+        partial = Deployment(
+            network=network.name,
+            chain_id=chain_id,
+            deployer=manager.signer.address,
+            deploy_block=0,
+            contracts={},
+            currencies={},
+            oracle_threshold=config.oracle_threshold,
+            grace_period_seconds=config.grace_period_seconds,
+        )
+        _write_json_atomically(partial_file, partial)
+
+    runner = _Deployer(manager, artifacts, config, partial, partial_file)
+    deployment = runner.run()
+    _write_json_atomically(manifest, deployment)
+    partial_file.unlink(missing_ok=True)
+    log.info(
+        "deployment %s network=%s chain_id=%d block=%d txs=%d",
+        status,
+        network.name,
+        chain_id,
+        deployment.deploy_block,
+        runner.sent,
+    )
+    return DeployOutcome(deployment, status, runner.sent, manifest)
+
+
+def _deployer_signer(network: NetworkConfig) -> Signer:
+    """The configured signer; on a local chain without a key in the environment, anvil's account 0."""
+    try:
+        return load_signer(network)
+    except SignerError:
+        if network.anvil is None:
+            raise
+        return local_accounts(network.anvil.mnemonic, 1)[0]
+
+
+def connect(settings: Settings, network: NetworkConfig) -> Web3:
+    """A Web3 for `network`; a local network is reached where `tierchain chain up` recorded it."""
+    url = network.rpc_urls[0]
+    if network.is_local:
+        info = read_run_info(settings.data_dir)
+        if info is None:
+            raise ChainUnavailable("no local chain running; start it with `tierchain chain up`")
+        url = info.url
+    w3 = make_web3(url)
+    if not w3.is_connected():
+        raise ChainUnavailable(f"{url}: node does not answer")
+    return w3
+
+
+def deploy_from_settings(
+    settings: Settings, network_name: str | None = None, *, fresh: bool = False, signer: Signer | None = None
+) -> DeployOutcome:
+    """What `tierchain deploy` does: compile if needed, connect, deploy or verify."""
+    network = load_network(settings, network_name)
+    build = compile_contracts(settings.project_root, settings.build_dir)
+    w3 = connect(settings, network)
+    if network.is_local:
+        endpoint = str(getattr(w3.provider, "endpoint_uri", network.rpc_urls[0]))
+        network = network.model_copy(update={"rpc_urls": [endpoint]})
+    decoder = ErrorDecoder.from_artifacts({n: a.abi for n, a in build.artifacts.items()})
+    journal = TxJournal(settings.data_dir / "journal.sqlite")
+    manager = TransactionManager(w3, network, signer or _deployer_signer(network), journal, decoder)
+    return deploy_system(
+        manager, network, build.artifacts, manifest_path(settings.data_dir, network.name), fresh=fresh
+    )

@@ -1,0 +1,176 @@
+"""Deployment: deploy and wire, verify without sending, refuse changed artifacts, resume, redeploy."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+from web3 import Web3
+
+from ledger.cli import app
+from ledger.compile import Artifact, CompileResult
+from ledger.config import NetworkConfig, Settings
+from ledger.deploy import (
+    DESK_ROLE,
+    SYSTEM_CONTRACTS,
+    DeployOutcome,
+    artifact_hash,
+    deploy_system,
+    load_deployment,
+    manifest_path,
+)
+from ledger.errors import DeploymentError, DeploymentMismatch, DeploymentNotFound, ErrorDecoder
+from ledger.journal import TxJournal
+from ledger.keys import Signer
+from ledger.localchain import LocalChain
+from ledger.rpc import make_web3
+from ledger.tx import TransactionManager
+
+pytestmark = pytest.mark.chain
+
+
+@pytest.fixture
+def manager(
+    clean_chain: LocalChain, local_network: NetworkConfig, accounts: list[Signer], tmp_path: Path,
+    tierchain_build: CompileResult,
+) -> TransactionManager:  # fmt: skip
+    decoder = ErrorDecoder.from_artifacts({n: a.abi for n, a in tierchain_build.artifacts.items()})
+    journal = TxJournal(tmp_path / "journal.sqlite")
+    return TransactionManager(make_web3(clean_chain.url), local_network, accounts[0], journal, decoder)
+
+
+def _deploy(
+    manager: TransactionManager,
+    network: NetworkConfig,
+    artifacts: dict[str, Artifact],
+    tmp_path: Path,
+    *,
+    fresh: bool = False,
+) -> DeployOutcome:
+    return deploy_system(manager, network, artifacts, manifest_path(tmp_path, network.name), fresh=fresh)
+
+
+def _changed(artifacts: dict[str, Artifact], name: str) -> dict[str, Artifact]:
+    """A copy of `artifacts` where `name` looks recompiled from different source."""
+    art = artifacts[name]
+    extra = {"type": "event", "name": "Changed", "inputs": [], "anonymous": False}
+    return {**artifacts, name: art.model_copy(update={"abi": [*art.abi, extra]})}
+
+
+def test_deploy_wires_then_verifies_without_a_transaction(
+    manager: TransactionManager, local_network: NetworkConfig, tierchain_build: CompileResult, tmp_path: Path
+) -> None:
+    artifacts = tierchain_build.artifacts
+    first = _deploy(manager, local_network, artifacts, tmp_path)
+    d = first.deployment
+    assert first.status == "deployed" and first.transactions == 6 + 1 + 3 + 1
+    assert set(d.contracts) == {*SYSTEM_CONTRACTS, "SettlementToken.CNY"}
+    assert d.currencies == {"CNY": d.address("SettlementToken.CNY")}
+    assert d.deployer == manager.signer.address
+    assert d.deploy_block == d.contracts["ParticipantRegistry"].block_number
+    assert (d.oracle_threshold, d.grace_period_seconds) == (2, 30 * 86_400)
+    w3 = manager.w3
+    for name, record in d.contracts.items():
+        code = bytes(w3.eth.get_code(Web3.to_checksum_address(record.address)))
+        assert record.code_hash == "0x" + Web3.keccak(code).hex().removeprefix("0x")
+        assert record.artifact_hash == artifact_hash(artifacts[name.split(".")[0]])
+
+    abi = artifacts["ParticipantRegistry"].abi
+    registry = w3.eth.contract(address=Web3.to_checksum_address(d.address("ParticipantRegistry")), abi=abi)
+    for desk in ("IssuanceDesk", "FinancingDesk", "RepaymentDesk"):
+        assert registry.functions.hasRole(DESK_ROLE, d.address(desk)).call()
+    issuance = w3.eth.contract(address=d.address("IssuanceDesk"), abi=artifacts["IssuanceDesk"].abi)
+    assert issuance.functions.currencyToken(b"CNY").call() == d.currencies["CNY"]
+    manifest = json.loads(first.manifest.read_text())
+    assert manifest["contracts"]["ReceivableToken"]["address"] == d.address("ReceivableToken")
+
+    nonce = w3.eth.get_transaction_count(manager.signer.address)
+    block = w3.eth.block_number
+    again = _deploy(manager, local_network, artifacts, tmp_path)
+    assert (again.status, again.transactions, again.deployment) == ("verified", 0, d)
+    assert w3.eth.get_transaction_count(manager.signer.address) == nonce and w3.eth.block_number == block
+
+
+def test_changed_artifacts_are_refused_until_fresh(
+    manager: TransactionManager, local_network: NetworkConfig, tierchain_build: CompileResult, tmp_path: Path
+) -> None:
+    old = _deploy(manager, local_network, tierchain_build.artifacts, tmp_path).deployment
+    changed = _changed(tierchain_build.artifacts, "FinancingDesk")
+    with pytest.raises(DeploymentMismatch, match=r"FinancingDesk: the compiled artifact changed.*--fresh"):
+        _deploy(manager, local_network, changed, tmp_path)
+    new = _deploy(manager, local_network, changed, tmp_path, fresh=True)
+    assert new.status == "deployed" and new.transactions == 11
+    assert new.deployment.address("ReceivableToken") != old.address("ReceivableToken")
+    assert _deploy(manager, local_network, changed, tmp_path).status == "verified"
+
+
+def test_fresh_chain_gets_a_new_deployment(
+    clean_chain: LocalChain,
+    manager: TransactionManager,
+    local_network: NetworkConfig,
+    tierchain_build: CompileResult,
+    tmp_path: Path,
+) -> None:
+    before = clean_chain.snapshot()
+    first = _deploy(manager, local_network, tierchain_build.artifacts, tmp_path)
+    assert clean_chain.revert(before)  # the chain forgets the contracts; manifest and journal remain
+    manager.nonces.resync(manager.signer.address)
+    second = _deploy(manager, local_network, tierchain_build.artifacts, tmp_path)
+    assert second.status == "deployed" and second.transactions == 11
+    assert second.deployment.address("ParticipantRegistry") == first.deployment.address("ParticipantRegistry")
+    assert manager.w3.eth.get_code(second.deployment.address("RepaymentDesk"))
+
+
+def test_interrupted_deployment_resumes(
+    manager: TransactionManager, local_network: NetworkConfig, tierchain_build: CompileResult, tmp_path: Path
+) -> None:
+    broken = {n: a for n, a in tierchain_build.artifacts.items() if n != "RepaymentDesk"}
+    with pytest.raises(DeploymentError, match="no artifact for RepaymentDesk"):
+        _deploy(manager, local_network, broken, tmp_path)
+    assert not manifest_path(tmp_path, "local").exists()
+    resumed = _deploy(manager, local_network, tierchain_build.artifacts, tmp_path)
+    assert resumed.status == "resumed" and resumed.transactions == 11 - 5
+    assert resumed.deployment.address("ParticipantRegistry") == manager.w3.to_checksum_address(
+        manager.w3.eth.get_transaction_receipt(resumed.deployment.contracts["ParticipantRegistry"].tx_hash)[
+            "contractAddress"
+        ]
+    )
+
+
+def test_chain_id_mismatch_is_refused(
+    manager: TransactionManager, local_network: NetworkConfig, tierchain_build: CompileResult, tmp_path: Path
+) -> None:
+    outcome = _deploy(manager, local_network, tierchain_build.artifacts, tmp_path)
+    data = json.loads(outcome.manifest.read_text())
+    data["chain_id"] = 1
+    outcome.manifest.write_text(json.dumps(data))
+    with pytest.raises(DeploymentMismatch, match="chain 1"):
+        _deploy(manager, local_network, tierchain_build.artifacts, tmp_path)
+
+
+def test_load_deployment(tmp_path: Path, project_root: Path) -> None:
+    settings = Settings(project_root=project_root, data_dir=tmp_path)
+    with pytest.raises(DeploymentNotFound, match="tierchain deploy"):
+        load_deployment(settings, "local")
+
+
+def test_cli_deploy_uses_the_recorded_chain(
+    clean_chain: LocalChain, project_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_file = clean_chain.run_file
+    (tmp_path / "local").mkdir()
+    shutil.copy(run_file, tmp_path / "local" / "anvil.json")
+    monkeypatch.setenv("TIERCHAIN_PROJECT_ROOT", str(project_root))
+    monkeypatch.setenv("TIERCHAIN_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("TIERCHAIN_PRIVATE_KEY", raising=False)
+    runner = CliRunner()
+    first = runner.invoke(app, ["deploy", "--network", "local"])
+    assert first.exit_code == 0, first.output
+    assert first.output.startswith("deployed: local (chain 31337)")
+    second = runner.invoke(app, ["deploy"])
+    assert second.exit_code == 0 and second.output.startswith("verified"), second.output
+    deployment = load_deployment(Settings(project_root=project_root, data_dir=tmp_path), "local")
+    assert deployment.address("ReceivableToken") in first.output
