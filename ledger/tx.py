@@ -142,6 +142,12 @@ class TransactionManager:
     ) -> str:
         """Sign and broadcast one transaction; returns its hash without waiting for a receipt."""
         signer = signer or self.signer
+        if idempotency_key is not None:
+            # A keyed operation already signed must not be estimated again: it may no longer be valid
+            # (a proposal it confirmed is gone), yet its first transaction is the answer.
+            with self.nonces.lock(signer.address):
+                if (known := self._resume(idempotency_key)) is not None:
+                    return known
         fees = self._fees()
         params = self._prepare(tx, signer, fees)
         for attempt in (1, 2):
