@@ -60,6 +60,7 @@ contract IssuanceDesk is EIP712, Nonces {
 
     error NotAdmin(address account);
     error UnknownCurrency(bytes3 currency);
+    error CurrencyAlreadySet(bytes3 currency, address settlementToken);
     error InvalidTerms();
     error NotSupplier(address account);
     error NotObligor(address account);
@@ -77,9 +78,15 @@ contract IssuanceDesk is EIP712, Nonces {
         token = receivables;
     }
 
-    /// @notice Maps an ISO 4217 code to the ERC-20 that settles it (0 removes it). Registry admin only.
+    /// @notice Maps an ISO 4217 code to the ERC-20 that settles it. Registry admin only.
+    /// @dev Write-once: proposals and confirmation signatures name the code, not the token, so remapping a
+    ///      code between proposal and confirmation would settle an obligation in a token nobody agreed to.
+    ///      A new settlement token for a code means a new desk.
     function setCurrency(bytes3 currency, address settlementToken) external {
         if (!participants.hasRole(bytes32(0), msg.sender)) revert NotAdmin(msg.sender);
+        if (currency == bytes3(0) || settlementToken == address(0)) revert InvalidTerms();
+        address current = _currencies[currency];
+        if (current != address(0)) revert CurrencyAlreadySet(currency, current);
         _currencies[currency] = settlementToken;
         emit CurrencySet(currency, settlementToken);
     }

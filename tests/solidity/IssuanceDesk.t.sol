@@ -1,0 +1,500 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {World} from "./utils/World.sol";
+import {IssuanceDesk} from "../../contracts/IssuanceDesk.sol";
+import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
+import {IReceivableToken} from "../../contracts/interfaces/IReceivableToken.sol";
+import {ITradeRegistry} from "../../contracts/interfaces/ITradeRegistry.sol";
+import {Roles} from "../../contracts/libraries/Roles.sol";
+
+/// @dev A minimal ERC-1271 contract wallet: valid when its owner key signed the digest.
+contract ContractWallet {
+    address public immutable owner;
+
+    constructor(address owner_) {
+        owner = owner_;
+    }
+
+    function isValidSignature(bytes32 digest, bytes calldata signature) external view returns (bytes4) {
+        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, signature);
+        return err == ECDSA.RecoverError.NoError && signer == owner ? bytes4(0x1626ba7e) : bytes4(0xffffffff);
+    }
+}
+
+contract IssuanceDeskTest is World {
+    uint256 internal constant FACE = 100_000_000;
+    uint256 internal maturity;
+    bytes32 internal fp;
+    IssuanceDesk.Terms internal terms;
+
+    function setUp() public {
+        _deployWorld();
+        maturity = block.timestamp + 180 days;
+        fp = attestInvoice(supplier1, core1, FACE);
+        terms = _terms(supplier1, core1, FACE, maturity, MIN_UNIT, fp);
+    }
+
+    function _t() internal view returns (IssuanceDesk.Terms memory) {
+        return terms;
+    }
+
+    function _sign(uint256 key, uint256 proposalId, IssuanceDesk.Terms memory t, uint256 nonce, uint256 deadline)
+        internal
+        view
+        returns (bytes memory)
+    {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, issuance.confirmationDigest(proposalId, t, nonce, deadline));
+        return abi.encodePacked(r, s, v);
+    }
+
+    // ------------------------------------------------------------------ propose
+
+    function test_propose_emitsFullTermsAndStoresPending() public {
+        bytes32[] memory docs = new bytes32[](1);
+        docs[0] = fp;
+        vm.expectEmit(address(issuance));
+        emit IssuanceDesk.ObligationProposed(1, supplier1, core1, CNY, FACE, maturity, MIN_UNIT, docs);
+        uint256 id = _propose(_t());
+        assertEq(id, 1);
+        assertEq(issuance.lastProposalId(), 1);
+        assertTrue(issuance.isPending(1));
+        assertFalse(issuance.isPending(2));
+    }
+
+    function test_RevertWhen_proposeCallerNotSupplier() public {
+        vm.prank(core1);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.NotSupplier.selector, core1));
+        issuance.propose(_t());
+    }
+
+    function test_RevertWhen_proposeSupplierLacksRole() public {
+        _register(stranger, Roles.BANK);
+        IssuanceDesk.Terms memory t = _t();
+        t.supplier = stranger;
+        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.MissingRole.selector, stranger, Roles.SUPPLIER));
+        issuance.propose(t);
+    }
+
+    function test_RevertWhen_proposeSupplierSuspended() public {
+        _suspend(supplier1);
+        vm.prank(supplier1);
+        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.ParticipantNotActive.selector, supplier1));
+        issuance.propose(_t());
+    }
+
+    function test_RevertWhen_proposeObligorNotCoreEnterprise() public {
+        IssuanceDesk.Terms memory t = _t();
+        t.obligor = bank1;
+        vm.prank(supplier1);
+        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.MissingRole.selector, bank1, Roles.CORE_ENTERPRISE));
+        issuance.propose(t);
+    }
+
+    function test_RevertWhen_proposeObligorSuspended() public {
+        _suspend(core1);
+        vm.prank(supplier1);
+        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.ParticipantNotActive.selector, core1));
+        issuance.propose(_t());
+    }
+
+    function test_RevertWhen_proposeUnknownCurrency() public {
+        IssuanceDesk.Terms memory t = _t();
+        t.currency = "USD";
+        vm.prank(supplier1);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.UnknownCurrency.selector, bytes3("USD")));
+        issuance.propose(t);
+    }
+
+    function _expectInvalidTerms(IssuanceDesk.Terms memory t) internal {
+        vm.prank(t.supplier);
+        vm.expectRevert(IssuanceDesk.InvalidTerms.selector);
+        issuance.propose(t);
+    }
+
+    function test_RevertWhen_proposeFaceZero() public {
+        IssuanceDesk.Terms memory t = _t();
+        t.face = 0;
+        _expectInvalidTerms(t);
+    }
+
+    function test_RevertWhen_proposeMinUnitZero() public {
+        IssuanceDesk.Terms memory t = _t();
+        t.minUnit = 0;
+        _expectInvalidTerms(t);
+    }
+
+    function test_RevertWhen_proposeFaceNotMultipleOfMinUnit() public {
+        IssuanceDesk.Terms memory t = _t();
+        t.face = FACE - 1;
+        _expectInvalidTerms(t);
+    }
+
+    function test_RevertWhen_proposeMaturityNotInFuture() public {
+        IssuanceDesk.Terms memory t = _t();
+        t.maturity = block.timestamp;
+        _expectInvalidTerms(t);
+    }
+
+    function test_RevertWhen_proposeNoDocuments() public {
+        IssuanceDesk.Terms memory t = _t();
+        t.documents = new bytes32[](0);
+        _expectInvalidTerms(t);
+    }
+
+    function test_RevertWhen_proposeSupplierIsObligor() public {
+        // One participant holding both roles still may not owe itself.
+        bytes32[] memory roles = new bytes32[](2);
+        roles[0] = Roles.SUPPLIER;
+        roles[1] = Roles.CORE_ENTERPRISE;
+        vm.prank(admin);
+        registry.register(stranger, keccak256("both"), roles);
+        IssuanceDesk.Terms memory t = _t();
+        t.supplier = stranger;
+        t.obligor = stranger;
+        _expectInvalidTerms(t);
+    }
+
+    function test_RevertWhen_proposeInsufficientDocumentCover() public {
+        IssuanceDesk.Terms memory t = _t();
+        t.face = FACE + MIN_UNIT;
+        vm.prank(supplier1);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.InsufficientDocumentCover.selector, FACE, FACE + MIN_UNIT));
+        issuance.propose(t);
+    }
+
+    function test_propose_supportingDocumentsAddNoCover() public {
+        bytes32 po = attestDocument(ITradeRegistry.DocumentKind.PurchaseOrder, supplier1, core1, FACE);
+        IssuanceDesk.Terms memory t = _terms(supplier1, core1, FACE, maturity, MIN_UNIT, po);
+        vm.prank(supplier1);
+        vm.expectRevert(ITradeRegistry.NoInvoice.selector);
+        issuance.propose(t);
+
+        bytes32[] memory docs = new bytes32[](2);
+        (docs[0], docs[1]) = (fp, po);
+        t.documents = docs;
+        assertEq(_propose(t), 1);
+    }
+
+    function test_RevertWhen_proposeDocumentUnattested() public {
+        IssuanceDesk.Terms memory t = _terms(supplier1, core1, FACE, maturity, MIN_UNIT, keccak256("forged"));
+        vm.prank(supplier1);
+        vm.expectRevert(abi.encodeWithSelector(ITradeRegistry.DocumentNotAttested.selector, keccak256("forged")));
+        issuance.propose(t);
+    }
+
+    function test_RevertWhen_proposeDocumentAlreadyUsed() public {
+        (uint256 slot,) = _confirm(_propose(_t()), _t());
+        vm.prank(supplier1);
+        vm.expectRevert(abi.encodeWithSelector(ITradeRegistry.DocumentAlreadyUsed.selector, fp, slot));
+        issuance.propose(_t());
+    }
+
+    function test_RevertWhen_proposeDocumentOfOtherParties() public {
+        IssuanceDesk.Terms memory t = _t();
+        t.supplier = supplier2;
+        vm.prank(supplier2);
+        vm.expectRevert(abi.encodeWithSelector(ITradeRegistry.DocumentPartyMismatch.selector, fp, supplier1, core1));
+        issuance.propose(t);
+    }
+
+    function test_RevertWhen_proposeSameDocumentTwiceInList() public {
+        IssuanceDesk.Terms memory t = _t();
+        bytes32[] memory docs = new bytes32[](2);
+        (docs[0], docs[1]) = (fp, fp);
+        t.documents = docs;
+        vm.prank(supplier1);
+        vm.expectRevert(abi.encodeWithSelector(ITradeRegistry.DocumentAlreadyUsed.selector, fp, 0));
+        issuance.propose(t);
+    }
+
+    // ------------------------------------------------------------------ confirm
+
+    function test_confirm_issuesSlotAndRootTokenToSupplier() public {
+        uint256 id = _propose(_t());
+        vm.expectEmit(address(token));
+        emit IReceivableToken.SlotCreated(1, core1, address(cash), FACE, maturity, MIN_UNIT, 1);
+        vm.expectEmit(address(trades));
+        emit ITradeRegistry.DocumentUsed(fp, 1);
+        vm.expectEmit(address(issuance));
+        emit IssuanceDesk.ObligationIssued(id, 1, 1, core1);
+        (uint256 slot, uint256 tokenId) = _confirm(id, _t());
+
+        assertEq(slot, 1);
+        assertEq(tokenId, 1);
+        assertEq(token.ownerOf(tokenId), supplier1);
+        assertEq(token.balanceOf(tokenId), FACE);
+        assertEq(token.slotOf(tokenId), slot);
+        IReceivableToken.SlotTerms memory st = token.slotTerms(slot);
+        assertEq(st.obligor, core1);
+        assertEq(st.currency, address(cash));
+        assertEq(st.face, FACE);
+        assertEq(st.supply, FACE);
+        assertEq(st.maturity, maturity);
+        assertEq(st.minUnit, MIN_UNIT);
+        assertEq(st.rootTokenId, tokenId);
+        assertFalse(issuance.isPending(id));
+        assertEq(trades.document(fp).usedBySlot, slot);
+    }
+
+    function test_RevertWhen_confirmCallerNotObligor() public {
+        uint256 id = _propose(_t());
+        vm.prank(supplier1);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.NotObligor.selector, supplier1));
+        issuance.confirm(id, _t());
+    }
+
+    function test_RevertWhen_confirmTermsMismatch() public {
+        uint256 id = _propose(_t());
+        IssuanceDesk.Terms memory t = _t();
+        t.maturity += 1 days;
+        vm.prank(core1);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.TermsMismatch.selector, id));
+        issuance.confirm(id, t);
+    }
+
+    function test_RevertWhen_confirmUnknownProposal() public {
+        vm.prank(core1);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.UnknownProposal.selector, 7));
+        issuance.confirm(7, _t());
+    }
+
+    function test_RevertWhen_confirmTwice() public {
+        uint256 id = _propose(_t());
+        _confirm(id, _t());
+        vm.prank(core1);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.UnknownProposal.selector, id));
+        issuance.confirm(id, _t());
+    }
+
+    function test_RevertWhen_secondProposalOnSameInvoiceConfirmed() public {
+        // Both proposals pass checkUsable while the invoice is unused; only the first confirmation issues.
+        uint256 first = _propose(_t());
+        IssuanceDesk.Terms memory other = _t();
+        other.maturity = maturity + 30 days;
+        uint256 second = _propose(other);
+        (uint256 slot,) = _confirm(first, _t());
+
+        vm.prank(core1);
+        vm.expectRevert(abi.encodeWithSelector(ITradeRegistry.DocumentAlreadyUsed.selector, fp, slot));
+        issuance.confirm(second, other);
+        assertEq(token.lastSlot(), 1);
+        assertTrue(issuance.isPending(second));
+    }
+
+    function test_RevertWhen_supplierSuspendedBeforeConfirm() public {
+        uint256 id = _propose(_t());
+        _suspend(supplier1);
+        vm.prank(core1);
+        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.ParticipantNotActive.selector, supplier1));
+        issuance.confirm(id, _t());
+        assertTrue(issuance.isPending(id));
+    }
+
+    function test_RevertWhen_confirmAfterMaturityPassed() public {
+        uint256 id = _propose(_t());
+        vm.warp(maturity);
+        vm.prank(core1);
+        vm.expectRevert(IssuanceDesk.InvalidTerms.selector);
+        issuance.confirm(id, _t());
+    }
+
+    // ------------------------------------------------------------------ confirmWithSignature
+
+    function test_confirmWithSignature_thirdPartySubmitsValidEoaSignature() public {
+        uint256 id = _propose(_t());
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes memory sig = _sign(core1Key, id, _t(), 0, deadline);
+        vm.expectEmit(address(issuance));
+        emit IssuanceDesk.ObligationIssued(id, 1, 1, stranger);
+        vm.prank(stranger);
+        (uint256 slot, uint256 tokenId) = issuance.confirmWithSignature(id, _t(), deadline, sig);
+        assertEq(slot, 1);
+        assertEq(token.ownerOf(tokenId), supplier1);
+        assertEq(issuance.nonces(core1), 1);
+    }
+
+    function test_RevertWhen_confirmationSignatureExpired() public {
+        uint256 id = _propose(_t());
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes memory sig = _sign(core1Key, id, _t(), 0, deadline);
+        vm.warp(deadline + 1);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.SignatureExpired.selector, deadline));
+        issuance.confirmWithSignature(id, _t(), deadline, sig);
+    }
+
+    function test_RevertWhen_confirmationSignedByWrongKey() public {
+        uint256 id = _propose(_t());
+        (, uint256 otherKey) = makeAddrAndKey("impostor");
+        bytes memory sig = _sign(otherKey, id, _t(), 0, block.timestamp + 1 hours);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.InvalidConfirmationSignature.selector, core1));
+        issuance.confirmWithSignature(id, _t(), block.timestamp + 1 hours, sig);
+    }
+
+    function test_RevertWhen_confirmationSignatureReplayed() public {
+        // Two proposals, both signed against nonce 0: the first use advances the nonce, so the second
+        // signature no longer matches; replaying the first finds no pending proposal.
+        uint256 a = _propose(_t());
+        IssuanceDesk.Terms memory other =
+            _terms(supplier1, core1, FACE, maturity, MIN_UNIT, attestInvoice(supplier1, core1, FACE));
+        uint256 b = _propose(other);
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes memory sigA = _sign(core1Key, a, _t(), 0, deadline);
+        bytes memory sigB = _sign(core1Key, b, other, 0, deadline);
+
+        issuance.confirmWithSignature(a, _t(), deadline, sigA);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.UnknownProposal.selector, a));
+        issuance.confirmWithSignature(a, _t(), deadline, sigA);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.InvalidConfirmationSignature.selector, core1));
+        issuance.confirmWithSignature(b, other, deadline, sigB);
+
+        issuance.confirmWithSignature(b, other, deadline, _sign(core1Key, b, other, 1, deadline));
+        assertEq(issuance.nonces(core1), 2);
+    }
+
+    function test_confirmWithSignature_acceptsErc1271ContractWallet() public {
+        (address walletOwner, uint256 walletKey) = makeAddrAndKey("treasurer");
+        ContractWallet wallet = new ContractWallet(walletOwner);
+        _register(address(wallet), Roles.CORE_ENTERPRISE);
+        IssuanceDesk.Terms memory t = _terms(
+            supplier1, address(wallet), FACE, maturity, MIN_UNIT, attestInvoice(supplier1, address(wallet), FACE)
+        );
+        uint256 id = _propose(t);
+        uint256 deadline = block.timestamp + 1 hours;
+
+        bytes memory byStranger = _sign(core1Key, id, t, 0, deadline);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.InvalidConfirmationSignature.selector, address(wallet)));
+        issuance.confirmWithSignature(id, t, deadline, byStranger);
+
+        (uint256 slot,) = issuance.confirmWithSignature(id, t, deadline, _sign(walletKey, id, t, 0, deadline));
+        assertEq(token.slotTerms(slot).obligor, address(wallet));
+    }
+
+    function test_confirmationDigest_matchesHandBuiltEip712() public view {
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes32 domain = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("Tierchain IssuanceDesk"),
+                keccak256("1"),
+                block.chainid,
+                address(issuance)
+            )
+        );
+        bytes32 termsHash = keccak256(abi.encode(_t()));
+        assertEq(issuance.hashTerms(_t()), termsHash);
+        bytes32 structHash = keccak256(
+            abi.encode(
+                keccak256("Confirmation(uint256 proposalId,bytes32 termsHash,uint256 nonce,uint256 deadline)"),
+                uint256(3),
+                termsHash,
+                uint256(5),
+                deadline
+            )
+        );
+        bytes32 expected = keccak256(abi.encodePacked("\x19\x01", domain, structHash));
+        assertEq(issuance.confirmationDigest(3, _t(), 5, deadline), expected);
+    }
+
+    // ------------------------------------------------------------------ reject and cancel
+
+    function test_reject_emitsAndClearsProposal() public {
+        uint256 id = _propose(_t());
+        vm.expectEmit(address(issuance));
+        emit IssuanceDesk.ProposalRejected(id, core1, 42);
+        vm.prank(core1);
+        issuance.reject(id, _t(), 42);
+        assertFalse(issuance.isPending(id));
+        vm.prank(core1);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.UnknownProposal.selector, id));
+        issuance.confirm(id, _t());
+        // The invoice stays unused and may back a fresh proposal.
+        assertEq(trades.document(fp).usedBySlot, 0);
+        assertEq(_propose(_t()), id + 1);
+    }
+
+    function test_RevertWhen_rejectCallerNotObligor() public {
+        uint256 id = _propose(_t());
+        vm.prank(supplier1);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.NotObligor.selector, supplier1));
+        issuance.reject(id, _t(), 1);
+    }
+
+    function test_cancel_emitsAndClearsProposal() public {
+        uint256 id = _propose(_t());
+        vm.expectEmit(address(issuance));
+        emit IssuanceDesk.ProposalCancelled(id, supplier1);
+        vm.prank(supplier1);
+        issuance.cancel(id, _t());
+        assertFalse(issuance.isPending(id));
+        vm.prank(core1);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.UnknownProposal.selector, id));
+        issuance.confirm(id, _t());
+    }
+
+    function test_RevertWhen_cancelCallerNotSupplier() public {
+        uint256 id = _propose(_t());
+        vm.prank(core1);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.NotSupplier.selector, core1));
+        issuance.cancel(id, _t());
+    }
+
+    // ------------------------------------------------------------------ issueDirect
+
+    function test_issueDirect_obligorIssuesInOneStep() public {
+        vm.expectEmit(address(issuance));
+        emit IssuanceDesk.ObligationIssued(0, 1, 1, core1);
+        vm.prank(core1);
+        (uint256 slot, uint256 tokenId) = issuance.issueDirect(_t());
+        assertEq(token.ownerOf(tokenId), supplier1);
+        assertEq(trades.document(fp).usedBySlot, slot);
+        assertEq(issuance.lastProposalId(), 0);
+    }
+
+    function test_RevertWhen_issueDirectCallerNotObligor() public {
+        vm.prank(supplier1);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.NotObligor.selector, supplier1));
+        issuance.issueDirect(_t());
+    }
+
+    function test_RevertWhen_issueDirectInsufficientCover() public {
+        IssuanceDesk.Terms memory t = _t();
+        t.face = 2 * FACE;
+        vm.prank(core1);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.InsufficientDocumentCover.selector, FACE, 2 * FACE));
+        issuance.issueDirect(t);
+        assertEq(token.lastSlot(), 0);
+    }
+
+    // ------------------------------------------------------------------ currencies
+
+    function test_setCurrency_adminMapsOnce() public {
+        vm.expectEmit(address(issuance));
+        emit IssuanceDesk.CurrencySet("USD", address(0xBEEF));
+        vm.prank(admin);
+        issuance.setCurrency("USD", address(0xBEEF));
+        assertEq(issuance.currencyToken("USD"), address(0xBEEF));
+        assertEq(issuance.currencyToken(CNY), address(cash));
+    }
+
+    function test_RevertWhen_setCurrencyRemapsACode() public {
+        vm.prank(admin);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.CurrencyAlreadySet.selector, CNY, address(cash)));
+        issuance.setCurrency(CNY, address(0xBEEF));
+        assertEq(issuance.currencyToken(CNY), address(cash));
+    }
+
+    function test_RevertWhen_setCurrencyZero() public {
+        vm.prank(admin);
+        vm.expectRevert(IssuanceDesk.InvalidTerms.selector);
+        issuance.setCurrency("USD", address(0));
+    }
+
+    function test_RevertWhen_setCurrencyCallerNotAdmin() public {
+        vm.prank(supplier1);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.NotAdmin.selector, supplier1));
+        issuance.setCurrency("USD", address(0xBEEF));
+    }
+}
