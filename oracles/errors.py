@@ -3,11 +3,14 @@
 One base class lets callers (the node process, the API) catch everything the oracles raise in
 one place. Format errors also subclass ``ValueError`` so pydantic turns them into ordinary
 validation errors carrying the field path, which intake then reports to the person who sent
-the file.
+the file. ``OracleError`` sits under ledger's ``TierchainError`` so the API and the CLI catch
+the whole project's deliberate failures with one clause.
 """
 
+from ledger.errors import TierchainError
 
-class OracleError(Exception):
+
+class OracleError(TierchainError):
     """Base class of every error raised by ``oracles``."""
 
 
@@ -17,3 +20,11 @@ class DocumentFormatError(OracleError, ValueError):
 
 class TrustStoreError(OracleError):
     """The deployment's trust store folder is missing or holds unreadable files."""
+
+
+class StoreError(OracleError):
+    """A node's or the aggregator's work store holds something it cannot read back."""
+
+
+class NodeRequestError(OracleError):
+    """An oracle node could not be reached, or answered with something that is not an answer."""

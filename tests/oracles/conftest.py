@@ -130,3 +130,165 @@ def sign(pki: Any) -> Callable[..., SignedDocument]:
         return sign_document(document, key, chain)
 
     return _sign
+
+
+# --- A deployed TradeRegistry with three oracle nodes, for the node and aggregator tests ---------
+
+
+@dataclass
+class OracleWorld:
+    """ParticipantRegistry + TradeRegistry on anvil, parties and three oracles registered."""
+
+    tx: Any
+    registry: Any
+    trade: Any
+    abis: dict[str, list[dict[str, Any]]]
+    oracles: list[Any]
+    seller: str
+    buyer: str
+    journal_path: Path
+    threshold: int = 2
+
+    def directory(self) -> Any:
+        from oracles.node import ChainDirectory
+
+        return ChainDirectory(self.tx.w3, self.registry.address, self.abis["ParticipantRegistry"])
+
+    def ledger(self) -> Any:
+        from oracles.node import ChainFingerprintLedger
+
+        return ChainFingerprintLedger(self.tx.w3, self.trade.address, self.abis["TradeRegistry"])
+
+    def domain(self) -> Any:
+        from oracles.attestation import Eip712Domain
+
+        return Eip712Domain(chain_id=self.tx.network.chain_id, verifying_contract=self.trade.address)
+
+    def attested_events(self) -> list[Any]:
+        return list(self.trade.events.DocumentAttested().get_logs(from_block=0))
+
+
+def deploy_oracle_world(tx: Any, build_dir: Path, journal_path: Path, threshold: int = 2) -> OracleWorld:
+    """Deploy the two registries and register the test parties and three oracle accounts."""
+    from eth_utils.crypto import keccak
+
+    from ledger.compile import load_artifact
+    from oracles.normalize import legal_id_hash
+
+    names = ("ParticipantRegistry", "TradeRegistry")
+    artifacts = {name: load_artifact(build_dir, name) for name in names}
+    admin = tx.signer.address
+    registry_address = tx.deploy(artifacts["ParticipantRegistry"], admin)["contractAddress"]
+    trade_address = tx.deploy(artifacts["TradeRegistry"], registry_address, threshold)["contractAddress"]
+    registry = tx.w3.eth.contract(address=registry_address, abi=artifacts["ParticipantRegistry"].abi)
+    trade = tx.w3.eth.contract(address=trade_address, abi=artifacts["TradeRegistry"].abi)
+    seller, buyer = Account.create().address, Account.create().address
+    oracles = [Account.create() for _ in range(3)]
+    entries = [
+        (seller, bytes.fromhex(legal_id_hash(SELLER)[2:]), [keccak(text=SUPPLIER)]),
+        (buyer, bytes.fromhex(legal_id_hash(BUYER)[2:]), [keccak(text=CORE_ENTERPRISE)]),
+    ] + [(o.address, keccak(text=f"oracle-{i}"), [keccak(text="ORACLE")]) for i, o in enumerate(oracles)]
+    for receipt_hash in tx.send_many(
+        [{"to": registry_address, "data": registry.encode_abi("register", args=list(e))} for e in entries]
+    ):
+        assert tx.wait_for_receipt(receipt_hash)["status"] == 1
+    return OracleWorld(
+        tx=tx,
+        registry=registry,
+        trade=trade,
+        abis={name: a.abi for name, a in artifacts.items()},
+        oracles=oracles,
+        seller=seller,
+        buyer=buyer,
+        journal_path=journal_path,
+        threshold=threshold,
+    )
+
+
+@pytest.fixture(scope="session")
+def system_build(settings: Any) -> Any:
+    from ledger.compile import compile_contracts
+
+    return compile_contracts(settings.project_root, settings.build_dir)
+
+
+def _transaction_manager(url: str, network: Any, signer: Any, journal_path: Path, build: Any) -> Any:
+    from ledger.errors import ErrorDecoder
+    from ledger.journal import TxJournal
+    from ledger.rpc import make_web3
+    from ledger.tx import TransactionManager
+
+    decoder = ErrorDecoder.from_artifacts({n: a.abi for n, a in build.artifacts.items()})
+    return TransactionManager(make_web3(url), network, signer, TxJournal(journal_path), decoder)
+
+
+@pytest.fixture
+def make_tx(clean_chain: Any, local_network: Any, accounts: list[Any], system_build: Any) -> Any:
+    """A fresh TransactionManager (a restarted process) over a given journal file."""
+    return lambda journal_path: _transaction_manager(
+        clean_chain.url, local_network, accounts[0], journal_path, system_build
+    )
+
+
+@pytest.fixture
+def world(make_tx: Any, settings: Any, system_build: Any, tmp_path: Path) -> OracleWorld:
+    journal = tmp_path / "journal.sqlite"
+    return deploy_oracle_world(make_tx(journal), settings.build_dir, journal)
+
+
+@pytest.fixture
+def start_node(world: OracleWorld, trust: TrustStore, tmp_path: Path) -> Any:
+    """Start oracle node ``index`` (optionally a subclass) serving HTTP on a free port."""
+    from ledger.localchain import free_port
+    from oracles.node import NodeServer, OracleNode
+    from oracles.store import NodeStore
+
+    servers: list[Any] = []
+
+    def _start(index: int, node_class: type = OracleNode) -> Any:
+        node = node_class(
+            world.oracles[index],
+            world.domain(),
+            trust,
+            world.directory(),
+            world.ledger(),
+            NodeStore(tmp_path / f"node{index}.sqlite"),
+            clock=lambda: NOW,
+        )
+        server = NodeServer(node, free_port()).start()
+        servers.append(server)
+        return server
+
+    yield _start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def make_aggregator(world: OracleWorld, make_tx: Any, tmp_path: Path) -> Any:
+    from oracles.aggregator import Aggregator
+    from oracles.store import AggregatorStore
+
+    def _make(nodes: list[str], **options: Any) -> Any:
+        db = options.pop("db", tmp_path / "aggregator.sqlite")
+        return Aggregator(
+            make_tx(world.journal_path),
+            world.trade,
+            world.directory(),
+            world.ledger(),
+            AggregatorStore(db),
+            nodes,
+            world.threshold,
+            timeout=5.0,
+            **options,
+        )
+
+    return _make
+
+
+@pytest.fixture
+def invoices(make_invoice: Callable[..., Invoice], sign: Callable[..., SignedDocument]) -> Any:
+    """``n`` distinct signed invoices (seller -> buyer), numbered from ``first``."""
+    return lambda n, first=1: [
+        sign(make_invoice(invoice_number=f"{70_000_000 + first + i}")) for i in range(n)
+    ]
