@@ -18,12 +18,14 @@ from ledger.compile import compile_contracts
 from ledger.config import Settings, load_network
 from ledger.errors import ConfigError, TierchainError
 from ledger.localchain import LocalChain, read_run_info, stop_recorded
+from oracles.cli import app as oracle_app
 
 app = typer.Typer(help="Tierchain: multi-tier supply-chain receivables ledger.", no_args_is_help=True)
 chain_app = typer.Typer(help="Run the local development chain (anvil).", no_args_is_help=True)
 app.add_typer(chain_app, name="chain")
 bench_app = typer.Typer(help="Benchmarks on a throwaway local chain.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+app.add_typer(oracle_app, name="oracle")
 console = Console()
 
 
