@@ -17,6 +17,7 @@ from rich.table import Table
 from ledger.compile import compile_contracts
 from ledger.config import Settings, load_network
 from ledger.errors import ConfigError, TierchainError
+from ledger.indexer.cli import app as indexer_app
 from ledger.localchain import LocalChain, read_run_info, stop_recorded
 from oracles.cli import app as oracle_app
 
@@ -26,6 +27,7 @@ app.add_typer(chain_app, name="chain")
 bench_app = typer.Typer(help="Benchmarks on a throwaway local chain.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 app.add_typer(oracle_app, name="oracle")
+app.add_typer(indexer_app, name="index")
 console = Console()
 
 

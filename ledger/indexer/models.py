@@ -1,0 +1,300 @@
+"""The indexer's tables: raw chain data (blocks, cursor, events) and the projections derived from it.
+
+Raw tables are the source of truth: `events` holds every decoded log of the deployment, identified by
+(chain_id, block_hash, tx_hash, log_index). Every other table is a projection that
+`ledger.indexer.project.Projector` derives from the events alone, which is what makes reorg recovery
+simple: drop the events above the common ancestor and rebuild the projections from what is left.
+
+Conventions: addresses are lower-case hex; hashes and fingerprints are `0x`-prefixed lower-case hex;
+money and EVM integers that may exceed 2^63 use `U256`; dates are unix seconds; one database holds
+one deployment (the cursor records which).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from ledger.indexer.types import U256
+
+# SQLite autoincrements only an INTEGER PRIMARY KEY (the rowid alias), so surrogate keys are BIGINT elsewhere.
+SERIAL = BigInteger().with_variant(Integer(), "sqlite")
+
+# Obligation states, as the RepaymentDesk names them.
+OUTSTANDING, OVERDUE, REPAID, DEFAULTED = "outstanding", "overdue", "repaid", "defaulted"
+
+
+def _json() -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+def _json_list() -> Any:
+    return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class Block(SQLModel, table=True):
+    """Headers of recently indexed blocks: what reorg detection compares the chain against."""
+
+    __tablename__ = "blocks"
+
+    chain_id: int = Field(primary_key=True, sa_type=BigInteger)
+    number: int = Field(primary_key=True, sa_type=BigInteger)
+    hash: str = Field(max_length=66)
+    parent_hash: str = Field(max_length=66)
+    timestamp: int = Field(sa_type=BigInteger)
+
+
+class Cursor(SQLModel, table=True):
+    """How far a deployment is indexed: the last block whose events are all applied, and its hash."""
+
+    __tablename__ = "cursors"
+
+    chain_id: int = Field(primary_key=True, sa_type=BigInteger)
+    deployment: str = Field(primary_key=True, max_length=100)
+    start_block: int = Field(sa_type=BigInteger)
+    block_number: int = Field(sa_type=BigInteger)
+    block_hash: str | None = Field(default=None, max_length=66)
+    updated_at: int = Field(default=0, sa_type=BigInteger)
+
+
+class Event(SQLModel, table=True):
+    """One decoded log: the indexer's source of truth."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("chain_id", "block_hash", "tx_hash", "log_index", name="uq_events_identity"),
+        Index("ix_events_chain_block", "chain_id", "block_number", "log_index"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=SERIAL)
+    chain_id: int = Field(sa_type=BigInteger)
+    block_number: int = Field(sa_type=BigInteger)
+    block_hash: str = Field(max_length=66)
+    block_timestamp: int = Field(sa_type=BigInteger)
+    tx_hash: str = Field(max_length=66)
+    log_index: int
+    address: str = Field(max_length=42)
+    contract: str = Field(max_length=40)
+    name: str = Field(max_length=40, index=True)
+    args: dict[str, Any] = _json()
+
+
+class Participant(SQLModel, table=True):
+    """A registered participant, or an account that holds an infrastructure role (status `none`)."""
+
+    __tablename__ = "participants"
+
+    address: str = Field(primary_key=True, max_length=42)
+    legal_id_hash: str | None = Field(default=None, max_length=66, index=True)
+    status: str = Field(default="none", max_length=16)
+    roles: list[str] = _json_list()
+    registered_block: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class Currency(SQLModel, table=True):
+    """ISO 4217 code to the settlement ERC-20 the IssuanceDesk maps it to."""
+
+    __tablename__ = "currencies"
+
+    code: str = Field(primary_key=True, max_length=3)
+    token_address: str | None = Field(default=None, max_length=42, index=True)
+
+
+class Document(SQLModel, table=True):
+    """A trade document attested by the oracles; `used_by_slot` is the obligation it backs."""
+
+    __tablename__ = "documents"
+
+    fingerprint: str = Field(primary_key=True, max_length=66)
+    kind: str = Field(max_length=20)
+    seller: str = Field(max_length=42, index=True)
+    buyer: str = Field(max_length=42, index=True)
+    amount: int = Field(sa_type=U256)
+    currency: str = Field(max_length=3)
+    issue_date: int = Field(sa_type=U256)
+    due_date: int = Field(sa_type=U256)
+    nonce: int = Field(sa_type=U256)
+    signers: list[str] = _json_list()
+    attested_block: int = Field(sa_type=BigInteger)
+    attested_at: int = Field(sa_type=BigInteger)
+    used_by_slot: int | None = Field(default=None, sa_type=BigInteger, index=True)
+
+
+class Proposal(SQLModel, table=True):
+    """A supplier's proposed obligation and what became of it."""
+
+    __tablename__ = "proposals"
+
+    proposal_id: int = Field(primary_key=True, sa_type=BigInteger)
+    supplier: str = Field(max_length=42, index=True)
+    obligor: str = Field(max_length=42, index=True)
+    currency: str = Field(max_length=3)
+    face: int = Field(sa_type=U256)
+    maturity: int = Field(sa_type=U256)
+    min_unit: int = Field(sa_type=U256)
+    documents: list[str] = _json_list()
+    status: str = Field(default="pending", max_length=16)
+    reason_code: int | None = Field(default=None, sa_type=BigInteger)
+    slot: int | None = Field(default=None, sa_type=BigInteger)
+    proposed_block: int = Field(sa_type=BigInteger)
+    closed_block: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class Obligation(SQLModel, table=True):
+    """One slot: a confirmed obligation, its live supply and its repayment accounting."""
+
+    __tablename__ = "obligations"
+
+    slot: int = Field(primary_key=True, sa_type=BigInteger)
+    obligor: str = Field(max_length=42, index=True)
+    currency: str = Field(max_length=42, description="settlement ERC-20 address")
+    currency_code: str | None = Field(default=None, max_length=3)
+    face: int = Field(sa_type=U256)
+    maturity: int = Field(sa_type=BigInteger, index=True)
+    min_unit: int = Field(sa_type=U256)
+    root_token_id: int = Field(sa_type=BigInteger)
+    supply: int = Field(sa_type=U256)
+    proposal_id: int | None = Field(default=None, sa_type=BigInteger)
+    confirmed_by: str | None = Field(default=None, max_length=42)
+    documents: list[str] = _json_list()
+    state: str = Field(default=OUTSTANDING, max_length=16, index=True)
+    paid: int = Field(default=0, sa_type=U256)
+    paid_out: int = Field(default=0, sa_type=U256)
+    redeemed_value: int = Field(default=0, sa_type=U256)
+    dust_swept: int = Field(default=0, sa_type=U256)
+    issued_block: int = Field(sa_type=BigInteger)
+    issued_at: int = Field(sa_type=BigInteger)
+
+
+class Token(SQLModel, table=True):
+    """A piece of an obligation. `parent_id` is None for the root; burned pieces keep their lineage."""
+
+    __tablename__ = "tokens"
+
+    token_id: int = Field(primary_key=True, sa_type=BigInteger)
+    slot: int = Field(default=0, sa_type=BigInteger, index=True)
+    owner: str = Field(max_length=42, index=True)
+    value: int = Field(default=0, sa_type=U256)
+    parent_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
+    root_id: int | None = Field(default=None, sa_type=BigInteger)
+    depth: int = Field(default=0)
+    frozen: bool = Field(default=False)
+    burned: bool = Field(default=False)
+    minted_block: int = Field(sa_type=BigInteger)
+    minted_tx: str = Field(max_length=66)
+    burned_block: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class _EventRow(SQLModel):
+    """Columns shared by history tables: which event produced the row."""
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=SERIAL)
+    event_id: int = Field(sa_type=BigInteger, foreign_key="events.id", unique=True)
+    block_number: int = Field(sa_type=BigInteger, index=True)
+    tx_hash: str = Field(max_length=66)
+    log_index: int
+
+
+class Transfer(_EventRow, table=True):
+    """An ownership move (kind mint / transfer / burn) or a value move (kind value) of tokens."""
+
+    __tablename__ = "transfers"
+
+    kind: str = Field(max_length=10)
+    token_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
+    from_address: str | None = Field(default=None, max_length=42)
+    to_address: str | None = Field(default=None, max_length=42)
+    from_token_id: int | None = Field(default=None, sa_type=BigInteger)
+    to_token_id: int | None = Field(default=None, sa_type=BigInteger)
+    value: int | None = Field(default=None, sa_type=U256)
+
+
+class Financing(SQLModel, table=True):
+    """A bank's offer and, once accepted, the financing it became."""
+
+    __tablename__ = "financings"
+
+    offer_id: int = Field(primary_key=True, sa_type=BigInteger)
+    bank: str = Field(max_length=42, index=True)
+    token_id: int = Field(sa_type=BigInteger, index=True)
+    value: int = Field(sa_type=U256)
+    rate_bps: int = Field(sa_type=BigInteger)
+    day_count: str = Field(max_length=10)
+    recourse: bool
+    expiry: int = Field(sa_type=U256)
+    status: str = Field(default="open", max_length=16, index=True)
+    holder: str | None = Field(default=None, max_length=42)
+    financed_token_id: int | None = Field(default=None, sa_type=BigInteger)
+    price: int | None = Field(default=None, sa_type=U256)
+    discount: int | None = Field(default=None, sa_type=U256)
+    days: int | None = Field(default=None, sa_type=BigInteger)
+    offered_block: int = Field(sa_type=BigInteger)
+    closed_block: int | None = Field(default=None, sa_type=BigInteger)
+    financed_at: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class Repayment(_EventRow, table=True):
+    """A deposit by the obligor towards a slot."""
+
+    __tablename__ = "repayments"
+
+    slot: int = Field(sa_type=BigInteger, index=True)
+    obligor: str = Field(max_length=42)
+    amount: int = Field(sa_type=U256)
+    paid_total: int = Field(sa_type=U256)
+
+
+class Redemption(_EventRow, table=True):
+    """A holder redeemed (burned) a token after settlement and was paid `payout`."""
+
+    __tablename__ = "redemptions"
+
+    token_id: int = Field(sa_type=BigInteger, index=True)
+    slot: int = Field(sa_type=BigInteger, index=True)
+    holder: str = Field(max_length=42, index=True)
+    value: int = Field(sa_type=U256)
+    payout: int = Field(sa_type=U256)
+
+
+class Freeze(_EventRow, table=True):
+    """A regulator's freeze or unfreeze of a token, with its reason code."""
+
+    __tablename__ = "freezes"
+
+    token_id: int = Field(sa_type=BigInteger, index=True)
+    action: str = Field(max_length=10)
+    regulator: str = Field(max_length=42)
+    reason_code: int = Field(sa_type=BigInteger)
+
+
+class ForcedTransfer(_EventRow, table=True):
+    """A court-ordered transfer executed by an ENFORCEMENT account."""
+
+    __tablename__ = "forced_transfers"
+
+    from_token_id: int = Field(sa_type=BigInteger, index=True)
+    to_token_id: int = Field(sa_type=BigInteger)
+    to_address: str = Field(max_length=42)
+    value: int = Field(sa_type=U256)
+    order_ref: str = Field(max_length=66)
+    enforcer: str = Field(max_length=42)
+
+
+RAW_TABLES: tuple[type[SQLModel], ...] = (Block, Cursor, Event)
+# Children first, so deleting in this order never trips a foreign key.
+PROJECTION_TABLES: tuple[type[SQLModel], ...] = (
+    Transfer,
+    Repayment,
+    Redemption,
+    Freeze,
+    ForcedTransfer,
+    Financing,
+    Token,
+    Obligation,
+    Proposal,
+    Document,
+    Currency,
+    Participant,
+)

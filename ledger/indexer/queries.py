@@ -1,0 +1,332 @@
+"""Read-side queries over the projections; the API's routes call these and shape the answers.
+
+Money is summed in Python: values are exact `int`s on both databases, while SQLite can only SUM the
+fixed-width digit strings `U256` stores there as lossy floats. The rows summed are already narrowed
+by indexed columns (tokens by slot, owner or parent), so this stays cheap: the holder list of a
+10,000-piece obligation and the lineage of a 10-deep piece each take milliseconds.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime
+
+from pydantic import BaseModel
+from sqlalchemy import false
+from sqlmodel import Session, col, select
+
+from ledger.indexer.models import DEFAULTED, OUTSTANDING, OVERDUE, Financing, Obligation, Participant, Token
+
+
+class TokenView(BaseModel):
+    token_id: int
+    slot: int
+    owner: str
+    value: int
+    parent_id: int | None
+    root_id: int | None
+    depth: int
+    frozen: bool
+    burned: bool
+
+    @classmethod
+    def of(cls, t: Token) -> TokenView:
+        return cls(
+            token_id=t.token_id,
+            slot=t.slot,
+            owner=t.owner,
+            value=t.value,
+            parent_id=t.parent_id,
+            root_id=t.root_id,
+            depth=t.depth,
+            frozen=t.frozen,
+            burned=t.burned,
+        )
+
+
+class Holding(BaseModel):
+    token: TokenView
+    obligor: str | None
+    currency_code: str | None
+    maturity: int | None
+    state: str | None
+
+
+class Lineage(BaseModel):
+    """`ancestors` runs from the parent up to the root; `descendants` by depth, then token id."""
+
+    token: TokenView
+    ancestors: list[TokenView]
+    descendants: list[TokenView]
+
+
+class HolderPosition(BaseModel):
+    owner: str
+    value: int
+    tokens: list[int]
+
+
+class HolderList(BaseModel):
+    slot: int
+    supply: int
+    holders: list[HolderPosition]
+
+
+class ObligorExposure(BaseModel):
+    obligor: str
+    obligations: int
+    face: int
+    paid: int
+    outstanding: int
+    overdue: int
+    defaulted: int
+
+
+class BankExposure(BaseModel):
+    bank: str
+    tokens: int
+    held_value: int
+    by_obligor: dict[str, int]
+    financed_value: int
+    price_paid: int
+
+
+class TierExposure(BaseModel):
+    depth: int
+    tokens: int
+    value: int
+    holders: int
+
+
+class MaturityEntry(BaseModel):
+    maturity_date: date
+    maturity: int
+    slot: int
+    obligor: str
+    currency_code: str | None
+    face: int
+    paid: int
+    outstanding: int
+    state: str
+
+
+class BookEntry(BaseModel):
+    offer_id: int
+    status: str
+    token_id: int
+    financed_token_id: int | None
+    value: int
+    price: int | None
+    discount: int | None
+    days: int | None
+    rate_bps: int
+    day_count: str
+    recourse: bool
+    holder: str | None
+    slot: int | None
+    obligor: str | None
+    maturity: int | None
+    current_value: int | None
+    redeemed: bool | None
+
+
+def _unpaid(o: Obligation) -> int:
+    return max(o.face - o.paid, 0)
+
+
+def holdings(session: Session, owner: str) -> list[Holding]:
+    """Live tokens of `owner`, with the terms of their obligations."""
+    rows = session.exec(
+        select(Token, Obligation)
+        .join(Obligation, col(Obligation.slot) == col(Token.slot), isouter=True)
+        .where(col(Token.owner) == owner.lower(), col(Token.burned) == false())
+        .order_by(col(Token.token_id))
+    ).all()
+    return [
+        Holding(
+            token=TokenView.of(t),
+            obligor=o.obligor if o else None,
+            currency_code=o.currency_code if o else None,
+            maturity=o.maturity if o else None,
+            state=o.state if o else None,
+        )
+        for t, o in rows
+    ]
+
+
+def lineage(session: Session, token_id: int) -> Lineage | None:
+    """The token, its ancestors to the root and its whole subtree, each with one recursive query."""
+    token = session.get(Token, token_id)
+    if token is None:
+        return None
+    up = select(Token.token_id, Token.parent_id).where(col(Token.token_id) == token.parent_id)
+    up_cte = up.cte("ancestors", recursive=True)
+    up_cte = up_cte.union_all(
+        select(Token.token_id, Token.parent_id).where(col(Token.token_id) == up_cte.c.parent_id)
+    )
+    ancestors = session.exec(
+        select(Token)
+        .where(col(Token.token_id).in_(select(up_cte.c.token_id)))
+        .order_by(col(Token.depth).desc())
+    ).all()
+    down = select(Token.token_id).where(col(Token.parent_id) == token_id)
+    down_cte = down.cte("descendants", recursive=True)
+    down_cte = down_cte.union_all(select(Token.token_id).where(col(Token.parent_id) == down_cte.c.token_id))
+    descendants = session.exec(
+        select(Token)
+        .where(col(Token.token_id).in_(select(down_cte.c.token_id)))
+        .order_by(col(Token.depth), col(Token.token_id))
+    ).all()
+    return Lineage(
+        token=TokenView.of(token),
+        ancestors=[TokenView.of(t) for t in ancestors],
+        descendants=[TokenView.of(t) for t in descendants],
+    )
+
+
+def holders(session: Session, slot: int) -> HolderList | None:
+    """Everyone holding a live piece of obligation `slot`, largest position first."""
+    obligation = session.get(Obligation, slot)
+    if obligation is None:
+        return None
+    rows = session.exec(
+        select(Token.owner, Token.value, Token.token_id).where(
+            col(Token.slot) == slot, col(Token.burned) == false()
+        )
+    ).all()
+    value: dict[str, int] = defaultdict(int)
+    tokens: dict[str, list[int]] = defaultdict(list)
+    for owner, amount, token_id in rows:
+        value[owner] += amount
+        tokens[owner].append(token_id)
+    positions = [HolderPosition(owner=o, value=v, tokens=sorted(tokens[o])) for o, v in value.items()]
+    positions.sort(key=lambda p: (-p.value, p.owner))
+    return HolderList(slot=slot, supply=obligation.supply, holders=positions)
+
+
+def exposure_by_obligor(session: Session) -> list[ObligorExposure]:
+    """Per obligor: face issued, paid, and what is unpaid by state (outstanding / overdue / defaulted)."""
+    out: dict[str, ObligorExposure] = {}
+    for o in session.exec(select(Obligation)).all():
+        e = out.setdefault(
+            o.obligor,
+            ObligorExposure(
+                obligor=o.obligor, obligations=0, face=0, paid=0, outstanding=0, overdue=0, defaulted=0
+            ),
+        )
+        e.obligations += 1
+        e.face += o.face
+        e.paid += o.paid
+        if o.state in (OUTSTANDING, OVERDUE):
+            e.outstanding += _unpaid(o)
+        if o.state == OVERDUE:
+            e.overdue += _unpaid(o)
+        if o.state == DEFAULTED:
+            e.defaulted += _unpaid(o)
+    return sorted(out.values(), key=lambda e: (-e.outstanding, e.obligor))
+
+
+def exposure_by_bank(session: Session) -> list[BankExposure]:
+    """Per bank (participant with the BANK role): receivables held now, by obligor, and what it financed."""
+    banks = [p.address for p in session.exec(select(Participant)).all() if "BANK" in p.roles]
+    obligors = {o.slot: o.obligor for o in session.exec(select(Obligation)).all()}
+    result = []
+    for bank in sorted(banks):
+        by_obligor: dict[str, int] = defaultdict(int)
+        count = 0
+        for slot, amount in session.exec(
+            select(Token.slot, Token.value).where(col(Token.owner) == bank, col(Token.burned) == false())
+        ).all():
+            by_obligor[obligors.get(slot, "?")] += amount
+            count += 1
+        financed = session.exec(
+            select(Financing).where(col(Financing.bank) == bank, col(Financing.status) == "financed")
+        ).all()
+        result.append(
+            BankExposure(
+                bank=bank,
+                tokens=count,
+                held_value=sum(by_obligor.values()),
+                by_obligor=dict(by_obligor),
+                financed_value=sum(f.value for f in financed),
+                price_paid=sum(f.price or 0 for f in financed),
+            )
+        )
+    return result
+
+
+def exposure_by_tier(session: Session, slot: int | None = None) -> list[TierExposure]:
+    """Live value per depth in the supply chain (0 = tier-1 supplier's issued token), optionally one slot."""
+    query = select(Token.depth, Token.value, Token.owner).where(col(Token.burned) == false())
+    if slot is not None:
+        query = query.where(col(Token.slot) == slot)
+    tiers: dict[int, TierExposure] = {}
+    owners: dict[int, set[str]] = defaultdict(set)
+    for depth, amount, owner in session.exec(query).all():
+        t = tiers.setdefault(depth, TierExposure(depth=depth, tokens=0, value=0, holders=0))
+        t.tokens += 1
+        t.value += amount
+        owners[depth].add(owner)
+    for depth, t in tiers.items():
+        t.holders = len(owners[depth])
+    return [tiers[d] for d in sorted(tiers)]
+
+
+def maturity_calendar(
+    session: Session, start: int | None = None, end: int | None = None
+) -> list[MaturityEntry]:
+    """Obligations by maturity (unix seconds, optional [start, end]) with what is still unpaid."""
+    query = select(Obligation)
+    if start is not None:
+        query = query.where(col(Obligation.maturity) >= start)
+    if end is not None:
+        query = query.where(col(Obligation.maturity) <= end)
+    entries = []
+    for o in session.exec(query.order_by(col(Obligation.maturity), col(Obligation.slot))).all():
+        entries.append(
+            MaturityEntry(
+                maturity_date=datetime.fromtimestamp(o.maturity, UTC).date(),
+                maturity=o.maturity,
+                slot=o.slot,
+                obligor=o.obligor,
+                currency_code=o.currency_code,
+                face=o.face,
+                paid=o.paid,
+                outstanding=_unpaid(o) if o.state in (OUTSTANDING, OVERDUE) else 0,
+                state=o.state,
+            )
+        )
+    return entries
+
+
+def financing_book(session: Session, bank: str) -> list[BookEntry]:
+    """Every offer of `bank`, and for financed ones the piece it holds now and its obligation."""
+    offers = session.exec(
+        select(Financing).where(col(Financing.bank) == bank.lower()).order_by(col(Financing.offer_id))
+    ).all()
+    book = []
+    for f in offers:
+        piece = session.get(Token, f.financed_token_id) if f.financed_token_id else None
+        obligation = session.get(Obligation, piece.slot) if piece else None
+        book.append(
+            BookEntry(
+                offer_id=f.offer_id,
+                status=f.status,
+                token_id=f.token_id,
+                financed_token_id=f.financed_token_id,
+                value=f.value,
+                price=f.price,
+                discount=f.discount,
+                days=f.days,
+                rate_bps=f.rate_bps,
+                day_count=f.day_count,
+                recourse=f.recourse,
+                holder=f.holder,
+                slot=piece.slot if piece else None,
+                obligor=obligation.obligor if obligation else None,
+                maturity=obligation.maturity if obligation else None,
+                current_value=piece.value if piece else None,
+                redeemed=piece.burned if piece else None,
+            )
+        )
+    return book
