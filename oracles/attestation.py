@@ -19,6 +19,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from ledger.client.signing import ATTESTATION_TYPES
 from oracles.canonical import fingerprint as document_fingerprint
 from oracles.documents import DocumentKind, TradeDocument, document_date, due_date, face_amount
 from oracles.normalize import normalize_hash32
@@ -26,18 +27,8 @@ from oracles.normalize import normalize_hash32
 DOMAIN_NAME = "Tierchain TradeRegistry"
 DOMAIN_VERSION = "1"
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
-ATTESTATION_FIELDS: list[dict[str, str]] = [
-    {"name": "fingerprint", "type": "bytes32"},
-    {"name": "kind", "type": "uint8"},
-    {"name": "seller", "type": "address"},
-    {"name": "buyer", "type": "address"},
-    {"name": "amount", "type": "uint256"},
-    {"name": "currency", "type": "bytes3"},
-    {"name": "issueDate", "type": "uint64"},
-    {"name": "dueDate", "type": "uint64"},
-    {"name": "nonce", "type": "uint256"},
-    {"name": "deadline", "type": "uint64"},
-]
+# The struct is the contract's; the chain client owns its EIP-712 definition.
+ATTESTATION_FIELDS: list[dict[str, str]] = ATTESTATION_TYPES["Attestation"]
 ATTESTATION_TYPE = "Attestation(" + ",".join(f"{f['type']} {f['name']}" for f in ATTESTATION_FIELDS) + ")"
 DOMAIN_TYPE = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
 _UINT64 = 2**64 - 1
