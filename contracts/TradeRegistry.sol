@@ -55,9 +55,11 @@ contract TradeRegistry is EIP712, ITradeRegistry {
     function attest(Attestation calldata a, bytes[] calldata signatures) external {
         if (a.deadline < block.timestamp) revert AttestationExpired(a.deadline, block.timestamp);
         if (a.kind == 0 || a.kind > uint8(DocumentKind.WarehouseReceipt)) revert InvalidDocumentKind(a.kind);
+        // A warehouse receipt names its depositor (the seller) and no buyer; every other kind names both.
+        bool buyerless = a.kind == uint8(DocumentKind.WarehouseReceipt);
         if (
-            a.fingerprint == bytes32(0) || a.seller == address(0) || a.buyer == address(0) || a.amount == 0
-                || a.currency == bytes3(0)
+            a.fingerprint == bytes32(0) || a.seller == address(0) || (a.buyer == address(0) && !buyerless)
+                || a.amount == 0 || a.currency == bytes3(0)
         ) revert InvalidAttestation(a.fingerprint);
         if (_nonceUsed[a.nonce]) revert NonceAlreadyUsed(a.nonce);
         Document storage doc = _documents[a.fingerprint];
@@ -151,7 +153,10 @@ contract TradeRegistry is EIP712, ITradeRegistry {
     {
         if (doc.attestedAt == 0) revert DocumentNotAttested(fp);
         if (doc.usedBySlot != 0) revert DocumentAlreadyUsed(fp, doc.usedBySlot);
-        if (doc.seller != seller || doc.buyer != buyer) revert DocumentPartyMismatch(fp, doc.seller, doc.buyer);
+        // A buyerless warehouse receipt may support any obligation of its depositor.
+        if (doc.seller != seller || (doc.buyer != buyer && doc.buyer != address(0))) {
+            revert DocumentPartyMismatch(fp, doc.seller, doc.buyer);
+        }
         if (doc.currency != currency) revert DocumentCurrencyMismatch(fp, doc.currency);
         return doc.kind == DocumentKind.Invoice ? doc.amount : 0;
     }

@@ -529,6 +529,33 @@ contract TradeRegistryTest is Base {
         trade.attest(a, sigs);
     }
 
+    function test_attest_warehouseReceiptWithoutBuyerSupportsItsDepositor() public {
+        bytes32 wr = keccak256("warehouse-receipt-001");
+        ITradeRegistry.Attestation memory a = _attestation(wr, WAREHOUSE_RECEIPT, 5_000);
+        a.buyer = address(0);
+        trade.attest(a, _sigs2(a));
+        assertEq(trade.document(wr).buyer, address(0));
+
+        bytes32 inv = keccak256("invoice-001");
+        _attest(inv, INVOICE, 1_000);
+        // The buyerless receipt backs the depositor's obligation on any buyer, and only once.
+        assertEq(trade.checkUsable(_fps(inv, wr), supplier1, coreEnterprise, CNY), 1_000);
+        vm.prank(desk);
+        trade.consume(_fps(inv, wr), supplier1, coreEnterprise, CNY, SLOT);
+        assertEq(trade.document(wr).usedBySlot, SLOT);
+    }
+
+    function test_RevertWhen_warehouseReceiptOfAnotherDepositor() public {
+        bytes32 wr = keccak256("warehouse-receipt-001");
+        ITradeRegistry.Attestation memory a = _attestation(wr, WAREHOUSE_RECEIPT, 5_000);
+        a.buyer = address(0);
+        trade.attest(a, _sigs2(a));
+        vm.expectRevert(
+            abi.encodeWithSelector(ITradeRegistry.DocumentPartyMismatch.selector, wr, supplier1, address(0))
+        );
+        trade.checkUsable(_fps(wr), supplier2, coreEnterprise, CNY);
+    }
+
     function test_RevertWhen_zeroAmount() public {
         bytes32 fp = keccak256("invoice-001");
         ITradeRegistry.Attestation memory a = _attestation(fp, INVOICE, 0);
