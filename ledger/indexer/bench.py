@@ -22,7 +22,7 @@ from eth_utils.crypto import keccak
 from sqlalchemy import text
 from sqlmodel import Session
 
-from ledger.compile import load_abis
+from ledger.compile import compile_contracts, load_abis
 from ledger.config import Settings
 from ledger.indexer.db import make_engine, upgrade
 from ledger.indexer.decode import RawLog
@@ -136,7 +136,10 @@ def bench_ingest(
         engine.dispose()
         engine = make_engine(url, schema="bench")
     upgrade(engine)
-    abis = load_abis(build_dir or Settings().build_dir)
+    settings = Settings()
+    build = build_dir or settings.build_dir
+    compile_contracts(settings.project_root, build)  # cached: a no-op when artifacts are current
+    abis = load_abis(build)
     indexer = Indexer(engine, chain, chain.deployment(), abis, max_reorg_depth=5)
     started = time.perf_counter()
     stats = indexer.sync()
