@@ -172,7 +172,9 @@ contract IssuanceDesk is EIP712, Nonces {
         view
         returns (bytes32)
     {
-        return _hashTypedDataV4(keccak256(abi.encode(CONFIRMATION_TYPEHASH, proposalId, hashTerms(terms), nonce, deadline)));
+        return _hashTypedDataV4(
+            keccak256(abi.encode(CONFIRMATION_TYPEHASH, proposalId, hashTerms(terms), nonce, deadline))
+        );
     }
 
     /// @notice The hash a proposal stores: keccak256 of the ABI-encoded terms.
@@ -204,7 +206,7 @@ contract IssuanceDesk is EIP712, Nonces {
         currency = _currencies[terms.currency];
         if (currency == address(0)) revert UnknownCurrency(terms.currency);
         if (
-            terms.face == 0 || terms.minUnit == 0 || terms.face % terms.minUnit != 0
+            terms.face == 0 || terms.minUnit == 0 || terms.minUnit > type(uint48).max || terms.face % terms.minUnit != 0
                 || terms.maturity <= block.timestamp || terms.documents.length == 0 || terms.supplier == terms.obligor
         ) revert InvalidTerms();
     }

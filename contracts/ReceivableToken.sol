@@ -20,7 +20,9 @@ import {Roles} from "./libraries/Roles.sol";
 ///         their own suppliers, merge pieces of the same slot, and move whole tokens as ERC-721s. Every
 ///         piece remembers its parent, so the chain of splits back to the issued token is on-chain.
 /// @dev Storage is packed for the hot paths: a token is two slots (`TokenCore`: owner, slot, frozen flag,
-///      approval epoch; `TokenValue`: value, parent, depth, slot), an obligation three.
+///      approval epoch; `TokenValue`: value, parent, depth, slot), an obligation three, of which the
+///      one every move reads holds both rules it needs (maturity and minimum unit). A minimum unit is
+///      therefore at most 2^48 − 1 minor units (2.8 trillion in a 2-decimal currency).
 ///      Approvals are never cleared by writing zero: each ERC-721 and value approval records the token's
 ///      approval epoch, and moving the whole token bumps the epoch, which voids them all at no extra cost.
 ///      Mutation paths: `_moveValue` is the only code that changes a token's value, `_moveToken` the only
@@ -45,15 +47,16 @@ contract ReceivableToken is IReceivableToken {
         uint48 slot;
     }
 
+    /// @dev Everything a move checks (maturity, minimum unit) sits in this one slot.
     struct SlotHead {
         address obligor;
         uint48 maturity;
-        uint48 rootTokenId;
+        uint48 minUnit;
     }
 
     struct SlotMoney {
         address currency;
-        uint96 minUnit;
+        uint48 rootTokenId;
     }
 
     struct SlotSupply {
@@ -325,8 +328,8 @@ contract ReceivableToken is IReceivableToken {
         participants.checkHolders(to, to);
         slot = ++_lastSlot;
         tokenId = _createToken(to, slot, 0, 0);
-        _heads[slot] = SlotHead(obligor, maturity.toUint48(), uint48(tokenId));
-        _money[slot] = SlotMoney(currency, minUnit.toUint96());
+        _heads[slot] = SlotHead(obligor, maturity.toUint48(), minUnit.toUint48());
+        _money[slot] = SlotMoney(currency, uint48(tokenId));
         _supplies[slot] = SlotSupply(face.toUint128(), uint128(face));
         _moveValue(0, tokenId, face);
         emit SlotCreated(slot, obligor, currency, face, maturity, minUnit, tokenId);
@@ -419,7 +422,7 @@ contract ReceivableToken is IReceivableToken {
         if (h.obligor == address(0)) revert NonexistentSlot(slot);
         SlotMoney memory m = _money[slot];
         SlotSupply memory s = _supplies[slot];
-        return SlotTerms(h.obligor, h.maturity, h.rootTokenId, m.currency, m.minUnit, s.face, s.supply);
+        return SlotTerms(h.obligor, h.maturity, m.rootTokenId, m.currency, h.minUnit, s.face, s.supply);
     }
 
     /// @inheritdoc IReceivableToken
@@ -429,7 +432,7 @@ contract ReceivableToken is IReceivableToken {
 
     /// @inheritdoc IReceivableToken
     function rootOf(uint256 tokenId) external view returns (uint256) {
-        return _heads[_requireMinted(tokenId).slot].rootTokenId;
+        return _money[_requireMinted(tokenId).slot].rootTokenId;
     }
 
     /// @inheritdoc IReceivableToken
@@ -554,7 +557,7 @@ contract ReceivableToken is IReceivableToken {
             if (block.timestamp >= maturity) revert ObligationMatured(c.slot, maturity);
         }
         if (policy & CHECK_UNIT != 0) {
-            uint256 unit = _money[c.slot].minUnit;
+            uint256 unit = _heads[c.slot].minUnit;
             if (value == 0 || value % unit != 0) revert NotMultipleOfMinUnit(value, unit);
         }
     }

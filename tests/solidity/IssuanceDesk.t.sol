@@ -470,6 +470,15 @@ contract IssuanceDeskTest is World {
 
     // ------------------------------------------------------------------ currencies
 
+    function test_RevertWhen_proposeMinUnitBeyondStorage() public {
+        IssuanceDesk.Terms memory t = _t();
+        t.minUnit = uint256(type(uint48).max) + 1;
+        t.face = t.minUnit * 2;
+        vm.prank(supplier1);
+        vm.expectRevert(IssuanceDesk.InvalidTerms.selector);
+        issuance.propose(t);
+    }
+
     function test_setCurrency_adminMapsOnce() public {
         vm.expectEmit(address(issuance));
         emit IssuanceDesk.CurrencySet("USD", address(0xBEEF));

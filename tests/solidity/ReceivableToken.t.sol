@@ -281,8 +281,8 @@ contract ReceivableTokenTest is Base {
         vm.prank(desk);
         token.createSlot(coreEnterprise, CURRENCY, FACE, m, UNIT, supplier1);
 
-        uint256 bigUnit = uint256(type(uint96).max) + 1;
-        vm.expectRevert(abi.encodeWithSelector(SafeCast.SafeCastOverflowedUintDowncast.selector, 96, bigUnit));
+        uint256 bigUnit = uint256(type(uint48).max) + 1;
+        vm.expectRevert(abi.encodeWithSelector(SafeCast.SafeCastOverflowedUintDowncast.selector, 48, bigUnit));
         vm.prank(desk);
         token.createSlot(coreEnterprise, CURRENCY, bigUnit, MATURITY, bigUnit, supplier1);
 
