@@ -153,7 +153,14 @@ contract FinancingDesk is ReentrancyGuard {
         // slither-disable-next-line arbitrary-send-erc20
         IERC20(terms.currency).safeTransferFrom(accepted.bank, msg.sender, q.price);
         emit Financed(
-            offerId, accepted.tokenId, accepted.bank, msg.sender, financedTokenId, q.value, q.price, q.discount,
+            offerId,
+            accepted.tokenId,
+            accepted.bank,
+            msg.sender,
+            financedTokenId,
+            q.value,
+            q.price,
+            q.discount,
             q.daysToMaturity
         );
     }

@@ -303,11 +303,7 @@ contract ReceivableToken is IReceivableToken {
     }
 
     /// @inheritdoc IERC721
-    function safeTransferFrom(address from, address to, uint256 tokenId, bytes calldata data)
-        external
-        payable
-        noEther
-    {
+    function safeTransferFrom(address from, address to, uint256 tokenId, bytes calldata data) external payable noEther {
         _transferWhole(from, to, tokenId);
         ERC721Utils.checkOnERC721Received(msg.sender, from, to, tokenId, data);
     }

@@ -50,7 +50,9 @@ contract RepaymentDesk is ReentrancyGuard {
     event ObligationOverdue(uint256 indexed slot, uint256 maturity, uint256 paid, uint256 face);
     event ObligationRepaid(uint256 indexed slot, uint256 face);
     event ObligationDefaulted(uint256 indexed slot, uint256 paid, uint256 face, address declaredBy);
-    event Redeemed(uint256 indexed tokenId, uint256 indexed slot, address indexed holder, uint256 value, uint256 payout);
+    event Redeemed(
+        uint256 indexed tokenId, uint256 indexed slot, address indexed holder, uint256 value, uint256 payout
+    );
     event DustSwept(uint256 indexed slot, address indexed to, uint256 amount);
 
     error NotObligor(uint256 slot, address account);

@@ -77,8 +77,16 @@ contract TradeRegistry is EIP712, ITradeRegistry {
         doc.attestedAt = uint40(block.timestamp);
         doc.amount = a.amount.toUint128();
         emit DocumentAttested(
-            a.fingerprint, a.seller, a.buyer, DocumentKind(a.kind), a.amount, a.currency, a.issueDate, a.dueDate,
-            a.nonce, signers
+            a.fingerprint,
+            a.seller,
+            a.buyer,
+            DocumentKind(a.kind),
+            a.amount,
+            a.currency,
+            a.issueDate,
+            a.dueDate,
+            a.nonce,
+            signers
         );
     }
 

@@ -57,5 +57,4 @@ interface IParticipantRegistry is IAccessControlEnumerable {
 
     /// @notice Reverts unless `account` is active and holds the participant role `role`.
     function checkActiveRole(address account, bytes32 role) external view;
-
 }

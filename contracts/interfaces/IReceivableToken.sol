@@ -64,14 +64,9 @@ interface IReceivableToken is IERC3525Metadata {
     error LengthMismatch(uint256 recipients, uint256 values);
 
     /// @notice Mints the whole face of a new obligation to `to` (the tier-1 supplier). Desks only.
-    function createSlot(
-        address obligor,
-        address currency,
-        uint256 face,
-        uint256 maturity,
-        uint256 minUnit,
-        address to
-    ) external returns (uint256 slot, uint256 tokenId);
+    function createSlot(address obligor, address currency, uint256 face, uint256 maturity, uint256 minUnit, address to)
+        external
+        returns (uint256 slot, uint256 tokenId);
 
     /// @notice Splits `tokenId` into new pieces for `recipients`, one per value, in one transaction.
     function splitBatch(uint256 tokenId, address[] calldata recipients, uint256[] calldata values)

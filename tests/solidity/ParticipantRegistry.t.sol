@@ -63,8 +63,7 @@ contract ParticipantRegistryTest is Base {
     }
 
     function test_register_eachParticipantRoleSetsItsBit() public {
-        bytes32[5] memory roles =
-            [Roles.CORE_ENTERPRISE, Roles.SUPPLIER, Roles.BANK, Roles.REGULATOR, Roles.ORACLE];
+        bytes32[5] memory roles = [Roles.CORE_ENTERPRISE, Roles.SUPPLIER, Roles.BANK, Roles.REGULATOR, Roles.ORACLE];
         uint8[5] memory bits =
             [Roles.BIT_CORE_ENTERPRISE, Roles.BIT_SUPPLIER, Roles.BIT_BANK, Roles.BIT_REGULATOR, Roles.BIT_ORACLE];
         for (uint256 i = 0; i < 5; ++i) {
@@ -147,9 +146,7 @@ contract ParticipantRegistryTest is Base {
     }
 
     function test_RevertWhen_registerWithEnforcementRole() public {
-        vm.expectRevert(
-            abi.encodeWithSelector(IParticipantRegistry.NotAParticipantRole.selector, Roles.ENFORCEMENT)
-        );
+        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.NotAParticipantRole.selector, Roles.ENFORCEMENT));
         vm.prank(admin);
         registry.register(newcomer, NEW_ID, _roles(Roles.ENFORCEMENT));
     }
@@ -304,9 +301,7 @@ contract ParticipantRegistryTest is Base {
     }
 
     function test_RevertWhen_checkActiveRoleMissingParticipantRole() public {
-        vm.expectRevert(
-            abi.encodeWithSelector(IParticipantRegistry.MissingRole.selector, supplier1, Roles.REGULATOR)
-        );
+        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.MissingRole.selector, supplier1, Roles.REGULATOR));
         registry.checkActiveRole(supplier1, Roles.REGULATOR);
     }
 
@@ -384,9 +379,7 @@ contract ParticipantRegistryTest is Base {
         _revoke(Roles.SUPPLIER, supplier1);
         assertEq(registry.participant(supplier1).roleBits, Roles.BIT_BANK);
         assertFalse(registry.hasRole(Roles.SUPPLIER, supplier1));
-        vm.expectRevert(
-            abi.encodeWithSelector(IParticipantRegistry.MissingRole.selector, supplier1, Roles.SUPPLIER)
-        );
+        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.MissingRole.selector, supplier1, Roles.SUPPLIER));
         registry.checkActiveRole(supplier1, Roles.SUPPLIER);
         // Revoking again is a no-op and keeps the other bit.
         _revoke(Roles.SUPPLIER, supplier1);

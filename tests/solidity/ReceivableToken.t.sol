@@ -558,8 +558,7 @@ contract ReceivableTokenTest is Base {
         vm.expectEmit(address(token));
         emit IERC3525.TransferValue(root, 4, 3_000);
         vm.prank(supplier1);
-        uint256[] memory ids =
-            token.splitBatch(root, _addrs(supplier2, supplier3, bank), _vals(1_000, 2_000, 3_000));
+        uint256[] memory ids = token.splitBatch(root, _addrs(supplier2, supplier3, bank), _vals(1_000, 2_000, 3_000));
         assertEq(ids.length, 3);
         address[3] memory who = [supplier2, supplier3, bank];
         uint256 sum = token.balanceOf(root);
@@ -787,9 +786,7 @@ contract ReceivableTokenTest is Base {
     }
 
     function test_RevertWhen_transferFromIncorrectOwner() public {
-        vm.expectRevert(
-            abi.encodeWithSelector(IReceivableToken.IncorrectOwner.selector, supplier2, root, supplier1)
-        );
+        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.IncorrectOwner.selector, supplier2, root, supplier1));
         vm.prank(supplier1);
         token.transferFrom(supplier2, supplier3, root);
     }

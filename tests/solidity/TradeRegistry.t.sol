@@ -56,7 +56,10 @@ contract TradeRegistryTest is Base {
 
     // ------------------------------------------------------------------ helpers
 
-    function _attestation(bytes32 fp, uint8 kind, uint256 amount) internal returns (ITradeRegistry.Attestation memory a) {
+    function _attestation(bytes32 fp, uint8 kind, uint256 amount)
+        internal
+        returns (ITradeRegistry.Attestation memory a)
+    {
         a = ITradeRegistry.Attestation({
             fingerprint: fp,
             kind: kind,
@@ -74,11 +77,7 @@ contract TradeRegistryTest is Base {
     function _domainSeparator(address verifyingContract) internal view returns (bytes32) {
         return keccak256(
             abi.encode(
-                DOMAIN_TYPEHASH,
-                keccak256("Tierchain TradeRegistry"),
-                keccak256("1"),
-                block.chainid,
-                verifyingContract
+                DOMAIN_TYPEHASH, keccak256("Tierchain TradeRegistry"), keccak256("1"), block.chainid, verifyingContract
             )
         );
     }
