@@ -82,19 +82,35 @@ interface IReceivableToken is IERC3525Metadata {
     /// @notice Burns `tokenId`, owned by `holder`, after maturity; returns its slot and value. Desks only.
     function redeem(address holder, uint256 tokenId) external returns (uint256 slot, uint256 value);
 
+    /// @notice The regulator freezes `tokenId`: it cannot be split, merged, transferred, financed or redeemed.
+    /// @param reasonCode The regulator's own reason code, recorded in the `Frozen` event.
     function freeze(uint256 tokenId, uint32 reasonCode) external;
+    /// @notice The regulator releases a frozen token, with a reason code.
     function unfreeze(uint256 tokenId, uint32 reasonCode) external;
+    /// @notice Executes a court order: moves `value` of `tokenId` to `to` (the whole token when `value` is its
+    ///         balance). Holders of the ENFORCEMENT role only.
+    /// @param orderRef A reference to the court order, recorded in the `ForcedTransfer` event.
+    /// @return toTokenId `tokenId` when moved whole, otherwise the new piece.
     function forceTransfer(uint256 tokenId, address to, uint256 value, bytes32 orderRef)
         external
         returns (uint256 toTokenId);
 
+    /// @notice The terms of obligation `slot`, with its live supply (Σ values of unredeemed pieces).
     function slotTerms(uint256 slot) external view returns (SlotTerms memory);
+    /// @notice The token `tokenId` was split off (0 for the issued token).
     function parentOf(uint256 tokenId) external view returns (uint256);
+    /// @notice The issued token of `tokenId`'s obligation, the root of its lineage.
     function rootOf(uint256 tokenId) external view returns (uint256);
+    /// @notice Generations of splits between `tokenId` and its root (the root is 0).
     function depthOf(uint256 tokenId) external view returns (uint256);
+    /// @notice The chain of splits from `tokenId` back to its root, both included; readable after burns.
     function lineage(uint256 tokenId) external view returns (uint256[] memory chain);
+    /// @notice True while `tokenId` is frozen by the regulator.
     function isFrozen(uint256 tokenId) external view returns (bool);
+    /// @notice True while `tokenId` has an owner (minted and not redeemed).
     function exists(uint256 tokenId) external view returns (bool);
+    /// @notice The highest token id minted so far (ids start at 1).
     function lastTokenId() external view returns (uint256);
+    /// @notice The highest slot (obligation) id created so far (ids start at 1).
     function lastSlot() external view returns (uint256);
 }

@@ -90,8 +90,12 @@ interface ITradeRegistry {
         view
         returns (uint256 invoiceTotal);
 
+    /// @notice The attested document `fingerprint` (all zero when never attested).
     function document(bytes32 fingerprint) external view returns (Document memory);
+    /// @notice M: the number of distinct oracle signatures an attestation needs.
     function threshold() external view returns (uint8);
+    /// @notice True once an attestation with `nonce` was recorded.
     function nonceUsed(uint256 nonce) external view returns (bool);
+    /// @notice The EIP-712 digest oracles sign for `attestation` on this chain and contract.
     function attestationDigest(Attestation calldata attestation) external view returns (bytes32);
 }
