@@ -1,0 +1,183 @@
+"""`create_app`: build the context once (engine, migrations, chain client, indexer, key store) and
+mount every router under `/v1`, with errors mapped to problem+json in `api.errors`."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from api import tables
+from api.config import ApiSettings, AppContext
+from api.custody import KeyStore
+from api.errors import register_handlers
+from api.idempotency import StoredResponse
+from api.ratelimit import RateLimiter
+from api.routes import health, obligations, participants, tokens, tx
+from ledger.client import TierchainClient
+from ledger.compile import load_abis
+from ledger.config import NetworkConfig, Settings, load_network
+from ledger.deploy import Deployment, connect, load_deployment
+from ledger.errors import ErrorDecoder, SignerError
+from ledger.indexer import Indexer
+from ledger.indexer.db import make_engine
+from ledger.indexer.db import upgrade as upgrade_indexer
+from ledger.indexer.manifest import IndexedDeployment
+from ledger.indexer.source import RpcSource
+from ledger.journal import TxJournal
+from ledger.keys import Signer, load_signer, local_accounts
+from ledger.rpc import make_web3
+from ledger.tx import TransactionManager
+
+log = logging.getLogger(__name__)
+
+API_VERSION = "1.0.0"
+DESCRIPTION = """ERC-3525 receivables for multi-tier supply-chain finance.
+
+Authenticate with `Authorization: Bearer tc_<id>_<secret>` or sign the request with your wallet
+(`X-Tierchain-Address/-Signature/-Nonce/-Deadline`, EIP-712 `Request`). Writes answer once mined;
+send `Idempotency-Key` to retry safely. Errors are `application/problem+json` (RFC 9457).
+"""
+
+
+def _operator_signer(network: NetworkConfig) -> Signer:
+    """The registry admin's key; on a local chain without one configured, anvil's account 0."""
+    try:
+        return load_signer(network)
+    except SignerError:
+        if network.anvil is None:
+            raise
+        return local_accounts(network.anvil.mnemonic, 1)[0]
+
+
+def build_context(
+    settings: Settings,
+    api_settings: ApiSettings,
+    *,
+    network: NetworkConfig | None = None,
+    deployment: Deployment | None = None,
+    operator: Signer | None = None,
+    abis: dict[str, list[dict[str, Any]]] | None = None,
+) -> AppContext:
+    """Everything built once; explicit arguments (tests, embedding) override what settings would load."""
+    if network is None:
+        network = load_network(settings)
+        w3 = connect(settings, network)
+        endpoint = str(getattr(w3.provider, "endpoint_uri", network.rpc_urls[0]))
+        network = network.model_copy(update={"rpc_urls": [endpoint]})
+    else:
+        w3 = make_web3(network.rpc_urls[0])
+    deployment = deployment or load_deployment(settings, network.name)
+    abis = abis or load_abis(settings.build_dir)
+    operator = operator or _operator_signer(network)
+    assert settings.database_url is not None
+    engine = make_engine(settings.database_url)
+    upgrade_indexer(engine)
+    tables.upgrade(engine)
+    manager = TransactionManager(
+        w3,
+        network,
+        operator,
+        TxJournal(settings.data_dir / "api-journal.sqlite"),
+        ErrorDecoder.from_artifacts(abis),
+    )
+    client = TierchainClient(manager, deployment, abis)
+    source = RpcSource(network.rpc_urls[0])
+    indexer = Indexer(
+        engine,
+        source,
+        IndexedDeployment.model_validate(deployment.model_dump()),
+        abis,
+        max_reorg_depth=network.confirmations,
+    )
+    keys = KeyStore(
+        engine,
+        api_settings.keystore_dir or settings.data_dir / "api-keystores",
+        api_settings.keystore_password_env,
+        api_settings.keystore_scrypt_n,
+    )
+    return AppContext(
+        api=api_settings,
+        network=network,
+        deployment=deployment,
+        engine=engine,
+        client=client,
+        operator=operator,
+        keys=keys,
+        indexer=indexer,
+        source=source,
+        limiter=RateLimiter(api_settings.rate_limit_per_minute),
+    )
+
+
+def _background_sync(ctx: AppContext, stop: threading.Event) -> None:
+    """Keep reads fresh for changes the API did not make (other clients, time-based state)."""
+    while not stop.wait(ctx.api.sync_interval_seconds):
+        try:
+            ctx.sync()
+        except Exception as exc:  # a failed round is retried next period; /ready shows the lag
+            log.warning("background sync failed error=%s", exc)
+
+
+async def _replay(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StoredResponse)
+    return JSONResponse(exc.body, status_code=exc.status_code, headers={"Idempotent-Replayed": "true"})
+
+
+def create_app(
+    settings: Settings,
+    api_settings: ApiSettings | None = None,
+    *,
+    network: NetworkConfig | None = None,
+    deployment: Deployment | None = None,
+    operator: Signer | None = None,
+    abis: dict[str, list[dict[str, Any]]] | None = None,
+) -> FastAPI:
+    api_settings = api_settings or ApiSettings()
+    ctx = build_context(
+        settings, api_settings, network=network, deployment=deployment, operator=operator, abis=abis
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        thread = None
+        if api_settings.sync_interval_seconds > 0:
+            thread = threading.Thread(target=_background_sync, args=(ctx, stop), name="api-sync", daemon=True)
+            thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            if thread is not None:
+                thread.join(timeout=10)
+            ctx.close()
+
+    app = FastAPI(
+        title="Tierchain API",
+        version=API_VERSION,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url="/v1/openapi.json",
+        docs_url="/v1/docs",
+        redoc_url=None,
+    )
+    app.state.ctx = ctx
+    register_handlers(app)
+    app.add_exception_handler(StoredResponse, _replay)
+    v1 = APIRouter(prefix="/v1")
+    for module in (health, participants, obligations, tokens, tx):
+        v1.include_router(module.router)
+    app.include_router(v1)
+    log.info(
+        "api ready network=%s chain_id=%d token=%s",
+        ctx.network.name,
+        ctx.deployment.chain_id,
+        ctx.deployment.address("ReceivableToken"),
+    )
+    return app

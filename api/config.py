@@ -1,0 +1,86 @@
+"""The API's settings and the context built once per app: engine, chain client, indexer, key store.
+
+`ApiSettings` (prefix `TIERCHAIN_API_`) holds what only the HTTP service needs; everything about the
+chain and the database comes from the shared `ledger.config.Settings`. `AppContext` is created in
+`create_app` and hung on `app.state.ctx`; nothing in `api/` builds a client or an engine at import.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import Engine
+
+from ledger.client import TierchainClient
+from ledger.config import NetworkConfig
+from ledger.deploy import Deployment
+from ledger.indexer import Indexer
+from ledger.indexer.source import RpcSource
+from ledger.keys import SCRYPT_N, Signer
+
+log = logging.getLogger(__name__)
+
+
+class ApiSettings(BaseSettings):
+    """Settings of the HTTP service; build once at the entry point and pass to `create_app`."""
+
+    model_config = SettingsConfigDict(env_prefix="TIERCHAIN_API_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    keystore_dir: Path | None = Field(
+        default=None, description="custodial keystores; default <data_dir>/api-keystores"
+    )
+    keystore_password_env: str = Field(
+        default="TIERCHAIN_API_KEYSTORE_PASSWORD",
+        description="environment variable holding the password of custodial keystores",
+    )
+    keystore_scrypt_n: int = Field(default=SCRYPT_N, ge=2, description="scrypt cost of new keystores")
+    operator_key: SecretStr | None = Field(
+        default=None, description="bearer token of the operator (registry admin); unset disables it"
+    )
+    rate_limit_per_minute: int = Field(default=600, ge=1, description="requests per API key per minute")
+    signature_max_deadline_seconds: int = Field(default=300, ge=1, le=3600)
+    page_size_default: int = Field(default=50, ge=1)
+    page_size_max: int = Field(default=500, ge=1)
+    sync_interval_seconds: float = Field(
+        default=1.0, ge=0, description="background indexer period; 0 disables it"
+    )
+    max_indexer_lag_blocks: int = Field(default=10, ge=0, description="`/v1/ready` fails beyond this")
+    onboarding_fund_wei: int = Field(
+        default=0, ge=0, description="gas money the operator sends a new custodial account"
+    )
+
+
+@dataclass
+class AppContext:
+    """Everything a request needs, built once in `create_app` and shared by all requests."""
+
+    api: ApiSettings
+    network: NetworkConfig
+    deployment: Deployment
+    engine: Engine
+    client: TierchainClient
+    operator: Signer
+    keys: Any  # api.custody.KeyStore (typed there; kept loose here to avoid an import cycle)
+    indexer: Indexer
+    source: RpcSource
+    limiter: Any  # api.ratelimit.RateLimiter
+    sync_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def sync(self) -> None:
+        """Bring the indexer to the chain head; writes call this before answering so reads agree."""
+        with self.sync_lock:
+            stats = self.indexer.sync()
+        if stats.events:
+            log.debug("indexer synced head=%d events=%d", stats.head, stats.events)
+
+    def close(self) -> None:
+        self.source.close()
+        self.engine.dispose()

@@ -1,0 +1,260 @@
+"""Typed dependencies every route uses: the context, a DB session, the caller, roles, pages, writes.
+
+Routes declare what they need by type (`ctx: ContextDep`, `caller: CurrentParticipant`,
+`writer: WriterDep`, `page: PageDep`) and never reach for app state themselves.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated, TypeVar
+
+from fastapi import Depends, Header, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from api.config import AppContext
+from api.errors import Forbidden, Unauthorized, Unprocessable
+from api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from api.idempotency import IdempotencyClaim, claim
+from api.pagination import PageParams
+from api.schemas import WriteResult
+from api.security import (
+    Principal,
+    Role,
+    Scope,
+    check_api_key,
+    is_operator_key,
+    use_nonce,
+    verify_signed_request,
+)
+from ledger.client import TxResult
+from ledger.indexer.models import Participant as ParticipantRow
+from ledger.keys import Signer
+
+M = TypeVar("M", bound=BaseModel)
+
+
+_bearer = HTTPBearer(auto_error=False, description="`tc_<id>_<secret>` API key, or the operator key")
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_context(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+ContextDep = Annotated[AppContext, Depends(get_context)]
+
+
+def get_session(ctx: ContextDep) -> Iterator[Session]:
+    with Session(ctx.engine) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def _participant(
+    ctx: AppContext, address: str, *, via: str, scopes: frozenset[str], key_id: str | None
+) -> Principal:
+    with Session(ctx.engine) as session:
+        row = session.get(ParticipantRow, address.lower())
+    if row is None or row.status == "none":
+        raise Forbidden(f"{address} is not a registered participant")
+    roles = frozenset(r for r in row.roles if r in Role.__members__)
+    return Principal(
+        address=row.address, roles=roles, status=row.status, scopes=scopes, via=via, key_id=key_id
+    )
+
+
+async def current_participant(
+    request: Request,
+    ctx: ContextDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
+    x_tierchain_address: Annotated[
+        str | None, Header(description="signer of a wallet-signed request")
+    ] = None,
+    x_tierchain_signature: Annotated[str | None, Header(description="EIP-712 signature of `Request`")] = None,
+    x_tierchain_nonce: Annotated[str | None, Header(description="single-use uint256")] = None,
+    x_tierchain_deadline: Annotated[
+        str | None, Header(description="unix seconds, at most 300 s ahead")
+    ] = None,
+) -> Principal:
+    """The caller, by API key, operator key or wallet signature; rate-limited and scope-checked."""
+    writing = request.method not in READ_METHODS
+    if bearer is not None:
+        token = bearer.credentials
+        operator_key = ctx.api.operator_key.get_secret_value() if ctx.api.operator_key else None
+        if is_operator_key(token, operator_key):
+            caller = Principal(
+                address=ctx.operator.address.lower(),
+                roles=frozenset({Role.OPERATOR}),
+                status="active",
+                scopes=frozenset({Scope.READ, Scope.WRITE}),
+                via="operator",
+            )
+        else:
+            key_id, address, scopes = await run_in_threadpool(check_api_key, ctx.engine, token)
+            caller = await run_in_threadpool(
+                _participant, ctx, address, via="api_key", scopes=scopes, key_id=key_id
+            )
+    elif x_tierchain_signature is not None:
+        if not (x_tierchain_address and x_tierchain_nonce and x_tierchain_deadline):
+            raise Unauthorized("a signed request needs X-Tierchain-Address, -Nonce and -Deadline")
+        body = await request.body()
+        address, nonce, deadline = verify_signed_request(
+            address=x_tierchain_address,
+            signature=x_tierchain_signature,
+            nonce=x_tierchain_nonce,
+            deadline=x_tierchain_deadline,
+            method=request.method,
+            path=request.url.path,
+            body=body,
+            chain_id=ctx.deployment.chain_id,
+            now=int(time.time()),
+            max_ahead=ctx.api.signature_max_deadline_seconds,
+        )
+        caller = await run_in_threadpool(
+            _participant, ctx, address, via="signature", scopes=frozenset(Scope), key_id=None
+        )
+        await run_in_threadpool(use_nonce, ctx.engine, address, nonce, deadline)
+    else:
+        raise Unauthorized("send `Authorization: Bearer <API key>` or a wallet-signed request")
+    ctx.limiter.hit(caller.rate_key)
+    needed = Scope.WRITE if writing else Scope.READ
+    if needed not in caller.scopes:
+        raise Forbidden(f"this API key lacks the {needed.value!r} scope")
+    if writing and caller.status != "active":
+        raise Forbidden(f"participant {caller.address} is {caller.status}; it may read but not write")
+    return caller
+
+
+CurrentParticipant = Annotated[Principal, Depends(current_participant)]
+
+
+def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency admitting callers holding any of `roles` (the operator only where listed)."""
+    names = ", ".join(r.value for r in roles)
+
+    def check(caller: CurrentParticipant) -> Principal:
+        if not caller.has(*roles):
+            raise Forbidden(f"this operation needs one of the roles: {names}")
+        return caller
+
+    return check
+
+
+OperatorParticipant = Annotated[Principal, Depends(require_roles(Role.OPERATOR))]
+SupplierParticipant = Annotated[Principal, Depends(require_roles(Role.SUPPLIER))]
+ObligorParticipant = Annotated[Principal, Depends(require_roles(Role.CORE_ENTERPRISE))]
+BankParticipant = Annotated[Principal, Depends(require_roles(Role.BANK))]
+RegulatorParticipant = Annotated[Principal, Depends(require_roles(Role.REGULATOR))]
+OverseerParticipant = Annotated[Principal, Depends(require_roles(Role.REGULATOR, Role.OPERATOR))]
+
+
+def page_params(
+    ctx: ContextDep,
+    limit: Annotated[int | None, Query(ge=1, description="page size")] = None,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
+) -> PageParams:
+    size = limit or ctx.api.page_size_default
+    if size > ctx.api.page_size_max:
+        raise Unprocessable(f"limit must be at most {ctx.api.page_size_max}", field="limit")
+    return PageParams(limit=size, cursor=cursor)
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+async def idempotency_claim(
+    request: Request,
+    ctx: ContextDep,
+    caller: CurrentParticipant,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias=IDEMPOTENCY_HEADER, max_length=255, description="retry-safe key; first answer replayed"),
+    ] = None,
+) -> AsyncIterator[IdempotencyClaim | None]:
+    """Claim the request's `Idempotency-Key` (or replay the stored answer); a claim left pending by a
+    failed or refused request is released afterwards, so the client may retry it."""
+    if idempotency_key is None:
+        yield None
+        return
+    body = await request.body()
+    claimed = await run_in_threadpool(
+        claim, ctx.engine, caller.address, idempotency_key, request.method, request.url.path, body
+    )
+    try:
+        yield claimed
+    finally:
+        await run_in_threadpool(claimed.release)
+
+
+@dataclass
+class Writer:
+    """Runs one write for the caller: signs with its custodial key, waits for the receipt, syncs the
+    indexer so the next read sees the change, and stores the answer under the idempotency key."""
+
+    ctx: AppContext
+    caller: Principal
+    claim: IdempotencyClaim | None
+
+    @property
+    def key(self) -> str | None:
+        """The ledger idempotency key to pass to client writes (None without `Idempotency-Key`)."""
+        return self.claim.ledger_key if self.claim else None
+
+    def signer(self) -> Signer:
+        if self.caller.is_operator:
+            return self.ctx.operator
+        signer: Signer = self.ctx.keys.signer(self.caller.address)
+        return signer
+
+    def run(self, op: Callable[[Signer, str | None], TxResult], *, status_code: int = 200) -> WriteResult:
+        """`op(signer, key)` performs the client call; the answer is `{tx_hash, status, block, result}`."""
+        return self.answer(lambda: WriteResult.of(op(self.signer(), self.key)), status_code=status_code)
+
+    def answer(self, make: Callable[[], M], *, status_code: int = 200) -> M:
+        """Run a write that shapes its own answer (several transactions, custom result)."""
+        try:
+            answer = make()
+        except BaseException:
+            if self.claim is not None:
+                self.claim.release()
+            raise
+        self.ctx.sync()
+        if self.claim is not None:
+            self.claim.store(status_code, answer.model_dump(mode="json"))
+        return answer
+
+
+def get_writer(
+    ctx: ContextDep,
+    caller: CurrentParticipant,
+    claimed: Annotated[IdempotencyClaim | None, Depends(idempotency_claim)],
+) -> Writer:
+    return Writer(ctx, caller, claimed)
+
+
+WriterDep = Annotated[Writer, Depends(get_writer)]
+
+__all__ = [
+    "BankParticipant",
+    "ContextDep",
+    "CurrentParticipant",
+    "ObligorParticipant",
+    "OperatorParticipant",
+    "OverseerParticipant",
+    "PageDep",
+    "RegulatorParticipant",
+    "SessionDep",
+    "SupplierParticipant",
+    "Writer",
+    "WriterDep",
+    "require_roles",
+]

@@ -1,0 +1,294 @@
+"""Errors as RFC 9457 problem details, mapped in this one place.
+
+Routes and dependencies raise `ApiError` subclasses (or let a `TierchainError` from the ledger
+through); `register_handlers` turns every one of them into `application/problem+json` with a stable
+`type` URI. A decoded contract revert keeps its name and arguments under `contract_error`, and its
+status follows what the contract refused: missing things 404, permissions 403, state conflicts 409,
+bad values 422. Nothing ever answers with a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ledger.errors import (
+    ChainUnavailable,
+    ContractRevert,
+    ReceiptTimeout,
+    SignerError,
+    TierchainError,
+    TransactionFailed,
+)
+
+log = logging.getLogger(__name__)
+
+PROBLEM_BASE = "https://tierchain.dev/problems/"
+PROBLEM_JSON = "application/problem+json"
+
+
+class ApiError(TierchainError):
+    """Base of the API's own errors: a status, a stable slug and a human title."""
+
+    status: int = 500
+    slug: str = "internal-error"
+    title: str = "Internal error"
+
+    def __init__(self, detail: str, *, field: str | None = None, headers: Mapping[str, str] | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+        self.headers = dict(headers or {})
+
+
+class Unauthorized(ApiError):
+    status, slug, title = 401, "unauthorized", "Authentication required"
+
+
+class Forbidden(ApiError):
+    status, slug, title = 403, "forbidden", "Not allowed"
+
+
+class NotFound(ApiError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(ApiError):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class NonceReplayed(Conflict):
+    slug, title = "nonce-replayed", "Request nonce already used"
+
+
+class IdempotencyInProgress(Conflict):
+    slug, title = "idempotency-in-progress", "A request with this idempotency key is still running"
+
+
+class SelfCustody(Conflict):
+    slug, title = "self-custody", "The participant signs its own transactions"
+
+
+class Unprocessable(ApiError):
+    status, slug, title = 422, "validation-error", "Invalid request"
+
+
+class IdempotencyKeyReused(Unprocessable):
+    slug, title = "idempotency-key-reused", "Idempotency key reused with a different request"
+
+
+class RateLimited(ApiError):
+    status, slug, title = 429, "rate-limited", "Too many requests"
+
+    def __init__(self, retry_after: float) -> None:
+        seconds = max(1, math.ceil(retry_after))
+        super().__init__(f"rate limit exceeded; retry in {seconds}s", headers={"Retry-After": str(seconds)})
+
+
+class NotImplementedYet(ApiError):
+    status, slug, title = 501, "not-implemented", "Not implemented"
+
+
+class ServiceUnavailable(ApiError):
+    status, slug, title = 503, "service-unavailable", "Service unavailable"
+
+
+# ------------------------------------------------------------------------------------ contract reverts
+
+_REVERT_STATUS: dict[str, int] = {
+    **dict.fromkeys(
+        ("NonexistentToken", "NonexistentSlot", "UnknownProposal", "UnknownOffer", "NotRegistered"), 404
+    ),
+    **dict.fromkeys(
+        (
+            "MissingRole",
+            "NotAuthorized",
+            "NotSupplier",
+            "NotObligor",
+            "NotAHolder",
+            "ParticipantNotActive",
+            "IncorrectOwner",
+            "InsufficientAllowance",
+            "InsufficientApproval",
+            "AccessControlUnauthorizedAccount",
+        ),
+        403,
+    ),
+    **dict.fromkeys(
+        (
+            "TokenFrozen",
+            "TokenNotFrozen",
+            "DocumentAlreadyUsed",
+            "DocumentAlreadyAttested",
+            "AlreadyRegistered",
+            "LegalIdAlreadyRegistered",
+            "OfferNotOpen",
+            "OfferExpired",
+            "NonceAlreadyUsed",
+            "SlotClosed",
+            "ObligationMatured",
+            "ObligationNotMatured",
+            "NotSettled",
+            "GracePeriodRunning",
+            "RedemptionsOutstanding",
+            "SignatureExpired",
+            "AttestationExpired",
+        ),
+        409,
+    ),
+}
+
+
+def revert_status(name: str) -> int:
+    """HTTP status for a contract's custom error; anything unlisted is a bad value (422)."""
+    return _REVERT_STATUS.get(name, 422)
+
+
+def slugify(name: str) -> str:
+    """`TokenFrozen` → `token-frozen`."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", name).lower()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
+        return str(value)
+    return value
+
+
+def problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str | None = None,
+    *,
+    instance: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": PROBLEM_BASE + slug, "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if instance:
+        body["instance"] = instance
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return JSONResponse(body, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_JSON)
+
+
+def _field_path(loc: tuple[int | str, ...] | list[int | str]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:] or parts
+    return ".".join(parts) or "<root>"
+
+
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [{"field": _field_path(e["loc"]), "message": e["msg"], "code": e["type"]} for e in exc.errors()]
+    first = errors[0] if errors else {"field": None, "message": "invalid request"}
+    return problem(
+        422,
+        "validation-error",
+        "Invalid request",
+        f"{first['field']}: {first['message']}",
+        instance=request.url.path,
+        field=first["field"],
+        errors=errors,
+    )
+
+
+async def _api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return problem(
+        exc.status,
+        exc.slug,
+        exc.title,
+        exc.detail,
+        instance=request.url.path,
+        headers=exc.headers,
+        field=exc.field,
+    )
+
+
+async def _contract_revert(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ContractRevert)
+    name = exc.error_name or "ContractRevert"
+    log.info("contract refused error=%s path=%s tx=%s", name, request.url.path, exc.tx_hash)
+    return problem(
+        revert_status(name),
+        slugify(name),
+        f"The contract refused: {name}",
+        str(exc),
+        instance=request.url.path,
+        contract_error={
+            "name": name,
+            "args": {k: _jsonable(v) for k, v in exc.args_by_name.items()},
+            "contract": exc.contract,
+        },
+        tx_hash=exc.tx_hash,
+    )
+
+
+async def _tierchain_error(request: Request, exc: Exception) -> JSONResponse:
+    path = request.url.path
+    if isinstance(exc, ChainUnavailable):
+        return problem(503, "chain-unavailable", "Chain unavailable", str(exc), instance=path)
+    if isinstance(exc, ReceiptTimeout):
+        return problem(
+            504,
+            "receipt-timeout",
+            "Transaction not mined in time",
+            str(exc),
+            instance=path,
+            tx_hash=exc.tx_hash,
+        )
+    if isinstance(exc, TransactionFailed):
+        return problem(
+            502, "transaction-failed", "Transaction failed", str(exc), instance=path, tx_hash=exc.tx_hash
+        )
+    if isinstance(exc, SignerError):
+        log.error("signer error path=%s error=%s", path, exc)
+        return problem(500, "signer-unavailable", "Signing key unavailable", None, instance=path)
+    log.error("unhandled tierchain error path=%s error=%r", path, exc)
+    return problem(500, "internal-error", "Internal error", None, instance=path)
+
+
+async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    slug = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized", 403: "forbidden"}.get(
+        exc.status_code, "http-error"
+    )
+    return problem(
+        exc.status_code,
+        slug,
+        str(exc.detail) if exc.status_code != 404 else "Not found",
+        None if exc.status_code == 404 else str(exc.detail),
+        instance=request.url.path,
+        headers=exc.headers,
+    )
+
+
+async def _last_resort(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error path=%s", request.url.path, exc_info=exc)
+    return problem(500, "internal-error", "Internal error", None, instance=request.url.path)
+
+
+def register_handlers(app: FastAPI) -> None:
+    """Install every mapping; Starlette picks the most specific class along the exception's MRO."""
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(ContractRevert, _contract_revert)
+    app.add_exception_handler(TierchainError, _tierchain_error)
+    app.add_exception_handler(StarletteHTTPException, _http_exception)
+    app.add_exception_handler(Exception, _last_resort)

@@ -1,0 +1,104 @@
+"""Idempotent writes: a retried request with the same `Idempotency-Key` gets the first answer back.
+
+A record is claimed (principal, key) before the write runs, holding the method, path and body hash;
+the answer is stored when the write succeeds. A retry with the same request replays the stored
+answer, even after a restart (the records live in the database); the same key on a different
+request is refused (422); a retry while the first is still running gets 409. A write that failed is
+released, so it can be retried: the chain side is protected by the transaction journal, which signs
+each keyed operation once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from api.errors import IdempotencyInProgress, IdempotencyKeyReused
+from api.tables import idempotency_records
+
+HEADER = "Idempotency-Key"
+
+
+class StoredResponse(Exception):
+    """Raised by the idempotency dependency to answer with a response stored earlier."""
+
+    def __init__(self, status_code: int, body: Any) -> None:
+        super().__init__(status_code)
+        self.status_code = status_code
+        self.body = body
+
+
+@dataclass(frozen=True)
+class IdempotencyClaim:
+    """A claimed key: `ledger_key` is passed to the chain client so the transaction is signed once."""
+
+    engine: Engine
+    principal: str
+    key: str
+
+    @property
+    def ledger_key(self) -> str:
+        return f"api:{self.principal}:{self.key}"
+
+    def store(self, status_code: int, body: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(idempotency_records)
+                .where(
+                    idempotency_records.c.principal == self.principal, idempotency_records.c.key == self.key
+                )
+                .values(status_code=status_code, response=json.dumps(body))
+            )
+
+    def release(self) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(idempotency_records).where(
+                    idempotency_records.c.principal == self.principal,
+                    idempotency_records.c.key == self.key,
+                    idempotency_records.c.status_code.is_(None),
+                )
+            )
+
+
+def claim(engine: Engine, principal: str, key: str, method: str, path: str, body: bytes) -> IdempotencyClaim:
+    """Claim `key` for this request, or raise `StoredResponse` / a conflict (see the module docstring)."""
+    digest = hashlib.sha256(body).hexdigest()
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                insert(idempotency_records).values(
+                    principal=principal,
+                    key=key,
+                    method=method,
+                    path=path,
+                    body_hash=digest,
+                    status_code=None,
+                    response=None,
+                    created_at=datetime.now(UTC),
+                )
+            )
+        return IdempotencyClaim(engine, principal, key)
+    except IntegrityError:
+        pass
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(idempotency_records).where(
+                idempotency_records.c.principal == principal, idempotency_records.c.key == key
+            )
+        ).first()
+    if row is None:  # released between our insert and this read: the caller may simply retry
+        raise IdempotencyInProgress(f"request with {HEADER} {key!r} is being retried; try again")
+    if (row.method, row.path, row.body_hash) != (method, path, digest):
+        raise IdempotencyKeyReused(
+            f"{HEADER} {key!r} was used for a different request ({row.method} {row.path})", field=HEADER
+        )
+    if row.status_code is None:
+        raise IdempotencyInProgress(f"the request with {HEADER} {key!r} is still running")
+    raise StoredResponse(int(row.status_code), json.loads(row.response))

@@ -1,0 +1,59 @@
+"""Liveness (`/health`: the process answers) and readiness (`/ready`: DB, RPC and indexer lag)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import text
+from sqlmodel import Session
+
+from api.deps import ContextDep
+from ledger.indexer.models import Cursor
+
+router = APIRouter(tags=["health"])
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not-ready"]
+    database: bool
+    rpc: bool
+    head: int | None
+    indexed: int | None
+    lag: int | None
+
+
+@router.get("/health", summary="Liveness")
+def health() -> Health:
+    return Health()
+
+
+@router.get("/ready", summary="Readiness: database, chain and indexer lag", response_model=Readiness)
+def ready(ctx: ContextDep) -> JSONResponse:
+    database = rpc = False
+    head = indexed = None
+    try:
+        with Session(ctx.engine) as session:
+            session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+            cursor = session.get(Cursor, (ctx.deployment.chain_id, ctx.indexer.key))
+            indexed = cursor.block_number if cursor else None
+        database = True
+    except Exception:  # readiness reports, it does not raise
+        database = False
+    try:
+        head = ctx.source.head()
+        rpc = True
+    except Exception:
+        rpc = False
+    lag = head - indexed if head is not None and indexed is not None else None
+    ok = database and rpc and lag is not None and lag <= ctx.api.max_indexer_lag_blocks
+    body = Readiness(
+        status="ready" if ok else "not-ready", database=database, rpc=rpc, head=head, indexed=indexed, lag=lag
+    )
+    return JSONResponse(body.model_dump(), status_code=200 if ok else 503)

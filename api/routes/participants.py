@@ -1,0 +1,194 @@
+"""Participants: onboarding by the operator (on-chain registration, custodial key, first API key),
+status changes, API keys, and `GET /participants/me`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import (
+    ContextDep,
+    CurrentParticipant,
+    OperatorParticipant,
+    OverseerParticipant,
+    SessionDep,
+    WriterDep,
+)
+from api.errors import NotFound, Unprocessable
+from api.schemas import PROBLEM_RESPONSES, Address, RequestModel, WriteResult
+from api.security import Role, Scope, issue_api_key, list_api_keys, revoke_api_key
+from ledger.client import ParticipantStatus
+from ledger.indexer.models import Participant as ParticipantRow
+
+router = APIRouter(prefix="/participants", tags=["participants"], responses=PROBLEM_RESPONSES)
+
+OnboardRole = Literal["CORE_ENTERPRISE", "SUPPLIER", "BANK", "REGULATOR", "ORACLE"]
+AddressPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$")]
+
+
+class OnboardRequest(RequestModel):
+    legal_id: str = Field(
+        min_length=1, max_length=200, description="registry id (e.g. USCC); hashed on-chain"
+    )
+    roles: list[OnboardRole] = Field(min_length=1)
+    custody: Literal["custodial", "self"] = "custodial"
+    address: Address | None = Field(default=None, description="required for self-custody")
+    scopes: list[Scope] = Field(default=[Scope.READ, Scope.WRITE], min_length=1)
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"legal_id": "91310000MA1FL8T123", "roles": ["SUPPLIER"], "custody": "custodial"}]
+        },
+    )
+
+
+class ParticipantView(BaseModel):
+    address: str
+    status: str
+    roles: list[str]
+    legal_id_hash: str | None
+    custodial: bool
+
+
+class Onboarded(BaseModel):
+    participant: ParticipantView
+    api_key: str = Field(description="shown once; only its hash is stored")
+    key_id: str
+    registration: WriteResult
+
+
+class StatusRequest(RequestModel):
+    status: Literal["active", "suspended"]
+
+
+class KeyRequest(RequestModel):
+    scopes: list[Scope] = Field(default=[Scope.READ, Scope.WRITE], min_length=1)
+
+
+class IssuedKey(BaseModel):
+    key_id: str
+    api_key: str
+
+
+class KeyView(BaseModel):
+    key_id: str
+    scopes: list[str]
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def _view(ctx: ContextDep, row: ParticipantRow) -> ParticipantView:
+    return ParticipantView(
+        address=row.address,
+        status=row.status,
+        roles=list(row.roles),
+        legal_id_hash=row.legal_id_hash,
+        custodial=ctx.keys.is_custodial(row.address),
+    )
+
+
+@router.post("", status_code=201, summary="Onboard a participant (operator)")
+def onboard(body: OnboardRequest, ctx: ContextDep, _: OperatorParticipant, writer: WriterDep) -> Onboarded:
+    if body.custody == "self" and body.address is None:
+        raise Unprocessable("a self-custody participant needs its address", field="address")
+    if body.custody == "custodial" and body.address is not None:
+        raise Unprocessable("a custodial participant gets a new address; omit it", field="address")
+
+    def make() -> Onboarded:
+        created = ctx.keys.create() if body.custody == "custodial" else None
+        address = created.address if created is not None else to_checksum_address(str(body.address))
+        try:
+            registered = ctx.client.register_participant(
+                ctx.operator,
+                address,
+                keccak(text=body.legal_id),
+                list(body.roles),
+                key=f"{writer.key}:register" if writer.key else None,
+            )
+            if created is not None and ctx.api.onboarding_fund_wei:
+                ctx.client.manager.send(
+                    {"to": address, "value": ctx.api.onboarding_fund_wei},
+                    idempotency_key=f"{writer.key}:fund" if writer.key else None,
+                )
+        except BaseException:
+            if created is not None:
+                ctx.keys.discard(created.address)
+            raise
+        ctx.sync()
+        key_id, api_key = issue_api_key(ctx.engine, address, [s.value for s in body.scopes])
+        view = ParticipantView(
+            address=address.lower(),
+            status="active",
+            roles=sorted(body.roles),
+            legal_id_hash="0x" + registered.legal_id_hash.hex(),
+            custodial=created is not None,
+        )
+        return Onboarded(
+            participant=view, api_key=api_key, key_id=key_id, registration=WriteResult.of(registered)
+        )
+
+    return writer.answer(make, status_code=201)
+
+
+@router.get("/me", summary="The calling participant")
+def me(caller: CurrentParticipant, ctx: ContextDep, session: SessionDep) -> ParticipantView:
+    row = session.get(ParticipantRow, caller.address)
+    if row is None:  # the operator is the registry admin, not a participant
+        return ParticipantView(
+            address=caller.address,
+            status=caller.status,
+            roles=sorted(caller.roles),
+            legal_id_hash=None,
+            custodial=False,
+        )
+    return _view(ctx, row)
+
+
+@router.get("/{address}", summary="One participant (regulator, operator)")
+def get_participant(
+    address: AddressPath, _: OverseerParticipant, ctx: ContextDep, session: SessionDep
+) -> ParticipantView:
+    row = session.get(ParticipantRow, address.lower())
+    if row is None:
+        raise NotFound(f"participant {address} not found")
+    return _view(ctx, row)
+
+
+@router.post("/{address}/status", summary="Suspend or reinstate a participant (operator)")
+def set_status(
+    address: AddressPath, body: StatusRequest, ctx: ContextDep, _: OperatorParticipant, writer: WriterDep
+) -> WriteResult:
+    status = ParticipantStatus.ACTIVE if body.status == "active" else ParticipantStatus.SUSPENDED
+    return writer.run(
+        lambda signer, key: ctx.client.set_status(signer, to_checksum_address(address), status, key=key)
+    )
+
+
+@router.post("/{address}/api-keys", status_code=201, summary="Issue an API key (operator)")
+def issue_key(
+    address: AddressPath, body: KeyRequest, ctx: ContextDep, session: SessionDep, _: OperatorParticipant
+) -> IssuedKey:
+    if session.get(ParticipantRow, address.lower()) is None:
+        raise NotFound(f"participant {address} not found")
+    key_id, api_key = issue_api_key(ctx.engine, address, [s.value for s in body.scopes])
+    return IssuedKey(key_id=key_id, api_key=api_key)
+
+
+@router.get("/{address}/api-keys", summary="A participant's API keys, without secrets (operator)")
+def list_keys(address: AddressPath, ctx: ContextDep, _: OperatorParticipant) -> list[KeyView]:
+    return [KeyView(**row) for row in list_api_keys(ctx.engine, address)]
+
+
+@router.delete("/{address}/api-keys/{key_id}", status_code=204, summary="Revoke an API key (operator)")
+def revoke_key(address: AddressPath, key_id: str, ctx: ContextDep, _: OperatorParticipant) -> None:
+    if not revoke_api_key(ctx.engine, address, key_id):
+        raise NotFound(f"no live API key {key_id} for {address}")
+
+
+__all__ = ["Role", "router"]

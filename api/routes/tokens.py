@@ -1,0 +1,177 @@
+"""Tokens: one token, the caller's holdings, the lineage tree, and the holder's moves (split one or
+many pieces, merge, whole transfer)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from eth_utils.address import to_checksum_address
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.access import can_see_token, held_token, sees_whole_slot, visible_token
+from api.deps import ContextDep, CurrentParticipant, PageDep, SessionDep, WriterDep
+from api.errors import Forbidden, Unprocessable
+from api.pagination import Page
+from api.schemas import PROBLEM_RESPONSES, Address, RequestModel, Uint, WriteResult
+from ledger.client import TxResult
+from ledger.indexer import queries
+from ledger.indexer.models import Token
+from ledger.keys import Signer
+
+router = APIRouter(prefix="/tokens", tags=["tokens"], responses=PROBLEM_RESPONSES)
+
+
+class Piece(RequestModel):
+    to: Address
+    value: Uint = Field(gt=0, description="minor units; a multiple of the obligation's min unit")
+
+
+class SplitRequest(RequestModel):
+    pieces: list[Piece] = Field(min_length=1, max_length=100)
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"pieces": [{"to": "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC", "value": 40_000_000}]}
+            ]
+        },
+    )
+
+
+class MergeRequest(RequestModel):
+    into_token_id: int = Field(ge=1, description="a token of the same obligation the caller holds")
+    value: Uint = Field(gt=0)
+
+
+class TransferRequest(RequestModel):
+    to: Address
+
+
+class LineageNode(BaseModel):
+    """A token in a lineage; `owner` and `value` are null where the caller may not see them."""
+
+    token_id: int
+    parent_id: int | None
+    depth: int
+    slot: int
+    owner: str | None
+    value: int | None
+    frozen: bool
+    burned: bool
+    children: list[LineageNode] = []
+
+
+class LineageTree(BaseModel):
+    token: queries.TokenView
+    ancestors: list[LineageNode] = Field(description="parent first, the root last")
+    tree: LineageNode = Field(description="the token and the descendants visible to the caller")
+
+
+@router.get("", summary="Live tokens held by the caller (regulator/operator: by `owner`)")
+def list_tokens(
+    caller: CurrentParticipant,
+    session: SessionDep,
+    page: PageDep,
+    owner: Annotated[Address | None, Query(description="regulator and operator only")] = None,
+) -> Page[queries.Holding]:
+    if owner is not None and owner.lower() != caller.address and not caller.sees_everything:
+        raise Forbidden("only a regulator or the operator may list another participant's tokens")
+    rows = queries.holdings(session, (owner or caller.address).lower())
+    return page.slice(rows, lambda h: h.token.token_id)
+
+
+@router.get("/{token_id}", summary="One token")
+def get_token(token_id: int, caller: CurrentParticipant, session: SessionDep) -> queries.TokenView:
+    return queries.TokenView.of(visible_token(session, caller, token_id))
+
+
+@router.get("/{token_id}/lineage", summary="Ancestors and the subtree of a token")
+def lineage(token_id: int, caller: CurrentParticipant, session: SessionDep) -> LineageTree:
+    token = visible_token(session, caller, token_id)
+    found = queries.lineage(session, token_id)
+    assert found is not None
+    everything = sees_whole_slot(session, caller, token.slot)
+
+    def node(view: queries.TokenView, *, reveal: bool) -> LineageNode:
+        shown = reveal or everything or view.owner == caller.address
+        return LineageNode(
+            token_id=view.token_id,
+            parent_id=view.parent_id,
+            depth=view.depth,
+            slot=view.slot,
+            owner=view.owner if shown else None,
+            value=view.value if shown else None,
+            frozen=view.frozen,
+            burned=view.burned,
+        )
+
+    nodes = {token_id: node(found.token, reveal=True)}
+    for view in found.descendants:
+        row = session.get(Token, view.token_id)
+        if (
+            row is not None
+            and (everything or can_see_token(session, caller, row))
+            and view.parent_id in nodes
+        ):
+            nodes[view.token_id] = node(view, reveal=True)
+            nodes[view.parent_id].children.append(nodes[view.token_id])
+    return LineageTree(
+        token=found.token,
+        ancestors=[node(a, reveal=False) for a in reversed(found.ancestors)],
+        tree=nodes[token_id],
+    )
+
+
+@router.post("/{token_id}/split", summary="Split one or many pieces off a token (holder)")
+def split(
+    token_id: int,
+    body: SplitRequest,
+    ctx: ContextDep,
+    session: SessionDep,
+    caller: CurrentParticipant,
+    writer: WriterDep,
+) -> WriteResult:
+    held_token(session, caller, token_id)
+    pieces = [(to_checksum_address(p.to), p.value) for p in body.pieces]
+
+    def op(signer: Signer, key: str | None) -> TxResult:
+        if len(pieces) == 1:
+            return ctx.client.split(signer, token_id, pieces[0][0], pieces[0][1], key=key)
+        return ctx.client.split_batch(signer, token_id, pieces, key=key)
+
+    return writer.run(op)
+
+
+@router.post("/{token_id}/merge", summary="Merge value of this token into another of the same obligation")
+def merge(
+    token_id: int,
+    body: MergeRequest,
+    ctx: ContextDep,
+    session: SessionDep,
+    caller: CurrentParticipant,
+    writer: WriterDep,
+) -> WriteResult:
+    if body.into_token_id == token_id:
+        raise Unprocessable("a token cannot merge into itself", field="into_token_id")
+    held_token(session, caller, token_id)
+    held_token(session, caller, body.into_token_id)
+    return writer.run(
+        lambda signer, key: ctx.client.merge(signer, token_id, body.into_token_id, body.value, key=key)
+    )
+
+
+@router.post("/{token_id}/transfer", summary="Transfer the whole token (holder)")
+def transfer(
+    token_id: int,
+    body: TransferRequest,
+    ctx: ContextDep,
+    session: SessionDep,
+    caller: CurrentParticipant,
+    writer: WriterDep,
+) -> WriteResult:
+    held_token(session, caller, token_id)
+    return writer.run(
+        lambda signer, key: ctx.client.transfer(signer, token_id, to_checksum_address(body.to), key=key)
+    )

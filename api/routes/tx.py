@@ -1,0 +1,234 @@
+"""Self-custody: build an unsigned transaction for an operation, and relay one the caller signed.
+
+`/tx/prepare` applies the same object-level checks as the custodial routes, estimates gas from the
+caller's address (a revert comes back as the decoded contract error) and returns every field a
+wallet needs. `/tx/submit` accepts only a transaction signed by the caller, for this chain, to one of
+the deployment's contracts; it broadcasts, waits for the receipt and answers like every write.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, cast
+
+import rlp  # type: ignore[import-untyped]
+from eth_account import Account
+from eth_account.typed_transactions.typed_transaction import TypedTransaction
+from eth_utils.address import to_checksum_address
+from fastapi import APIRouter, Body
+from hexbytes import HexBytes
+from pydantic import BaseModel, Field
+from web3.exceptions import ContractLogicError, Web3RPCError
+from web3.types import TxParams
+
+from api.access import held_token, visible_proposal
+from api.deps import ContextDep, CurrentParticipant, SessionDep, WriterDep
+from api.errors import Forbidden, Unprocessable
+from api.routes.obligations import ProposeRequest
+from api.schemas import PROBLEM_RESPONSES, Address, RequestModel, Uint, WriteResult
+from api.security import Principal, Role
+from ledger.client import Terms
+from ledger.client.receivables import MERGE, SPLIT, TRANSFER_WHOLE
+from ledger.config import LegacyGas
+from ledger.errors import TransactionFailed
+from ledger.gas import fee_fields, gas_limit, needs_node_price
+from ledger.rpc import revert_data_from, rpc_error_message
+
+router = APIRouter(prefix="/tx", tags=["self-custody"], responses=PROBLEM_RESPONSES)
+
+
+class SplitOp(RequestModel):
+    operation: Literal["split"]
+    token_id: int
+    to: Address
+    value: Uint
+
+
+class MergeOp(RequestModel):
+    operation: Literal["merge"]
+    token_id: int
+    into_token_id: int
+    value: Uint
+
+
+class TransferOp(RequestModel):
+    operation: Literal["transfer"]
+    token_id: int
+    to: Address
+
+
+class ProposeOp(ProposeRequest):
+    operation: Literal["propose"]
+
+
+class ConfirmOp(RequestModel):
+    operation: Literal["confirm"]
+    proposal_id: int
+
+
+class RejectOp(RequestModel):
+    operation: Literal["reject"]
+    proposal_id: int
+    reason_code: int = Field(ge=0, lt=2**8)
+
+
+Operation = Annotated[
+    SplitOp | MergeOp | TransferOp | ProposeOp | ConfirmOp | RejectOp, Field(discriminator="operation")
+]
+
+
+class UnsignedTx(BaseModel):
+    """Sign this as-is (EIP-1559 fields on EIP-1559 chains, `gasPrice` on legacy ones)."""
+
+    to: str
+    data: str
+    value: int = 0
+    gas: int
+    nonce: int
+    chainId: int
+    maxFeePerGas: int | None = None
+    maxPriorityFeePerGas: int | None = None
+    gasPrice: int | None = None
+    type: str
+
+
+class SubmitRequest(RequestModel):
+    raw_tx: str = Field(pattern=r"^0x[0-9a-fA-F]+$", description="the signed transaction, hex")
+
+
+def _calldata(ctx: ContextDep, session: SessionDep, caller: Principal, op: Any) -> dict[str, Any]:
+    c = ctx.client
+    if isinstance(op, SplitOp):
+        held_token(session, caller, op.token_id)
+        return {
+            "to": c.token.address,
+            "data": c.token.encode_abi(SPLIT, args=[op.token_id, to_checksum_address(op.to), op.value]),
+        }
+    if isinstance(op, MergeOp):
+        held_token(session, caller, op.token_id)
+        held_token(session, caller, op.into_token_id)
+        return {
+            "to": c.token.address,
+            "data": c.token.encode_abi(MERGE, args=[op.token_id, op.into_token_id, op.value]),
+        }
+    if isinstance(op, TransferOp):
+        held_token(session, caller, op.token_id)
+        args = [to_checksum_address(caller.address), to_checksum_address(op.to), op.token_id]
+        return {"to": c.token.address, "data": c.token.encode_abi(TRANSFER_WHOLE, args=args)}
+    if isinstance(op, ProposeOp):
+        if not caller.has(Role.SUPPLIER):
+            raise Forbidden("this operation needs the SUPPLIER role")
+        terms = Terms(
+            supplier=to_checksum_address(caller.address),
+            obligor=to_checksum_address(op.obligor),
+            currency=op.currency,
+            face=op.face,
+            maturity=op.maturity,
+            min_unit=op.min_unit,
+            documents=tuple(bytes.fromhex(d[2:]) for d in op.documents),
+        )
+        return {"to": c.issuance.address, "data": c.issuance.encode_abi("propose", args=[terms.as_abi()])}
+    assert isinstance(op, ConfirmOp | RejectOp)
+    proposal = visible_proposal(session, caller, op.proposal_id)
+    if proposal.obligor != caller.address:
+        raise Forbidden(f"only the obligor of proposal {op.proposal_id} may decide on it")
+    terms = Terms(
+        supplier=to_checksum_address(proposal.supplier),
+        obligor=to_checksum_address(proposal.obligor),
+        currency=proposal.currency,
+        face=proposal.face,
+        maturity=proposal.maturity,
+        min_unit=proposal.min_unit,
+        documents=tuple(bytes.fromhex(d[2:]) for d in proposal.documents),
+    )
+    if isinstance(op, ConfirmOp):
+        data = c.issuance.encode_abi("confirm", args=[op.proposal_id, terms.as_abi()])
+    else:
+        data = c.issuance.encode_abi("reject", args=[op.proposal_id, terms.as_abi(), op.reason_code])
+    return {"to": c.issuance.address, "data": data}
+
+
+@router.post("/prepare", summary="Build the unsigned transaction for an operation (self-custody)")
+def prepare(
+    op: Annotated[Operation, Body()], ctx: ContextDep, session: SessionDep, caller: CurrentParticipant
+) -> UnsignedTx:
+    tx = _calldata(ctx, session, caller, op)
+    w3 = ctx.client.w3
+    sender = to_checksum_address(caller.address)
+    call = cast(TxParams, {**tx, "from": sender, "value": 0})
+    try:
+        estimate = int(w3.eth.estimate_gas(call))
+    except (ContractLogicError, Web3RPCError) as exc:
+        data = revert_data_from(exc)
+        if data is None:
+            raise TransactionFailed(f"gas estimation failed: {exc}") from exc
+        raise ctx.client.manager.decoder.decode(data) from exc
+    policy = ctx.network.gas
+    if isinstance(policy, LegacyGas):
+        fees = fee_fields(policy, node_gas_price_wei=int(w3.eth.gas_price) if needs_node_price(policy) else 0)
+    else:
+        fees = fee_fields(policy, base_fee_wei=int(w3.eth.get_block("latest").get("baseFeePerGas", 0)))
+    return UnsignedTx(
+        to=str(tx["to"]),
+        data=str(tx["data"]),
+        gas=gas_limit(estimate, policy),
+        nonce=int(w3.eth.get_transaction_count(sender, "pending")),
+        chainId=ctx.deployment.chain_id,
+        type="legacy" if isinstance(policy, LegacyGas) else "eip1559",
+        **fees,
+    )
+
+
+def _decode(raw: bytes) -> tuple[str | None, int | None]:
+    """(to, chain id) of a signed transaction, typed or legacy."""
+    if raw and raw[0] <= 0x7F:
+        fields = TypedTransaction.from_bytes(HexBytes(raw)).as_dict()
+        to = fields.get("to")
+        return (to_checksum_address(to) if to else None), int(fields["chainId"])
+    items = rlp.decode(raw)
+    to_raw, v = bytes(items[3]), int.from_bytes(bytes(items[6]), "big")
+    chain_id = (v - 35) // 2 if v >= 35 else None
+    return (to_checksum_address(to_raw) if to_raw else None), chain_id
+
+
+@router.post("/submit", summary="Broadcast a transaction the caller signed, and wait until mined")
+def submit(
+    body: SubmitRequest, ctx: ContextDep, caller: CurrentParticipant, writer: WriterDep
+) -> WriteResult:
+    raw = bytes.fromhex(body.raw_tx[2:])
+    try:
+        sender = Account.recover_transaction(raw)
+        to, chain_id = _decode(raw)
+    except Exception as exc:  # rlp/eth_account raise many types for malformed bytes
+        raise Unprocessable("raw_tx is not a signed transaction", field="raw_tx") from exc
+    if sender.lower() != caller.address:
+        raise Forbidden(f"the transaction is signed by {sender}, not by the caller")
+    if chain_id != ctx.deployment.chain_id:
+        raise Unprocessable(
+            f"the transaction is for chain {chain_id}, not {ctx.deployment.chain_id}", field="raw_tx"
+        )
+    allowed = {c.address.lower() for c in ctx.deployment.contracts.values()} | {
+        a.lower() for a in ctx.deployment.currencies.values()
+    }
+    if to is None or to.lower() not in allowed:
+        raise Forbidden("the transaction is not addressed to a Tierchain contract")
+
+    def make() -> WriteResult:
+        manager = ctx.client.manager
+        try:
+            tx_hash = "0x" + bytes(ctx.client.w3.eth.send_raw_transaction(raw)).hex()
+        except Web3RPCError as exc:
+            data = revert_data_from(exc)
+            if data is not None:
+                raise manager.decoder.decode(data) from exc
+            raise Unprocessable(
+                f"the node refused the transaction: {rpc_error_message(exc)}", field="raw_tx"
+            ) from exc
+        receipt = manager.wait_for_receipt(tx_hash)
+        return WriteResult(
+            tx_hash=tx_hash,
+            block_number=int(receipt["blockNumber"]),
+            gas_used=int(receipt["gasUsed"]),
+            result={"from": sender.lower(), "to": to.lower(), "logs": len(receipt["logs"])},
+        )
+
+    return writer.answer(make)

@@ -1,0 +1,87 @@
+"""The API's own tables, beside the indexer's in the same database, under their own Alembic history.
+
+API keys are stored only as sha256 hashes of their secret; request nonces make signed requests
+single-use; idempotency records hold the first answer to a keyed write; custodial keys map a
+participant to the keystore file the service signs with. The schema is created by
+`api/migrations` with version table `alembic_version_api`, so it never collides with the indexer's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+VERSION_TABLE = "alembic_version_api"
+
+metadata = MetaData()
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("address", String(42), nullable=False, index=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("scopes", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+request_nonces = Table(
+    "request_nonces",
+    metadata,
+    Column("address", String(42), nullable=False),
+    Column("nonce", String(78), nullable=False),
+    Column("deadline", BigInteger, nullable=False),
+    PrimaryKeyConstraint("address", "nonce"),
+)
+
+idempotency_records = Table(
+    "idempotency_records",
+    metadata,
+    Column("principal", String(64), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("method", String(10), nullable=False),
+    Column("path", String(500), nullable=False),
+    Column("body_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("response", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("principal", "key"),
+)
+
+custodial_keys = Table(
+    "custodial_keys",
+    metadata,
+    Column("address", String(42), primary_key=True),
+    Column("keystore", String(500), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Create or update the API tables (idempotent)."""
+    command.upgrade(alembic_config(engine), revision)
