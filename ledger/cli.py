@@ -144,5 +144,82 @@ def bench_gas_cmd(as_json: Annotated[bool, typer.Option("--json", help="print JS
     console.print(table)
 
 
+@bench_app.command("throughput")
+def bench_throughput_cmd(
+    seconds: Annotated[float, typer.Option(help="how long to sustain the load")] = 60.0,
+    senders: Annotated[int, typer.Option(help="suppliers sending in parallel, one nonce stream each")] = 64,
+    window: Annotated[int, typer.Option(help="operations in flight per sender")] = 24,
+    threads: Annotated[int, typer.Option(help="submitter threads")] = 2,
+    block_time: Annotated[
+        float | None, typer.Option(help="seconds per block (interval mining); 0 for automine")
+    ] = 1.0,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Receivable operations per second (splits and whole transfers) on a fresh anvil."""
+    from ledger.bench_throughput import run_bench as run_throughput
+
+    settings = _settings()
+    try:
+        report = run_throughput(
+            settings.project_root,
+            settings.build_dir,
+            seconds=seconds,
+            senders=senders,
+            window=window,
+            threads=threads,
+            block_time=block_time or None,
+        )
+    except TierchainError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        typer.echo(json.dumps(report.as_json(), indent=2))
+        return
+    table = Table(title=f"receivable operations, {report.mode}")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for name, value in report.as_json().items():
+        table.add_row(name, str(value))
+    console.print(table)
+
+
+@bench_app.command("indexer")
+def bench_indexer_cmd(
+    events: Annotated[int, typer.Option(help="events in the synthetic history")] = 100_000,
+    postgres_url: Annotated[
+        str | None, typer.Option(help="also bench PostgreSQL here (default: the local test server if up)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Indexer replay rate from genesis (SQLite, and PostgreSQL when reachable) and query latency."""
+    from ledger.indexer.bench import run_benches
+
+    settings = _settings()
+    try:
+        results = run_benches(events, postgres_url, build_dir=settings.build_dir)
+    except TierchainError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        typer.echo(json.dumps(results, indent=2))
+        return
+    table = Table(title=f"indexer, {events:,} events from genesis")
+    table.add_column("database")
+    table.add_column("events/s", justify="right")
+    table.add_column("replay events/s", justify="right")
+    table.add_column("lineage (10 deep) ms", justify="right")
+    table.add_column("holders ms", justify="right")
+    for r in results.values():
+        if "skipped" in r:
+            table.add_row(str(r["database"]), "skipped", str(r["skipped"]), "", "")
+            continue
+        table.add_row(
+            str(r["database"]),
+            f"{r['ingest_events_per_s']:,}",
+            f"{r['replay_events_per_s']:,}",
+            str(r["lineage_ms"]),
+            f"{r['holder_list_ms']} ({r['holder_list_pieces']:,} pieces)",
+        )
+    console.print(table)
+
+
 if __name__ == "__main__":
     app()

@@ -106,6 +106,7 @@ class LocalChain:
         port: int | None = None,
         detach: bool = False,
         startup_timeout: float = 30.0,
+        block_gas_limit: int | None = None,
     ) -> None:
         self.config = config
         self.project_root = project_root
@@ -119,6 +120,9 @@ class LocalChain:
         self.port = port
         self.detach = detach
         self.startup_timeout = startup_timeout
+        # A consortium chain (Besu QBFT) sets its own block gas limit in genesis; benchmarks that
+        # seal blocks on a timer need the same freedom, or anvil's 30M default caps a block's work.
+        self.block_gas_limit = block_gas_limit
         self._proc: subprocess.Popen[bytes] | None = None
         self._client: httpx.Client | None = None
 
@@ -153,6 +157,8 @@ class LocalChain:
         ]
         if cfg.block_time_seconds is not None:
             cmd += ["--block-time", str(cfg.block_time_seconds)]
+        if self.block_gas_limit is not None:
+            cmd += ["--gas-limit", str(self.block_gas_limit)]
         return cmd
 
     def start(self) -> LocalChain:

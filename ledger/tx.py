@@ -27,9 +27,10 @@ from ledger.journal import JournalEntry, TxJournal
 from ledger.keys import Signer
 from ledger.nonce import NonceManager
 from ledger.rpc import (
-    batch_call,
+    JsonRpc,
     is_already_known,
     is_nonce_too_low,
+    provider_urls,
     revert_data_from,
     rpc_error_message,
     with_retries,
@@ -71,13 +72,23 @@ class TransactionManager:
                 lambda: self.w3.eth.get_transaction_count(Web3.to_checksum_address(a), "pending")
             )
         )
+        self._raw: JsonRpc | None = None
 
     def _rpc(self, fn: Any, what: str = "rpc") -> Any:
         return with_retries(fn, what=what, attempts=self.attempts, backoff=self.backoff)
 
     @property
     def url(self) -> str:
-        return str(getattr(self.w3.provider, "endpoint_uri", self.network.rpc_urls[0]))
+        """The node in use now (after a failover, the one that answered)."""
+        return provider_urls(self.w3)[0] or self.network.rpc_urls[0]
+
+    @property
+    def raw(self) -> JsonRpc:
+        """Raw JSON-RPC on one kept-alive connection to the same nodes as `w3`, for batches."""
+        if self._raw is None:
+            urls = [u for u in provider_urls(self.w3) if u] or list(self.network.rpc_urls)
+            self._raw = JsonRpc(urls, attempts=self.attempts, backoff=self.backoff)
+        return self._raw
 
     def _decoded(self, exc: BaseException) -> ContractRevert | None:
         data = revert_data_from(exc)
@@ -226,7 +237,7 @@ class TransactionManager:
                 for offset, (i, params) in enumerate(zip(todo, prepared, strict=True)):
                     hashes[i], signed = self._sign(params, first + offset, signer, keys[i])
                     raws.append(_hex(signed.raw_transaction))
-                results = batch_call(self.url, [("eth_sendRawTransaction", [raw]) for raw in raws])
+                results = self.raw.batch([("eth_sendRawTransaction", [raw]) for raw in raws])
                 failed = [
                     (todo[j], r.message)
                     for j, r in enumerate(results)

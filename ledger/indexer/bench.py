@@ -1,6 +1,7 @@
 """Benchmark: ingestion rate over a synthetic history, and query latencies on the result.
 
-Not a test (nothing is asserted): `python -m ledger.indexer.bench 30000 [database_url]`. The
+Not a test (nothing is asserted): `tierchain bench indexer` (SQLite, and PostgreSQL when reachable)
+or `python -m ledger.indexer.bench 30000 [database_url]`. The
 history is one obligation split over and over (three events per split, as the token emits them:
 mint Transfer, SlotChanged, TransferValue), served by an in-memory `ChainSource`, so the figures
 measure decoding, projection and database writes rather than the node.
@@ -170,6 +171,39 @@ def bench_ingest(
             conn.execute(text("DROP SCHEMA bench CASCADE"))
     engine.dispose()
     return result
+
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def postgres_unreachable(url: str) -> str | None:
+    """Why `url` cannot be benched (None when a connection succeeds)."""
+    engine = make_engine(url)
+    try:
+        with engine.connect():
+            return None
+    except Exception as exc:  # any driver or network failure means "skip", with the reason shown
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    finally:
+        engine.dispose()
+
+
+def run_benches(
+    n_events: int, postgres_url: str | None = None, *, build_dir: Path | None = None
+) -> dict[str, dict[str, Any]]:
+    """SQLite always; PostgreSQL at `postgres_url`, or at the local test server when it answers.
+
+    A `postgres_url` given explicitly must work (its failure raises); the default is skipped with
+    the reason when nothing listens there.
+    """
+    results = {"sqlite": bench_ingest(n_events, build_dir=build_dir)}
+    url = postgres_url or DEFAULT_POSTGRES_URL
+    problem = None if postgres_url else postgres_unreachable(url)
+    if problem is None:
+        results["postgresql"] = bench_ingest(n_events, url, build_dir=build_dir)
+    else:
+        results["postgresql"] = {"database": "postgresql", "skipped": problem}
+    return results
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ def reconcile_cmd(
     deployment = load_manifest(settings, config.name)
     assert settings.database_url is not None
     engine = make_engine(settings.database_url)
-    source = RpcSource(config.rpc_urls[0])
+    source = RpcSource(config.rpc_urls)
     try:
         upgrade(engine)
         return reconcile(engine, source, deployment, at_block)

@@ -151,7 +151,7 @@ def run_indexer(
     assert settings.database_url is not None
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    source = RpcSource(config.rpc_urls[0])
+    source = RpcSource(config.rpc_urls)
     indexer = Indexer(
         engine,
         source,

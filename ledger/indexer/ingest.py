@@ -140,13 +140,13 @@ class Indexer:
                 if idle_checks == 0:
                     # Caught up: still make sure the tip we hold is the chain's (a same-height reorg).
                     idle_checks += 1
-                    result = self.step(head)
+                    result = self.step(goal)
                     if result.reorg_depth is not None:
                         stats.reorgs += 1
                         stats.reorg_depths.append(result.reorg_depth)
                         continue
                 break
-            result = self.step(head)
+            result = self.step(goal)  # a target below the head is a hard stop
             if result.reorg_depth is not None:
                 stats.reorgs += 1
                 stats.reorg_depths.append(result.reorg_depth)

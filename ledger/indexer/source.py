@@ -2,7 +2,8 @@
 
 Only standard methods are used (eth_blockNumber, eth_getBlockByNumber, eth_getLogs), so the indexer
 runs against anvil, Besu or a public node alike. Transport failures are retried with backoff by
-`ledger.rpc.with_retries`; a node that refuses a log range as too large gets it in halves.
+`ledger.rpc.with_retries`, and with several URLs a dead node fails over to the next
+(`ledger.rpc.JsonRpc`); a node that refuses a log range as too large gets it in halves.
 """
 
 from __future__ import annotations
@@ -12,11 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import httpx
-
 from ledger.errors import ChainUnavailable
 from ledger.indexer.decode import RawLog
-from ledger.rpc import with_retries
+from ledger.rpc import JsonRpc
 
 log = logging.getLogger(__name__)
 
@@ -79,28 +78,33 @@ def parse_header(block: dict[str, Any]) -> Header:
 
 
 class RpcSource:
-    """A `ChainSource` over HTTP JSON-RPC, with one keep-alive connection and batched header reads."""
+    """A `ChainSource` over HTTP JSON-RPC, with one keep-alive connection and batched header reads.
+
+    `urls` may list several nodes of the same chain: a dead one fails over to the next.
+    """
 
     def __init__(
-        self, url: str, *, timeout: float = 30.0, attempts: int = 5, backoff: float = 0.2, batch: int = 200
+        self,
+        urls: str | Sequence[str],
+        *,
+        timeout: float = 30.0,
+        attempts: int = 5,
+        backoff: float = 0.2,
+        batch: int = 200,
     ) -> None:
-        self.url = url
-        self.attempts = attempts
-        self.backoff = backoff
+        self.rpc = JsonRpc(urls, timeout=timeout, attempts=attempts, backoff=backoff)
         self.batch = batch
-        self._client = httpx.Client(timeout=timeout)
         self._id = 0
 
+    @property
+    def url(self) -> str:
+        return self.rpc.url
+
     def close(self) -> None:
-        self._client.close()
+        self.rpc.close()
 
     def _post(self, body: Any, what: str) -> Any:
-        def send() -> Any:
-            response = self._client.post(self.url, json=body)
-            response.raise_for_status()
-            return response.json()
-
-        return with_retries(send, what=what, attempts=self.attempts, backoff=self.backoff)
+        return self.rpc.post(body, what)
 
     def call(self, method: str, params: list[Any]) -> Any:
         self._id += 1
