@@ -117,6 +117,7 @@ class Aggregator:
         timeout: float = 10.0,
         request_chunk: int = 250,
         submit_chunk: int = 250,
+        max_in_flight_chunks: int = 4,
         deadline_seconds: int = DEFAULT_DEADLINE_SECONDS,
         on_submitted: Callable[[list[str]], None] | None = None,
     ) -> None:
@@ -132,6 +133,7 @@ class Aggregator:
         self.threshold = threshold
         self.request_chunk = request_chunk
         self.submit_chunk = submit_chunk
+        self.max_in_flight_chunks = max(1, max_in_flight_chunks)
         self.deadline_seconds = deadline_seconds
         # Called with the fingerprints of each chunk right after it is broadcast and before the
         # store learns the hashes: the most awkward moment to die, which tests use to simulate it.
@@ -141,6 +143,12 @@ class Aggregator:
 
     def submit(self, documents: Iterable[SignedDocument]) -> BatchReport:
         """Record new documents (known fingerprints keep their state), then run to completion."""
+        self.add(documents)
+        return self.run()
+
+    def add(self, documents: Iterable[SignedDocument]) -> list[BatchItem]:
+        """Record new documents as pending without running; returns each one's stored state, in order
+        (a known fingerprint keeps the state it had)."""
         items = [
             BatchItem(
                 fingerprint=fingerprint(d.document),
@@ -151,7 +159,8 @@ class Aggregator:
         ]
         added = self.store.add_new(items)
         logger.info("batch_received documents=%d new=%d", len(items), added)
-        return self.run()
+        stored = self.store.get_many([item.fingerprint for item in items])
+        return [stored.get(item.fingerprint.lower(), item) for item in items]
 
     def run(self) -> BatchReport:
         """Resume everything open: reconcile submitted, collect for pending, submit signed."""
@@ -323,7 +332,12 @@ class Aggregator:
             else:
                 ready.append(item)
         self.store.save_many(settled)
+        in_flight: list[list[BatchItem]] = []
         for start in range(0, len(ready), self.submit_chunk):
+            if len(in_flight) >= self.max_in_flight_chunks:
+                # Backpressure: a node's mempool fed ten thousand transactions at once stalls (anvil
+                # stopped answering receipts within a minute); confirm the oldest chunk first.
+                self._reconcile(in_flight.pop(0))
             chunk = ready[start : start + self.submit_chunk]
             datas = [self._calldata(item) for item in chunk]
             widest = max(range(len(chunk)), key=lambda i: len(chunk[i].signatures))
@@ -337,6 +351,7 @@ class Aggregator:
             for item, tx_hash in zip(chunk, hashes, strict=True):
                 item.status, item.tx_hash = "submitted", tx_hash
             self.store.save_many(chunk)
+            in_flight.append(chunk)
             logger.info("attestations_submitted count=%d first=%s", len(chunk), hashes[0] if hashes else "-")
 
     def _reconcile(self, items: list[BatchItem]) -> None:

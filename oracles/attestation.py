@@ -4,19 +4,22 @@ The struct and domain below are the contract's, field for field; changing either
 signature unrecoverable on-chain. All oracles must sign the *same* message for a quorum to
 form, so nothing in it may depend on the node: the nonce is derived from the fingerprint
 (one document, one nonce) and the deadline is chosen by whoever coordinates the quorum.
-``attestation_digest`` recomputes the hash the way Solidity does (typehash + abi.encode) so
-tests can prove the eth-account encoding and the contract's agree.
+``attestation_digest`` computes the hash the way Solidity does (typehash + abi.encode); nodes sign
+it and the aggregator recovers from it directly, and tests prove it equal to eth-account's
+typed-data encoding (``typed_data`` is still what a wallet would be handed).
 """
 
 from datetime import UTC, date, datetime, time
+from functools import lru_cache
 from typing import Annotated, Any
 
 from eth_abi.abi import encode as abi_encode
-from eth_account import Account
-from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
+from eth_keys.datatypes import PrivateKey, Signature
+from eth_keys.exceptions import BadSignature
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
+from eth_utils.exceptions import ValidationError as KeyValidationError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ledger.client.signing import ATTESTATION_TYPES
@@ -32,6 +35,7 @@ ATTESTATION_FIELDS: list[dict[str, str]] = ATTESTATION_TYPES["Attestation"]
 ATTESTATION_TYPE = "Attestation(" + ",".join(f"{f['type']} {f['name']}" for f in ATTESTATION_FIELDS) + ")"
 DOMAIN_TYPE = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
 _UINT64 = 2**64 - 1
+_SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 
 Address = Annotated[str, AfterValidator(to_checksum_address)]
 Uint64 = Annotated[int, Field(ge=0, le=_UINT64)]
@@ -136,37 +140,67 @@ def typed_data(message: AttestationMessage, domain: Eip712Domain) -> dict[str, A
     }
 
 
-def sign_attestation(message: AttestationMessage, domain: Eip712Domain, account: LocalAccount) -> str:
-    """65-byte r||s||v signature as 0x-hex, what the contract's ECDSA.recover takes."""
-    signed = account.sign_typed_data(full_message=typed_data(message, domain))
-    return "0x" + bytes(signed.signature).hex()
+def sign_attestation(
+    message: AttestationMessage, domain: Eip712Domain, account: LocalAccount | PrivateKey
+) -> str:
+    """65-byte r||s||v signature as 0x-hex, what the contract's ECDSA.recover takes.
+
+    Signs ``attestation_digest`` directly: the same bytes eth-account's typed-data encoder hashes
+    (a test holds the two equal), at a tenth of the cost, which matters at thousands per batch. A
+    node passes its key as an ``eth_keys`` ``PrivateKey`` to skip re-deriving it per signature.
+    """
+    key = account if isinstance(account, PrivateKey) else PrivateKey(account.key)
+    signature = key.sign_msg_hash(attestation_digest(message, domain))
+    raw = signature.to_bytes()  # r || s || v with v in {0, 1}; the contract wants 27 or 28
+    return "0x" + (raw[:64] + bytes([raw[64] + 27])).hex()
 
 
 def recover_attestation_signer(message: AttestationMessage, domain: Eip712Domain, signature: str) -> str:
-    """Checksummed address that produced ``signature`` over this message."""
-    signable = encode_typed_data(full_message=typed_data(message, domain))
-    return str(Account.recover_message(signable, signature=signature))
+    """Checksummed address that produced ``signature`` over this message.
+
+    Raises ``ValueError`` for anything the contract's ``ECDSA.recover`` would reject: not 65
+    bytes, ``v`` not 27/28 (or 0/1), ``s`` in the upper half of the curve order, or no key.
+    """
+    raw = bytes.fromhex(signature.removeprefix("0x"))
+    if len(raw) != 65:
+        raise ValueError(f"a signature is 65 bytes, not {len(raw)}")
+    v = raw[64] - 27 if raw[64] >= 27 else raw[64]
+    if v not in (0, 1) or int.from_bytes(raw[32:64], "big") > _SECP256K1_HALF_N:
+        raise ValueError("signature v or s is out of range")
+    try:
+        public_key = Signature(raw[:64] + bytes([v])).recover_public_key_from_msg_hash(
+            attestation_digest(message, domain)
+        )
+    except (BadSignature, KeyValidationError) as exc:
+        raise ValueError(f"signature does not recover: {exc}") from exc
+    return str(public_key.to_checksum_address())
 
 
-def attestation_digest(message: AttestationMessage, domain: Eip712Domain) -> bytes:
-    """The digest as the contract computes it: keccak(0x1901 || domainSeparator || structHash)."""
-    domain_separator = keccak(
+@lru_cache(maxsize=64)
+def _domain_separator(chain_id: int, verifying_contract: str) -> bytes:
+    return keccak(
         abi_encode(
             ["bytes32", "bytes32", "bytes32", "uint256", "address"],
             [
                 keccak(DOMAIN_TYPE.encode()),
                 keccak(DOMAIN_NAME.encode()),
                 keccak(DOMAIN_VERSION.encode()),
-                domain.chain_id,
-                domain.verifying_contract,
+                chain_id,
+                verifying_contract,
             ],
         )
     )
+
+
+_ATTESTATION_TYPEHASH = keccak(ATTESTATION_TYPE.encode())
+_STRUCT_TYPES = ["bytes32"] + [f["type"] for f in ATTESTATION_FIELDS]
+
+
+def attestation_digest(message: AttestationMessage, domain: Eip712Domain) -> bytes:
+    """The digest as the contract computes it: keccak(0x1901 || domainSeparator || structHash)."""
     values = message.as_typed_data()
     struct_hash = keccak(
-        abi_encode(
-            ["bytes32"] + [f["type"] for f in ATTESTATION_FIELDS],
-            [keccak(ATTESTATION_TYPE.encode())] + [values[f["name"]] for f in ATTESTATION_FIELDS],
-        )
+        abi_encode(_STRUCT_TYPES, [_ATTESTATION_TYPEHASH] + [values[f["name"]] for f in ATTESTATION_FIELDS])
     )
-    return keccak(b"\x19\x01" + domain_separator + struct_hash)
+    separator = _domain_separator(domain.chain_id, domain.verifying_contract)
+    return keccak(b"\x19\x01" + separator + struct_hash)

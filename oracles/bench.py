@@ -16,8 +16,9 @@ from cryptography.x509.oid import NameOID
 from eth_account import Account
 
 from oracles.attestation import AttestationMessage, Eip712Domain, sign_attestation
+from oracles.authority import KIND_EKU
 from oracles.checks import CORE_ENTERPRISE, SUPPLIER, Participant
-from oracles.documents import Invoice
+from oracles.documents import DocumentKind, Invoice
 from oracles.memory import InMemoryDirectory, InMemoryFingerprintLedger
 from oracles.signatures import sign_document
 from oracles.trust import TrustStore
@@ -33,7 +34,7 @@ def _cert(
     signer: ec.EllipticCurvePrivateKey,
 ) -> x509.Certificate:
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    return (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(issuer.subject if issuer else subject)
@@ -42,8 +43,11 @@ def _cert(
         .not_valid_before(_NOW - timedelta(days=30))
         .not_valid_after(_NOW + timedelta(days=365))
         .add_extension(x509.BasicConstraints(ca=issuer is None, path_length=None), critical=True)
-        .sign(signer, hashes.SHA256())
     )
+    if issuer is not None:  # the leaf signs invoices (see oracles.authority)
+        invoices_only = x509.ExtendedKeyUsage([KIND_EKU[DocumentKind.INVOICE]])
+        builder = builder.add_extension(invoices_only, critical=False)
+    return builder.sign(signer, hashes.SHA256())
 
 
 def bench_verify_sign(n: int = 1000) -> dict[str, float]:

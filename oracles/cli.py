@@ -1,4 +1,4 @@
-"""``tierchain oracle ...``: run a node, run the aggregator, submit documents, look one up.
+"""``tierchain oracle ...``: run a node, run or serve the aggregator, submit documents, look one up.
 
 Settings are built once per command and everything else is passed down. Contract addresses come
 from the deployment manifest (``tierchain deploy``) unless given explicitly.
@@ -8,6 +8,7 @@ import json
 import logging
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,6 +24,7 @@ from ledger.journal import TxJournal
 from ledger.keys import Signer, load_keystore, load_signer, local_accounts, signer_from_env
 from ledger.tx import TransactionManager
 from oracles.aggregator import Aggregator, BatchReport
+from oracles.aggregator_http import AggregatorServer
 from oracles.attestation import Eip712Domain
 from oracles.intake import load_path
 from oracles.node import ChainDirectory, ChainFingerprintLedger, NodeServer, OracleNode
@@ -104,6 +106,9 @@ def node_run(
         Path | None, typer.Option(help="node store (default <data_dir>/oracle-<port>.sqlite)")
     ] = None,
     network: NetworkOpt = None,
+    crl_grace_hours: Annotated[
+        float, typer.Option(help="accept a CRL this many hours past its next update")
+    ] = 0.0,
 ) -> None:
     """Serve POST /sign and GET /health until interrupted."""
     settings = _settings()
@@ -113,7 +118,7 @@ def node_run(
         node = OracleNode(
             account,
             Eip712Domain(chain_id=chain.network.chain_id, verifying_contract=chain.trade),
-            TrustStore.from_folder(trust_store),
+            TrustStore.from_folder(trust_store, crl_grace=timedelta(hours=crl_grace_hours)),
             ChainDirectory(chain.w3, chain.registry, chain.abis["ParticipantRegistry"]),
             ChainFingerprintLedger(chain.w3, chain.trade, chain.abis["TradeRegistry"]),
             NodeStore(db or settings.data_dir / f"oracle-{port}.sqlite"),
@@ -169,6 +174,27 @@ def aggregator_run(
         _print_report(_aggregator(settings, network, nodes, threshold, db).run())
     except TierchainError as exc:
         raise _fail(exc) from exc
+
+
+@aggregator_app.command("serve")
+def aggregator_serve(
+    nodes: NodesOpt,
+    threshold: ThresholdOpt = 2,
+    port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 8800,
+    db: AggregatorDbOpt = None,
+    network: NetworkOpt = None,
+) -> None:
+    """Serve POST /documents (JSON batch intake) and run the aggregator as documents arrive."""
+    settings = _settings()
+    try:
+        server = AggregatorServer(_aggregator(settings, network, nodes, threshold, db), port)
+    except TierchainError as exc:
+        raise _fail(exc) from exc
+    console.print(f"aggregator intake listening on {server.url}")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        server.stop()
 
 
 @app.command("submit")

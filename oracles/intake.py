@@ -88,14 +88,29 @@ def _sentence(error: ErrorDetails) -> str:
     return error["msg"].removeprefix("Value error, ")
 
 
-def _validate(record: object, source: str, row: int | None, result: IntakeResult) -> None:
+def _parse(record: object, source: str, row: int | None) -> SignedDocument | list[IntakeError]:
     try:
-        result.accepted.append(SignedDocument.model_validate(record))
+        return SignedDocument.model_validate(record)
     except ValidationError as exc:
-        for error in exc.errors():
-            result.rejected.append(
-                IntakeError(source=source, row=row, field=_field_path(error), reason=_sentence(error))
-            )
+        return [
+            IntakeError(source=source, row=row, field=_field_path(error), reason=_sentence(error))
+            for error in exc.errors()
+        ]
+
+
+def _validate(record: object, source: str, row: int | None, result: IntakeResult) -> None:
+    parsed = _parse(record, source, row)
+    if isinstance(parsed, SignedDocument):
+        result.accepted.append(parsed)
+    else:
+        result.rejected.extend(parsed)
+
+
+def validate_each(
+    records: Iterable[object], source: str = "batch"
+) -> list[SignedDocument | list[IntakeError]]:
+    """Per record, in order: the document, or every reason it cannot be read (rows from 1)."""
+    return [_parse(_envelope(record), source, index) for index, record in enumerate(records, start=1)]
 
 
 def _split_chain(value: object) -> object:

@@ -29,6 +29,7 @@ from typing import Any
 
 from eth_abi.abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
+from eth_keys.datatypes import PrivateKey
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -302,6 +303,7 @@ class OracleNode:
         policy: CheckPolicy | None = None,
     ) -> None:
         self.account = account
+        self._key = PrivateKey(account.key)
         self.domain = domain
         self.trust = trust
         self.directory = directory
@@ -319,7 +321,7 @@ class OracleNode:
 
     def sign(self, message: AttestationMessage) -> str:
         """Sign the attestation; a seam tests use to build a node that misbehaves."""
-        return sign_attestation(message, self.domain, self.account)
+        return sign_attestation(message, self.domain, self._key)
 
     def handle(self, signed_document_json: Any, *, deadline: int) -> NodeAnswer:
         return self.handle_many([signed_document_json], deadline=deadline)[0]

@@ -13,11 +13,13 @@ import binascii
 from datetime import datetime
 from typing import Annotated
 
+from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from oracles.authority import KIND_PLURAL, describe_kinds
 from oracles.canonical import canonical_content_bytes
 from oracles.documents import TradeDocument
 from oracles.reasons import ReasonCode, Refusal
@@ -66,12 +68,36 @@ def _bad_signature(message: str) -> Refusal:
     return Refusal(code=ReasonCode.SIGNATURE_INVALID, field="signature", message=message)
 
 
+def _not_authorized(signed: SignedDocument, trust: TrustStore, leaf: x509.Certificate) -> list[Refusal]:
+    kind = signed.document.kind
+    allowed = trust.authority.kinds_for(leaf)
+    if kind in allowed:
+        return []
+    subject = leaf.subject.rfc4514_string()
+    wanted = KIND_PLURAL[kind]
+    if allowed:
+        message = (
+            f"certificate {subject!r} may sign {describe_kinds(allowed)} only, not {wanted}; have this "
+            f"document signed by an issuer authorized for {wanted}, or grant the certificate "
+            f"{kind.name.lower()!r} in the trust store's issuers.toml"
+        )
+    else:
+        message = (
+            f"certificate {subject!r} is not authorized to sign any kind of trade document; grant it "
+            f"{kind.name.lower()!r} in the trust store's issuers.toml, or have its CA issue it Tierchain's "
+            "document-signing extended key usage for " + wanted
+        )
+    return [Refusal(code=ReasonCode.ISSUER_NOT_AUTHORIZED, field="certificate_chain", message=message)]
+
+
 def verify_issuer_signature(signed: SignedDocument, trust: TrustStore, at: datetime) -> list[Refusal]:
-    """Refusals for the chain and the signature; empty when the issuer's signature holds."""
+    """Refusals for the chain, the signer's authority over this kind and the signature itself;
+    empty when the issuer's signature holds."""
     try:
         leaf = trust.validate_chain(signed.certificate_chain, at)
     except ChainRefused as refused:
         return [refused.refusal]
+    refusals = _not_authorized(signed, trust, leaf)
     payload = canonical_content_bytes(signed.document)
     raw = base64.b64decode(signed.signature)
     key = leaf.public_key()
@@ -81,12 +107,14 @@ def verify_issuer_signature(signed: SignedDocument, trust: TrustStore, at: datet
         elif isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
             key.verify(raw, payload, ec.ECDSA(hashes.SHA256()))
         else:
-            return [_bad_signature("the signing certificate's key type is not ECDSA P-256 or Ed25519")]
+            unsupported = "the signing certificate's key type is not ECDSA P-256 or Ed25519"
+            return [*refusals, _bad_signature(unsupported)]
     except InvalidSignature:
         return [
+            *refusals,
             _bad_signature(
                 "the issuer's signature does not match the document content; it was altered after signing "
                 "or signed with another key"
-            )
+            ),
         ]
-    return []
+    return refusals

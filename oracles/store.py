@@ -235,6 +235,19 @@ class AggregatorStore(_SqliteStore):
         )
         return _item_from_row(rows[0]) if rows else None
 
+    def get_many(self, fingerprints: Sequence[str]) -> dict[str, BatchItem]:
+        """Stored items among ``fingerprints``, keyed by lower-case fingerprint."""
+        found: dict[str, BatchItem] = {}
+        keys = [fp.lower() for fp in fingerprints]
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self._query(
+                f"SELECT {_ITEM_COLUMNS} FROM batch_items WHERE fingerprint IN ({marks})", chunk
+            )
+            found.update((str(row[0]), _item_from_row(row)) for row in rows)
+        return found
+
     def by_status(self, *statuses: ItemStatus) -> list[BatchItem]:
         marks = ", ".join("?" for _ in statuses)
         rows = self._query(

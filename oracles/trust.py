@@ -14,12 +14,22 @@ in ``ExtensionPolicy.permit_all()`` for leaves (our issuer certificates carry no
 it refuses CAs that sign with Ed25519 (checked against cryptography 50), and it does no
 revocation checking at all. We need CRLs and want every failure mapped onto one refusal code,
 so the walk is done here from primitive checks. Parsed certificates are cached by PEM text
-because every document from one issuer carries the same chain.
+because every document from one issuer carries the same chain, and so are the time-independent
+verdicts on it (a link's signature, a CRL's signature under its issuer), which are pure functions
+of immutable DER bytes.
+
+A CRL is stale once the verification time passes its ``next_update`` (plus ``crl_grace``, zero
+by default): the CA promised a newer list by then, so an old one could be hiding a revocation and
+verification is refused with ``CRL_STALE`` until the deployment publishes a fresh list. Among
+several lists from one CA the freshest decides staleness; revocations are read from all of them.
+A CA with no list in the store is not checked for revocation (the deployment chose not to).
+
+Trust says who signed; ``oracles.authority`` says which document kinds that signer may sign.
 """
 
 import itertools
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -28,11 +38,13 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.x509.oid import ExtensionOID
 
+from oracles.authority import ISSUERS_FILE, IssuerAuthority
 from oracles.errors import TrustStoreError
 from oracles.reasons import ReasonCode, Refusal
 
 logger = logging.getLogger(__name__)
 _SHA256 = SHA256()
+_STRUCTURE_CACHE = 4096
 
 
 class ChainRefused(Exception):
@@ -56,16 +68,28 @@ def load_certificate(pem: str) -> x509.Certificate:
 class TrustStore:
     """The roots and CRLs one deployment trusts."""
 
-    def __init__(self, roots: list[x509.Certificate], crls: list[x509.CertificateRevocationList]) -> None:
+    def __init__(
+        self,
+        roots: list[x509.Certificate],
+        crls: list[x509.CertificateRevocationList],
+        authority: IssuerAuthority | None = None,
+        *,
+        crl_grace: timedelta = timedelta(0),
+    ) -> None:
         if not roots:
             raise TrustStoreError("a trust store needs at least one root certificate")
         self.roots = roots
         self.crls = crls
+        self.authority = authority or IssuerAuthority()
+        self.crl_grace = crl_grace
         self._root_fingerprints = {root.fingerprint(_SHA256) for root in roots}
+        self._crl_signed_by: dict[tuple[int, bytes], bool] = {}
+        self._structures: dict[tuple[str, ...], list[x509.Certificate] | Refusal] = {}
 
     @classmethod
-    def from_folder(cls, folder: Path) -> "TrustStore":
-        """Load every PEM in ``folder``: certificates become roots, CRLs revocation lists."""
+    def from_folder(cls, folder: Path, *, crl_grace: timedelta = timedelta(0)) -> "TrustStore":
+        """Load every PEM in ``folder`` (certificates become roots, CRLs revocation lists) and
+        ``issuers.toml``, the deployment's grants of document kinds to issuers."""
         if not folder.is_dir():
             raise TrustStoreError(f"trust store folder {folder} does not exist")
         roots: list[x509.Certificate] = []
@@ -81,11 +105,39 @@ class TrustStore:
                     roots.extend(x509.load_pem_x509_certificates(data))
             except ValueError as exc:
                 raise TrustStoreError(f"cannot read {path}: {exc}") from exc
-        logger.info("trust_store_loaded folder=%s roots=%d crls=%d", folder, len(roots), len(crls))
-        return cls(roots, crls)
+        authority = IssuerAuthority.from_file(folder / ISSUERS_FILE)
+        logger.info(
+            "trust_store_loaded folder=%s roots=%d crls=%d issuer_rules=%d",
+            folder, len(roots), len(crls), len(authority.rules),
+        )  # fmt: skip
+        return cls(roots, crls, authority, crl_grace=crl_grace)
 
     def validate_chain(self, chain_pems: list[str], at: datetime) -> x509.Certificate:
         """Return the leaf certificate if the chain is trusted at ``at``; else raise ChainRefused."""
+        chain = self._structure(tuple(chain_pems))
+        for cert in chain:
+            _check_validity(cert, at)
+        for child, parent in itertools.pairwise(chain):
+            self._check_not_revoked(child, parent, at)
+        return chain[0]
+
+    def _structure(self, chain_pems: tuple[str, ...]) -> list[x509.Certificate]:
+        """The chain completed to a trusted root, its links and usages checked: everything about a
+        chain that does not depend on the time, so it is decided once per distinct chain."""
+        known = self._structures.get(chain_pems)
+        if known is None:
+            try:
+                known = self._check_structure(chain_pems)
+            except ChainRefused as refused:
+                known = refused.refusal
+            if len(self._structures) >= _STRUCTURE_CACHE:
+                self._structures.clear()
+            self._structures[chain_pems] = known
+        if isinstance(known, Refusal):
+            raise ChainRefused(known)
+        return known
+
+    def _check_structure(self, chain_pems: tuple[str, ...]) -> list[x509.Certificate]:
         try:
             chain = [load_certificate(pem) for pem in chain_pems]
         except ValueError as exc:
@@ -98,15 +150,10 @@ class TrustStore:
             raise _refuse(ReasonCode.CERT_UNTRUSTED, "the certificate chain is empty")
         if chain[-1].fingerprint(_SHA256) not in self._root_fingerprints:
             chain.append(self._find_root(chain[-1]))
-        links = list(itertools.pairwise(chain))
-        for depth, (child, parent) in enumerate(links):
+        for depth, (child, parent) in enumerate(itertools.pairwise(chain)):
             _check_issued_by(child, parent, depth)
         _check_leaf_usage(chain[0])
-        for cert in chain:
-            _check_validity(cert, at)
-        for child, parent in links:
-            self._check_not_revoked(child, parent, at)
-        return chain[0]
+        return chain
 
     def _find_root(self, cert: x509.Certificate) -> x509.Certificate:
         for root in self.roots:
@@ -122,10 +169,21 @@ class TrustStore:
             "which is not a trusted root of this deployment",
         )
 
+    def _crl_is_from(self, index: int, crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
+        key = (index, issuer.fingerprint(_SHA256))
+        known = self._crl_signed_by.get(key)
+        if known is None:
+            known = crl.issuer == issuer.subject and crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
+            self._crl_signed_by[key] = known
+        return known
+
     def _check_not_revoked(self, cert: x509.Certificate, issuer: x509.Certificate, at: datetime) -> None:
-        for crl in self.crls:
-            if crl.issuer != cert.issuer or not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
-                continue
+        lists = [
+            crl
+            for index, crl in enumerate(self.crls)
+            if crl.issuer == cert.issuer and self._crl_is_from(index, crl, issuer)
+        ]
+        for crl in lists:
             entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
             if entry is not None and entry.revocation_date_utc <= at:
                 raise _refuse(
@@ -133,6 +191,18 @@ class TrustStore:
                     f"certificate {_subject(cert)!r} (serial {cert.serial_number:x}) was revoked on "
                     f"{entry.revocation_date_utc.date().isoformat()}; ask for a fresh signature",
                 )
+        if not lists:
+            return
+        freshest = max(lists, key=lambda crl: crl.last_update_utc)
+        due = freshest.next_update_utc
+        if due is not None and at > due + self.crl_grace:
+            raise _refuse(
+                ReasonCode.CRL_STALE,
+                f"the revocation list of {_subject(issuer)!r} was due for renewal on {due.isoformat()} and "
+                "this deployment holds no newer one, so revocation of "
+                f"{_subject(cert)!r} cannot be ruled out; the operator must publish the CA's current CRL "
+                "in the trust store, then resubmit",
+            )
 
 
 def _subject(cert: x509.Certificate) -> str:

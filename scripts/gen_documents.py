@@ -1,11 +1,12 @@
 """Generate a realistic signed trade-document set with a throwaway certificate authority.
 
-Builds root CA -> intermediate CA -> issuer leaves (e-invoice platform ECDSA P-256, ERP Ed25519,
-carrier, warehouse), registers suppliers across tiers with unified-social-credit-code tax ids,
-and writes invoices (JSON, in varied printings) and delivery notes (CSV) plus deliberately bad
-cases. ``manifest.json`` lists every record with the refusal codes an oracle must return when
-the records are verified in order (attested ones being marked used), which is what the tests
-and demos check against. The same seed always produces byte-identical output.
+Builds the test CA of ``oracles.testing_pki`` (root -> issuing CA -> e-invoice platform, ERP,
+carrier and warehouse leaves, each allowed its own document kinds), registers suppliers across
+tiers with unified-social-credit-code tax ids, and writes invoices (JSON, in varied printings)
+and delivery notes (CSV) plus deliberately bad cases. ``manifest.json`` lists every record with
+the refusal codes an oracle must return when the records are verified in order (attested ones
+being marked used), which is what the tests and demos check against. The same seed always
+produces byte-identical output.
 
     python scripts/gen_documents.py out/ --seed 7 --suppliers 30 --invoices 60
 """
@@ -21,16 +22,22 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.x509.oid import NameOID
 from eth_account import Account
 
 from oracles.canonical import fingerprint
 from oracles.checks import CORE_ENTERPRISE, SUPPLIER
 from oracles.documents import DeliveryNote, Invoice
-from oracles.signatures import SignedDocument, SigningKey, sign_document
+from oracles.signatures import SignedDocument, sign_document
+from oracles.testing_pki import (  # noqa: F401  (re-exported: tests reach the test CA through here)
+    Pki,
+    build_pki,
+    ec_key,
+    ed_key,
+    issue_certificate,
+    issuing_crl,
+    pem,
+    write_trust_store,
+)
 
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -43,120 +50,6 @@ def uscc(rng: random.Random) -> str:
     body = "91" + rng.choice(REGIONS) + "".join(rng.choice(USCC_CHARS) for _ in range(9))
     check = (31 - sum(USCC_CHARS.index(c) * w for c, w in zip(body, USCC_WEIGHTS, strict=True)) % 31) % 31
     return body + USCC_CHARS[check]
-
-
-def ec_key(rng: random.Random) -> ec.EllipticCurvePrivateKey:
-    return ec.derive_private_key(rng.getrandbits(250) + 1, ec.SECP256R1())
-
-
-def ed_key(rng: random.Random) -> ed25519.Ed25519PrivateKey:
-    return ed25519.Ed25519PrivateKey.from_private_bytes(rng.randbytes(32))
-
-
-def pem(cert: x509.Certificate) -> str:
-    return cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
-
-
-def issue_certificate(
-    rng: random.Random,
-    name: str,
-    key: SigningKey,
-    issuer: tuple[x509.Certificate, SigningKey] | None,
-    not_before: datetime,
-    not_after: datetime,
-    *,
-    ca: bool,
-    digital_signature: bool = True,
-) -> x509.Certificate:
-    """A certificate for ``key``; self-signed when ``issuer`` is None."""
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    issuer_name, issuer_key = (subject, key) if issuer is None else (issuer[0].subject, issuer[1])
-    usage = {name: False for name in ("content_commitment", "key_encipherment", "data_encipherment")}
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer_name)
-        .public_key(key.public_key())
-        .serial_number(rng.getrandbits(63) + 1)
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=digital_signature and not ca,
-                key_agreement=False,
-                key_cert_sign=ca,
-                crl_sign=ca,
-                encipher_only=False,
-                decipher_only=False,
-                **usage,
-            ),
-            critical=True,
-        )
-    )
-    if isinstance(issuer_key, ed25519.Ed25519PrivateKey):
-        return builder.sign(issuer_key, None)
-    return builder.sign(issuer_key, hashes.SHA256(), ecdsa_deterministic=True)
-
-
-@dataclass
-class Pki:
-    """The test CA hierarchy and the issuers' keys and chains."""
-
-    root: x509.Certificate
-    intermediate: x509.Certificate
-    intermediate_key: ec.EllipticCurvePrivateKey
-    crl: x509.CertificateRevocationList
-    issuers: dict[str, tuple[SigningKey, list[str]]] = field(default_factory=dict)
-
-
-def build_pki(rng: random.Random, now: datetime) -> Pki:
-    """Root -> intermediate -> issuers, plus an expired, a revoked and a rogue issuer."""
-    year = timedelta(days=365)
-    root_key, inter_key = ec_key(rng), ec_key(rng)
-    root = issue_certificate(
-        rng, "Tierchain Test Root CA", root_key, None, now - 2 * year, now + 10 * year, ca=True
-    )
-    inter = issue_certificate(
-        rng, "Tierchain Test Issuing CA", inter_key, (root, root_key), now - year, now + 5 * year, ca=True
-    )
-    chain_tail = [pem(inter)]
-    issuers: dict[str, tuple[SigningKey, list[str]]] = {}
-    specs: list[tuple[str, SigningKey, datetime, datetime]] = [
-        ("einvoice", ec_key(rng), now - year, now + 2 * year),
-        ("erp", ed_key(rng), now - year, now + 2 * year),
-        ("carrier", ec_key(rng), now - year, now + 2 * year),
-        ("warehouse", ed_key(rng), now - year, now + 2 * year),
-        ("einvoice-expired", ec_key(rng), now - 2 * year, now - timedelta(days=30)),
-        ("erp-revoked", ed_key(rng), now - year, now + 2 * year),
-    ]
-    for name, key, start, end in specs:
-        cert = issue_certificate(rng, f"Test {name} signer", key, (inter, inter_key), start, end, ca=False)
-        issuers[name] = (key, [pem(cert), *chain_tail])
-    revoked_serial = x509.load_pem_x509_certificate(issuers["erp-revoked"][1][0].encode()).serial_number
-    crl = (
-        x509.CertificateRevocationListBuilder()
-        .issuer_name(inter.subject)
-        .last_update(now - timedelta(days=1))
-        .next_update(now + timedelta(days=30))
-        .add_revoked_certificate(
-            x509.RevokedCertificateBuilder()
-            .serial_number(revoked_serial)
-            .revocation_date(now - timedelta(days=10))
-            .build()
-        )
-        .sign(inter_key, hashes.SHA256(), ecdsa_deterministic=True)
-    )
-    rogue_key = ec_key(rng)
-    rogue_root = issue_certificate(
-        rng, "Tierchain Test Root CA", rogue_key, None, now - year, now + year, ca=True
-    )
-    leaf_key = ec_key(rng)
-    rogue_leaf = issue_certificate(
-        rng, "Test einvoice signer", leaf_key, (rogue_root, rogue_key), now - year, now + year, ca=False
-    )
-    issuers["rogue"] = (leaf_key, [pem(rogue_leaf)])
-    return Pki(root=root, intermediate=inter, intermediate_key=inter_key, crl=crl, issuers=issuers)
 
 
 def _money(minor: int, rng: random.Random) -> str | int:
@@ -282,6 +175,12 @@ def _add_bad_invoices(world: World, pki: Pki, invoices: list[Invoice], parties: 
         ("rogue", "CERT_UNTRUSTED"),
     ):
         world.record(sign_document(fresh(), *pki.issuers[issuer]), "invoices.json", [code], issuer)
+    world.record(
+        sign_document(fresh(), *pki.issuers["carrier"]),
+        "invoices.json",
+        ["ISSUER_NOT_AUTHORIZED"],
+        "carrier_signed_invoice",
+    )
     for original, codes, case in (
         (fresh(), ["SIGNATURE_INVALID"], "tampered_amount"),
         (invoices[1], ["SIGNATURE_INVALID", "ALREADY_ATTESTED"], "reused_tampered_amount"),
@@ -317,11 +216,10 @@ def _add_bad_invoices(world: World, pki: Pki, invoices: list[Invoice], parties: 
 
 
 def _write(out_dir: Path, world: World, pki: Pki) -> dict[str, Any]:
-    docs, trust, certs = out_dir / "documents", out_dir / "trust", out_dir / "documents" / "certs"
-    for folder in (docs, trust, certs):
+    docs, certs = out_dir / "documents", out_dir / "documents" / "certs"
+    for folder in (docs, certs):
         folder.mkdir(parents=True, exist_ok=True)
-    (trust / "root-ca.pem").write_text(pem(pki.root))
-    (trust / "issuing-ca.crl.pem").write_text(pki.crl.public_bytes(serialization.Encoding.PEM).decode())
+    write_trust_store(out_dir / "trust", pki)
     (certs / "carrier-chain.pem").write_text("".join(pki.issuers["carrier"][1]))
     json_items, csv_rows, manifest_records = [], [], []
     for record in world.records:

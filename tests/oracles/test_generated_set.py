@@ -18,6 +18,7 @@ BAD_CASES = {
     "einvoice-expired",
     "erp-revoked",
     "rogue",
+    "carrier_signed_invoice",
     "tampered_amount",
     "reused_tampered_amount",
     "reused_reformatted",

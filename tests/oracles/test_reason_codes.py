@@ -14,6 +14,7 @@ from oracles.documents import DeliveryNote, Invoice
 from oracles.memory import InMemoryFingerprintLedger
 from oracles.reasons import ReasonCode, Verdict
 from oracles.signatures import SignedDocument, sign_document
+from oracles.testing_pki import issuing_crl
 from oracles.trust import TrustStore
 from oracles.verify import verify_document
 
@@ -30,9 +31,9 @@ class World:
     sign: Callable[..., SignedDocument]
 
     def verify(self, signed: SignedDocument, **kwargs: Any) -> Verdict:
+        kwargs.setdefault("trust", self.trust)
         return verify_document(
             signed,
-            trust=self.trust,
             directory=self.parties.directory,
             ledger=self.ledger,
             now=self.now,
@@ -101,6 +102,13 @@ def _attested(w: World) -> Verdict:
     return w.invoice(invoice_number="0012345")
 
 
+def _stale_crl(w: World) -> Verdict:
+    crl = issuing_crl(
+        w.pki.intermediate, w.pki.intermediate_key, {}, w.now - timedelta(days=40), w.now - timedelta(days=10)
+    )
+    return w.verify(w.sign(w.make_invoice()), trust=TrustStore([w.pki.root], [crl]))
+
+
 BROKEN_PEM = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
 
 SCENARIOS: dict[ReasonCode, Callable[[World], Verdict]] = {
@@ -112,6 +120,8 @@ SCENARIOS: dict[ReasonCode, Callable[[World], Verdict]] = {
     ),
     ReasonCode.CERT_UNTRUSTED: lambda w: w.invoice("rogue"),
     ReasonCode.CERT_REVOKED: lambda w: w.invoice("erp-revoked"),
+    ReasonCode.CRL_STALE: _stale_crl,
+    ReasonCode.ISSUER_NOT_AUTHORIZED: lambda w: w.invoice("carrier"),
     ReasonCode.UNKNOWN_SELLER: lambda w: w.invoice(seller_tax_id="91310000UNKNOWN001"),
     ReasonCode.UNKNOWN_BUYER: lambda w: w.invoice(buyer_tax_id="91310000UNKNOWN002"),
     ReasonCode.PARTICIPANT_INACTIVE: lambda w: w.invoice(seller_tax_id=w.parties.suspended),
