@@ -1,0 +1,206 @@
+"""The summary on a terminal, with rich: transactions, the lineage tree, who was paid what, checks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from .report import Piece, Summary
+
+STAGES = {
+    1: "onboard",
+    2: "attest",
+    3: "issue",
+    4: "pay tiers",
+    5: "finance",
+    6: "reuse",
+    7: "freeze",
+    8: "settle",
+}
+
+
+def money(minor: int | None) -> str:
+    return "—" if minor is None else f"{minor / 100:,.2f}"
+
+
+def short(value: str, head: int = 8, tail: int = 4) -> str:
+    return value if len(value) <= head + tail + 1 else f"{value[:head]}…{value[-tail:]}"
+
+
+def day(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).date().isoformat()
+
+
+def participants(s: Summary) -> Table:
+    table = Table(title="Participants", title_justify="left", expand=False)
+    for column in ("key", "name", "role", "tier", "address", "USCC (legal id)"):
+        table.add_column(column)
+    for a in s.actors:
+        tier = "" if a.tier is None else ("obligor" if a.tier == 0 else str(a.tier))
+        table.add_row(a.key, a.name, a.role, tier, short(a.address), a.uscc)
+    return table
+
+
+def steps(s: Summary) -> Table:
+    table = Table(title="Transactions", title_justify="left", show_footer=True)
+    table.add_column("stage")
+    table.add_column("action", footer=f"{len(s.steps)} transactions")
+    table.add_column("by")
+    table.add_column("tx")
+    table.add_column("block", justify="right")
+    table.add_column("gas used", justify="right", footer=f"{sum(x.gas_used for x in s.steps):,}")
+    for x in s.steps:
+        table.add_row(
+            f"{x.step} {STAGES[x.step]}",
+            x.action,
+            x.actor,
+            short(x.tx_hash, 10, 4),
+            str(x.block),
+            f"{x.gas_used:,}",
+        )
+    return table
+
+
+def financings(s: Summary) -> Table:
+    table = Table(title="Financing (DvP)", title_justify="left")
+    for column in ("bank", "seller", "piece", "value", "rate", "basis", "days", "price paid", "discount"):
+        table.add_column(
+            column, justify="right" if column in ("value", "days", "price paid", "discount") else "left"
+        )
+    for f in s.financings:
+        table.add_row(
+            f.bank,
+            f.holder,
+            f"#{f.financed_token_id}",
+            money(f.value),
+            f"{f.rate_bps / 100:.2f}%",
+            f.day_count,
+            str(f.days),
+            money(f.price),
+            money(f.discount),
+        )
+    return table
+
+
+def refusals(s: Summary) -> Panel:
+    lines = [Text.assemble(("refused: ", "bold red"), r.what, "\n  ", (r.detail, "dim")) for r in s.refusals]
+    lines += [
+        Text.assemble(
+            ("frozen: ", "bold cyan"),
+            f"#{f.token_id} (tx {short(f.frozen_tx, 10, 4)}); transfer attempt reverted ",
+            (f.refused_transfer, "red"),
+            f"; unfrozen in tx {short(f.unfrozen_tx, 10, 4)}",
+        )
+        for f in s.freezes
+    ]
+    return Panel(Group(*lines), title="Refused as designed", title_align="left")
+
+
+def _label(s: Summary, p: Piece) -> Text:
+    holder = s.actor(p.owner)
+    text = Text.assemble((f"tier {p.tier} ", "bold"), f"#{p.token_id}  ", (holder.name, "green"))
+    if p.received_by != p.owner:
+        text.append(f"  (paid to {s.actor(p.received_by).name})", "dim")
+    text.append(f"  {money(p.value)}")
+    if p.financed_by is not None:
+        deal = next(f for f in s.financings if f.financed_token_id == p.token_id)
+        text.append(
+            f"  [financed by {deal.bank}: {deal.rate_bps} bps {deal.day_count}, paid {money(deal.price)}]",
+            "yellow",
+        )
+    if p.frozen_once:
+        text.append("  [frozen, then released]", "cyan")
+    if p.payout is not None:
+        text.append(f"  → redeemed {money(p.payout)}", "magenta")
+    return text
+
+
+def lineage(s: Summary) -> Tree:
+    core = s.actor("core")
+    tree = Tree(
+        Text.assemble(
+            ("Obligation ", "bold"),
+            f"slot {s.slot}: {core.name} owes {money(s.face)} {s.currency}, due {day(s.maturity)}",
+        )
+    )
+    children: dict[int | None, list[Piece]] = {}
+    for p in sorted(s.pieces, key=lambda p: p.token_id):
+        children.setdefault(p.parent_id, []).append(p)
+
+    def grow(node: Tree, parent: int | None) -> None:
+        for p in children.get(parent, []):
+            grow(node.add(_label(s, p)), p.token_id)
+
+    grow(tree, None)
+    return tree
+
+
+def cash(s: Summary) -> Table:
+    table = Table(title=f"Who was paid what ({s.currency})", title_justify="left", show_footer=True)
+    columns = (
+        "party",
+        "financing received",
+        "financing paid",
+        "redeemed",
+        "repaid",
+        "net change",
+        "balance",
+        "",
+    )
+    for column in columns:
+        table.add_column(column, justify="left" if column == "party" else "right")
+    moved = [c for c in s.cash if c.end != c.start or c.financing_received or c.redeemed]
+    for c in moved:
+        table.add_row(
+            s.actor(c.actor).name,
+            money(c.financing_received or None),
+            money(c.financing_paid or None),
+            money(c.redeemed or None),
+            money(c.repaid or None),
+            money(c.end - c.start),
+            money(c.end),
+            "✓" if c.end == c.expected_end else "✗",
+        )
+    table.columns[3].footer = money(sum(c.redeemed for c in s.cash))
+    table.columns[4].footer = money(sum(c.repaid for c in s.cash))
+    table.columns[5].footer = money(sum(c.end - c.start for c in s.cash))
+    return table
+
+
+def checks(s: Summary) -> Table:
+    table = Table(title="FINAL CHECKS", title_justify="left", title_style="bold")
+    table.add_column("")
+    table.add_column("check")
+    table.add_column("detail")
+    for c in s.checks:
+        mark = ("SKIP", "yellow") if c.skipped else (("PASS", "green") if c.ok else ("FAIL", "bold red"))
+        table.add_row(Text(*mark), c.name, c.detail)
+    return table
+
+
+def verdict(s: Summary) -> Text:
+    failed = [c.name for c in s.checks if not (c.ok or c.skipped)]
+    if failed:
+        return Text(f"FAILED: {len(failed)} check(s): {'; '.join(failed)}", "bold red")
+    passed = sum(1 for c in s.checks if c.ok)
+    return Text(
+        f"ALL {passed} CHECKS PASSED - {len(s.steps)} transactions in {s.seconds:.1f} s", "bold green"
+    )
+
+
+def render(console: Console, s: Summary) -> None:
+    token = s.contracts["ReceivableToken"]
+    heading = f"chain {s.chain_url} (id {s.chain_id}) · seed {s.seed} · ReceivableToken {token}"
+    console.print(Panel(heading, title="Tierchain multi-tier demo", title_align="left"))
+    for part in (participants(s), steps(s), financings(s), refusals(s), lineage(s), cash(s), checks(s)):
+        console.print(part)
+        console.print()
+    if s.index is not None and s.index.error is None:
+        where = s.index.database if s.kept else "a temporary SQLite database"
+        console.print(Text(f"indexer: {s.index.events} events in {where}", "dim"))
+    console.print(verdict(s))

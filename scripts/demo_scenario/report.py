@@ -1,0 +1,138 @@
+"""What a demo run produced, as plain data: the rich view and `--json` are two renderings of this.
+
+Money is `int` minor units throughout (CNY fen); only `render` turns it into text.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, computed_field
+
+
+class Actor(BaseModel):
+    """One party of the scenario and how it is known on-chain."""
+
+    key: str  # short handle used everywhere else in the report ("t3a", "bank_a")
+    name: str
+    role: str  # the registry role, or ENFORCEMENT for the court
+    tier: int | None  # 1..5 for suppliers, 0 for the core enterprise, None otherwise
+    address: str
+    uscc: str
+    legal_id_hash: str | None  # None for the court, which holds a role but is not a participant
+
+
+class Step(BaseModel):
+    """One transaction the scenario sent, in order."""
+
+    step: int  # the scenario's stage (1 set-up ... 8 maturity)
+    action: str
+    actor: str
+    tx_hash: str
+    gas_used: int
+    block: int
+
+
+class Piece(BaseModel):
+    """One token of the obligation as the scenario saw it, before redemption burned it."""
+
+    token_id: int
+    parent_id: int | None
+    tier: int  # depth + 1: the tier-1 supplier's issued token is tier 1
+    owner: str  # actor key of the holder at maturity
+    received_by: str  # actor key of the supplier who was paid with it
+    value: int  # at maturity, just before redemption
+    financed_by: str | None = None
+    frozen_once: bool = False
+    payout: int | None = None
+    lineage_on_chain: list[int] = Field(default_factory=list)
+
+
+class FinancingDeal(BaseModel):
+    bank: str
+    holder: str
+    token_id: int
+    financed_token_id: int
+    value: int
+    rate_bps: int
+    day_count: str
+    days: int
+    price: int
+    discount: int
+    expected_price: int  # the pricing formula evaluated here, independently of the contract
+
+
+class Refusal(BaseModel):
+    """An action the system refused, with the decoded reasons."""
+
+    what: str
+    by: str
+    codes: list[str]
+    detail: str
+
+
+class FreezeEvent(BaseModel):
+    token_id: int
+    frozen_tx: str
+    refused_transfer: str  # the decoded revert of the attempt made while frozen
+    unfrozen_tx: str
+
+
+class CashLine(BaseModel):
+    """Who was paid what: every settlement-token movement per party, and the balance check."""
+
+    actor: str
+    start: int
+    financing_received: int = 0
+    financing_paid: int = 0
+    redeemed: int = 0
+    repaid: int = 0
+    end: int = 0
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def expected_end(self) -> int:
+        return self.start + self.financing_received - self.financing_paid + self.redeemed - self.repaid
+
+
+class Check(BaseModel):
+    name: str
+    ok: bool
+    detail: str
+    skipped: bool = False  # could not run here (an optional part); neither passes nor fails the run
+
+
+class IndexReport(BaseModel):
+    """The indexer's database compared with the chain (None fields: that comparison did not run)."""
+
+    database: str
+    events: int
+    holders_match: bool | None = None
+    lineage_match: bool | None = None
+    mismatches: list[str] = Field(default_factory=list)
+    error: str | None = None
+
+
+class Summary(BaseModel):
+    ok: bool = False
+    seed: int
+    seconds: float = 0.0
+    chain_url: str
+    chain_id: int
+    contracts: dict[str, str]
+    face: int
+    currency: str
+    slot: int = 0
+    maturity: int = 0
+    actors: list[Actor] = Field(default_factory=list)
+    attested: list[str] = Field(default_factory=list)
+    steps: list[Step] = Field(default_factory=list)
+    pieces: list[Piece] = Field(default_factory=list)
+    financings: list[FinancingDeal] = Field(default_factory=list)
+    refusals: list[Refusal] = Field(default_factory=list)
+    freezes: list[FreezeEvent] = Field(default_factory=list)
+    cash: list[CashLine] = Field(default_factory=list)
+    checks: list[Check] = Field(default_factory=list)
+    index: IndexReport | None = None
+    kept: bool = False
+
+    def actor(self, key: str) -> Actor:
+        return next(a for a in self.actors if a.key == key)

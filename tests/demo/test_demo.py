@@ -1,0 +1,103 @@
+"""The demo end to end, in-process through its command line with `--json`: one real run on its own
+anvil, then the summary's structure and final checks are asserted."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import demo
+import pytest
+from typer.testing import CliRunner
+
+pytestmark = pytest.mark.chain
+
+
+@pytest.fixture(scope="module")
+def summary() -> dict[str, Any]:
+    result = CliRunner().invoke(demo.app, ["--json", "--seed", "11"])
+    assert result.exit_code == 0, result.stderr or result.output
+    parsed: dict[str, Any] = json.loads(result.stdout)
+    return parsed
+
+
+def test_every_final_check_passes(summary: dict[str, Any]) -> None:
+    failed = [c for c in summary["checks"] if not (c["ok"] or c["skipped"])]
+    assert summary["ok"] and not failed
+    names = {c["name"] for c in summary["checks"] if c["ok"]}
+    assert {"Σ redeemed values == face", "Σ payouts == paid == face", "no live token left"} <= names
+    assert summary["seconds"] < 120
+
+
+def test_tiers_one_to_five_are_paid(summary: dict[str, Any]) -> None:
+    tiers = {a["key"]: a["tier"] for a in summary["actors"]}
+    paid_tiers = {tiers[p["received_by"]] for p in summary["pieces"]} - {None}
+    assert paid_tiers == {1, 2, 3, 4, 5}
+    assert {p["tier"] for p in summary["pieces"]} == {1, 2, 3, 4, 5}
+    (root,) = [p for p in summary["pieces"] if p["parent_id"] is None]
+    assert root["owner"] == "t1" and root["lineage_on_chain"] == [root["token_id"]]
+
+
+def test_two_financings_priced_by_the_formula(summary: dict[str, Any]) -> None:
+    deals = summary["financings"]
+    assert [(d["bank"], d["day_count"]) for d in deals] == [("bank_a", "ACT_360"), ("bank_b", "ACT_365F")]
+    assert all(d["price"] == d["expected_price"] == d["value"] - d["discount"] for d in deals)
+    financed = {p["token_id"]: p["financed_by"] for p in summary["pieces"] if p["financed_by"]}
+    assert sorted(financed.values()) == ["bank_a", "bank_b"]
+
+
+def test_one_refused_reuse_and_one_freeze(summary: dict[str, Any]) -> None:
+    (refusal,) = summary["refusals"]
+    assert {"ALREADY_ATTESTED", "DocumentAlreadyUsed"} <= set(refusal["codes"])
+    (freeze,) = summary["freezes"]
+    assert freeze["refused_transfer"].startswith("TokenFrozen(")
+    assert freeze["frozen_tx"] != freeze["unfrozen_tx"]
+    assert [p["frozen_once"] for p in summary["pieces"]].count(True) == 1
+
+
+def test_everything_redeemed_and_paid_out(summary: dict[str, Any]) -> None:
+    pieces = summary["pieces"]
+    assert all(p["payout"] == p["value"] for p in pieces)
+    assert sum(p["payout"] for p in pieces) == summary["face"] == 100_000_000
+    cash = {c["actor"]: c for c in summary["cash"]}
+    assert all(c["end"] == c["expected_end"] for c in cash.values())
+    assert cash["core"]["repaid"] == summary["face"]
+    assert sum(c["end"] - c["start"] for c in cash.values()) == 0
+    stages = {s["step"] for s in summary["steps"]}
+    assert stages == {1, 2, 3, 4, 5, 7, 8}  # stage 6 (the reuse) is refused, so it sends nothing
+    assert all(s["gas_used"] > 0 and s["tx_hash"].startswith("0x") for s in summary["steps"])
+
+
+def _canned_run(ok: bool) -> Any:
+    """A finished run as `run_demo` returns it, for the exit-status tests (no chain needed)."""
+    from demo_scenario.report import Check, Summary
+    from demo_scenario.runner import DemoRun
+
+    from ledger.config import Settings
+
+    summary = Summary(
+        seed=1, chain_url="http://127.0.0.1:1", chain_id=31337, contracts={}, face=1, currency="CNY"
+    )
+    summary.checks = [Check(name="Σ payouts == paid == face", ok=ok, detail="forced")]
+    summary.ok = ok
+    return DemoRun(summary, Settings(), None)
+
+
+@pytest.mark.parametrize(("ok", "code"), [(True, 0), (False, 1)])
+def test_exit_status_follows_the_final_checks(monkeypatch: pytest.MonkeyPatch, ok: bool, code: int) -> None:
+    monkeypatch.setattr(demo, "run_demo", lambda _options: _canned_run(ok))
+    result = CliRunner().invoke(demo.app, ["--json"])
+    assert result.exit_code == code
+    assert json.loads(result.stdout)["ok"] is ok
+    assert ("final checks failed" in result.stderr) is not ok
+
+
+def test_a_broken_scenario_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    from demo_scenario.issue import DemoFailure
+
+    def broken(_options: Any) -> Any:
+        raise DemoFailure("the oracles did not attest both documents")
+
+    monkeypatch.setattr(demo, "run_demo", broken)
+    result = CliRunner().invoke(demo.app, [])
+    assert result.exit_code == 2 and "did not attest" in result.output
