@@ -402,15 +402,15 @@ def _deployer_signer(network: NetworkConfig) -> Signer:
 
 def connect(settings: Settings, network: NetworkConfig) -> Web3:
     """A Web3 for `network`; a local network is reached where `tierchain chain up` recorded it."""
-    url = network.rpc_urls[0]
+    urls = list(network.rpc_urls)
     if network.is_local:
         info = read_run_info(settings.data_dir)
         if info is None:
             raise ChainUnavailable("no local chain running; start it with `tierchain chain up`")
-        url = info.url
-    w3 = make_web3(url)
+        urls = [info.url]
+    w3 = make_web3(urls)  # fails over across every URL of the network
     if not w3.is_connected():
-        raise ChainUnavailable(f"{url}: node does not answer")
+        raise ChainUnavailable(f"{', '.join(urls)}: no node answers")
     return w3
 
 
