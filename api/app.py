@@ -9,16 +9,29 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from api import tables
 from api.config import ApiSettings, AppContext
 from api.custody import KeyStore
+from api.deps import reject_unknown_query
 from api.errors import register_handlers
 from api.idempotency import StoredResponse
 from api.ratelimit import RateLimiter
-from api.routes import health, obligations, participants, tokens, tx
+from api.routes import (
+    dashboard,
+    documents,
+    events,
+    financing,
+    health,
+    obligations,
+    participants,
+    regulator,
+    repayment,
+    tokens,
+    tx,
+)
 from ledger.client import TierchainClient
 from ledger.compile import load_abis
 from ledger.config import NetworkConfig, Settings, load_network
@@ -170,10 +183,22 @@ def create_app(
     app.state.ctx = ctx
     register_handlers(app)
     app.add_exception_handler(StoredResponse, _replay)
-    v1 = APIRouter(prefix="/v1")
-    for module in (health, participants, obligations, tokens, tx):
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(reject_unknown_query)])
+    for module in (
+        health,
+        participants,
+        documents,
+        obligations,
+        tokens,
+        financing,
+        repayment,
+        regulator,
+        events,
+        tx,
+    ):
         v1.include_router(module.router)
     app.include_router(v1)
+    app.include_router(dashboard.router)
     log.info(
         "api ready network=%s chain_id=%d token=%s",
         ctx.network.name,

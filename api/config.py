@@ -53,6 +53,14 @@ class ApiSettings(BaseSettings):
         default=1.0, ge=0, description="background indexer period; 0 disables it"
     )
     max_indexer_lag_blocks: int = Field(default=10, ge=0, description="`/v1/ready` fails beyond this")
+    aggregator_url: str | None = Field(
+        default=None,
+        description="oracle aggregator intake URL; readable documents are handed to it to be attested",
+    )
+    trust_store_dir: Path | None = Field(
+        default=None,
+        description="issuer roots, CRLs, issuers.toml: without an aggregator the API verifies documents",
+    )
     onboarding_fund_wei: int = Field(
         default=0, ge=0, description="gas money the operator sends a new custodial account"
     )

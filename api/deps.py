@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Query, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from sqlmodel import Session
@@ -39,6 +41,7 @@ from ledger.keys import Signer
 M = TypeVar("M", bound=BaseModel)
 
 
+PAGE_SIZE_LIMIT = 500  # the largest `limit` any deployment allows (`page_size_max` may lower it)
 _bearer = HTTPBearer(auto_error=False, description="`tc_<id>_<secret>` API key, or the operator key")
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -157,9 +160,26 @@ RegulatorParticipant = Annotated[Principal, Depends(require_roles(Role.REGULATOR
 OverseerParticipant = Annotated[Principal, Depends(require_roles(Role.REGULATOR, Role.OPERATOR))]
 
 
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def reject_unknown_query(request: Request) -> None:
+    """Query parameters a route does not declare are refused, as unknown body fields are (422)."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    unknown = sorted(set(request.query_params) - _query_names(route.dependant))
+    if unknown:
+        raise Unprocessable(f"unknown query parameter(s): {', '.join(map(repr, unknown))}", field=unknown[0])
+
+
 def page_params(
     ctx: ContextDep,
-    limit: Annotated[int | None, Query(ge=1, description="page size")] = None,
+    limit: Annotated[int | None, Query(ge=1, le=PAGE_SIZE_LIMIT, description="page size")] = None,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
 ) -> PageParams:
     size = limit or ctx.api.page_size_default
@@ -256,5 +276,6 @@ __all__ = [
     "SupplierParticipant",
     "Writer",
     "WriterDep",
+    "reject_unknown_query",
     "require_roles",
 ]

@@ -7,6 +7,7 @@ import dataclasses
 from enum import IntEnum
 from typing import Annotated, Any, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from ledger.client import TxResult
@@ -15,7 +16,14 @@ Address = Annotated[
     str, Field(pattern=r"^0x[0-9a-fA-F]{40}$", examples=["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"])
 ]
 Bytes32 = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{64}$")]
-Uint = Annotated[int, Field(ge=0, lt=2**256)]
+# Ids and amounts are JSON-safe integers (at most 2^53 - 1, JavaScript's MAX_SAFE_INTEGER): every client
+# reads them exactly, and they fit a SQL BIGINT. 2^53 - 1 minor units is 90 trillion in a currency with
+# cents, beyond any receivable; the contracts would take more, the API does not offer it.
+MAX_SAFE_INTEGER = 2**53 - 1
+MAX_ID = MAX_SAFE_INTEGER
+MAX_AMOUNT = MAX_SAFE_INTEGER
+Uint = Annotated[int, Field(ge=0, le=MAX_AMOUNT)]
+IdPath = Annotated[int, Path(ge=0, le=MAX_ID, description="a token id, slot, proposal or offer id")]
 
 
 class RequestModel(BaseModel):
@@ -82,6 +90,7 @@ class Problem(BaseModel):
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "content": {"application/problem+json": {}}, "description": text}
     for status, text in (
+        (400, "the body could not be read (not JSON, or not the declared media type)"),
         (401, "missing, invalid or revoked credentials"),
         (403, "the caller may not do this"),
         (404, "unknown, or not visible to the caller"),

@@ -2,7 +2,8 @@
 
 API keys are stored only as sha256 hashes of their secret; request nonces make signed requests
 single-use; idempotency records hold the first answer to a keyed write; custodial keys map a
-participant to the keystore file the service signs with. The schema is created by
+participant to the keystore file the service signs with; document verdicts remember what the
+documents route concluded about each submitted trade document. The schema is created by
 `api/migrations` with version table `alembic_version_api`, so it never collides with the indexer's.
 """
 
@@ -63,6 +64,21 @@ idempotency_records = Table(
     Column("response", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("principal", "key"),
+)
+
+document_verdicts = Table(
+    "document_verdicts",
+    metadata,
+    Column("fingerprint", String(66), primary_key=True),
+    Column("content_hash", String(66), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("status", String(40), nullable=False),
+    Column("refusals", JSON, nullable=False),
+    Column("submitted_by", String(42), nullable=False, index=True),
+    Column("seller", String(42), nullable=True),
+    Column("buyer", String(42), nullable=True),
+    Column("tx_hash", String(66), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 custodial_keys = Table(

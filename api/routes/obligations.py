@@ -21,7 +21,7 @@ from api.deps import (
 )
 from api.errors import Conflict, Forbidden
 from api.pagination import Page
-from api.schemas import PROBLEM_RESPONSES, Address, Bytes32, RequestModel, Uint, WriteResult
+from api.schemas import PROBLEM_RESPONSES, Address, Bytes32, IdPath, RequestModel, Uint, WriteResult
 from ledger.client import Terms
 from ledger.indexer import queries
 from ledger.indexer.models import Obligation, Proposal, Token
@@ -125,7 +125,7 @@ def _pending_for_obligor(session: SessionDep, caller: ObligorParticipant, propos
 
 @router.post("/proposals/{proposal_id}/confirm", summary="Confirm a proposal: issues the token (obligor)")
 def confirm(
-    proposal_id: int, ctx: ContextDep, session: SessionDep, caller: ObligorParticipant, writer: WriterDep
+    proposal_id: IdPath, ctx: ContextDep, session: SessionDep, caller: ObligorParticipant, writer: WriterDep
 ) -> WriteResult:
     terms = _terms(_pending_for_obligor(session, caller, proposal_id))
     return writer.run(lambda signer, key: ctx.client.confirm(signer, proposal_id, terms, key=key))
@@ -133,7 +133,7 @@ def confirm(
 
 @router.post("/proposals/{proposal_id}/reject", summary="Reject a proposal with a reason (obligor)")
 def reject(
-    proposal_id: int,
+    proposal_id: IdPath,
     body: RejectRequest,
     ctx: ContextDep,
     session: SessionDep,
@@ -160,7 +160,7 @@ def list_proposals(caller: CurrentParticipant, session: SessionDep, page: PageDe
 
 
 @router.get("/proposals/{proposal_id}", summary="One proposal")
-def get_proposal(proposal_id: int, caller: CurrentParticipant, session: SessionDep) -> ProposalView:
+def get_proposal(proposal_id: IdPath, caller: CurrentParticipant, session: SessionDep) -> ProposalView:
     return _proposal(visible_proposal(session, caller, proposal_id))
 
 
@@ -177,7 +177,7 @@ def list_obligations(caller: CurrentParticipant, session: SessionDep, page: Page
 
 
 @router.get("/{slot}", summary="One obligation with its pieces and holders")
-def get_obligation(slot: int, caller: CurrentParticipant, session: SessionDep) -> ObligationDetail:
+def get_obligation(slot: IdPath, caller: CurrentParticipant, session: SessionDep) -> ObligationDetail:
     obligation = visible_obligation(session, caller, slot)
     listed = queries.holders(session, slot)
     holders = listed.holders if listed else []

@@ -4,11 +4,11 @@ status changes, API keys, and `GET /participants/me`."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Body, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import (
@@ -19,7 +19,7 @@ from api.deps import (
     SessionDep,
     WriterDep,
 )
-from api.errors import NotFound, Unprocessable
+from api.errors import NotFound
 from api.schemas import PROBLEM_RESPONSES, Address, RequestModel, WriteResult
 from api.security import Role, Scope, issue_api_key, list_api_keys, revoke_api_key
 from ledger.client import ParticipantStatus
@@ -31,14 +31,18 @@ OnboardRole = Literal["CORE_ENTERPRISE", "SUPPLIER", "BANK", "REGULATOR", "ORACL
 AddressPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$")]
 
 
-class OnboardRequest(RequestModel):
+class _Onboard(RequestModel):
     legal_id: str = Field(
         min_length=1, max_length=200, description="registry id (e.g. USCC); hashed on-chain"
     )
     roles: list[OnboardRole] = Field(min_length=1)
-    custody: Literal["custodial", "self"] = "custodial"
-    address: Address | None = Field(default=None, description="required for self-custody")
     scopes: list[Scope] = Field(default=[Scope.READ, Scope.WRITE], min_length=1)
+
+
+class CustodialOnboard(_Onboard):
+    """The service creates the participant's key and signs for it."""
+
+    custody: Literal["custodial"] = "custodial"
 
     model_config = ConfigDict(
         extra="forbid",
@@ -46,6 +50,16 @@ class OnboardRequest(RequestModel):
             "examples": [{"legal_id": "91310000MA1FL8T123", "roles": ["SUPPLIER"], "custody": "custodial"}]
         },
     )
+
+
+class SelfCustodyOnboard(_Onboard):
+    """The participant holds its own key at `address` and signs with /v1/tx/prepare + submit."""
+
+    custody: Literal["self"]
+    address: Address
+
+
+OnboardRequest = Annotated[CustodialOnboard | SelfCustodyOnboard, Body()]
 
 
 class ParticipantView(BaseModel):
@@ -95,14 +109,13 @@ def _view(ctx: ContextDep, row: ParticipantRow) -> ParticipantView:
 
 @router.post("", status_code=201, summary="Onboard a participant (operator)")
 def onboard(body: OnboardRequest, ctx: ContextDep, _: OperatorParticipant, writer: WriterDep) -> Onboarded:
-    if body.custody == "self" and body.address is None:
-        raise Unprocessable("a self-custody participant needs its address", field="address")
-    if body.custody == "custodial" and body.address is not None:
-        raise Unprocessable("a custodial participant gets a new address; omit it", field="address")
-
     def make() -> Onboarded:
-        created = ctx.keys.create() if body.custody == "custodial" else None
-        address = created.address if created is not None else to_checksum_address(str(body.address))
+        created = ctx.keys.create() if isinstance(body, CustodialOnboard) else None
+        address = (
+            created.address
+            if created is not None
+            else to_checksum_address(cast(SelfCustodyOnboard, body).address)
+        )
         try:
             registered = ctx.client.register_participant(
                 ctx.operator,

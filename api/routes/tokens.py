@@ -13,7 +13,7 @@ from api.access import can_see_token, held_token, sees_whole_slot, visible_token
 from api.deps import ContextDep, CurrentParticipant, PageDep, SessionDep, WriterDep
 from api.errors import Forbidden, Unprocessable
 from api.pagination import Page
-from api.schemas import PROBLEM_RESPONSES, Address, RequestModel, Uint, WriteResult
+from api.schemas import MAX_ID, PROBLEM_RESPONSES, Address, IdPath, RequestModel, Uint, WriteResult
 from ledger.client import TxResult
 from ledger.indexer import queries
 from ledger.indexer.models import Token
@@ -41,7 +41,7 @@ class SplitRequest(RequestModel):
 
 
 class MergeRequest(RequestModel):
-    into_token_id: int = Field(ge=1, description="a token of the same obligation the caller holds")
+    into_token_id: int = Field(ge=1, le=MAX_ID, description="a token of the same obligation the caller holds")
     value: Uint = Field(gt=0)
 
 
@@ -83,12 +83,12 @@ def list_tokens(
 
 
 @router.get("/{token_id}", summary="One token")
-def get_token(token_id: int, caller: CurrentParticipant, session: SessionDep) -> queries.TokenView:
+def get_token(token_id: IdPath, caller: CurrentParticipant, session: SessionDep) -> queries.TokenView:
     return queries.TokenView.of(visible_token(session, caller, token_id))
 
 
 @router.get("/{token_id}/lineage", summary="Ancestors and the subtree of a token")
-def lineage(token_id: int, caller: CurrentParticipant, session: SessionDep) -> LineageTree:
+def lineage(token_id: IdPath, caller: CurrentParticipant, session: SessionDep) -> LineageTree:
     token = visible_token(session, caller, token_id)
     found = queries.lineage(session, token_id)
     assert found is not None
@@ -126,7 +126,7 @@ def lineage(token_id: int, caller: CurrentParticipant, session: SessionDep) -> L
 
 @router.post("/{token_id}/split", summary="Split one or many pieces off a token (holder)")
 def split(
-    token_id: int,
+    token_id: IdPath,
     body: SplitRequest,
     ctx: ContextDep,
     session: SessionDep,
@@ -146,7 +146,7 @@ def split(
 
 @router.post("/{token_id}/merge", summary="Merge value of this token into another of the same obligation")
 def merge(
-    token_id: int,
+    token_id: IdPath,
     body: MergeRequest,
     ctx: ContextDep,
     session: SessionDep,
@@ -164,7 +164,7 @@ def merge(
 
 @router.post("/{token_id}/transfer", summary="Transfer the whole token (holder)")
 def transfer(
-    token_id: int,
+    token_id: IdPath,
     body: TransferRequest,
     ctx: ContextDep,
     session: SessionDep,

@@ -24,7 +24,7 @@ from api.access import held_token, visible_proposal
 from api.deps import ContextDep, CurrentParticipant, SessionDep, WriterDep
 from api.errors import Forbidden, Unprocessable
 from api.routes.obligations import ProposeRequest
-from api.schemas import PROBLEM_RESPONSES, Address, RequestModel, Uint, WriteResult
+from api.schemas import MAX_ID, PROBLEM_RESPONSES, Address, RequestModel, Uint, WriteResult
 from api.security import Principal, Role
 from ledger.client import Terms
 from ledger.client.receivables import MERGE, SPLIT, TRANSFER_WHOLE
@@ -33,26 +33,28 @@ from ledger.errors import TransactionFailed
 from ledger.gas import fee_fields, gas_limit, needs_node_price
 from ledger.rpc import revert_data_from, rpc_error_message
 
+Id = Annotated[int, Field(ge=0, le=MAX_ID)]
+
 router = APIRouter(prefix="/tx", tags=["self-custody"], responses=PROBLEM_RESPONSES)
 
 
 class SplitOp(RequestModel):
     operation: Literal["split"]
-    token_id: int
+    token_id: Id
     to: Address
     value: Uint
 
 
 class MergeOp(RequestModel):
     operation: Literal["merge"]
-    token_id: int
-    into_token_id: int
+    token_id: Id
+    into_token_id: Id
     value: Uint
 
 
 class TransferOp(RequestModel):
     operation: Literal["transfer"]
-    token_id: int
+    token_id: Id
     to: Address
 
 
@@ -62,12 +64,12 @@ class ProposeOp(ProposeRequest):
 
 class ConfirmOp(RequestModel):
     operation: Literal["confirm"]
-    proposal_id: int
+    proposal_id: Id
 
 
 class RejectOp(RequestModel):
     operation: Literal["reject"]
-    proposal_id: int
+    proposal_id: Id
     reason_code: int = Field(ge=0, lt=2**8)
 
 
@@ -92,7 +94,7 @@ class UnsignedTx(BaseModel):
 
 
 class SubmitRequest(RequestModel):
-    raw_tx: str = Field(pattern=r"^0x[0-9a-fA-F]+$", description="the signed transaction, hex")
+    raw_tx: str = Field(pattern=r"^0x([0-9a-fA-F]{2})+$", description="the signed transaction, hex")
 
 
 def _calldata(ctx: ContextDep, session: SessionDep, caller: Principal, op: Any) -> dict[str, Any]:

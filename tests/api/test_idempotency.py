@@ -60,3 +60,52 @@ def test_refused_write_releases_the_key(
     fine = {"pieces": [{"to": parties["tier2"].address, "value": 500_00}]}
     # the same key with another body is allowed again: the refused attempt left no record
     assert api.post(f"/v1/tokens/{token}/split", json=fine, headers=headers).status_code == 200
+
+
+def test_financing_and_repayment_writes_replay_without_acting_twice(
+    api: TestClient,
+    api_world: ApiWorld,
+    parties: dict[str, Party],
+    issue_obligation: Callable[..., dict[str, Any]],
+) -> None:
+    issued = issue_obligation(face=1_000_00)
+    token, slot = issued["token_id"], issued["slot"]
+    tier1, bank, core = parties["tier1"], parties["bank"], parties["core"]
+    client, w3 = api_world.client, api_world.client.w3
+    client.mint(api_world.actors["admin"], "CNY", bank.address, 10_000_00)
+    client.mint(api_world.actors["admin"], "CNY", core.address, 10_000_00)
+
+    def twice(path: str, body: dict[str, Any] | None, party: Party, key: str, status: int = 200) -> Any:
+        """Send, send again with the same key: same answer, replayed, and no transaction more."""
+        sender = w3.to_checksum_address(party.address)
+        headers = {**party.headers, "Idempotency-Key": key}
+        first = api.post(path, json=body, headers=headers)
+        assert first.status_code == status, first.text
+        sent = w3.eth.get_transaction_count(sender)
+        again = api.post(path, json=body, headers=headers)
+        assert again.status_code == status and again.json() == first.json()
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert w3.eth.get_transaction_count(sender) == sent
+        return first.json()["result"]
+
+    offer = {"token_id": token, "value": 500_00, "rate_bps": 800, "expiry": api_world.now + 7 * 86_400}
+    kept = twice("/v1/financing/offers", offer, bank, "offer-1", 201)["offer_id"]
+    dropped = twice("/v1/financing/offers", {**offer, "rate_bps": 900}, bank, "offer-2", 201)["offer_id"]
+    twice(f"/v1/financing/offers/{dropped}/cancel", None, bank, "cancel-2")
+    financed = twice(f"/v1/financing/offers/{kept}/accept", None, tier1, "accept-1")
+    assert financed["value"] == 500_00
+
+    paid = twice("/v1/repayment/deposits", {"slot": slot, "amount": 1_000_00}, core, "pay-in-full")
+    assert paid["repaid"] is True and client.cash_balance("CNY", client.repayment.address) == 1_000_00
+    api_world.chain.increase_time(91 * 86_400)
+    api_world.chain.mine()
+    redeemed = twice("/v1/repayment/redemptions", {"token_id": token}, tier1, "redeem-root")
+    assert redeemed["payout"] == 1_000_00 - 500_00
+
+    reused = api.post(
+        "/v1/repayment/deposits",
+        json={"slot": slot, "amount": 1},
+        headers={**core.headers, "Idempotency-Key": "pay-in-full"},
+    )
+    assert reused.status_code == 422
+    assert reused.json()["type"] == "https://tierchain.dev/problems/idempotency-key-reused"

@@ -1,0 +1,602 @@
+// The dashboard page: sign in with an API key (kept in sessionStorage), then the panels of the
+// caller's roles, each filled from /v1. A panel whose endpoint this server lacks says so and the
+// rest of the page carries on. Everything shown is set through textContent, never parsed as HTML.
+
+import { Api, Problem } from "./api.js";
+import { renderLineage } from "./lineage.js";
+import { formatMinor, formatMoney } from "./money.js";
+
+const KEY = "tierchain.apiKey";
+const EVERYTHING = new Set(["REGULATOR", "OPERATOR"]);
+const MONEY_KEYS = new Set([
+  "value", "face", "paid", "outstanding", "overdue", "defaulted", "held_value", "financed_value",
+  "price_paid", "price", "discount", "current_value", "amount", "supply", "by_obligor", "exposure",
+]);
+
+const $ = (selector, root = document) => root.querySelector(selector);
+const state = { api: null, me: null, roles: new Set(), financed: new Set(), currency: new Map(), roleOf: new Map(), lineageOf: null };
+
+// ------------------------------------------------------------------------------------ DOM helpers
+
+function h(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function short(address) {
+  return typeof address === "string" && address.length > 12 ? `${address.slice(0, 6)}…${address.slice(-4)}` : String(address ?? "—");
+}
+
+function holderLabel(address) {
+  if (!address) return "—";
+  if (state.me && address.toLowerCase() === state.me.address.toLowerCase()) return `you (${short(address)})`;
+  const roles = state.roleOf.get(address.toLowerCase());
+  return roles && roles.length ? `${roles[0].replace("_", " ").toLowerCase()} ${short(address)}` : short(address);
+}
+
+function date(seconds) {
+  if (seconds === null || seconds === undefined) return "—";
+  return new Date(Number(seconds) * 1000).toISOString().slice(0, 10);
+}
+
+function percentFromBps(bps) {
+  return bps === null || bps === undefined ? "—" : `${formatMinor(bps)}%`;
+}
+
+function showProblem(box, error) {
+  if (!box) return;
+  if (!error) {
+    box.hidden = true;
+    box.replaceChildren();
+    return;
+  }
+  const body = error instanceof Problem ? error.body : { title: "Error", detail: String(error.message || error) };
+  const status = error instanceof Problem ? ` (${error.status})` : "";
+  const parts = [h("strong", {}, `${body.title || "Refused"}${status}`)];
+  if (body.detail) parts.push(h("span", { class: "detail" }, body.detail));
+  if (body.contract_error && body.contract_error.name) parts.push(h("div", { class: "mono" }, `contract error: ${body.contract_error.name}`));
+  if (body.field) parts.push(h("div", { class: "mono" }, `field: ${body.field}`));
+  box.replaceChildren(...parts);
+  box.hidden = false;
+}
+
+/**
+ * A table. columns: {key, title, money, currency(row), render(row), class}. Money columns are
+ * formatted from integer minor units; the rest shown as text.
+ */
+function table(columns, rows, { rowClass } = {}) {
+  const head = h("tr", {}, columns.map((c) => h("th", { class: c.money ? "money" : "", scope: "col" }, c.title)));
+  const body = rows.map((row) =>
+    h(
+      "tr",
+      { class: rowClass ? rowClass(row) : "" },
+      columns.map((c) => {
+        if (c.render) return h("td", { class: c.class || "" }, c.render(row));
+        const value = row[c.key];
+        if (c.money) return h("td", { class: "money" }, formatMoney(value, c.currency ? c.currency(row) : undefined));
+        return h("td", { class: c.class || "" }, value === null || value === undefined ? "—" : String(value));
+      }),
+    ),
+  );
+  return h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, head), h("tbody", {}, body)));
+}
+
+function humanize(key) {
+  return key.replace(/_/g, " ");
+}
+
+/** A table for rows of a shape this page does not know in advance (future endpoints). */
+function autoTable(rows) {
+  if (!rows.length) return h("div", { class: "empty" }, "Nothing yet.");
+  const keys = Object.keys(rows[0]);
+  const columns = keys.map((key) => ({
+    key,
+    title: humanize(key),
+    money: MONEY_KEYS.has(key) && typeof rows[0][key] !== "object",
+    render:
+      rows[0][key] !== null && typeof rows[0][key] === "object"
+        ? (row) => describe(key, row[key])
+        : /address|obligor|bank|owner|holder/.test(key) && typeof rows[0][key] === "string"
+          ? (row) => h("span", { class: "mono", title: row[key] }, holderLabel(row[key]))
+          : key.endsWith("bps")
+            ? (row) => percentFromBps(row[key])
+            : undefined,
+  }));
+  return table(columns, rows);
+}
+
+function describe(key, value) {
+  if (value === null || value === undefined) return "—";
+  if (Array.isArray(value)) return value.map(String).join(", ");
+  return Object.entries(value)
+    .map(([k, v]) => `${k.startsWith("0x") ? short(k) : k}: ${MONEY_KEYS.has(key) && typeof v !== "object" ? formatMinor(v) : String(v)}`)
+    .join("; ");
+}
+
+// ------------------------------------------------------------------------------------ panels
+
+/** Run a panel's loader; 404/405/501 → "not available", 403 → "not available to your role". */
+async function fill(panelId, path, load) {
+  const panel = document.getElementById(panelId);
+  const body = $(".body", panel);
+  body.replaceChildren(h("div", { class: "empty" }, "Loading…"));
+  panel.dataset.status = "loading";
+  try {
+    await load(body);
+    panel.dataset.status = "ready";
+  } catch (error) {
+    if (error instanceof Problem && error.unavailable) {
+      body.replaceChildren(h("div", { class: "unavailable" }, `Not available on this server (GET /v1${path}: ${error.status}).`));
+      panel.dataset.status = "unavailable";
+    } else if (error instanceof Problem && error.status === 403) {
+      body.replaceChildren(h("div", { class: "unavailable" }, `Not available to your role: ${error.body.detail || error.message}`));
+      panel.dataset.status = "forbidden";
+    } else {
+      body.replaceChildren();
+      const box = h("div", { class: "problem", role: "alert" });
+      body.append(box);
+      showProblem(box, error);
+      panel.dataset.status = "error";
+    }
+  }
+}
+
+function openLineage(tokenId) {
+  state.selected = undefined;
+  return showLineage(tokenId);
+}
+
+function lineageButton(tokenId) {
+  return h("button", { class: "small secondary", type: "button", "data-lineage": tokenId, onclick: () => openLineage(tokenId) }, "Lineage");
+}
+
+function tokenStatus(token) {
+  const pills = [];
+  if (token.frozen) pills.push(h("span", { class: "pill frozen" }, "frozen"));
+  if (state.financed.has(Number(token.token_id))) pills.push(h("span", { class: "pill financed" }, "financed"));
+  if (token.burned) pills.push(h("span", { class: "pill" }, "redeemed"));
+  return pills.length ? pills : "—";
+}
+
+async function loadHoldings(body) {
+  const rows = await state.api.list("/tokens");
+  state.holdings = rows;
+  if (!rows.length) {
+    body.replaceChildren(h("div", { class: "empty" }, "You hold no pieces."));
+    return;
+  }
+  const cur = (r) => r.currency_code;
+  body.replaceChildren(
+    table(
+      [
+        { title: "Token", render: (r) => `#${r.token.token_id}`, class: "token-id" },
+        { title: "Obligation", render: (r) => String(r.token.slot) },
+        { title: "Value", money: true, render: (r) => formatMoney(r.token.value, cur(r)), class: "money" },
+        { title: "Obligor", render: (r) => h("span", { class: "mono", title: r.obligor || "" }, holderLabel(r.obligor)) },
+        { title: "Maturity", render: (r) => date(r.maturity) },
+        { title: "Tier", render: (r) => String(r.token.depth + 1) },
+        { title: "State", render: (r) => h("span", { class: "pill state" }, r.state || "—") },
+        { title: "Status", render: (r) => tokenStatus(r.token) },
+        { title: "", render: (r) => lineageButton(r.token.token_id) },
+      ],
+      rows,
+      { rowClass: (r) => (r.token.frozen ? "is-frozen" : "") },
+    ),
+  );
+  for (const row of rows) if (row.currency_code) state.currency.set(Number(row.token.slot), row.currency_code);
+}
+
+async function loadObligations(body) {
+  const rows = await state.api.list("/obligations");
+  state.obligations = rows;
+  for (const o of rows) if (o.currency_code) state.currency.set(Number(o.slot), o.currency_code);
+  if (!rows.length) {
+    body.replaceChildren(h("div", { class: "empty" }, "No obligations visible to you."));
+    return;
+  }
+  const cur = (o) => o.currency_code;
+  body.replaceChildren(
+    table(
+      [
+        { title: "Slot", key: "slot" },
+        { title: "Obligor", render: (o) => h("span", { class: "mono", title: o.obligor }, holderLabel(o.obligor)) },
+        { title: "Face", key: "face", money: true, currency: cur },
+        { title: "Paid", key: "paid", money: true, currency: cur },
+        { title: "Maturity", render: (o) => date(o.maturity) },
+        { title: "State", render: (o) => h("span", { class: "pill state" }, o.state) },
+        { title: "Root", render: (o) => `#${o.root_token_id}` },
+        { title: "", render: (o) => lineageButton(o.root_token_id) },
+      ],
+      rows,
+    ),
+  );
+}
+
+async function loadBook(body) {
+  const rows = await state.api.list("/financing/book");
+  for (const entry of rows) {
+    if (entry.financed_token_id !== null && entry.financed_token_id !== undefined && entry.status !== "cancelled") {
+      state.financed.add(Number(entry.financed_token_id));
+    }
+  }
+  if (!rows.length) {
+    body.replaceChildren(h("div", { class: "empty" }, "No offers yet."));
+    return;
+  }
+  if (!("offer_id" in rows[0])) {
+    body.replaceChildren(autoTable(rows));
+    return;
+  }
+  const cur = (e) => (e.slot !== null && e.slot !== undefined ? state.currency.get(Number(e.slot)) : undefined) || e.currency_code;
+  body.replaceChildren(
+    table(
+      [
+        { title: "Offer", key: "offer_id" },
+        { title: "Status", render: (e) => h("span", { class: e.status === "financed" ? "pill financed" : "pill" }, e.status) },
+        { title: "Token", render: (e) => `#${e.financed_token_id ?? e.token_id}` },
+        { title: "Value", key: "value", money: true, currency: cur },
+        { title: "Price", key: "price", money: true, currency: cur },
+        { title: "Discount", key: "discount", money: true, currency: cur },
+        { title: "Rate", render: (e) => percentFromBps(e.rate_bps) },
+        { title: "Days", key: "days" },
+        { title: "Maturity", render: (e) => date(e.maturity) },
+        { title: "Holder", render: (e) => h("span", { class: "mono", title: e.holder || "" }, holderLabel(e.holder)) },
+      ],
+      rows,
+    ),
+  );
+}
+
+async function loadCalendar(body) {
+  const rows = await state.api.list("/repayment/calendar");
+  if (!Array.isArray(rows)) {
+    body.replaceChildren(h("div", { class: "empty" }, "Unexpected answer."));
+    return;
+  }
+  if (!rows.length) {
+    body.replaceChildren(h("div", { class: "empty" }, "Nothing falls due."));
+    return;
+  }
+  if (!("slot" in rows[0])) {
+    body.replaceChildren(autoTable(rows));
+    return;
+  }
+  const cur = (e) => e.currency_code || state.currency.get(Number(e.slot));
+  body.replaceChildren(
+    table(
+      [
+        { title: "Due", render: (e) => e.maturity_date || date(e.maturity) },
+        { title: "Slot", key: "slot" },
+        { title: "Obligor", render: (e) => h("span", { class: "mono", title: e.obligor }, holderLabel(e.obligor)) },
+        { title: "Face", key: "face", money: true, currency: cur },
+        { title: "Paid", key: "paid", money: true, currency: cur },
+        { title: "Outstanding", key: "outstanding", money: true, currency: cur },
+        { title: "State", render: (e) => h("span", { class: "pill state" }, e.state || "—") },
+      ],
+      rows,
+    ),
+  );
+}
+
+const EXPOSURES = [
+  ["By obligor", "/regulator/exposures/obligors"],
+  ["By bank", "/regulator/exposures/banks"],
+  ["By tier", "/regulator/exposures/tiers"],
+];
+
+/** Three views of exposure; each section stands alone, and the panel fails only if all do. */
+async function loadExposures(body) {
+  const answers = await Promise.allSettled(EXPOSURES.map(([, path]) => state.api.get(path)));
+  if (answers.every((a) => a.status === "rejected")) throw answers[0].reason;
+  const sections = [];
+  answers.forEach((answer, i) => {
+    const [title, path] = EXPOSURES[i];
+    sections.push(h("h3", {}, title));
+    if (answer.status === "rejected") {
+      const error = answer.reason;
+      const why = error instanceof Problem ? `${error.status}: ${error.body.detail || error.body.title}` : String(error);
+      sections.push(h("div", { class: "unavailable" }, `Not available (GET /v1${path}, ${why}).`));
+      return;
+    }
+    const rows = Array.isArray(answer.value) ? answer.value : (answer.value && answer.value.items) || [];
+    sections.push(path.endsWith("/tiers") ? tierTable(rows) : autoTable(rows));
+  });
+  body.replaceChildren(...sections);
+}
+
+function tierTable(rows) {
+  if (!rows.length) return h("div", { class: "empty" }, "No live pieces.");
+  return table(
+    [
+      { title: "Tier", render: (t) => `Tier ${Number(t.depth) + 1}` },
+      { title: "Pieces", key: "tokens" },
+      { title: "Holders", key: "holders" },
+      { title: "Value", key: "value", money: true },
+    ],
+    rows,
+  );
+}
+
+async function loadFrozen(body) {
+  const answer = await state.api.list("/regulator/frozen");
+  const rows = (Array.isArray(answer) ? answer : []).map((r) => (r && r.token ? { ...r.token, ...r, token: undefined } : r));
+  if (!rows.length) {
+    body.replaceChildren(h("div", { class: "empty" }, "No token is frozen."));
+    return;
+  }
+  body.replaceChildren(
+    table(
+      [
+        { title: "Token", render: (t) => `#${t.token_id}`, class: "token-id" },
+        { title: "Obligation", render: (t) => String(t.slot ?? "—") },
+        { title: "Holder", render: (t) => h("span", { class: "mono", title: t.owner || "" }, holderLabel(t.owner)) },
+        { title: "Value", money: true, key: "value", currency: (t) => state.currency.get(Number(t.slot)) },
+        { title: "Reason", render: (t) => String(t.reason_code ?? "—") },
+        { title: "", render: (t) => h("button", { class: "small secondary", type: "button", onclick: () => openLineage(t.token_id) }, "Lineage") },
+      ],
+      rows,
+      { rowClass: () => "is-frozen" },
+    ),
+  );
+}
+
+// ------------------------------------------------------------------------------------ lineage
+
+async function rolesOf(addresses) {
+  if (!state.roles.has("REGULATOR") && !state.roles.has("OPERATOR")) return;
+  const unknown = [...new Set(addresses.filter((a) => a && !state.roleOf.has(a.toLowerCase())))];
+  await Promise.all(
+    unknown.map(async (address) => {
+      try {
+        const participant = await state.api.get(`/participants/${address}`);
+        state.roleOf.set(address.toLowerCase(), participant.roles || []);
+      } catch {
+        state.roleOf.set(address.toLowerCase(), []);
+      }
+    }),
+  );
+}
+
+function walk(node, out = []) {
+  out.push(node);
+  for (const child of node.children || []) walk(child, out);
+  return out;
+}
+
+/**
+ * Pieces a bank financed: the caller's own book (a bank); for overseers, the obligation's graph
+ * (`financed` per token), or, where that is not available, pieces a bank holds now.
+ */
+async function financedIn(slot, views) {
+  const ids = new Set(state.financed);
+  if (!state.roles.has("REGULATOR") && !state.roles.has("OPERATOR")) return ids;
+  try {
+    const graph = await state.api.get(`/regulator/obligations/${slot}/graph`);
+    for (const node of graph.nodes || []) {
+      if (node.kind === "token" && node.financed) ids.add(Number(String(node.id).split(":")[1]));
+    }
+  } catch {
+    for (const v of views) {
+      const roles = v.owner ? state.roleOf.get(v.owner.toLowerCase()) : null;
+      if (roles && roles.includes("BANK")) ids.add(Number(v.token_id));
+    }
+  }
+  return ids;
+}
+
+async function showLineage(tokenId) {
+  const panel = $("#panel-lineage");
+  const host = $(".lineage-host", panel);
+  const summary = $(".lineage-summary", panel);
+  const problem = $(".problem", panel);
+  $("#lineage-token").value = String(tokenId);
+  showProblem(problem, null);
+  panel.dataset.status = "loading";
+  const request = (state.lineageRequest = (state.lineageRequest || 0) + 1);
+  const stale = () => request !== state.lineageRequest; // a later click won; drop this answer
+  try {
+    const data = await state.api.get(`/tokens/${Number(tokenId)}/lineage`);
+    const views = [...(data.ancestors || []), ...walk(data.tree)];
+    const slot = Number(data.token.slot);
+    await rolesOf(views.map((v) => v.owner));
+    const currency = state.currency.get(slot) || "";
+    const financed = await financedIn(slot, views);
+    if (stale()) return;
+    state.lineageOf = Number(tokenId);
+    const svg = renderLineage(host, data, {
+      currency,
+      focus: Number(tokenId),
+      financed,
+      label: holderLabel,
+      onSelect: (view) => selectToken(view),
+    });
+    const frozen = views.filter((v) => v.frozen).length;
+    const marked = views.filter((v) => financed.has(Number(v.token_id))).length;
+    summary.textContent = `Token #${tokenId} · obligation ${slot} · ${svg.dataset.nodes} pieces over ${svg.dataset.levels} tiers · ${frozen} frozen · ${marked} financed`;
+    panel.dataset.status = "ready";
+    const keep = state.selected !== undefined && views.some((v) => Number(v.token_id) === state.selected);
+    const wanted = keep ? state.selected : Number(tokenId);
+    const selected = views.find((v) => Number(v.token_id) === wanted);
+    if (selected) selectToken(selected, { quiet: true });
+  } catch (error) {
+    if (stale()) return;
+    host.replaceChildren();
+    summary.textContent = "";
+    showProblem(problem, error);
+    panel.dataset.status = "error";
+  }
+}
+
+/** The regulator's action on the selected piece: freeze or unfreeze with a reason code. */
+function selectToken(view, { quiet = false } = {}) {
+  for (const node of document.querySelectorAll(".lineage-svg .node.selected")) node.classList.remove("selected");
+  const node = document.querySelector(`.lineage-svg .nodes .node[data-token-id="${Number(view.token_id)}"]`);
+  if (node) node.classList.add("selected");
+  const box = $("#token-action");
+  state.selected = Number(view.token_id);
+  if (!state.roles.has("REGULATOR")) return;
+  const reason = h("input", { type: "number", min: 0, max: 4294967295, step: 1, value: 1, id: "token-action-reason", "aria-label": "reason code" });
+  const freeze = !view.frozen;
+  const button = h(
+    "button",
+    { type: "button", class: freeze ? "danger" : "secondary", id: "token-action-button", "data-action": freeze ? "freeze" : "unfreeze" },
+    freeze ? "Freeze" : "Unfreeze",
+  );
+  button.addEventListener("click", () => setFrozen(Number(view.token_id), reason.value, freeze, $("#panel-lineage")));
+  box.replaceChildren(
+    h("strong", {}, `Token #${view.token_id}`),
+    h("span", { class: view.frozen ? "pill frozen" : "pill" }, view.frozen ? "frozen" : "not frozen"),
+    h("label", { for: "token-action-reason" }, "Reason code"),
+    reason,
+    button,
+  );
+  box.hidden = false;
+  if (!quiet) box.scrollIntoView({ block: "nearest" });
+}
+
+async function setFrozen(tokenId, reasonCode, freeze, panel) {
+  const problem = $(".problem", panel);
+  const outcome = $("#panel-supervision .outcome");
+  showProblem(problem, null);
+  outcome.hidden = true;
+  const action = freeze ? "freeze" : "unfreeze";
+  try {
+    const result = await state.api.post(`/regulator/tokens/${Number(tokenId)}/${action}`, { reason_code: Number(reasonCode) });
+    outcome.textContent = `Token #${tokenId} ${freeze ? "frozen" : "unfrozen"} (reason ${reasonCode}, tx ${short(result && result.tx_hash)}).`;
+    outcome.hidden = false;
+    document.body.dataset.lastAction = `${action}:${tokenId}`;
+  } catch (error) {
+    showProblem(problem, error);
+    document.body.dataset.lastAction = `refused:${tokenId}`;
+    return;
+  }
+  const refreshes = [fill("panel-supervision", "/regulator/frozen", loadFrozen)];
+  if (state.lineageOf !== null) refreshes.push(showLineage(state.lineageOf));
+  await Promise.all(refreshes);
+}
+
+// ------------------------------------------------------------------------------------ session
+
+function visibleFor(element) {
+  const wanted = (element.dataset.roles || "").split(/\s+/).filter(Boolean);
+  return wanted.some((role) => state.roles.has(role));
+}
+
+function signedOut(problem) {
+  state.api = null;
+  state.me = null;
+  state.roles = new Set();
+  state.financed = new Set();
+  state.roleOf = new Map();
+  state.lineageOf = null;
+  state.selected = undefined;
+  $("#dashboard").hidden = true;
+  for (const panel of document.querySelectorAll(".panel")) {
+    panel.hidden = true;
+    for (const part of panel.querySelectorAll(".body, .lineage-host, .lineage-summary")) part.replaceChildren();
+  }
+  $("#token-action").hidden = true;
+  $("#who").hidden = true;
+  $("#sign-out").hidden = true;
+  $("#sign-in").hidden = false;
+  $("#api-key").value = "";
+  showProblem($("#sign-in-problem"), problem || null);
+  document.body.dataset.state = "signed-out";
+}
+
+async function signIn(key) {
+  const api = new Api(key);
+  let me;
+  try {
+    me = await api.get("/participants/me");
+  } catch (error) {
+    sessionStorage.removeItem(KEY);
+    signedOut(error);
+    return;
+  }
+  sessionStorage.setItem(KEY, key);
+  state.api = api;
+  state.me = me;
+  state.roles = new Set(me.roles || []);
+  $("#sign-in").hidden = true;
+  showProblem($("#sign-in-problem"), null);
+  const who = [
+    h("span", { class: "mono", title: me.address, id: "who-address" }, short(me.address)),
+    ...[...state.roles].map((role) => h("span", { class: "role" }, role.replace("_", " ").toLowerCase())),
+  ];
+  if (me.status && me.status !== "active") who.push(h("span", { class: "pill frozen" }, me.status));
+  $("#who").replaceChildren(...who);
+  $("#who").hidden = false;
+  $("#sign-out").hidden = false;
+  $("#dashboard").hidden = false;
+  for (const panel of document.querySelectorAll(".panel")) panel.hidden = !visibleFor(panel);
+  document.body.dataset.state = "loading";
+  await load();
+  document.body.dataset.state = "ready";
+}
+
+async function load() {
+  const shown = (id) => !document.getElementById(id).hidden;
+  const first = [];
+  if (shown("panel-obligations")) first.push(fill("panel-obligations", "/obligations", loadObligations));
+  if (shown("panel-holdings")) first.push(fill("panel-holdings", "/tokens", loadHoldings));
+  if (shown("panel-book")) first.push(fill("panel-book", "/financing/book", loadBook));
+  await Promise.all(first);
+  const rest = [];
+  if (shown("panel-calendar")) rest.push(fill("panel-calendar", "/repayment/calendar", loadCalendar));
+  if (shown("panel-exposures")) rest.push(fill("panel-exposures", "/regulator/exposures/*", loadExposures));
+  if (shown("panel-supervision")) rest.push(fill("panel-supervision", "/regulator/frozen", loadFrozen));
+  const start = pickLineageToken();
+  if (start !== null) rest.push(showLineage(start));
+  await Promise.all(rest);
+  // Holdings were drawn before the book said which pieces are financed; redraw their marks.
+  if (state.financed.size && shown("panel-holdings")) await fill("panel-holdings", "/tokens", loadHoldings);
+}
+
+function pickLineageToken() {
+  const overseer = [...state.roles].some((r) => EVERYTHING.has(r) || r === "CORE_ENTERPRISE");
+  if (overseer && state.obligations && state.obligations.length) return Number(state.obligations[0].root_token_id);
+  if (state.holdings && state.holdings.length) return Number(state.holdings[0].token.token_id);
+  if (state.obligations && state.obligations.length) return Number(state.obligations[0].root_token_id);
+  return null;
+}
+
+function start() {
+  $("#sign-in-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const key = $("#api-key").value.trim();
+    if (key) signIn(key);
+  });
+  $("#sign-out").addEventListener("click", () => {
+    sessionStorage.removeItem(KEY);
+    signedOut();
+  });
+  $("#lineage-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const id = $("#lineage-token").value;
+    if (id) {
+      state.selected = undefined;
+      showLineage(Number(id));
+    }
+  });
+  $("#freeze-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const freeze = (event.submitter && event.submitter.value) !== "unfreeze";
+    setFrozen(Number($("#freeze-token").value), $("#freeze-reason").value, freeze, $("#panel-supervision"));
+  });
+  const saved = sessionStorage.getItem(KEY);
+  if (saved) signIn(saved);
+  else signedOut();
+}
+
+start();

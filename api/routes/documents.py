@@ -1,0 +1,308 @@
+"""Trade documents: submit a batch of signed documents, and look one up by fingerprint.
+
+Every record is read with `oracles.intake` so a bad one becomes a per-record error and the rest go
+through. With an aggregator configured (`TIERCHAIN_API_AGGREGATOR_URL`) the readable documents are
+handed to it, and the oracles verify and attest them on-chain. Without one, the API verifies each
+document itself against the configured trust store (`TIERCHAIN_API_TRUST_STORE_DIR`) and records the
+verdict, but nothing attests it: such documents answer `verified_awaiting_attestation`, and become
+`attested` only once an attestation appears on-chain (read from the indexer).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import httpx
+from fastapi import APIRouter, Depends
+from fastapi import Path as PathParam
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col
+from sqlmodel import select as sql_select
+
+from api.deps import ContextDep, CurrentParticipant, SessionDep, require_roles
+from api.errors import NotFound, ServiceUnavailable
+from api.schemas import PROBLEM_RESPONSES, Problem, RequestModel
+from api.security import Principal, Role
+from api.tables import document_verdicts
+from ledger.indexer.models import Document, Participant
+from oracles.canonical import content_hash, fingerprint
+from oracles.checks import Participant as DirectoryEntry
+from oracles.intake import IntakeError, validate_each
+from oracles.signatures import SignedDocument
+from oracles.trust import TrustStore
+from oracles.verify import verify_document
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/documents", tags=["documents"], responses=PROBLEM_RESPONSES)
+
+Submitter = Annotated[
+    Principal, Depends(require_roles(Role.SUPPLIER, Role.CORE_ENTERPRISE, Role.ORACLE, Role.OPERATOR))
+]
+FingerprintPath = Annotated[str, PathParam(pattern=r"^0x[0-9a-fA-F]{64}$")]
+Status = Literal["malformed", "refused", "verified_awaiting_attestation", "submitted", "attested"]
+AGGREGATOR_TIMEOUT_SECONDS = 30.0
+
+
+class DocumentBatch(RequestModel):
+    documents: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=1000,
+        description="signed documents: {document, signature, certificate_chain}",
+    )
+
+
+class RefusalView(BaseModel):
+    code: str = Field(description="a stable oracles.reasons.ReasonCode, e.g. SIGNATURE_INVALID")
+    field: str | None = None
+    message: str
+
+
+class RecordResult(BaseModel):
+    index: int = Field(description="position in the batch, from 1")
+    status: Status
+    fingerprint: str | None = None
+    refusals: list[RefusalView] = []
+    note: str | None = None
+
+
+class BatchResult(BaseModel):
+    mode: Literal["aggregator", "verified_locally"]
+    accepted: int
+    rejected: int
+    results: list[RecordResult]
+
+
+class Attestation(BaseModel):
+    kind: str
+    seller: str
+    buyer: str
+    amount: int
+    currency: str
+    signers: list[str]
+    attested_block: int
+    attested_at: int
+    used_by_slot: int | None
+
+
+class DocumentStatus(BaseModel):
+    fingerprint: str
+    status: Status
+    refusals: list[RefusalView] = []
+    note: str | None = None
+    attestation: Attestation | None = None
+
+
+class _IndexedDirectory:
+    """`oracles.checks.ParticipantDirectory` over the indexer's participants table."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def lookup(self, legal_id_hash: str) -> DirectoryEntry | None:
+        row = self.session.exec(
+            sql_select(Participant).where(col(Participant.legal_id_hash) == legal_id_hash.lower())
+        ).first()
+        if row is None or row.status == "none":
+            return None
+        return DirectoryEntry(address=row.address, roles=frozenset(row.roles), active=row.status == "active")
+
+
+class _IndexedFingerprints:
+    """`oracles.checks.FingerprintLedger`: a fingerprint is used once the indexer saw it attested."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def is_used(self, fingerprint: str) -> bool:
+        return self.session.get(Document, fingerprint.lower()) is not None
+
+
+@lru_cache(maxsize=4)
+def _trust_store(folder: Path) -> TrustStore:
+    return TrustStore.from_folder(folder)
+
+
+def _intake_refusals(errors: list[IntakeError]) -> list[RefusalView]:
+    return [RefusalView(code=e.code.value, field=e.field, message=e.reason) for e in errors]
+
+
+def _save(engine: Engine, caller: Principal, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        for row in rows:
+            values = {**row, "submitted_by": caller.address, "updated_at": now}
+            if conn.dialect.name == "sqlite":
+                stmt = sqlite_insert(document_verdicts).values(**values)
+                conn.execute(stmt.on_conflict_do_update(index_elements=["fingerprint"], set_=values))
+            else:  # portable fallback: replace
+                conn.execute(
+                    document_verdicts.delete().where(document_verdicts.c.fingerprint == row["fingerprint"])
+                )
+                conn.execute(document_verdicts.insert().values(**values))
+
+
+def _verify_locally(
+    folder: Path, session: Session, parsed: list[tuple[int, SignedDocument]]
+) -> tuple[list[RecordResult], list[dict[str, Any]]]:
+    trust = _trust_store(folder)
+    directory, ledger = _IndexedDirectory(session), _IndexedFingerprints(session)
+    now = datetime.now(UTC)
+    results, rows = [], []
+    for index, signed in parsed:
+        verdict = verify_document(signed, trust=trust, directory=directory, ledger=ledger, now=now)
+        refusals = [
+            RefusalView(code=r.code.value, field=r.field, message=r.message) for r in verdict.refusals
+        ]
+        status: Status = "verified_awaiting_attestation" if verdict.ok else "refused"
+        note = (
+            "verified by the API; no oracle aggregator is configured, so nothing attests it on-chain yet"
+            if verdict.ok
+            else None
+        )
+        results.append(
+            RecordResult(
+                index=index, status=status, fingerprint=verdict.fingerprint, refusals=refusals, note=note
+            )
+        )
+        rows.append(
+            {
+                "fingerprint": verdict.fingerprint.lower(),
+                "content_hash": verdict.content_hash,
+                "kind": signed.document.kind.name,
+                "status": status,
+                "refusals": [r.model_dump() for r in refusals],
+                "seller": (verdict.seller_address or "").lower() or None,
+                "buyer": (verdict.buyer_address or "").lower() or None,
+                "tx_hash": None,
+            }
+        )
+    return results, rows
+
+
+def _hand_to_aggregator(
+    url: str, records: list[dict[str, Any]], parsed: list[tuple[int, SignedDocument]]
+) -> tuple[list[RecordResult], list[dict[str, Any]]]:
+    payload = [records[index - 1] for index, _ in parsed]
+    try:
+        reply = httpx.post(f"{url.rstrip('/')}/documents", json=payload, timeout=AGGREGATOR_TIMEOUT_SECONDS)
+        reply.raise_for_status()
+        items = reply.json()["results"]
+    except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+        log.error("aggregator handoff failed url=%s error=%s", url, exc)
+        raise ServiceUnavailable(f"the oracle aggregator did not take the batch: {exc}") from exc
+    results, rows = [], []
+    for (index, signed), item in zip(parsed, items, strict=False):
+        fp = str(item.get("fingerprint") or fingerprint(signed.document)).lower()
+        state = str(item.get("status") or "pending")
+        status: Status = (
+            "attested" if state == "attested" else "refused" if state == "refused" else "submitted"
+        )
+        reason = item.get("reason")
+        refusals = (
+            [RefusalView(code="REFUSED_BY_ORACLES", message=str(reason))] if status == "refused" else []
+        )
+        results.append(
+            RecordResult(
+                index=index, status=status, fingerprint=fp, refusals=refusals, note=f"aggregator: {state}"
+            )
+        )
+        rows.append(
+            {
+                "fingerprint": fp,
+                "content_hash": content_hash(signed.document),
+                "kind": signed.document.kind.name,
+                "status": status,
+                "refusals": [r.model_dump() for r in refusals],
+                "seller": None,
+                "buyer": None,
+                "tx_hash": item.get("tx_hash"),
+            }
+        )
+    return results, rows
+
+
+@router.post(
+    "",
+    summary="Submit signed trade documents (per-record results with refusal codes)",
+    responses={
+        503: {
+            "model": Problem,
+            "content": {"application/problem+json": {}},
+            "description": "no aggregator or trust store configured, or the aggregator is down",
+        }
+    },
+)
+def submit(body: DocumentBatch, ctx: ContextDep, session: SessionDep, caller: Submitter) -> BatchResult:
+    url, folder = ctx.api.aggregator_url, ctx.api.trust_store_dir
+    if url is None and folder is None:
+        raise ServiceUnavailable("no oracle aggregator and no trust store are configured for documents")
+    parsed: list[tuple[int, SignedDocument]] = []
+    results: dict[int, RecordResult] = {}
+    for index, item in enumerate(validate_each(body.documents, source="request"), start=1):
+        if isinstance(item, SignedDocument):
+            parsed.append((index, item))
+        else:
+            results[index] = RecordResult(index=index, status="malformed", refusals=_intake_refusals(item))
+    if url is not None:
+        checked, rows = _hand_to_aggregator(url, body.documents, parsed) if parsed else ([], [])
+    else:
+        assert folder is not None
+        checked, rows = _verify_locally(folder, session, parsed)
+    _save(ctx.engine, caller, rows)
+    results.update({r.index: r for r in checked})
+    ordered = [results[i] for i in sorted(results)]
+    good = sum(r.status not in ("malformed", "refused") for r in ordered)
+    return BatchResult(
+        mode="aggregator" if url is not None else "verified_locally",
+        accepted=good,
+        rejected=len(ordered) - good,
+        results=ordered,
+    )
+
+
+@router.get("/{fingerprint}", summary="A document's status, refusal reasons and on-chain attestation")
+def get_document(
+    fingerprint: FingerprintPath, ctx: ContextDep, session: SessionDep, caller: CurrentParticipant
+) -> DocumentStatus:
+    key = fingerprint.lower()
+    with ctx.engine.connect() as conn:
+        verdict = conn.execute(
+            select(document_verdicts).where(document_verdicts.c.fingerprint == key)
+        ).first()
+    onchain = session.get(Document, key)
+    parties: set[str | None] = set()
+    if verdict is not None:
+        parties |= {verdict.submitted_by, verdict.seller, verdict.buyer}
+    if onchain is not None:
+        parties |= {onchain.seller, onchain.buyer}
+    if not parties or not (caller.sees_everything or caller.address in parties):
+        raise NotFound(f"document {fingerprint} not found")
+    attestation = (
+        Attestation(**onchain.model_dump(include=set(Attestation.model_fields)))
+        if onchain is not None
+        else None
+    )
+    if attestation is not None:
+        return DocumentStatus(fingerprint=key, status="attested", attestation=attestation)
+    assert verdict is not None
+    status: Status = verdict.status
+    note = (
+        "verified by the API; awaiting attestation (no oracle aggregator is configured)"
+        if status == "verified_awaiting_attestation"
+        else None
+    )
+    return DocumentStatus(
+        fingerprint=key,
+        status=status,
+        refusals=[RefusalView(**r) for r in verdict.refusals],
+        note=note,
+    )

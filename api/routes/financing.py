@@ -1,0 +1,286 @@
+"""Financing: the price of a receivable today, banks' offers, the holder's acceptance (delivery versus
+payment in one transaction), and each bank's financing book.
+
+Offers are visible to the bank that made them and to the holder of the offered token; regulators and
+the operator see all. A bank may offer on any live token whose id the holder gave it: the offer's
+answer and the bank's later reads reveal no more than the chain's `OfferMade` event does.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from api.access import held_token, visible_obligation
+from api.deps import BankParticipant, ContextDep, CurrentParticipant, PageDep, SessionDep, WriterDep
+from api.errors import Conflict, Forbidden, NotFound
+from api.pagination import Page
+from api.schemas import MAX_AMOUNT, MAX_ID, PROBLEM_RESPONSES, Address, IdPath, RequestModel, WriteResult
+from api.security import Principal, Role
+from ledger.client import DayCount
+from ledger.indexer import queries
+from ledger.indexer.models import Financing, Token
+
+router = APIRouter(prefix="/financing", tags=["financing"], responses=PROBLEM_RESPONSES)
+
+DayCountName = Literal["ACT_360", "ACT_365F"]
+BPS = 10_000
+MAX_TIMESTAMP = 2**40 - 1  # the desk stores expiries as uint40; maturities fit the same range
+_INDEXED_DAY_COUNT = {"ACT/360": "ACT_360", "ACT/365F": "ACT_365F"}
+
+
+class QuoteBreakdown(BaseModel):
+    """How the price follows from the inputs: DiscountMath.discountPrice, exactly."""
+
+    basis_days: int = Field(description="360 (ACT/360) or 365 (ACT/365F)")
+    denominator: int = Field(description="basis_days x 10,000")
+    charge: int = Field(description="rate_bps x days_to_maturity")
+    price_numerator: int = Field(description="value x (denominator - charge)")
+    formula: str
+    rounding: str
+
+
+class QuoteView(BaseModel):
+    value: int
+    days_to_maturity: int = Field(description="whole days from the latest block to maturity, rounded up")
+    rate_bps: int
+    day_count: DayCountName
+    discount: int = Field(description="value - price")
+    price: int = Field(description="what the bank pays, minor units, rounded down")
+    maturity: int
+    breakdown: QuoteBreakdown
+
+
+class OfferRequest(RequestModel):
+    token_id: int = Field(ge=1, le=MAX_ID)
+    value: int = Field(gt=0, le=MAX_AMOUNT, description="minor units of the token to buy (all or part)")
+    rate_bps: int = Field(gt=0, le=65_535, description="yearly discount rate in basis points")
+    day_count: DayCountName = "ACT_360"
+    expiry: int = Field(gt=0, le=MAX_TIMESTAMP, description="unix seconds; the offer lapses after")
+    recourse: bool = False
+
+
+class OfferView(BaseModel):
+    offer_id: int
+    bank: str
+    token_id: int
+    value: int
+    rate_bps: int
+    day_count: DayCountName
+    recourse: bool
+    expiry: int
+    status: Literal["open", "financed", "cancelled"]
+    holder: str | None = Field(description="who accepted (set once financed)")
+    financed_token_id: int | None
+    price: int | None
+    discount: int | None
+    days: int | None
+
+
+def _offer_view(f: Financing) -> OfferView:
+    return OfferView(
+        offer_id=f.offer_id,
+        bank=f.bank,
+        token_id=f.token_id,
+        value=f.value,
+        rate_bps=f.rate_bps,
+        day_count=_INDEXED_DAY_COUNT.get(f.day_count, "ACT_360"),
+        recourse=f.recourse,
+        expiry=f.expiry,
+        status=f.status,
+        holder=f.holder,
+        financed_token_id=f.financed_token_id,
+        price=f.price,
+        discount=f.discount,
+        days=f.days,
+    )
+
+
+def can_see_offer(session: Session, caller: Principal, offer: Financing) -> bool:
+    if caller.sees_everything or caller.address in (offer.bank, offer.holder):
+        return True
+    token = session.get(Token, offer.token_id)
+    return token is not None and token.owner == caller.address
+
+
+def visible_offer(session: Session, caller: Principal, offer_id: int) -> Financing:
+    offer = session.get(Financing, offer_id)
+    if offer is None or not can_see_offer(session, caller, offer):
+        raise NotFound(f"offer {offer_id} not found")
+    return offer
+
+
+def _breakdown(value: int, rate_bps: int, days: int, day_count: DayCount) -> QuoteBreakdown:
+    basis = 360 if day_count == DayCount.ACT_360 else 365
+    denominator = basis * BPS
+    charge = rate_bps * days
+    return QuoteBreakdown(
+        basis_days=basis,
+        denominator=denominator,
+        charge=charge,
+        price_numerator=value * (denominator - charge),
+        formula="price = floor(value x (denominator - charge) / denominator); discount = value - price",
+        rounding="price rounded down: the seller is short by less than one minor unit",
+    )
+
+
+def _quote(ctx: ContextDep, value: int, rate_bps: int, day_count: DayCountName, maturity: int) -> QuoteView:
+    dc = DayCount[day_count]
+    q = ctx.client.quote(value, rate_bps, dc, maturity)
+    return QuoteView(
+        value=q.value,
+        days_to_maturity=q.days_to_maturity,
+        rate_bps=q.rate_bps,
+        day_count=day_count,
+        discount=q.discount,
+        price=q.price,
+        maturity=maturity,
+        breakdown=_breakdown(q.value, q.rate_bps, q.days_to_maturity, dc),
+    )
+
+
+Value = Annotated[int, Query(gt=0, le=MAX_AMOUNT, description="minor units")]
+RateBps = Annotated[int, Query(gt=0, le=65_535, description="yearly discount rate, basis points")]
+DayCountQuery = Annotated[DayCountName, Query()]
+
+
+@router.get("/quote", summary="Price today of a value maturing at a given time (the desk's own maths)")
+def quote(
+    ctx: ContextDep,
+    _: CurrentParticipant,
+    value: Value,
+    rate_bps: RateBps,
+    maturity: Annotated[int, Query(ge=0, le=MAX_TIMESTAMP, description="unix seconds")],
+    day_count: DayCountQuery = "ACT_360",
+) -> QuoteView:
+    return _quote(ctx, value, rate_bps, day_count, maturity)
+
+
+@router.get("/obligations/{slot}/quote", summary="Price today of a value of an obligation the caller sees")
+def quote_obligation(
+    slot: IdPath,
+    ctx: ContextDep,
+    session: SessionDep,
+    caller: CurrentParticipant,
+    value: Value,
+    rate_bps: RateBps,
+    day_count: DayCountQuery = "ACT_360",
+) -> QuoteView:
+    maturity = visible_obligation(session, caller, slot).maturity
+    return _quote(ctx, value, rate_bps, day_count, maturity)
+
+
+@router.post("/offers", status_code=201, summary="Offer to buy (part of) a token at a discount (bank)")
+def make_offer(
+    body: OfferRequest, ctx: ContextDep, session: SessionDep, caller: BankParticipant, writer: WriterDep
+) -> WriteResult:
+    token = session.get(Token, body.token_id)
+    if token is None or token.burned:
+        raise NotFound(f"token {body.token_id} not found")
+    if token.owner == caller.address:
+        raise Conflict("a bank cannot finance a token it holds")
+    dc = DayCount[body.day_count]
+    return writer.run(
+        lambda signer, key: ctx.client.make_offer(
+            signer,
+            body.token_id,
+            body.value,
+            body.rate_bps,
+            dc,
+            body.expiry,
+            recourse=body.recourse,
+            key=key,
+        ),
+        status_code=201,
+    )
+
+
+@router.get("/offers", summary="Offers the caller made (bank) or received on tokens it holds")
+def list_offers(
+    caller: CurrentParticipant,
+    session: SessionDep,
+    page: PageDep,
+    status: Annotated[Literal["open", "financed", "cancelled"] | None, Query()] = None,
+) -> Page[OfferView]:
+    query = select(Financing).order_by(col(Financing.offer_id))
+    if not caller.sees_everything:
+        held = select(Token.token_id).where(col(Token.owner) == caller.address)
+        query = query.where(
+            or_(
+                col(Financing.bank) == caller.address,
+                col(Financing.holder) == caller.address,
+                col(Financing.token_id).in_(held),
+            )
+        )
+    if status is not None:
+        query = query.where(col(Financing.status) == status)
+    if (after := page.after_int()) is not None:
+        query = query.where(col(Financing.offer_id) > after)
+    rows = [_offer_view(f) for f in session.exec(query.limit(page.limit + 1)).all()]
+    return page.page(rows, lambda o: o.offer_id)
+
+
+@router.get("/offers/{offer_id}", summary="One offer")
+def get_offer(offer_id: IdPath, caller: CurrentParticipant, session: SessionDep) -> OfferView:
+    return _offer_view(visible_offer(session, caller, offer_id))
+
+
+@router.post("/offers/{offer_id}/accept", summary="Sell to the bank: token for cash at once (holder)")
+def accept_offer(
+    offer_id: IdPath, ctx: ContextDep, session: SessionDep, caller: CurrentParticipant, writer: WriterDep
+) -> WriteResult:
+    offer = visible_offer(session, caller, offer_id)
+    held_token(session, caller, offer.token_id)
+    if offer.status != "open":
+        raise Conflict(f"offer {offer_id} is {offer.status}")
+    return writer.run(lambda signer, key: ctx.client.accept_offer(signer, offer_id, key=key))
+
+
+@router.post("/offers/{offer_id}/cancel", summary="Withdraw an open offer (its bank)")
+def cancel_offer(
+    offer_id: IdPath, ctx: ContextDep, session: SessionDep, caller: BankParticipant, writer: WriterDep
+) -> WriteResult:
+    offer = visible_offer(session, caller, offer_id)
+    if offer.bank != caller.address:
+        raise Forbidden(f"offer {offer_id} belongs to another bank")
+    if offer.status != "open":
+        raise Conflict(f"offer {offer_id} is {offer.status}")
+    return writer.run(lambda signer, key: ctx.client.cancel_offer(signer, offer_id, key=key))
+
+
+class BookLine(queries.BookEntry):
+    bank: str
+
+
+@router.get("/book", summary="Financing book: a bank's own; regulator/operator: every bank's, or one ?bank=")
+def book(
+    caller: CurrentParticipant,
+    session: SessionDep,
+    page: PageDep,
+    bank: Annotated[
+        Address | None, Query(description="whose book (regulator and operator: any bank)")
+    ] = None,
+) -> Page[BookLine]:
+    if caller.sees_everything:
+        banks = (
+            [bank.lower()]
+            if bank is not None
+            else list(session.exec(select(Financing.bank).distinct()).all())
+        )
+    elif caller.has(Role.BANK):
+        if bank is not None and bank.lower() != caller.address:
+            raise Forbidden("a bank reads only its own book")
+        banks = [caller.address]
+    else:
+        raise Forbidden("this operation needs one of the roles: BANK, REGULATOR, OPERATOR")
+    lines = [
+        BookLine(**entry.model_dump(), bank=whose)
+        for whose in banks
+        for entry in queries.financing_book(session, whose)
+    ]
+    lines.sort(key=lambda line: line.offer_id)
+    return page.slice(lines, lambda line: line.offer_id)
