@@ -119,7 +119,7 @@ def lineage(token_id: IdPath, caller: CurrentParticipant, session: SessionDep) -
             nodes[view.parent_id].children.append(nodes[view.token_id])
     return LineageTree(
         token=found.token,
-        ancestors=[node(a, reveal=False) for a in reversed(found.ancestors)],
+        ancestors=[node(a, reveal=False) for a in found.ancestors],
         tree=nodes[token_id],
     )
 

@@ -90,6 +90,9 @@ def test_propose_confirm_split_and_who_sees_what(
     assert seen_by_tier2["ancestors"][0]["owner"] is None and seen_by_tier2["ancestors"][0]["value"] is None
     assert {c["token_id"] for c in seen_by_tier2["tree"]["children"]} == {grand_a, grand_b}
     assert api.get(f"/v1/tokens/{root}/lineage", headers=tier3.headers).status_code == 404
+    # ancestors run from the parent up to the root
+    seen_by_tier3 = api.get(f"/v1/tokens/{grand_a}/lineage", headers=tier3.headers).json()
+    assert [(a["token_id"], a["depth"]) for a in seen_by_tier3["ancestors"]] == [(piece, 1), (root, 0)]
 
     # the obligation: the obligor sees all holders, tier 3 only itself
     everyone = api.get(f"/v1/obligations/{slot}", headers=core.headers).json()
