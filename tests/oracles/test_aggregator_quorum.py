@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from ledger.journal import TxJournal
 from ledger.localchain import free_port
 from oracles.attestation import AttestationMessage
 from oracles.canonical import fingerprint
@@ -109,6 +110,13 @@ def test_restart_after_crash_attests_each_document_exactly_once(
     with pytest.raises(Crash):
         first.submit(docs)
     assert first.store.counts() == {"signed": 4, "submitted": 3}  # the crash lost the 2nd chunk's hashes
+    # Both chunks were broadcast before the crash: wait for their receipts (the journal knows the hashes).
+    journal = TxJournal(world.journal_path)
+    for fp in chunks_sent[0] + chunks_sent[1]:
+        entry = journal.get(f"attest:{fp}")
+        assert entry is not None
+        world.tx.wait_for_receipt(entry.tx_hash)
+    journal.close()
     assert len(world.attested_events()) == 6
     first.store.close()
 
