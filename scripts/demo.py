@@ -1,4 +1,4 @@
-"""Tierchain's multi-tier demo on an embedded local chain: `./scripts/demo [--json] [--keep] [--seed N]`.
+"""The multi-tier demo on an embedded local chain: `./scripts/demo [--json] [--keep] [--seed N] [--serve]`.
 
 A real scenario, nothing canned: anvil starts on a free port, the contracts are compiled and deployed,
 three oracle nodes attest a signed invoice and delivery note 2-of-3, the core enterprise confirms a
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -33,14 +34,34 @@ from ledger.localchain import read_run_info  # noqa: E402
 app = typer.Typer(add_completion=False, help=__doc__, rich_markup_mode=None)
 
 
-def after_run(run: DemoRun, console: Console) -> None:
+def after_run(
+    run: DemoRun, console: Console, *, serve: bool = False, port: int | None = None, keep: bool = True
+) -> None:
     """What happens once the scenario is done and the chain still runs (`--keep`).
 
     The hook for `--serve`: `run.settings` points at the data dir holding the deployment manifest
     (`Settings.data_dir`) and at the indexed database (`Settings.database_url`), so the API and the
     dashboard can be started on exactly this chain from here, before the process waits or returns.
+    With `serve` they are, until Ctrl-C; the chain is then stopped and its folder removed unless `keep`.
     """
     if run.chain is None:
+        return
+    if serve:
+        from demo_scenario.serve import serve_demo
+
+        try:
+            serve_demo(run.summary, run.settings, console, port)
+        except KeyboardInterrupt:
+            console.print("server stopped")
+        finally:
+            if not keep:
+                run.chain.stop()
+                shutil.rmtree(run.settings.data_dir, ignore_errors=True)
+                console.print("chain stopped")
+        return
+    if not keep:  # kept only to serve, and the checks failed
+        run.chain.stop()
+        shutil.rmtree(run.settings.data_dir, ignore_errors=True)
         return
     info = read_run_info(run.settings.data_dir)
     console.print(
@@ -59,13 +80,19 @@ def main(
     seed: Annotated[int, typer.Option("--seed", help="seed for identities, documents and amounts")] = 7,
     index: Annotated[bool, typer.Option("--index/--no-index", help="compare the indexer's database")] = True,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log every module's INFO lines")] = False,
+    serve: Annotated[
+        bool, typer.Option("--serve", help="after the checks pass, serve the API and dashboard until Ctrl-C")
+    ] = False,
+    port: Annotated[int | None, typer.Option("--port", help="port for --serve (default: a free one)")] = None,
 ) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.ERROR, stream=sys.stderr)
     # Wide enough for the tables when piped or captured (rich assumes 80 columns off a terminal).
     console = Console(stderr=json_output, width=None if sys.stdout.isatty() else WIDTH)
     say = (lambda _m: None) if json_output else (lambda m: console.print(f"[dim]·[/dim] {m}"))
     try:
-        run = run_demo(Options(project_root=PROJECT_ROOT, seed=seed, keep=keep, index=index, say=say))
+        run = run_demo(
+            Options(project_root=PROJECT_ROOT, seed=seed, keep=keep or serve, index=index, say=say)
+        )
     except (DemoFailure, TierchainError) as exc:
         console.print(f"[bold red]demo failed:[/bold red] {type(exc).__name__}: {exc}")
         raise typer.Exit(2) from exc
@@ -74,11 +101,12 @@ def main(
         sys.stdout.write(json.dumps(summary.model_dump(mode="json"), indent=2) + "\n")
     else:
         render(console, summary)
-    after_run(run, console)
     if not summary.ok:
+        after_run(run, console, keep=keep)
         failed = [c.name for c in summary.checks if not (c.ok or c.skipped)]
         console.print(f"[bold red]final checks failed:[/bold red] {', '.join(failed)}")
         raise typer.Exit(1)
+    after_run(run, console, serve=serve, port=port, keep=keep)
 
 
 if __name__ == "__main__":

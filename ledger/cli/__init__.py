@@ -1,0 +1,36 @@
+"""The `tierchain` command line: every operation a participant or an operator does, in one command.
+
+Each module holds one group and stays thin over the ledger modules: `chain` (local anvil), `deploy`
+(compile, deploy), `lifecycle` (participant, obligation, token, finance, repay), `reports` (indexer
+reads), `serve` (the API), `bench`. Errors and exit codes are handled once, in `common.guarded`.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from ledger.cli.bench import bench_app
+from ledger.cli.chain import chain_app
+from ledger.cli.deploy import compile_cmd, deploy_cmd
+from ledger.cli.lifecycle import finance_app, obligation_app, participant_app, repay_app, token_app
+from ledger.cli.reports import report_app
+from ledger.cli.serve import serve_cmd
+from ledger.indexer.cli import app as indexer_app
+from oracles.cli import app as oracle_app
+
+app = typer.Typer(help="Tierchain: multi-tier supply-chain receivables ledger.", no_args_is_help=True)
+app.add_typer(chain_app, name="chain")
+app.command("compile")(compile_cmd)
+app.command("deploy")(deploy_cmd)
+app.add_typer(participant_app, name="participant")
+app.add_typer(obligation_app, name="obligation")
+app.add_typer(token_app, name="token")
+app.add_typer(finance_app, name="finance")
+app.add_typer(repay_app, name="repay")
+app.add_typer(report_app, name="report")
+app.add_typer(indexer_app, name="index")
+app.add_typer(oracle_app, name="oracle")
+app.command("serve")(serve_cmd)
+app.add_typer(bench_app, name="bench")
+
+__all__ = ["app"]

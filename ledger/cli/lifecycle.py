@@ -1,0 +1,524 @@
+"""Participant and operator operations: thin commands over `TierchainClient`, one per contract action.
+
+Each command loads the network, picks the signer from the network's key source (or `--key-env`,
+`--keystore`), sends one operation and prints the result as a table or `--json`. Amounts are integer
+minor units (fen for CNY), times are unix seconds or ISO dates (UTC).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from eth_account import Account
+
+from ledger.cli.common import (
+    DEFAULT_PASSWORD_ENV,
+    AccountOpt,
+    JsonOpt,
+    KeyEnvOpt,
+    KeystoreOpt,
+    NetworkOpt,
+    PasswordEnvOpt,
+    address,
+    guarded,
+    hex32,
+    settings,
+    show,
+    timestamp,
+    usage_error,
+)
+from ledger.client import ROLES, DayCount, Terms, TierchainClient
+from ledger.client.models import ROLE_NAMES
+from ledger.config import load_network
+from ledger.errors import SignerError, TierchainError
+from ledger.keys import Signer, load_keystore, load_signer, signer_from_env
+
+participant_app = typer.Typer(
+    help="Onboard participants and read their registry status.", no_args_is_help=True
+)
+obligation_app = typer.Typer(
+    help="Propose an obligation (supplier); confirm or reject it (obligor).", no_args_is_help=True
+)
+token_app = typer.Typer(
+    help="Move receivables: split, merge, transfer; freeze and unfreeze (regulator).", no_args_is_help=True
+)
+finance_app = typer.Typer(
+    help="Discount financing: quote, offer (bank), accept (holder), cancel.", no_args_is_help=True
+)
+repay_app = typer.Typer(
+    help="Repayment: deposit (obligor), redeem (holder), mark overdue, declare default.", no_args_is_help=True
+)
+
+
+def open_client(
+    network: str | None,
+    key_env: str | None = None,
+    keystore: Path | None = None,
+    password_env: str = DEFAULT_PASSWORD_ENV,
+    account: str | None = None,
+    *,
+    read_only: bool = False,
+) -> tuple[TierchainClient, Signer]:
+    """A connected client and the signer to act as (a throwaway key for read-only commands)."""
+    built = settings()
+    config = load_network(built, network)
+    signer: Signer
+    if read_only:
+        signer = Account.create()
+    elif keystore is not None:
+        password = os.environ.get(password_env)
+        if password is None:
+            raise SignerError(f"environment variable {password_env} (keystore password) is not set")
+        signer = load_keystore(keystore, password)
+    elif key_env is not None:
+        signer = signer_from_env(config, key_env)
+    else:
+        signer = load_signer(config, account)
+    return TierchainClient.connect(built, signer, config.name), signer
+
+
+# --------------------------------------------------------------------------------- participants
+
+
+@participant_app.command("register")
+@guarded
+def participant_register(
+    account_address: Annotated[str, typer.Argument(metavar="ADDRESS", help="the participant's account")],
+    role: Annotated[
+        list[str], typer.Option("--role", help=f"participant role, repeatable: {', '.join(ROLE_NAMES[:5])}")
+    ],
+    legal_id: Annotated[
+        str | None, typer.Option(help="legal id (e.g. USCC); normalized and hashed as the oracles do")
+    ] = None,
+    legal_id_hash: Annotated[str | None, typer.Option(help="or the 32-byte hash itself")] = None,
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register ADDRESS as an active participant with its roles (registry admin)."""
+    from oracles.normalize import legal_id_hash as normalized_hash
+
+    if (legal_id is None) == (legal_id_hash is None):
+        raise usage_error("give exactly one of --legal-id and --legal-id-hash")
+    unknown = [r for r in role if r.upper() not in ROLES]
+    if unknown:
+        raise usage_error(f"--role: unknown {', '.join(unknown)}; known: {', '.join(ROLE_NAMES)}")
+    id_hash = (
+        hex32(legal_id_hash, "--legal-id-hash")
+        if legal_id_hash
+        else hex32(normalized_hash(str(legal_id)), "--legal-id")
+    )
+    who = address(account_address)
+    client, signer = open_client(network, key_env, keystore, password_env, account)
+    result = client.register_participant(signer, who, id_hash, [r.upper() for r in role])
+    show("participant registered", result, as_json)
+
+
+@participant_app.command("status")
+@guarded
+def participant_status(
+    account_address: Annotated[str, typer.Argument(metavar="ADDRESS")],
+    network: NetworkOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A participant's registry status and roles, read from the chain."""
+    who = address(account_address)
+    client, _ = open_client(network, read_only=True)
+    record = client.participant(who)
+    roles = [name for name in ROLE_NAMES if client.has_role(who, name)]
+    view = {
+        "address": who,
+        "status": record.status,
+        "roles": roles,
+        "legal_id_hash": record.legal_id_hash,
+    }
+    show(f"participant {who}", view, as_json)
+
+
+# --------------------------------------------------------------------------------- obligations
+
+
+def proposed_terms(client: TierchainClient, proposal_id: int) -> Terms:
+    """The terms a proposal was made with, from its `ObligationProposed` event (the chain stores a hash)."""
+    event = client.issuance.events.ObligationProposed()
+    logs = list(
+        event.get_logs(
+            argument_filters={"proposalId": proposal_id}, from_block=client.deployment.deploy_block
+        )
+    )
+    if not logs:
+        raise TierchainError(f"no proposal {proposal_id} on this deployment")
+    a = logs[-1]["args"]
+    return Terms(
+        supplier=a["supplier"],
+        obligor=a["obligor"],
+        currency=bytes(a["currency"]).decode("ascii"),
+        face=a["face"],
+        maturity=a["maturity"],
+        min_unit=a["minUnit"],
+        documents=tuple(bytes(d) for d in a["documents"]),
+    )
+
+
+@obligation_app.command("propose")
+@guarded
+def obligation_propose(
+    obligor: Annotated[str, typer.Option(help="the core enterprise that owes")],
+    face: Annotated[int, typer.Option(help="face value in minor units")],
+    maturity: Annotated[str, typer.Option(help="due date: unix seconds or ISO date")],
+    document: Annotated[
+        list[str], typer.Option("--document", help="attested document fingerprint, repeatable")
+    ],
+    currency: Annotated[str, typer.Option(help="ISO 4217 code")] = "CNY",
+    min_unit: Annotated[int, typer.Option(help="smallest splittable amount, minor units")] = 1,
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Propose an obligation backed by attested documents; the signer is the supplier."""
+    if face <= 0 or min_unit <= 0:
+        raise usage_error("--face and --min-unit must be positive")
+    docs = tuple(hex32(d, "--document") for d in document)
+    due = timestamp(maturity, "--maturity")
+    obligor_address = address(obligor, "--obligor")
+    client, signer = open_client(network, key_env, keystore, password_env, account)
+    terms = Terms(
+        supplier=signer.address,
+        obligor=obligor_address,
+        currency=currency.upper(),
+        face=face,
+        maturity=due,
+        min_unit=min_unit,
+        documents=docs,
+    )
+    show("obligation proposed", client.propose(signer, terms), as_json)
+
+
+@obligation_app.command("confirm")
+@guarded
+def obligation_confirm(
+    proposal_id: Annotated[int, typer.Argument()],
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Confirm a proposal as its obligor: the slot is created and the face minted to the supplier."""
+    client, signer = open_client(network, key_env, keystore, password_env, account)
+    terms = proposed_terms(client, proposal_id)
+    show("obligation issued", client.confirm(signer, proposal_id, terms), as_json)
+
+
+@obligation_app.command("reject")
+@guarded
+def obligation_reject(
+    proposal_id: Annotated[int, typer.Argument()],
+    reason: Annotated[int, typer.Option(help="reason code recorded on-chain")] = 0,
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Reject a proposal as its obligor."""
+    client, signer = open_client(network, key_env, keystore, password_env, account)
+    terms = proposed_terms(client, proposal_id)
+    show("proposal rejected", client.reject(signer, proposal_id, terms, reason), as_json)
+
+
+# --------------------------------------------------------------------------------- tokens
+
+
+@token_app.command("split")
+@guarded
+def token_split(
+    token_id: Annotated[int, typer.Argument()],
+    to: Annotated[str, typer.Argument(help="recipient")],
+    value: Annotated[int, typer.Argument(help="minor units")],
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Pay VALUE of TOKEN_ID to TO as a new piece whose parent is TOKEN_ID."""
+    recipient = address(to, "TO")
+    client, signer = open_client(network, key_env, keystore, password_env, account)
+    show("split", client.split(signer, token_id, recipient, value), as_json)
+
+
+@token_app.command("split-batch")
+@guarded
+def token_split_batch(
+    token_id: Annotated[int, typer.Argument()],
+    piece: Annotated[list[str], typer.Option("--piece", help="ADDRESS:VALUE, repeatable")],
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Split several pieces off TOKEN_ID in one transaction."""
+    pieces: list[tuple[str, int]] = []
+    for p in piece:
+        to, _, value = p.partition(":")
+        if not value.isdigit():
+            raise usage_error(f"--piece: {p!r} is not ADDRESS:VALUE")
+        pieces.append((address(to, "--piece"), int(value)))
+    client, signer = open_client(network, key_env, keystore, password_env, account)
+    show("batch split", client.split_batch(signer, token_id, pieces), as_json)
+
+
+@token_app.command("merge")
+@guarded
+def token_merge(
+    from_token_id: Annotated[int, typer.Argument(metavar="FROM_TOKEN_ID")],
+    to_token_id: Annotated[int, typer.Argument(metavar="TO_TOKEN_ID")],
+    value: Annotated[int, typer.Argument(help="minor units")],
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Move VALUE from one token into another of the same obligation."""
+    client, signer = open_client(network, key_env, keystore, password_env, account)
+    show("merge", client.merge(signer, from_token_id, to_token_id, value), as_json)
+
+
+@token_app.command("transfer")
+@guarded
+def token_transfer(
+    token_id: Annotated[int, typer.Argument()],
+    to: Annotated[str, typer.Argument(help="recipient")],
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Transfer the whole token to TO."""
+    recipient = address(to, "TO")
+    client, signer = open_client(network, key_env, keystore, password_env, account)
+    show("transfer", client.transfer(signer, token_id, recipient), as_json)
+
+
+@token_app.command("freeze")
+@guarded
+def token_freeze(
+    token_id: Annotated[int, typer.Argument()],
+    reason: Annotated[int, typer.Option(help="reason code recorded on-chain")] = 0,
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Freeze a token (regulator): it cannot move until unfrozen."""
+    client, signer = open_client(network, key_env, keystore, password_env, account)
+    show("frozen", client.freeze(signer, token_id, reason), as_json)
+
+
+@token_app.command("unfreeze")
+@guarded
+def token_unfreeze(
+    token_id: Annotated[int, typer.Argument()],
+    reason: Annotated[int, typer.Option(help="reason code recorded on-chain")] = 0,
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Release a frozen token (regulator)."""
+    client, signer = open_client(network, key_env, keystore, password_env, account)
+    show("unfrozen", client.unfreeze(signer, token_id, reason), as_json)
+
+
+# --------------------------------------------------------------------------------- financing
+
+DayCountOpt = Annotated[str, typer.Option(help="ACT_360 or ACT_365F")]
+
+
+def day_count(name: str) -> DayCount:
+    try:
+        return DayCount[name.upper().replace("/", "_")]
+    except KeyError as exc:
+        raise usage_error(f"--day-count: {name!r}; use ACT_360 or ACT_365F") from exc
+
+
+@finance_app.command("quote")
+@guarded
+def finance_quote(
+    value: Annotated[int, typer.Option(help="minor units to finance")],
+    rate_bps: Annotated[int, typer.Option(help="annual discount rate, basis points")],
+    maturity: Annotated[
+        str | None, typer.Option(help="unix seconds or ISO date (default: the token's maturity)")
+    ] = None,
+    token: Annotated[int | None, typer.Option(help="take the maturity from this token's obligation")] = None,
+    day_count_name: Annotated[str, typer.Option("--day-count", help="ACT_360 or ACT_365F")] = "ACT_360",
+    network: NetworkOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The price the financing desk would pay now for VALUE (rounded down)."""
+    if (maturity is None) == (token is None):
+        raise usage_error("give exactly one of --maturity and --token")
+    basis = day_count(day_count_name)
+    client, _ = open_client(network, read_only=True)
+    due = (
+        timestamp(maturity, "--maturity")
+        if maturity is not None
+        else client.slot_terms(client.slot_of(int(token or 0))).maturity
+    )
+    show("quote", client.quote(value, rate_bps, basis, due), as_json)
+
+
+@finance_app.command("offer")
+@guarded
+def finance_offer(
+    token_id: Annotated[int, typer.Argument()],
+    value: Annotated[int, typer.Option(help="minor units of the token to buy")],
+    rate_bps: Annotated[int, typer.Option(help="annual discount rate, basis points")],
+    expiry: Annotated[str, typer.Option(help="offer expiry: unix seconds or ISO date")],
+    day_count_name: Annotated[str, typer.Option("--day-count", help="ACT_360 or ACT_365F")] = "ACT_360",
+    recourse: Annotated[bool, typer.Option(help="with recourse to the seller")] = False,
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Offer to buy VALUE of TOKEN_ID at a discount (bank); raises the desk's cash allowance first."""
+    basis = day_count(day_count_name)
+    until = timestamp(expiry, "--expiry")
+    client, signer = open_client(network, key_env, keystore, password_env, account)
+    made = client.make_offer(signer, token_id, value, rate_bps, basis, until, recourse=recourse)
+    show("offer made", made, as_json)
+
+
+@finance_app.command("accept")
+@guarded
+def finance_accept(
+    offer_id: Annotated[int, typer.Argument()],
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Accept an offer as the holder: cash and receivable swap in one transaction."""
+    client, signer = open_client(network, key_env, keystore, password_env, account)
+    show("financed", client.accept_offer(signer, offer_id), as_json)
+
+
+@finance_app.command("cancel")
+@guarded
+def finance_cancel(
+    offer_id: Annotated[int, typer.Argument()],
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Withdraw an open offer (the bank that made it)."""
+    client, signer = open_client(network, key_env, keystore, password_env, account)
+    show("offer cancelled", client.cancel_offer(signer, offer_id), as_json)
+
+
+# --------------------------------------------------------------------------------- repayment
+
+
+@repay_app.command("deposit")
+@guarded
+def repay_deposit(
+    slot: Annotated[int, typer.Argument()],
+    amount: Annotated[int, typer.Argument(help="minor units")],
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Deposit AMOUNT towards obligation SLOT (the obligor; approves the desk first)."""
+    client, signer = open_client(network, key_env, keystore, password_env, account)
+    show("deposited", client.deposit(signer, slot, amount), as_json)
+
+
+@repay_app.command("redeem")
+@guarded
+def repay_redeem(
+    token_id: Annotated[int, typer.Argument()],
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Redeem a token after repayment or default: value * paid / face to the holder."""
+    client, signer = open_client(network, key_env, keystore, password_env, account)
+    show("redeemed", client.redeem(signer, token_id), as_json)
+
+
+@repay_app.command("mark-overdue")
+@guarded
+def repay_mark_overdue(
+    slot: Annotated[int, typer.Argument()],
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Mark an unpaid obligation overdue once its maturity has passed (anyone)."""
+    client, signer = open_client(network, key_env, keystore, password_env, account)
+    show("overdue", client.mark_overdue(signer, slot), as_json)
+
+
+@repay_app.command("declare-default")
+@guarded
+def repay_declare_default(
+    slot: Annotated[int, typer.Argument()],
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Declare default after the grace period (anyone); holders then redeem pro rata."""
+    client, signer = open_client(network, key_env, keystore, password_env, account)
+    show("defaulted", client.declare_default(signer, slot), as_json)
+
+
+__all__ = [
+    "finance_app",
+    "obligation_app",
+    "participant_app",
+    "repay_app",
+    "token_app",
+]

@@ -1,0 +1,69 @@
+"""A receivable's life through the `tierchain` command: propose, confirm, split, then the index's view
+of it (`report lineage --json`), all on the session chain."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from cli_support import CliEnv
+from typer.testing import CliRunner
+
+from ledger.cli import app
+
+pytestmark = pytest.mark.chain
+
+DAY = 86_400
+FACE = 1_000_000_00
+
+
+def run_json(args: list[str]) -> Any:
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_propose_confirm_split_and_lineage(cli_env: CliEnv) -> None:
+    world, a = cli_env.world, cli_env.world.a
+    invoice = world.invoice(FACE)
+    world.attest(invoice)  # the oracles' part; the CLI takes over from the supplier's proposal
+
+    proposed = run_json(
+        [
+            "obligation", "propose",
+            "--obligor", a["core"].address,
+            "--face", str(FACE),
+            "--maturity", str(world.now + 90 * DAY),
+            "--min-unit", "100",
+            "--document", "0x" + invoice.fingerprint.hex(),
+            *cli_env.key_env("tier1"),
+        ]
+    )  # fmt: skip
+    issued = run_json(["obligation", "confirm", str(proposed["proposal_id"]), *cli_env.key_env("core")])
+    root, slot = issued["token_id"], issued["slot"]
+    assert world.client.owner_of(root) == a["tier1"].address
+
+    split = run_json(["token", "split", str(root), a["tier2"].address, "40000000", *cli_env.key_env("tier1")])
+    piece = split["token_id"]
+    assert split["from_token_id"] == root and split["value"] == 40_000_000
+    assert world.client.lineage(piece) == (piece, root)
+
+    indexed = CliRunner().invoke(app, ["index", "run", "--once"])
+    assert indexed.exit_code == 0, indexed.output
+
+    lineage = run_json(["report", "lineage", str(piece)])
+    assert lineage["token"]["token_id"] == piece
+    assert lineage["token"]["owner"].lower() == a["tier2"].address.lower()
+    assert [t["token_id"] for t in lineage["ancestors"]] == [root]
+    holders = run_json(["report", "holders", str(slot)])
+    assert {h["owner"].lower(): h["value"] for h in holders["holders"]} == {
+        a["tier1"].address.lower(): FACE - 40_000_000,
+        a["tier2"].address.lower(): 40_000_000,
+    }
+
+    tree = CliRunner().invoke(app, ["report", "lineage", str(root)])
+    assert tree.exit_code == 0 and f"#{root}" in tree.stdout and f"#{piece}" in tree.stdout
+
+    status = run_json(["participant", "status", a["tier2"].address])
+    assert status["status"] == "ACTIVE" and status["roles"] == ["SUPPLIER"]
