@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel
 
-from ledger.config import AnvilConfig
+from ledger.config import AnvilConfig, NetworkConfig
 from ledger.errors import ChainUnavailable, ConfigError
 
 log = logging.getLogger(__name__)
@@ -265,6 +265,14 @@ def read_run_info(data_dir: Path) -> RunInfo | None:
         run_file.unlink(missing_ok=True)
         return None
     return info
+
+
+def rpc_urls(network: NetworkConfig, data_dir: Path) -> list[str]:
+    """Where to reach `network`: on the local network, the chain `chain up` recorded (it runs on a free
+    port, not the configured one); elsewhere, or with no recorded chain, the configured URLs."""
+    if network.is_local and (info := read_run_info(data_dir)) is not None:
+        return [info.url]
+    return list(network.rpc_urls)
 
 
 def stop_recorded(data_dir: Path, timeout: float = 10.0) -> RunInfo | None:

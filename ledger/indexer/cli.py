@@ -19,6 +19,7 @@ from ledger.indexer.follower import run_indexer
 from ledger.indexer.manifest import load_manifest
 from ledger.indexer.reconcile import Mismatch, reconcile
 from ledger.indexer.source import RpcSource
+from ledger.localchain import rpc_urls
 
 app = typer.Typer(help="Index the deployment's events into the database; reconcile it with the chain.")
 console = Console()
@@ -32,7 +33,7 @@ def reconcile_cmd(
     deployment = load_manifest(settings, config.name)
     assert settings.database_url is not None
     engine = make_engine(settings.database_url)
-    source = RpcSource(config.rpc_urls)
+    source = RpcSource(rpc_urls(config, settings.data_dir))
     try:
         upgrade(engine)
         return reconcile(engine, source, deployment, at_block)

@@ -27,6 +27,7 @@ from ledger.indexer.errors import DeepReorgError, IndexerError, StallError
 from ledger.indexer.ingest import Indexer, SyncStats
 from ledger.indexer.manifest import load_manifest
 from ledger.indexer.source import RpcSource
+from ledger.localchain import rpc_urls
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ def run_indexer(
     assert settings.database_url is not None
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    source = RpcSource(config.rpc_urls)
+    source = RpcSource(rpc_urls(config, settings.data_dir))
     indexer = Indexer(
         engine,
         source,

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from ledger.config import AnvilConfig
+from ledger.config import AnvilConfig, parse_network
 from ledger.errors import ChainUnavailable
 from ledger.keys import Signer
-from ledger.localchain import LocalChain, anvil_binary, read_run_info, stop_recorded
+from ledger.localchain import LocalChain, anvil_binary, read_run_info, rpc_urls, stop_recorded
 from ledger.rpc import make_web3
 
 pytestmark = pytest.mark.chain
@@ -47,11 +47,15 @@ def test_detached_chain_stopped_via_run_file(tmp_path: Path, project_root: Path)
     try:
         info = read_run_info(tmp_path)
         assert info is not None and info.url == chain.url
+        # Clients of the local network reach the recorded chain, not the configured port.
+        local = parse_network(project_root / "chain_config" / "local.toml", project_root)
+        assert rpc_urls(local, tmp_path) == [chain.url]
         with pytest.raises(ChainUnavailable, match="already runs"):
             LocalChain(config, project_root, tmp_path).start()
         stopped = stop_recorded(tmp_path)
         assert stopped is not None and stopped.pid == info.pid
         assert read_run_info(tmp_path) is None
+        assert rpc_urls(local, tmp_path) == list(local.rpc_urls)
         assert stop_recorded(tmp_path) is None
     finally:
         chain.stop()
