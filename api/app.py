@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from api import tables
+from api.cache import ReadCache
 from api.config import ApiSettings, AppContext
 from api.custody import KeyStore
 from api.deps import reject_unknown_query
@@ -125,6 +126,7 @@ def build_context(
         indexer=indexer,
         source=source,
         limiter=RateLimiter(api_settings.rate_limit_per_minute),
+        reads=ReadCache(indexer.chain_id, indexer.key),
     )
 
 

@@ -17,6 +17,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Engine
 
+from api.cache import ReadCache
 from ledger.client import TierchainClient
 from ledger.config import NetworkConfig
 from ledger.deploy import Deployment
@@ -80,12 +81,23 @@ class AppContext:
     indexer: Indexer
     source: RpcSource
     limiter: Any  # api.ratelimit.RateLimiter
+    reads: ReadCache
     sync_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def sync(self) -> None:
-        """Bring the indexer to the chain head; writes call this before answering so reads agree."""
+    indexed_block: int = -1  # the cursor after the last sync this process ran
+
+    def sync(self, through: int | None = None) -> None:
+        """Bring the indexer to the chain head; writes call this before answering so reads agree.
+
+        With `through` (the block a write was mined in) a sync that another request finished while
+        this one waited for the lock, and that already indexed that block, is enough: concurrent
+        writes share one sync instead of queueing one each behind the lock.
+        """
         with self.sync_lock:
+            if through is not None and self.indexed_block >= through:
+                return
             stats = self.indexer.sync()
+            self.indexed_block = stats.cursor
         if stats.events:
             log.debug("indexer synced head=%d events=%d", stats.head, stats.events)
 

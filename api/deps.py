@@ -218,11 +218,17 @@ async def idempotency_claim(
 @dataclass
 class Writer:
     """Runs one write for the caller: signs with its custodial key, waits for the receipt, syncs the
-    indexer so the next read sees the change, and stores the answer under the idempotency key."""
+    indexer so the next read sees the change, and stores the answer under the idempotency key.
+
+    The request's session gives its connection back before the chain work starts: a write holds it
+    for a receipt's wait otherwise, and the sync that follows needs connections of its own (with as
+    many concurrent writes as the pool has connections, every sync would wait on a write's session).
+    """
 
     ctx: AppContext
     caller: Principal
     claim: IdempotencyClaim | None
+    session: Session
 
     @property
     def key(self) -> str | None:
@@ -241,13 +247,15 @@ class Writer:
 
     def answer(self, make: Callable[[], M], *, status_code: int = 200) -> M:
         """Run a write that shapes its own answer (several transactions, custom result)."""
+        self.session.close()  # objects already loaded stay readable; a later use reconnects
         try:
             answer = make()
         except BaseException:
             if self.claim is not None:
                 self.claim.release()
             raise
-        self.ctx.sync()
+        mined = getattr(answer, "block_number", None)
+        self.ctx.sync(through=mined if isinstance(mined, int) else None)
         if self.claim is not None:
             self.claim.store(status_code, answer.model_dump(mode="json"))
         return answer
@@ -257,8 +265,9 @@ def get_writer(
     ctx: ContextDep,
     caller: CurrentParticipant,
     claimed: Annotated[IdempotencyClaim | None, Depends(idempotency_claim)],
+    session: SessionDep,
 ) -> Writer:
-    return Writer(ctx, caller, claimed)
+    return Writer(ctx, caller, claimed, session)
 
 
 WriterDep = Annotated[Writer, Depends(get_writer)]

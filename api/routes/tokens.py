@@ -83,8 +83,12 @@ def list_tokens(
 
 
 @router.get("/{token_id}", summary="One token")
-def get_token(token_id: IdPath, caller: CurrentParticipant, session: SessionDep) -> queries.TokenView:
-    return queries.TokenView.of(visible_token(session, caller, token_id))
+def get_token(
+    token_id: IdPath, ctx: ContextDep, caller: CurrentParticipant, session: SessionDep
+) -> queries.TokenView:
+    """Cached per caller (address and roles decide visibility) until the indexer cursor moves."""
+    key = ("token", caller.address, caller.roles, token_id)
+    return ctx.reads.get(session, key, lambda: queries.TokenView.of(visible_token(session, caller, token_id)))
 
 
 @router.get("/{token_id}/lineage", summary="Ancestors and the subtree of a token")

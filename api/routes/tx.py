@@ -20,17 +20,20 @@ from pydantic import BaseModel, Field
 from web3.exceptions import ContractLogicError, Web3RPCError
 from web3.types import TxParams
 
-from api.access import held_token, visible_proposal
+from api.access import held_token, visible_obligation, visible_proposal
 from api.deps import ContextDep, CurrentParticipant, SessionDep, WriterDep
-from api.errors import Forbidden, Unprocessable
+from api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from api.routes.financing import OfferRequest, visible_offer
 from api.routes.obligations import ProposeRequest
+from api.routes.repayment import DepositRequest, RedeemRequest
 from api.schemas import MAX_ID, PROBLEM_RESPONSES, Address, RequestModel, Uint, WriteResult
 from api.security import Principal, Role
-from ledger.client import Terms
+from ledger.client import DayCount, Terms
 from ledger.client.receivables import MERGE, SPLIT, TRANSFER_WHOLE
 from ledger.config import LegacyGas
 from ledger.errors import TransactionFailed
 from ledger.gas import fee_fields, gas_limit, needs_node_price
+from ledger.indexer.models import Token
 from ledger.rpc import revert_data_from, rpc_error_message
 
 Id = Annotated[int, Field(ge=0, le=MAX_ID)]
@@ -58,6 +61,44 @@ class TransferOp(RequestModel):
     to: Address
 
 
+class ApproveOp(RequestModel):
+    """Allow a desk to draw the caller's settlement tokens: before `offer` (financing) or `deposit`
+    (repayment), as the custodial routes do for their participants."""
+
+    operation: Literal["approve"]
+    spender: Literal["financing", "repayment"]
+    currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["CNY"])
+    amount: Uint
+
+
+class OfferOp(OfferRequest):
+    operation: Literal["offer"]
+
+
+class AcceptOp(RequestModel):
+    operation: Literal["accept"]
+    offer_id: Id
+
+
+class CancelOfferOp(RequestModel):
+    operation: Literal["cancel_offer"]
+    offer_id: Id
+
+
+class DepositOp(DepositRequest):
+    operation: Literal["deposit"]
+
+
+class RedeemOp(RedeemRequest):
+    operation: Literal["redeem"]
+
+
+class FreezeOp(RequestModel):
+    operation: Literal["freeze", "unfreeze"]
+    token_id: Id
+    reason_code: int = Field(ge=0, lt=2**8)
+
+
 class ProposeOp(ProposeRequest):
     operation: Literal["propose"]
 
@@ -74,7 +115,20 @@ class RejectOp(RequestModel):
 
 
 Operation = Annotated[
-    SplitOp | MergeOp | TransferOp | ProposeOp | ConfirmOp | RejectOp, Field(discriminator="operation")
+    SplitOp
+    | MergeOp
+    | TransferOp
+    | ProposeOp
+    | ConfirmOp
+    | RejectOp
+    | ApproveOp
+    | OfferOp
+    | AcceptOp
+    | CancelOfferOp
+    | DepositOp
+    | RedeemOp
+    | FreezeOp,
+    Field(discriminator="operation"),
 ]
 
 
@@ -97,8 +151,64 @@ class SubmitRequest(RequestModel):
     raw_tx: str = Field(pattern=r"^0x([0-9a-fA-F]{2})+$", description="the signed transaction, hex")
 
 
+def _needs(caller: Principal, role: Role) -> None:
+    if not caller.has(role):
+        raise Forbidden(f"this operation needs the {role.value} role")
+
+
+def _money_calldata(ctx: ContextDep, session: SessionDep, caller: Principal, op: Any) -> dict[str, Any]:
+    """Approvals, financing, repayment and freezes: the checks of their custodial routes."""
+    c = ctx.client
+    if isinstance(op, ApproveOp):
+        _needs(caller, Role.BANK if op.spender == "financing" else Role.CORE_ENTERPRISE)
+        if op.currency not in ctx.deployment.currencies:
+            raise Unprocessable(f"no settlement token for {op.currency} here", field="currency")
+        desk = c.financing if op.spender == "financing" else c.repayment
+        erc20 = c.erc20(op.currency)
+        return {"to": erc20.address, "data": erc20.encode_abi("approve", args=[desk.address, op.amount])}
+    if isinstance(op, OfferOp):
+        _needs(caller, Role.BANK)
+        token = session.get(Token, op.token_id)
+        if token is None or token.burned:
+            raise NotFound(f"token {op.token_id} not found")
+        if token.owner == caller.address:
+            raise Conflict("a bank cannot finance a token it holds")
+        args = [op.token_id, op.value, op.rate_bps, int(DayCount[op.day_count]), op.recourse, op.expiry]
+        return {"to": c.financing.address, "data": c.financing.encode_abi("makeOffer", args=args)}
+    if isinstance(op, AcceptOp | CancelOfferOp):
+        offer = visible_offer(session, caller, op.offer_id)
+        if isinstance(op, AcceptOp):
+            held_token(session, caller, offer.token_id)
+        else:
+            _needs(caller, Role.BANK)
+            if offer.bank != caller.address:
+                raise Forbidden(f"offer {op.offer_id} belongs to another bank")
+        if offer.status != "open":
+            raise Conflict(f"offer {op.offer_id} is {offer.status}")
+        fn = "accept" if isinstance(op, AcceptOp) else "cancelOffer"
+        return {"to": c.financing.address, "data": c.financing.encode_abi(fn, args=[op.offer_id])}
+    if isinstance(op, DepositOp):
+        _needs(caller, Role.CORE_ENTERPRISE)
+        if visible_obligation(session, caller, op.slot).obligor != caller.address:
+            raise Forbidden(f"obligation {op.slot} is owed by another obligor")
+        data = c.repayment.encode_abi("deposit", args=[op.slot, op.amount])
+        return {"to": c.repayment.address, "data": data}
+    if isinstance(op, RedeemOp):
+        held_token(session, caller, op.token_id)
+        return {"to": c.repayment.address, "data": c.repayment.encode_abi("redeem", args=[op.token_id])}
+    assert isinstance(op, FreezeOp)
+    _needs(caller, Role.REGULATOR)
+    token = session.get(Token, op.token_id)
+    if token is None or token.burned:
+        raise NotFound(f"token {op.token_id} not found")
+    data = c.token.encode_abi(op.operation, args=[op.token_id, op.reason_code])
+    return {"to": c.token.address, "data": data}
+
+
 def _calldata(ctx: ContextDep, session: SessionDep, caller: Principal, op: Any) -> dict[str, Any]:
     c = ctx.client
+    if isinstance(op, ApproveOp | OfferOp | AcceptOp | CancelOfferOp | DepositOp | RedeemOp | FreezeOp):
+        return _money_calldata(ctx, session, caller, op)
     if isinstance(op, SplitOp):
         held_token(session, caller, op.token_id)
         return {

@@ -6,11 +6,16 @@ Every built-in check runs; `positive_data_acceptance` is replaced by a variant t
 API's 422 means (see `schema_valid_data_accepted`). Reads are made as a regulator (sees everything),
 writes as the operator (may do anything the API allows). The event stream is excluded: it is endless
 by design and tested with bounds elsewhere.
+
+The stateful phase chains calls along the links Schemathesis infers from the schema; before each
+scenario the chain is reverted and the database, journal and nonces restored, so Hypothesis sees the
+same answers when it replays a scenario.
 """
 
 from __future__ import annotations
 
 import random
+import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +30,10 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from api.cache import ReadCache
 from api.config import ApiSettings
+from ledger.journal import TxJournal
+from ledger.nonce import NonceManager
 from oracles.testing_pki import build_pki, write_trust_store
 from tests.api.support import ApiWorld, onboard
 
@@ -117,3 +125,82 @@ def test_every_operation_conforms(target: Target) -> None:
             failures[operation.label] = str(exc)[:3000]
     print(f"schemathesis: {operations} operations x up to {MAX_EXAMPLES} examples, {len(failures)} failing")
     assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
+
+
+STATEFUL_EXAMPLES = 40
+STATEFUL_STEPS = 8
+
+
+class _World:
+    """Puts chain and database back where the fixture left them, before every scenario: Hypothesis
+    replays scenarios to shrink them and must see the same answers to the same steps."""
+
+    def __init__(self, target: Target, api_world: ApiWorld, backup: Path) -> None:
+        self.target, self.chain, self.backup = target, api_world.chain, backup
+        self.ctx = target.app.state.ctx
+        self.database = Path(str(self.ctx.engine.url.database))
+        self.ctx.engine.dispose()  # checkpoints the WAL: the file alone is the whole database
+        shutil.copyfile(self.database, backup)
+        self.snapshot = self.chain.snapshot()
+        self.scenarios = 0
+
+    def reset(self) -> None:
+        assert self.chain.revert(self.snapshot)
+        self.snapshot = self.chain.snapshot()  # anvil forgets a snapshot once reverted to
+        self.scenarios += 1
+        self.ctx.engine.dispose()
+        for suffix in ("-wal", "-shm"):
+            Path(f"{self.database}{suffix}").unlink(missing_ok=True)
+        shutil.copyfile(self.backup, self.database)
+        manager = self.ctx.client.manager
+        # The ledger's journal maps idempotency keys to transactions; a replayed key would resume a
+        # transaction the revert erased. Each scenario gets a journal of its own.
+        previous, manager.journal = (
+            manager.journal,
+            TxJournal(self.backup.parent / f"journal-{self.scenarios}.sqlite"),
+        )
+        previous.close()
+        manager.nonces = NonceManager(
+            lambda a: manager.w3.eth.get_transaction_count(manager.w3.to_checksum_address(a), "pending")
+        )
+        self.ctx.indexed_block = -1
+        self.ctx.reads = ReadCache(self.ctx.indexer.chain_id, self.ctx.indexer.key)
+
+
+def test_stateful_sequences_conform(target: Target, api_world: ApiWorld, tmp_path: Path) -> None:
+    """Sequences of calls chained by the links Schemathesis infers (an id one answer returns is the
+    next call's parameter), each scenario from the same fresh world; every check on every step."""
+    world = _World(target, api_world, tmp_path / "backup.sqlite")
+    base = _schema(target).as_state_machine()
+
+    class Machine(base):  # type: ignore[misc, valid-type]
+        def setup(self) -> None:
+            world.reset()
+
+        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
+            headers = _headers(target, case.method)
+            if any(name.lower() == "idempotency-key" for name in case.headers or {}):
+                headers.pop("Idempotency-Key", None)  # keep the generated one (it may be the invalid part)
+            return {"headers": headers}
+
+        def validate_response(
+            self, response: Any, case: schemathesis.Case, additional_checks: Any = None, **kwargs: Any
+        ) -> None:
+            case.validate_response(
+                response,
+                excluded_checks=[positive_data_acceptance],
+                additional_checks=[schema_valid_data_accepted],
+                transport_kwargs=kwargs or None,
+                recorder=self.recorder,
+            )
+
+    Machine.run(
+        settings=settings(
+            max_examples=STATEFUL_EXAMPLES,
+            stateful_step_count=STATEFUL_STEPS,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
