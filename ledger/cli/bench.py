@@ -1,4 +1,4 @@
-"""`tierchain bench gas|throughput|indexer`: benchmarks on a throwaway local chain, with time-based
+"""`tierchain bench gas|throughput|indexer|api`: benchmarks on a throwaway local chain, with time-based
 progress bars on stderr so `--json` output stays clean."""
 
 from __future__ import annotations
@@ -136,3 +136,21 @@ def bench_indexer_cmd(
             f"{r['holder_list_ms']} ({r['holder_list_pieces']:,} pieces)",
         )
     console.print(table)
+
+
+@bench_app.command("api")
+@guarded
+def bench_api_cmd(
+    seconds: Annotated[float, typer.Option(help="seconds per phase (reads, then splits)")] = 10.0,
+    concurrency: Annotated[int, typer.Option(help="load-generator workers (and holders)")] = 32,
+    as_json: JsonOpt = False,
+) -> None:
+    """The API under load on a fresh anvil: cached reads and custodial splits per second, p50/p95."""
+    from api.bench import bench_api  # the API is imported only for this command
+
+    with timed_bar(f"loading the API for 2 x {seconds:g} s (setup first)", 2 * seconds):
+        result = bench_api(seconds=seconds, concurrency=concurrency)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    console.print_json(json.dumps(result))
