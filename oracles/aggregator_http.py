@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from ledger.errors import TierchainError
 from oracles.aggregator import Aggregator
+from oracles.http import JsonHandler
 from oracles.intake import validate_each
 from oracles.signatures import SignedDocument
 from oracles.store import BatchItem
@@ -108,23 +109,8 @@ def _documents_of(body: Any) -> list[Any] | None:
 def _handler(worker: AggregatorWorker, wait_timeout: float) -> type[BaseHTTPRequestHandler]:
     aggregator = worker.aggregator
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         server_version = "TierchainAggregator/1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            logger.debug("http %s", format % args)
-
-        def _reply(self, status: HTTPStatus, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            content_type = "application/json" if status < 400 else "application/problem+json"
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def _problem(self, status: HTTPStatus, detail: str) -> None:
-            self._reply(status, {"title": status.phrase, "status": int(status), "detail": detail})
 
         def do_GET(self) -> None:
             path = urlsplit(self.path).path

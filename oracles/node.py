@@ -17,7 +17,6 @@ authentication of its own (it binds to 127.0.0.1; exposing it is the deployment'
 job), so a web framework would add weight and no safety.
 """
 
-import json
 import logging
 import threading
 import time
@@ -40,6 +39,7 @@ from ledger.rpc import batch_call
 from oracles.attestation import AttestationMessage, Eip712Domain, sign_attestation
 from oracles.canonical import content_hash, fingerprint
 from oracles.checks import CheckPolicy, FingerprintLedger, Participant, ParticipantDirectory
+from oracles.http import JsonHandler
 from oracles.reasons import ReasonCode, Refusal
 from oracles.signatures import SignedDocument
 from oracles.store import NodeRecord, NodeStore
@@ -432,23 +432,8 @@ class OracleNode:
 
 
 def _handler(node: OracleNode) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         server_version = "TierchainOracle/1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            logger.debug("http %s", format % args)
-
-        def _reply(self, status: HTTPStatus, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            content_type = "application/json" if status < 400 else "application/problem+json"
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def _problem(self, status: HTTPStatus, detail: str) -> None:
-            self._reply(status, {"title": status.phrase, "status": int(status), "detail": detail})
 
         def do_GET(self) -> None:
             if self.path != "/health":
