@@ -198,7 +198,8 @@ def rows_table(title: str, rows: list[dict[str, Any]], columns: list[str] | None
 
 @contextmanager
 def progress(enabled: bool = True) -> Iterator[Progress]:
-    """A rich progress display on stderr (so `--json` stdout stays clean); `enabled=False` hides it."""
+    """A rich progress display on stderr (so `--json` stdout stays clean), on a terminal only; `enabled=False`
+    hides it."""
     bars = Progress(
         SpinnerColumn(),
         TextColumn("[progress.description]{task.description}"),
@@ -207,7 +208,8 @@ def progress(enabled: bool = True) -> Iterator[Progress]:
         TimeElapsedColumn(),
         console=err_console,
         transient=True,
-        disable=not enabled or os.environ.get("TIERCHAIN_NO_PROGRESS") == "1",
+        # Only on a terminal: in a pipe or a CI log a transient display leaves blank lines behind.
+        disable=not enabled or not err_console.is_terminal or os.environ.get("TIERCHAIN_NO_PROGRESS") == "1",
     )
     with bars:
         yield bars
