@@ -37,6 +37,18 @@ class ProposeRequest(RequestModel):
     min_unit: Uint = Field(gt=0, examples=[100])
     documents: list[Bytes32] = Field(min_length=1, description="fingerprints of attested documents")
 
+    def terms(self, supplier: str) -> Terms:
+        """The on-chain terms this request proposes, with `supplier` (the caller) as the seller."""
+        return Terms(
+            supplier=to_checksum_address(supplier),
+            obligor=to_checksum_address(self.obligor),
+            currency=self.currency,
+            face=self.face,
+            maturity=self.maturity,
+            min_unit=self.min_unit,
+            documents=tuple(bytes.fromhex(d[2:]) for d in self.documents),
+        )
+
 
 class RejectRequest(RequestModel):
     reason_code: int = Field(ge=0, lt=2**8, description="why, as a code the parties agreed on")
@@ -86,7 +98,8 @@ def _obligation(o: Obligation) -> ObligationView:
     return ObligationView(**o.model_dump(include=set(ObligationView.model_fields)))
 
 
-def _terms(p: Proposal) -> Terms:
+def proposal_terms(p: Proposal) -> Terms:
+    """The on-chain terms of an indexed proposal: what confirm and reject must pass back."""
     return Terms(
         supplier=to_checksum_address(p.supplier),
         obligor=to_checksum_address(p.obligor),
@@ -102,15 +115,7 @@ def _terms(p: Proposal) -> Terms:
 def propose(
     body: ProposeRequest, ctx: ContextDep, caller: SupplierParticipant, writer: WriterDep
 ) -> WriteResult:
-    terms = Terms(
-        supplier=to_checksum_address(caller.address),
-        obligor=to_checksum_address(body.obligor),
-        currency=body.currency,
-        face=body.face,
-        maturity=body.maturity,
-        min_unit=body.min_unit,
-        documents=tuple(bytes.fromhex(d[2:]) for d in body.documents),
-    )
+    terms = body.terms(caller.address)
     return writer.run(lambda signer, key: ctx.client.propose(signer, terms, key=key), status_code=201)
 
 
@@ -127,7 +132,7 @@ def _pending_for_obligor(session: SessionDep, caller: ObligorParticipant, propos
 def confirm(
     proposal_id: IdPath, ctx: ContextDep, session: SessionDep, caller: ObligorParticipant, writer: WriterDep
 ) -> WriteResult:
-    terms = _terms(_pending_for_obligor(session, caller, proposal_id))
+    terms = proposal_terms(_pending_for_obligor(session, caller, proposal_id))
     return writer.run(lambda signer, key: ctx.client.confirm(signer, proposal_id, terms, key=key))
 
 
@@ -140,7 +145,7 @@ def reject(
     caller: ObligorParticipant,
     writer: WriterDep,
 ) -> WriteResult:
-    terms = _terms(_pending_for_obligor(session, caller, proposal_id))
+    terms = proposal_terms(_pending_for_obligor(session, caller, proposal_id))
     return writer.run(
         lambda signer, key: ctx.client.reject(signer, proposal_id, terms, body.reason_code, key=key)
     )

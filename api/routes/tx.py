@@ -24,11 +24,11 @@ from api.access import held_token, visible_obligation, visible_proposal
 from api.deps import ContextDep, CurrentParticipant, SessionDep, WriterDep
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.routes.financing import OfferRequest, visible_offer
-from api.routes.obligations import ProposeRequest
+from api.routes.obligations import ProposeRequest, proposal_terms
 from api.routes.repayment import DepositRequest, RedeemRequest
 from api.schemas import MAX_ID, PROBLEM_RESPONSES, Address, RequestModel, Uint, WriteResult
 from api.security import Principal, Role
-from ledger.client import DayCount, Terms
+from ledger.client import DayCount
 from ledger.client.receivables import MERGE, SPLIT, TRANSFER_WHOLE
 from ledger.config import LegacyGas
 from ledger.errors import TransactionFailed
@@ -229,29 +229,13 @@ def _calldata(ctx: ContextDep, session: SessionDep, caller: Principal, op: Any) 
     if isinstance(op, ProposeOp):
         if not caller.has(Role.SUPPLIER):
             raise Forbidden("this operation needs the SUPPLIER role")
-        terms = Terms(
-            supplier=to_checksum_address(caller.address),
-            obligor=to_checksum_address(op.obligor),
-            currency=op.currency,
-            face=op.face,
-            maturity=op.maturity,
-            min_unit=op.min_unit,
-            documents=tuple(bytes.fromhex(d[2:]) for d in op.documents),
-        )
+        terms = op.terms(caller.address)
         return {"to": c.issuance.address, "data": c.issuance.encode_abi("propose", args=[terms.as_abi()])}
     assert isinstance(op, ConfirmOp | RejectOp)
     proposal = visible_proposal(session, caller, op.proposal_id)
     if proposal.obligor != caller.address:
         raise Forbidden(f"only the obligor of proposal {op.proposal_id} may decide on it")
-    terms = Terms(
-        supplier=to_checksum_address(proposal.supplier),
-        obligor=to_checksum_address(proposal.obligor),
-        currency=proposal.currency,
-        face=proposal.face,
-        maturity=proposal.maturity,
-        min_unit=proposal.min_unit,
-        documents=tuple(bytes.fromhex(d[2:]) for d in proposal.documents),
-    )
+    terms = proposal_terms(proposal)
     if isinstance(op, ConfirmOp):
         data = c.issuance.encode_abi("confirm", args=[op.proposal_id, terms.as_abi()])
     else:
