@@ -321,29 +321,21 @@ class Projector:
         return self._codes.get(address)
 
     def _frozen(self, e: EventRecord) -> None:
-        token_id = int(e.args["tokenId"])
-        token = self._token(token_id, e)
-        if token is not None:
-            token.frozen = True
-        self._history(
-            Freeze,
-            e,
-            token_id=token_id,
-            action="freeze",
-            regulator=e.args["regulator"],
-            reason_code=e.args["reasonCode"],
-        )
+        self._freeze_changed(e, frozen=True)
 
     def _unfrozen(self, e: EventRecord) -> None:
+        self._freeze_changed(e, frozen=False)
+
+    def _freeze_changed(self, e: EventRecord, *, frozen: bool) -> None:
         token_id = int(e.args["tokenId"])
         token = self._token(token_id, e)
         if token is not None:
-            token.frozen = False
+            token.frozen = frozen
         self._history(
             Freeze,
             e,
             token_id=token_id,
-            action="unfreeze",
+            action="freeze" if frozen else "unfreeze",
             regulator=e.args["regulator"],
             reason_code=e.args["reasonCode"],
         )
