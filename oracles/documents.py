@@ -22,7 +22,13 @@ from pydantic import (
 
 from oracles.errors import DocumentFormatError
 from oracles.money import normalize_currency, parse_minor_units
-from oracles.normalize import normalize_hash32, normalize_identifier, normalize_legal_id, parse_document_date
+from oracles.normalize import (
+    normalize_hash32,
+    normalize_identifier,
+    normalize_invoice_code,
+    normalize_legal_id,
+    parse_document_date,
+)
 
 
 class DocumentKind(IntEnum):
@@ -53,6 +59,7 @@ def coerce_kind(value: object) -> DocumentKind:
 
 
 Identifier = Annotated[str, BeforeValidator(normalize_identifier)]
+InvoiceCode = Annotated[str | None, BeforeValidator(normalize_invoice_code)]
 LegalId = Annotated[str, BeforeValidator(normalize_legal_id)]
 DocDate = Annotated[date, BeforeValidator(parse_document_date)]
 Hash32 = Annotated[str, BeforeValidator(normalize_hash32)]
@@ -91,7 +98,7 @@ class Invoice(_Document):
 
     money_fields = ("amount_without_tax", "tax_amount", "total_with_tax")
     kind: Annotated[Literal[DocumentKind.INVOICE], BeforeValidator(coerce_kind)] = DocumentKind.INVOICE
-    invoice_code: Identifier | None = None
+    invoice_code: InvoiceCode = None
     invoice_number: Identifier
     issue_date: DocDate
     seller_tax_id: LegalId
@@ -127,7 +134,7 @@ class DeliveryNote(_Document):
     )
     note_number: Identifier
     carrier_tax_id: LegalId
-    invoice_code: Identifier | None = None
+    invoice_code: InvoiceCode = None
     invoice_number: Identifier
     seller_tax_id: LegalId
     buyer_tax_id: LegalId

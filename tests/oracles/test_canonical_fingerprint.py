@@ -1,11 +1,16 @@
-"""One invoice, any printing -> one fingerprint; different invoices -> different fingerprints."""
+"""One invoice, any printing -> one fingerprint; different invoices -> different fingerprints.
+
+The canonical rules under test are written down in docs/oracles.md ("Canonical fingerprint rules").
+"""
 
 import json
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +20,8 @@ from oracles.memory import InMemoryFingerprintLedger
 from oracles.reasons import ReasonCode
 from oracles.signatures import SignedDocument
 from oracles.verify import verify_document
+
+MISSING = object()  # a printing that leaves the field out altogether
 
 
 def _separated(text: str, rng: random.Random) -> str:
@@ -52,13 +59,107 @@ def _date(day: date, rng: random.Random) -> str:
     )
 
 
-def printed_variant(base: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+def _full_width(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else "\u3000" if c == " " else c for c in text)
+
+
+# --- The printings a clerk, an ERP export or a reprint produce for each field of identity ----------
+
+
+def _vat_code(rng: random.Random) -> object:
+    """A 12-digit code of an older VAT invoice, with or without its leading zero, grouped or not."""
+    return _separated(rng.choice(["044001900111", "0044001900111", "44001900111"]), rng)
+
+
+def _vat_number(rng: random.Random) -> object:
+    """The 8-digit number of an older VAT invoice; reprints and ERPs drop its leading zeros."""
+    return _separated(rng.choice(["00012345", "12345", "0012345"]), rng).lower()
+
+
+def _absent_code(rng: random.Random) -> object:
+    """A fully digital invoice (全电发票) has no code: left out, blank, or printed as zeros."""
+    return rng.choice(
+        [
+            MISSING,
+            None,
+            "",
+            " ",
+            "\u3000",
+            "-",
+            "0",
+            "0000000000",
+            "000000000000",
+            " 0000 0000 0000 ",
+            "0000-000000",
+            _full_width("000000000000"),
+        ]
+    )
+
+
+def _digital_number(rng: random.Random) -> object:
+    """The 20-digit number of a fully digital invoice, as printed, grouped or full width."""
+    number = "24312000000012345678"
+    grouped = " ".join(number[i : i + 4] for i in range(0, 20, 4))
+    return rng.choice(
+        [
+            number,
+            f" {number} ",
+            grouped,
+            grouped.replace(" ", "-"),
+            _full_width(number),
+            _separated(number, rng),
+        ]
+    )
+
+
+def _erp_number(rng: random.Random) -> object:
+    """An ERP invoice number whose numeric part is padded to different widths by different systems."""
+    prefix = rng.choice(["INV", "inv", "Inv", _full_width("INV")])
+    sep = rng.choice(["-", "", " ", "_", "/", ".", " - ", "\uff0d"])
+    digits = rng.choice(["12", "012", "0012", "00012", "000000000012"])
+    return rng.choice(["", " ", "  "]) + prefix + sep + digits + rng.choice(["", " ", "\t"])
+
+
+def _erp_year_sequence(rng: random.Random) -> object:
+    """``INV-2024-000123``: a year field and a padded sequence field; either may lose its padding."""
+    fields = [
+        rng.choice(["INV", "inv"]),
+        rng.choice(["2024", "02024"]),
+        rng.choice(["123", "0123", "000123"]),
+    ]
+    sep = rng.choice(["-", " ", "/", "_", "."])
+    return sep.join(fields) + rng.choice(["", " "])
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One real invoice and how each of its identity fields may be printed."""
+
+    code: str | None
+    number: str
+    print_code: Callable[[random.Random], object]
+    print_number: Callable[[random.Random], object]
+
+
+REFERENCES = {
+    "vat-code-and-8-digit-number": Reference("044001900111", "00012345", _vat_code, _vat_number),
+    "fully-digital-20-digit-number-no-code": Reference(
+        None, "24312000000012345678", _absent_code, _digital_number
+    ),
+    "erp-number-padded-to-any-width": Reference(None, "INV-0012", _absent_code, _erp_number),
+    "erp-year-and-padded-sequence": Reference(
+        "044001900111", "INV-2024-000123", _vat_code, _erp_year_sequence
+    ),
+}
+
+
+def printed_variant(base: dict[str, Any], reference: Reference, rng: random.Random) -> dict[str, Any]:
     """The reference invoice printed in a random but equivalent way."""
     fields: dict[str, Any] = {
         "kind": rng.choice([1, "1", "invoice", "INVOICE", " Invoice "]),
         "currency": rng.choice(["CNY", "cny", " Cny"]),
-        "invoice_code": _separated(rng.choice(["044001900111", "0044001900111"]), rng),
-        "invoice_number": _separated(rng.choice(["00012345", "12345", "0012345"]), rng).lower(),
+        "invoice_code": reference.print_code(rng),
+        "invoice_number": reference.print_number(rng),
         "issue_date": _date(base["issue_date"], rng),
         "due_date": _date(base["due_date"], rng),
         "seller_tax_id": rng.choice(["91310000MA1FL0XX1X", "91310000ma1fl0xx1x", "9131-0000-MA1F-L0XX1X"]),
@@ -68,12 +169,14 @@ def printed_variant(base: dict[str, Any], rng: random.Random) -> dict[str, Any]:
         "total_with_tax": _money(base["total_with_tax"], rng),
         "line_items_hash": rng.choice(["0x" + "ab" * 32, "AB" * 32, "0X" + "AB" * 32]),
     }
-    keys = list(fields)
+    keys = [key for key, value in fields.items() if value is not MISSING]
     rng.shuffle(keys)
     return {key: fields[key] for key in keys}
 
 
+@pytest.mark.parametrize("name", REFERENCES)
 def test_250_printings_of_one_invoice_share_one_fingerprint_and_content(
+    name: str,
     make_invoice: Callable[..., Invoice],
     sign: Callable[..., SignedDocument],
     trust: Any,
@@ -81,12 +184,13 @@ def test_250_printings_of_one_invoice_share_one_fingerprint_and_content(
     invoice_fields: Callable[..., dict[str, Any]],
     now: datetime,
 ) -> None:
+    reference = REFERENCES[name]
     rng = random.Random(2026)
     variants: dict[str, dict[str, Any]] = {}
     while len(variants) < 250:
-        variant = printed_variant(invoice_fields(), rng)
+        variant = printed_variant(invoice_fields(), reference, rng)
         variants[json.dumps(variant, sort_keys=False, default=str)] = variant
-    original = sign(make_invoice())
+    original = sign(make_invoice(invoice_code=reference.code, invoice_number=reference.number))
     ledger = InMemoryFingerprintLedger()
     fingerprints, contents = set(), set()
     for index, variant in enumerate(variants.values()):
@@ -104,7 +208,7 @@ def test_250_printings_of_one_invoice_share_one_fingerprint_and_content(
             assert verdict.ok, verdict.refusals
             ledger.mark_used(verdict.fingerprint)
         else:
-            assert verdict.codes() == {ReasonCode.ALREADY_ATTESTED}
+            assert verdict.codes() == {ReasonCode.ALREADY_ATTESTED}, variant
     assert fingerprints == {fingerprint(original.document)}
     assert len(contents) == 1
 
@@ -165,3 +269,74 @@ def test_different_invoices_never_collide(
         b.seller_tax_id,
     )
     assert (fingerprint(a) == fingerprint(b)) == same
+
+
+def _identity(make_invoice: Callable[..., Invoice], number: str, code: str | None = None) -> str:
+    return fingerprint(make_invoice(invoice_code=code, invoice_number=number))
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("INV-0012", "INV-12"),
+        ("INV-12", "inv-012"),
+        ("INV 0012", "INV-0012 "),
+        ("INV0012", "INV-000000000012"),
+        ("INV-2024-000123", "INV-2024-123"),
+        ("INV-2024-000123", "inv 2024 0123"),
+        ("DN-0012-A", "DN-12-A"),
+        ("0440 0190 0111", "044001900111"),
+        ("2431 2000 0000 1234 5678", "24312000000012345678"),
+    ],
+)
+def test_zero_padding_case_and_separators_do_not_change_an_invoice_number(
+    first: str, second: str, make_invoice: Callable[..., Invoice]
+) -> None:
+    assert _identity(make_invoice, first) == _identity(make_invoice, second)
+
+
+def test_separator_positions_are_not_part_of_an_invoice_number(make_invoice: Callable[..., Invoice]) -> None:
+    """Documented merge: printings that only move or drop separators are one number (see docs)."""
+    assert (
+        _identity(make_invoice, "INV-1-2")
+        == _identity(make_invoice, "INV-12")
+        == _identity(make_invoice, "INV12")
+    )
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("INV-12", "INV-120"),
+        ("INV-12", "INV-102"),
+        ("INV-12", "INV-21"),
+        ("INV-12", "INV-12A"),
+        ("INV-12", "INVA-12"),
+        ("INV-12", "INV-1"),
+        ("INV-12", "12"),
+        ("INV-12", "INX-12"),
+        ("INV-0", "INV"),
+        ("INV-2024-12", "INV-2024-120"),
+        ("INV-2024-12", "INV-2025-12"),
+        ("INV-2024-12", "INV-2024-1200"),
+        ("12345", "123450"),
+        ("12345", "10012345"),
+        ("24312000000012345678", "24312000000012345670"),
+    ],
+)
+def test_different_invoice_numbers_keep_different_fingerprints(
+    first: str, second: str, make_invoice: Callable[..., Invoice]
+) -> None:
+    assert _identity(make_invoice, first) != _identity(make_invoice, second)
+
+
+def test_an_invoice_code_tells_two_invoices_with_the_same_number_apart(
+    make_invoice: Callable[..., Invoice],
+) -> None:
+    with_code = _identity(make_invoice, "00012345", "044001900111")
+    other_code = _identity(make_invoice, "00012345", "044001900112")
+    no_code = _identity(make_invoice, "00012345", None)
+    assert len({with_code, other_code, no_code}) == 3
+    assert (
+        no_code == _identity(make_invoice, "12345", "000000000000") == _identity(make_invoice, "12345", " ")
+    )

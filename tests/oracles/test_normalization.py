@@ -4,12 +4,15 @@ from datetime import date
 
 import pytest
 from eth_utils.crypto import keccak
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from oracles.errors import DocumentFormatError
 from oracles.normalize import (
     legal_id_hash,
     normalize_hash32,
     normalize_identifier,
+    normalize_invoice_code,
     normalize_legal_id,
     parse_document_date,
 )
@@ -60,13 +63,100 @@ def test_numeric_identifiers(text: object) -> None:
     assert normalize_identifier(text) == "12345"
 
 
-def test_alphanumeric_identifiers_keep_inner_zeros() -> None:
-    assert normalize_identifier("po-000123") == normalize_identifier("PO 000123") == "PO000123"
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [
+        ("po-000123", "PO123"),
+        ("PO 000123", "PO123"),
+        ("PO123", "PO123"),
+        ("INV-0012", "INV12"),
+        ("inv-012", "INV12"),
+        ("INV 0012 ", "INV12"),
+        ("\uff29\uff2e\uff36\uff0d\uff10\uff10\uff11\uff12", "INV12"),  # full width
+        ("INV-2024-000123", "INV2024123"),
+        ("INV/02024/123", "INV2024123"),
+        ("SH-WH-01", "SHWH1"),
+        ("A-007-B-0", "A7B0"),
+        ("PO-1020", "PO1020"),
+        ("PO-100", "PO100"),
+        ("PO-1-0020", "PO120"),
+    ],
+)
+def test_each_numeric_field_of_an_alphanumeric_identifier_drops_its_padding(
+    text: str, canonical: str
+) -> None:
+    assert normalize_identifier(text) == canonical
+
+
+_field = st.one_of(st.from_regex(r"[A-Za-z]{1,4}", fullmatch=True), st.integers(min_value=0, max_value=10**9))
+
+
+@settings(max_examples=300)
+@given(
+    fields=st.lists(_field, min_size=1, max_size=5).filter(lambda fs: any(isinstance(f, str) for f in fs)),
+    data=st.data(),
+)
+def test_any_padding_case_or_separator_of_a_structured_identifier_is_one_identifier(
+    fields: list[str | int], data: st.DataObject
+) -> None:
+    """Reference printing: fields joined by '-', numbers unpadded. Any other printing equals it."""
+    reference = "-".join(str(f) for f in fields)
+    printed = ""
+    for index, field in enumerate(fields):
+        if index:
+            separators = [" ", "-", "/", ".", "_", " - "]
+            if isinstance(field, str) != isinstance(fields[index - 1], str):
+                separators.append("")  # a letter/digit boundary needs no separator
+            printed += data.draw(st.sampled_from(separators))
+        if isinstance(field, int):
+            printed += "0" * data.draw(st.integers(min_value=0, max_value=6)) + str(field)
+        else:
+            printed += data.draw(st.sampled_from([field, field.lower(), field.upper()]))
+    assert normalize_identifier(printed) == normalize_identifier(reference)
+
+
+def test_a_numeric_identifier_is_one_number_however_its_digits_are_grouped() -> None:
+    assert normalize_identifier("0440 0190 0111") == normalize_identifier("044001900111") == "44001900111"
+    assert normalize_identifier("1-0023") == "10023"
     assert normalize_identifier("0000") == "0"
-    with pytest.raises(DocumentFormatError):
+
+
+def test_identifiers_that_cannot_be_read_are_refused() -> None:
+    with pytest.raises(DocumentFormatError, match="may only contain"):
         normalize_identifier("INV#1")
-    with pytest.raises(DocumentFormatError):
+    with pytest.raises(DocumentFormatError, match="is empty"):
         normalize_identifier(" - ")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [None, "", " ", "\u3000", "-", "0", "0000000000", "000000000000", " 0000 0000 0000 ", "\uff10" * 12],
+)
+def test_a_blank_or_all_zero_invoice_code_means_no_code(value: object) -> None:
+    assert normalize_invoice_code(value) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "canonical"),
+    [("044001900111", "44001900111"), ("0440-0190-0111", "44001900111"), (3100194130, "3100194130")],
+)
+def test_an_invoice_code_is_a_number(value: object, canonical: str) -> None:
+    assert normalize_invoice_code(value) == canonical
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("N/A", "digits"),
+        ("无", "digits"),
+        ("A44001900111", "digits"),
+        ("24312000000012345678", "at most 12 digits"),
+        (12.5, "text"),
+    ],
+)
+def test_an_invoice_code_that_is_not_a_code_is_refused(value: object, message: str) -> None:
+    with pytest.raises(DocumentFormatError, match=message):
+        normalize_invoice_code(value)
 
 
 def test_legal_ids_and_their_registry_hash() -> None:
