@@ -13,7 +13,8 @@ Two different questions are answered by two different hashes:
 
 The canonical form is JSON with sorted keys and no whitespace: kind as its on-chain number,
 identifiers and legal ids normalized, amounts as int minor units, dates as ISO ``YYYY-MM-DD``,
-absent optional fields as ``null``. Because normalization happens when the model is built, any
+absent optional fields as ``null`` (the rules, and why: "Canonical fingerprint rules" in
+docs/oracles.md). Because normalization happens when the model is built, any
 printing of a document the models accept yields the same bytes. Both hashes are keccak256 of
 those bytes, so a Solidity contract or another language can recompute them. Changing anything
 here changes every fingerprint ever recorded on-chain: treat this module as frozen.
