@@ -1,19 +1,27 @@
 """Object-level authorization: who may see and move which record.
 
 The rules, in one place: regulators and the operator see everything; a core enterprise sees the
-whole tree of its own obligations; a holder sees its own tokens and the pieces it split off them; a
-bank sees the tokens it made offers on or financed. Anything a caller may not see answers 404, as if
+whole tree of its own obligations; a holder sees its own tokens and the pieces it split off them. A
+bank sees, besides its own tokens, the pieces it bought (an accepted offer) and the tokens whose
+current holder asked it for financing (`POST /financing/requests`). An offer that is open, cancelled
+or expired grants nothing: a bank offers only on a token it already sees, and an offer made on the
+chain directly must not widen what the API shows it. Anything a caller may not see answers 404, as if
 it did not exist; a record it may see but not act on answers 403.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import or_
+from sqlalchemy import and_, exists, false
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from api.errors import Forbidden, NotFound
+from api.errors import Conflict, Forbidden, NotFound
 from api.security import Principal, Role
+from api.tables import financing_requests
 from ledger.indexer.models import Financing, Obligation, Proposal, Token
+
+# The indexer's status of an accepted offer: the bank paid and holds the piece it bought.
+ACCEPTED = "financed"
 
 
 def is_obligor(caller: Principal, obligation: Obligation | None) -> bool:
@@ -34,24 +42,70 @@ def can_see_token(session: Session, caller: Principal, token: Token) -> bool:
         parent = session.get(Token, token.parent_id)
         if parent is not None and parent.owner == caller.address:
             return True
-    if caller.has(Role.BANK):
-        offered = session.exec(
-            select(Financing.offer_id).where(
-                col(Financing.bank) == caller.address,
-                or_(
-                    col(Financing.token_id) == token.token_id,
-                    col(Financing.financed_token_id) == token.token_id,
-                ),
+    return caller.has(Role.BANK) and bank_sees_token(session, caller.address, token)
+
+
+def bank_sees_token(session: Session, bank: str, token: Token) -> bool:
+    """The piece `bank` bought (an accepted offer), or a token whose current holder asked it to finance."""
+    bought = session.exec(
+        select(Financing.offer_id).where(
+            col(Financing.bank) == bank,
+            col(Financing.status) == ACCEPTED,
+            col(Financing.financed_token_id) == token.token_id,
+        )
+    ).first()
+    if bought is not None:
+        return True
+    asked = core_select(financing_requests.c.token_id).where(
+        financing_requests.c.token_id == token.token_id,
+        financing_requests.c.bank == bank,
+        financing_requests.c.holder == token.owner,
+    )
+    return session.connection().execute(asked).first() is not None
+
+
+def _bank_sees_slot(session: Session, bank: str, slot: int) -> bool:
+    """A bank sees an obligation it bought a piece of, or one a holder asked it to finance a piece of."""
+    pieces = select(Token.token_id).where(col(Token.slot) == slot)
+    bought = session.exec(
+        select(Financing.offer_id).where(
+            col(Financing.bank) == bank,
+            col(Financing.status) == ACCEPTED,
+            col(Financing.financed_token_id).in_(pieces),
+        )
+    ).first()
+    if bought is not None:
+        return True
+    requests = financing_requests.c
+    asked = core_select(requests.token_id).where(
+        requests.bank == bank,
+        exists().where(
+            and_(
+                col(Token.token_id) == requests.token_id,
+                col(Token.owner) == requests.holder,
+                col(Token.slot) == slot,
+                col(Token.burned) == false(),
             )
-        ).first()
-        return offered is not None
-    return False
+        ),
+    )
+    return session.connection().execute(asked).first() is not None
 
 
 def visible_token(session: Session, caller: Principal, token_id: int) -> Token:
     token = session.get(Token, token_id)
     if token is None or not can_see_token(session, caller, token):
         raise NotFound(f"token {token_id} not found")
+    return token
+
+
+def offerable_token(session: Session, caller: Principal, token_id: int) -> Token:
+    """A live token a bank may offer on: one it sees and does not hold. A token it may not see, a
+    burned one and a missing one answer the same 404, so an offer tells a bank nothing new."""
+    token = session.get(Token, token_id)
+    if token is None or token.burned or not can_see_token(session, caller, token):
+        raise NotFound(f"token {token_id} not found")
+    if token.owner == caller.address:
+        raise Conflict("a bank cannot finance a token it holds")
     return token
 
 
@@ -71,15 +125,7 @@ def can_see_obligation(session: Session, caller: Principal, obligation: Obligati
     ).first()
     if held is not None:
         return True
-    if caller.has(Role.BANK):
-        tokens = select(Token.token_id).where(col(Token.slot) == obligation.slot)
-        offered = session.exec(
-            select(Financing.offer_id).where(
-                col(Financing.bank) == caller.address, col(Financing.token_id).in_(tokens)
-            )
-        ).first()
-        return offered is not None
-    return False
+    return caller.has(Role.BANK) and _bank_sees_slot(session, caller.address, obligation.slot)
 
 
 def visible_obligation(session: Session, caller: Principal, slot: int) -> Obligation:

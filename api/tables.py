@@ -3,8 +3,10 @@
 API keys are stored only as sha256 hashes of their secret; request nonces make signed requests
 single-use; idempotency records hold the first answer to a keyed write; custodial keys map a
 participant to the keystore file the service signs with; document verdicts remember what the
-documents route concluded about each submitted trade document. The schema is created by
-`api/migrations` with version table `alembic_version_api`, so it never collides with the indexer's.
+documents route concluded about each submitted trade document; financing requests record a holder
+asking a bank to finance a token (what lets that bank see it, see `api.access`). The schema is
+created by `api/migrations` with version table `alembic_version_api`, so it never collides with the
+indexer's.
 """
 
 from __future__ import annotations
@@ -79,6 +81,16 @@ document_verdicts = Table(
     Column("buyer", String(42), nullable=True),
     Column("tx_hash", String(66), nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+financing_requests = Table(
+    "financing_requests",
+    metadata,
+    Column("token_id", BigInteger, nullable=False),
+    Column("bank", String(42), nullable=False, index=True),
+    Column("holder", String(42), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("token_id", "bank", "holder"),
 )
 
 custodial_keys = Table(

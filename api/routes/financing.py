@@ -1,29 +1,33 @@
 """Financing: the price of a receivable today, banks' offers, the holder's acceptance (delivery versus
 payment in one transaction), and each bank's financing book.
 
-Offers are visible to the bank that made them and to the holder of the offered token; regulators and
-the operator see all. A bank may offer on any live token whose id the holder gave it: the offer's
-answer and the bank's later reads reveal no more than the chain's `OfferMade` event does.
+A bank sees a token to offer on when its holder asks it for financing (`POST /financing/requests`);
+it offers only on tokens it sees, and a token it may not see answers like a missing one. Only an
+accepted offer widens what the bank sees (the piece it bought); see `api.access`. Offers are visible
+to the bank that made them and to the holder of the offered token; regulators and the operator see all.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import or_
+from sqlalchemy import and_, false, or_
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from api.access import held_token, visible_obligation
+from api.access import held_token, offerable_token, visible_obligation
 from api.deps import BankParticipant, ContextDep, CurrentParticipant, PageDep, SessionDep, WriterDep
-from api.errors import Conflict, Forbidden, NotFound
+from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.pagination import Page
 from api.schemas import MAX_AMOUNT, MAX_ID, PROBLEM_RESPONSES, Address, IdPath, RequestModel, WriteResult
 from api.security import Principal, Role
+from api.tables import financing_requests
 from ledger.client import DayCount
 from ledger.indexer import queries
-from ledger.indexer.models import Financing, Token
+from ledger.indexer.models import Financing, Participant, Token
 
 router = APIRouter(prefix="/financing", tags=["financing"], responses=PROBLEM_RESPONSES)
 
@@ -178,11 +182,7 @@ def quote_obligation(
 def make_offer(
     body: OfferRequest, ctx: ContextDep, session: SessionDep, caller: BankParticipant, writer: WriterDep
 ) -> WriteResult:
-    token = session.get(Token, body.token_id)
-    if token is None or token.burned:
-        raise NotFound(f"token {body.token_id} not found")
-    if token.owner == caller.address:
-        raise Conflict("a bank cannot finance a token it holds")
+    offerable_token(session, caller, body.token_id)
     dc = DayCount[body.day_count]
     return writer.run(
         lambda signer, key: ctx.client.make_offer(
@@ -250,6 +250,98 @@ def cancel_offer(
     if offer.status != "open":
         raise Conflict(f"offer {offer_id} is {offer.status}")
     return writer.run(lambda signer, key: ctx.client.cancel_offer(signer, offer_id, key=key))
+
+
+class FinancingRequestBody(RequestModel):
+    token_id: int = Field(ge=1, le=MAX_ID, description="a live token the caller holds")
+    bank: Address = Field(description="the bank asked to finance it: it may then see the token")
+
+
+class FinancingRequestView(BaseModel):
+    """A holder's request to a bank; it lapses when the token leaves the holder (sold, split off whole,
+    redeemed), so a bank sees a token only while the holder who asked still holds it."""
+
+    token_id: int
+    bank: str
+    holder: str
+    slot: int
+    value: int
+    created_at: datetime
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands timestamps back without their zone; they were stored in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _request_key(r: FinancingRequestView) -> int:
+    """A unique, ordered paging key for (token, bank): a bank address is 160 bits."""
+    return (r.token_id << 160) | int(r.bank, 16)
+
+
+def _live_requests(session: Session, caller: Principal) -> list[FinancingRequestView]:
+    requests = financing_requests.c
+    query = (
+        core_select(
+            requests.token_id,
+            requests.bank,
+            requests.holder,
+            requests.created_at,
+            col(Token.slot),
+            col(Token.value),
+        )
+        .join(Token, and_(col(Token.token_id) == requests.token_id, col(Token.owner) == requests.holder))
+        .where(col(Token.burned) == false())
+        .order_by(requests.token_id, requests.bank)
+    )
+    if not caller.sees_everything:
+        query = query.where(or_(requests.bank == caller.address, requests.holder == caller.address))
+    return [
+        FinancingRequestView(
+            token_id=row.token_id,
+            bank=row.bank,
+            holder=row.holder,
+            slot=row.slot,
+            value=row.value,
+            created_at=_utc(row.created_at),
+        )
+        for row in session.connection().execute(query)
+    ]
+
+
+@router.post(
+    "/requests",
+    status_code=201,
+    summary="Ask a bank to finance a token the caller holds: the bank may then see it (holder)",
+)
+def request_financing(
+    body: FinancingRequestBody, ctx: ContextDep, session: SessionDep, caller: CurrentParticipant
+) -> FinancingRequestView:
+    token = held_token(session, caller, body.token_id)
+    if token.burned:
+        raise NotFound(f"token {body.token_id} not found")
+    bank = body.bank.lower()
+    participant = session.get(Participant, bank)
+    if participant is None or participant.status != "active" or Role.BANK not in participant.roles:
+        raise Unprocessable(f"{body.bank} is not an active bank", field="bank")
+    row = {"token_id": token.token_id, "bank": bank, "holder": caller.address}
+    with ctx.engine.begin() as conn:
+        found = conn.execute(
+            core_select(financing_requests.c.created_at).where(
+                *(financing_requests.c[k] == v for k, v in row.items())
+            )
+        ).first()
+        created = _utc(found.created_at) if found is not None else datetime.now(UTC)
+        if found is None:
+            conn.execute(financing_requests.insert().values(**row, created_at=created))
+    return FinancingRequestView(**row, slot=token.slot, value=token.value, created_at=created)
+
+
+@router.get("/requests", summary="Live financing requests: those a bank received, or a holder made")
+def list_requests(
+    caller: CurrentParticipant, session: SessionDep, page: PageDep
+) -> Page[FinancingRequestView]:
+    return page.slice(_live_requests(session, caller), _request_key)
 
 
 class BookLine(queries.BookEntry):

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from web3.exceptions import ContractLogicError, Web3RPCError
 from web3.types import TxParams
 
-from api.access import held_token, visible_obligation, visible_proposal
+from api.access import held_token, offerable_token, visible_obligation, visible_proposal
 from api.deps import ContextDep, CurrentParticipant, SessionDep, WriterDep
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.routes.financing import OfferRequest, visible_offer
@@ -168,11 +168,7 @@ def _money_calldata(ctx: ContextDep, session: SessionDep, caller: Principal, op:
         return {"to": erc20.address, "data": erc20.encode_abi("approve", args=[desk.address, op.amount])}
     if isinstance(op, OfferOp):
         _needs(caller, Role.BANK)
-        token = session.get(Token, op.token_id)
-        if token is None or token.burned:
-            raise NotFound(f"token {op.token_id} not found")
-        if token.owner == caller.address:
-            raise Conflict("a bank cannot finance a token it holds")
+        offerable_token(session, caller, op.token_id)
         args = [op.token_id, op.value, op.rate_bps, int(DayCount[op.day_count]), op.recourse, op.expiry]
         return {"to": c.financing.address, "data": c.financing.encode_abi("makeOffer", args=args)}
     if isinstance(op, AcceptOp | CancelOfferOp):

@@ -76,7 +76,10 @@ def test_invoice_to_redemption_through_http(
         "token_id"
     ]  # type: ignore[index]
 
-    # the bank quotes and offers for tier 3's whole piece; tier 3 sees the offer and accepts
+    # tier 3 asks the bank to finance its piece; the bank quotes and offers for the whole piece;
+    # tier 3 sees the offer and accepts
+    asked = {"token_id": piece3, "bank": bank.address}
+    assert api.post("/v1/financing/requests", json=asked, headers=tier3.headers).status_code == 201
     quote = _ok(
         api.get(
             "/v1/financing/quote",

@@ -88,6 +88,8 @@ def test_financing_and_repayment_writes_replay_without_acting_twice(
         assert w3.eth.get_transaction_count(sender) == sent
         return first.json()["result"]
 
+    asked = {"token_id": token, "bank": bank.address}
+    assert api.post("/v1/financing/requests", json=asked, headers=tier1.headers).status_code == 201
     offer = {"token_id": token, "value": 500_00, "rate_bps": 800, "expiry": api_world.now + 7 * 86_400}
     kept = twice("/v1/financing/offers", offer, bank, "offer-1", 201)["offer_id"]
     dropped = twice("/v1/financing/offers", {**offer, "rate_bps": 900}, bank, "offer-2", 201)["offer_id"]

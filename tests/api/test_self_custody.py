@@ -59,7 +59,10 @@ def test_money_moves_prepare_sign_submit(
         listed = api.get("/v1/financing/offers", params={"status": status}, headers=bank.headers)
         return [o["offer_id"] for o in listed.json()["items"]]
 
+    # the holder asks the bank to finance its piece (self-custody: a signed request, like any other);
     # the bank approves the desk, offers, withdraws, offers again; the holder accepts
+    asked = {"token_id": piece, "bank": bank.address}
+    assert api.post("/v1/financing/requests", json=asked, headers=holder.headers).status_code == 201
     approve = {"operation": "approve", "spender": "financing", "currency": "CNY", "amount": PIECE}
     _sign_and_submit(api, bank, bank_wallet, approve)
     offer = {
