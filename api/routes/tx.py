@@ -11,8 +11,10 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, cast
 
 import rlp  # type: ignore[import-untyped]
+from eth_abi.exceptions import InsufficientDataBytes
 from eth_account import Account
 from eth_account.typed_transactions.typed_transaction import TypedTransaction
+from eth_utils.abi import function_abi_to_4byte_selector
 from eth_utils.address import to_checksum_address
 from fastapi import APIRouter, Body
 from hexbytes import HexBytes
@@ -270,26 +272,44 @@ def prepare(
     )
 
 
-def _decode(raw: bytes) -> tuple[str | None, int | None]:
-    """(to, chain id) of a signed transaction, typed or legacy."""
+def _decode(raw: bytes) -> tuple[str | None, int | None, bytes]:
+    """(to, chain id, calldata) of a signed transaction, typed or legacy."""
     if raw and raw[0] <= 0x7F:
         fields = TypedTransaction.from_bytes(HexBytes(raw)).as_dict()
         to = fields.get("to")
-        return (to_checksum_address(to) if to else None), int(fields["chainId"])
+        return (
+            (to_checksum_address(to) if to else None),
+            int(fields["chainId"]),
+            bytes(fields.get("data", b"")),
+        )
     items = rlp.decode(raw)
     to_raw, v = bytes(items[3]), int.from_bytes(bytes(items[6]), "big")
     chain_id = (v - 35) // 2 if v >= 35 else None
-    return (to_checksum_address(to_raw) if to_raw else None), chain_id
+    return (to_checksum_address(to_raw) if to_raw else None), chain_id, bytes(items[5])
+
+
+def _check_offer(ctx: ContextDep, session: SessionDep, caller: Principal, to: str, data: bytes) -> None:
+    """A signed `makeOffer` gets the check `/tx/prepare` makes: a token the bank may not see answers
+    like a missing one here too, rather than with the chain's revert (which would tell them apart)."""
+    desk = ctx.client.financing
+    make_offer = desk.get_function_by_name("makeOffer")
+    if to.lower() != desk.address.lower() or data[:4] != function_abi_to_4byte_selector(make_offer.abi):
+        return
+    try:
+        token_id = int(desk.decode_function_input(data)[1]["tokenId"])
+    except (ValueError, TypeError, InsufficientDataBytes) as exc:
+        raise Unprocessable("raw_tx calls makeOffer with malformed arguments", field="raw_tx") from exc
+    offerable_token(session, caller, token_id)
 
 
 @router.post("/submit", summary="Broadcast a transaction the caller signed, and wait until mined")
 def submit(
-    body: SubmitRequest, ctx: ContextDep, caller: CurrentParticipant, writer: WriterDep
+    body: SubmitRequest, ctx: ContextDep, session: SessionDep, caller: CurrentParticipant, writer: WriterDep
 ) -> WriteResult:
     raw = bytes.fromhex(body.raw_tx[2:])
     try:
         sender = Account.recover_transaction(raw)
-        to, chain_id = _decode(raw)
+        to, chain_id, data = _decode(raw)
     except Exception as exc:  # rlp/eth_account raise many types for malformed bytes
         raise Unprocessable("raw_tx is not a signed transaction", field="raw_tx") from exc
     if sender.lower() != caller.address:
@@ -303,6 +323,7 @@ def submit(
     }
     if to is None or to.lower() not in allowed:
         raise Forbidden("the transaction is not addressed to a Tierchain contract")
+    _check_offer(ctx, session, caller, to, data)
 
     def make() -> WriteResult:
         manager = ctx.client.manager

@@ -81,7 +81,24 @@ def test_offer_on_an_invisible_token_answers_like_a_missing_one(
         op = {"operation": "offer", **_offer(token_id, expiry)}
         return api.post("/v1/tx/prepare", json=op, headers=wallet_bank.headers)
 
-    for route in (custodial, prepared):
+    def submitted(token_id: int) -> Response:
+        """A makeOffer the bank built and signed itself, relayed by /tx/submit."""
+        client, wallet = api_world.client, api_world.actors["court"]
+        data = client.financing.encode_abi("makeOffer", args=[token_id, PIECE, 500, 0, False, expiry])
+        tx = {
+            "to": client.financing.address,
+            "data": data,
+            "value": 0,
+            "gas": 300_000,
+            "nonce": client.w3.eth.get_transaction_count(wallet.address),
+            "chainId": client.w3.eth.chain_id,
+            "maxFeePerGas": 10**10,
+            "maxPriorityFeePerGas": 10**9,
+        }
+        raw = "0x" + bytes(wallet.sign_transaction(tx).raw_transaction).hex()
+        return api.post("/v1/tx/submit", json={"raw_tx": raw}, headers=wallet_bank.headers)
+
+    for route in (custodial, prepared, submitted):
         invisible, absent = _shape(route(root), root), _shape(route(missing), missing)
         assert invisible == absent, f"{route.__name__}: {invisible} != {absent}"
         assert invisible[0] == 404
