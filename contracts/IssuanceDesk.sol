@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {IReceivableToken} from "./interfaces/IReceivableToken.sol";
 import {ITradeRegistry} from "./interfaces/ITradeRegistry.sol";
@@ -13,10 +14,14 @@ import {Roles} from "./libraries/Roles.sol";
 /// @notice Turns a confirmed payable into a receivable: a supplier proposes an obligation backed by
 ///         attested trade documents, the core enterprise (the obligor) confirms it — by transaction or by an
 ///         EIP-712 signature anyone may submit — and the whole face is minted to the supplier as one token.
+///         In one step, the obligor may issue on terms the supplier signed (`issueDirect`).
 /// @dev A proposal is stored as the hash of its terms only; the terms travel in the `ObligationProposed`
 ///      event and are passed back in calldata on confirmation. The documents are consumed at confirmation,
 ///      atomically with the mint, so of two proposals citing one invoice only the first confirmed issues.
-contract IssuanceDesk is EIP712, Nonces {
+///      Both parties agree to every obligation: the supplier by proposing or signing its terms, the obligor by
+///      confirming, signing a confirmation or issuing. Documents are never consumed on one party's word.
+///      The maturity may fall at most `MAX_MATURITY_DEFERRAL` after the earliest cited invoice falls due.
+contract IssuanceDesk is EIP712, Nonces, ReentrancyGuardTransient {
     /// @notice The terms of an obligation. `face` and `minUnit` are minor units of `currency`
     ///         (ISO 4217, ASCII); `maturity` is a unix timestamp.
     struct Terms {
@@ -31,6 +36,12 @@ contract IssuanceDesk is EIP712, Nonces {
 
     bytes32 public constant CONFIRMATION_TYPEHASH =
         keccak256("Confirmation(uint256 proposalId,bytes32 termsHash,uint256 nonce,uint256 deadline)");
+    bytes32 public constant SUPPLIER_CONSENT_TYPEHASH =
+        keccak256("SupplierConsent(bytes32 termsHash,uint256 nonce,uint256 deadline)");
+
+    /// @notice How long after the earliest cited invoice falls due (its due date, or its issue date when it
+    ///         has none) the obligation may mature. An earlier maturity is allowed: the obligor pays sooner.
+    uint256 public constant MAX_MATURITY_DEFERRAL = 180 days;
 
     IParticipantRegistry public immutable participants;
     ITradeRegistry public immutable trades;
@@ -68,7 +79,9 @@ contract IssuanceDesk is EIP712, Nonces {
     error TermsMismatch(uint256 proposalId);
     error SignatureExpired(uint256 deadline);
     error InvalidConfirmationSignature(address obligor);
+    error InvalidSupplierSignature(address supplier);
     error InsufficientDocumentCover(uint256 invoiceTotal, uint256 face);
+    error MaturityTooLate(uint256 maturity, uint256 latestMaturity);
 
     constructor(IParticipantRegistry registry, ITradeRegistry tradeRegistry, IReceivableToken receivables)
         EIP712("Tierchain IssuanceDesk", "1")
@@ -98,11 +111,12 @@ contract IssuanceDesk is EIP712, Nonces {
 
     /// @notice Proposes an obligation; the caller must be `terms.supplier`.
     /// @dev Checks everything confirmation will check, so a doomed proposal fails now, not later.
-    function propose(Terms calldata terms) external returns (uint256 proposalId) {
+    function propose(Terms calldata terms) external nonReentrant returns (uint256 proposalId) {
         if (msg.sender != terms.supplier) revert NotSupplier(msg.sender);
         _checkTerms(terms);
-        uint256 cover = trades.checkUsable(terms.documents, terms.supplier, terms.obligor, terms.currency);
-        if (cover < terms.face) revert InsufficientDocumentCover(cover, terms.face);
+        (uint256 cover, uint256 earliestDue) =
+            trades.checkUsable(terms.documents, terms.supplier, terms.obligor, terms.currency);
+        _checkCover(terms, cover, earliestDue);
         proposalId = ++lastProposalId;
         _pending[proposalId] = hashTerms(terms);
         emit ObligationProposed(
@@ -118,7 +132,11 @@ contract IssuanceDesk is EIP712, Nonces {
     }
 
     /// @notice The obligor confirms proposal `proposalId`; `terms` must be the proposed terms.
-    function confirm(uint256 proposalId, Terms calldata terms) external returns (uint256 slot, uint256 tokenId) {
+    function confirm(uint256 proposalId, Terms calldata terms)
+        external
+        nonReentrant
+        returns (uint256 slot, uint256 tokenId)
+    {
         if (msg.sender != terms.obligor) revert NotObligor(msg.sender);
         _takePending(proposalId, terms);
         return _issue(proposalId, terms);
@@ -128,6 +146,7 @@ contract IssuanceDesk is EIP712, Nonces {
     /// @dev The signature binds the proposal id, the terms hash, the obligor's next nonce and a deadline.
     function confirmWithSignature(uint256 proposalId, Terms calldata terms, uint256 deadline, bytes calldata signature)
         external
+        nonReentrant
         returns (uint256 slot, uint256 tokenId)
     {
         if (deadline < block.timestamp) revert SignatureExpired(deadline);
@@ -142,22 +161,38 @@ contract IssuanceDesk is EIP712, Nonces {
     }
 
     /// @notice The obligor refuses proposal `proposalId` with a reason code.
-    function reject(uint256 proposalId, Terms calldata terms, uint32 reasonCode) external {
+    function reject(uint256 proposalId, Terms calldata terms, uint32 reasonCode) external nonReentrant {
         if (msg.sender != terms.obligor) revert NotObligor(msg.sender);
         _takePending(proposalId, terms);
         emit ProposalRejected(proposalId, msg.sender, reasonCode);
     }
 
     /// @notice The supplier withdraws proposal `proposalId`.
-    function cancel(uint256 proposalId, Terms calldata terms) external {
+    function cancel(uint256 proposalId, Terms calldata terms) external nonReentrant {
         if (msg.sender != terms.supplier) revert NotSupplier(msg.sender);
         _takePending(proposalId, terms);
         emit ProposalCancelled(proposalId, msg.sender);
     }
 
-    /// @notice A core enterprise issues an obligation on itself to `terms.supplier` in one step.
-    function issueDirect(Terms calldata terms) external returns (uint256 slot, uint256 tokenId) {
+    /// @notice The obligor issues an obligation on itself in one step, on terms the supplier signed: the
+    ///         supplier's EIP-712 `SupplierConsent` (EOA or ERC-1271 wallet) over exactly these terms.
+    /// @dev The signature binds the terms hash, the supplier's next nonce and a deadline, so it issues once;
+    ///      nonces are one sequence per account, shared with obligor confirmations. A supplier revokes an
+    ///      unused consent by letting its deadline pass. Without the signature the obligor could consume the
+    ///      supplier's documents on terms the supplier never agreed to, and its own proposal could never issue.
+    function issueDirect(Terms calldata terms, uint256 deadline, bytes calldata supplierSignature)
+        external
+        nonReentrant
+        returns (uint256 slot, uint256 tokenId)
+    {
         if (msg.sender != terms.obligor) revert NotObligor(msg.sender);
+        if (deadline < block.timestamp) revert SignatureExpired(deadline);
+        bytes32 digest = _hashTypedDataV4(
+            keccak256(abi.encode(SUPPLIER_CONSENT_TYPEHASH, hashTerms(terms), _useNonce(terms.supplier), deadline))
+        );
+        if (!SignatureChecker.isValidSignatureNow(terms.supplier, digest, supplierSignature)) {
+            revert InvalidSupplierSignature(terms.supplier);
+        }
         return _issue(0, terms);
     }
 
@@ -177,6 +212,15 @@ contract IssuanceDesk is EIP712, Nonces {
         );
     }
 
+    /// @notice The EIP-712 digest the supplier signs to let the obligor issue `terms` with `nonce` until `deadline`.
+    function supplierConsentDigest(Terms calldata terms, uint256 nonce, uint256 deadline)
+        external
+        view
+        returns (bytes32)
+    {
+        return _hashTypedDataV4(keccak256(abi.encode(SUPPLIER_CONSENT_TYPEHASH, hashTerms(terms), nonce, deadline)));
+    }
+
     /// @notice The hash a proposal stores: keccak256 of the ABI-encoded terms.
     function hashTerms(Terms calldata terms) public pure returns (bytes32) {
         return keccak256(abi.encode(terms));
@@ -194,9 +238,18 @@ contract IssuanceDesk is EIP712, Nonces {
         address currency = _checkTerms(terms);
         (slot, tokenId) =
             token.createSlot(terms.obligor, currency, terms.face, terms.maturity, terms.minUnit, terms.supplier);
-        uint256 cover = trades.consume(terms.documents, terms.supplier, terms.obligor, terms.currency, slot);
-        if (cover < terms.face) revert InsufficientDocumentCover(cover, terms.face);
+        (uint256 cover, uint256 earliestDue) =
+            trades.consume(terms.documents, terms.supplier, terms.obligor, terms.currency, slot);
+        _checkCover(terms, cover, earliestDue);
         emit ObligationIssued(proposalId, slot, tokenId, msg.sender);
+    }
+
+    /// @dev The invoices must cover the face, and the obligation may not defer payment more than
+    ///      `MAX_MATURITY_DEFERRAL` past the day the earliest of them falls due.
+    function _checkCover(Terms calldata terms, uint256 invoiceTotal, uint256 earliestDue) private pure {
+        if (invoiceTotal < terms.face) revert InsufficientDocumentCover(invoiceTotal, terms.face);
+        uint256 latestMaturity = earliestDue + MAX_MATURITY_DEFERRAL;
+        if (terms.maturity > latestMaturity) revert MaturityTooLate(terms.maturity, latestMaturity);
     }
 
     /// @dev Roles and status are checked at proposal and again at confirmation: either may have changed.

@@ -93,16 +93,19 @@ contract TradeRegistry is EIP712, ITradeRegistry {
     /// @inheritdoc ITradeRegistry
     function consume(bytes32[] calldata fingerprints, address seller, address buyer, bytes3 currency, uint256 slot)
         external
-        returns (uint256 invoiceTotal)
+        returns (uint256 invoiceTotal, uint256 earliestDue)
     {
         if (!participants.hasRole(Roles.DESK, msg.sender)) revert NotDesk(msg.sender);
         // Slot 0 means "unused" in storage, so it can never be the slot a document backs.
         if (slot == 0) revert InvalidSlot(slot);
         uint64 slot64 = uint256(slot).toUint64();
+        earliestDue = type(uint256).max;
         for (uint256 i = 0; i < fingerprints.length; ++i) {
             bytes32 fp = fingerprints[i];
             Document storage doc = _documents[fp];
-            invoiceTotal += _checkDocument(fp, doc, seller, buyer, currency);
+            (uint256 amount, uint256 due) = _checkDocument(fp, doc, seller, buyer, currency);
+            invoiceTotal += amount;
+            if (due < earliestDue) earliestDue = due;
             // Marking before the next iteration also refuses a fingerprint listed twice.
             doc.usedBySlot = slot64;
             emit DocumentUsed(fp, slot);
@@ -114,14 +117,17 @@ contract TradeRegistry is EIP712, ITradeRegistry {
     function checkUsable(bytes32[] calldata fingerprints, address seller, address buyer, bytes3 currency)
         external
         view
-        returns (uint256 invoiceTotal)
+        returns (uint256 invoiceTotal, uint256 earliestDue)
     {
+        earliestDue = type(uint256).max;
         for (uint256 i = 0; i < fingerprints.length; ++i) {
             bytes32 fp = fingerprints[i];
             for (uint256 j = 0; j < i; ++j) {
                 if (fingerprints[j] == fp) revert DocumentAlreadyUsed(fp, 0);
             }
-            invoiceTotal += _checkDocument(fp, _documents[fp], seller, buyer, currency);
+            (uint256 amount, uint256 due) = _checkDocument(fp, _documents[fp], seller, buyer, currency);
+            invoiceTotal += amount;
+            if (due < earliestDue) earliestDue = due;
         }
         if (invoiceTotal == 0) revert NoInvoice();
     }
@@ -153,11 +159,12 @@ contract TradeRegistry is EIP712, ITradeRegistry {
         }
     }
 
-    /// @dev Returns the invoice amount the document contributes (0 for supporting documents).
+    /// @dev Returns the invoice amount the document contributes and the day it falls due (its due date, or
+    ///      its issue date when it has none); a supporting document contributes 0 and no due day (max).
     function _checkDocument(bytes32 fp, Document storage doc, address seller, address buyer, bytes3 currency)
         private
         view
-        returns (uint256)
+        returns (uint256 amount, uint256 due)
     {
         if (doc.attestedAt == 0) revert DocumentNotAttested(fp);
         if (doc.usedBySlot != 0) revert DocumentAlreadyUsed(fp, doc.usedBySlot);
@@ -166,7 +173,9 @@ contract TradeRegistry is EIP712, ITradeRegistry {
             revert DocumentPartyMismatch(fp, doc.seller, doc.buyer);
         }
         if (doc.currency != currency) revert DocumentCurrencyMismatch(fp, doc.currency);
-        return doc.kind == DocumentKind.Invoice ? doc.amount : 0;
+        if (doc.kind != DocumentKind.Invoice) return (0, type(uint256).max);
+        uint256 dueDate = doc.dueDate;
+        return (doc.amount, dueDate != 0 ? dueDate : doc.issueDate);
     }
 
     /// @dev Every signature must recover, come from an active ORACLE, and be strictly ascending by signer.

@@ -79,16 +79,19 @@ interface ITradeRegistry {
 
     /// @notice Marks `fingerprints` as backing `slot`; only Tierchain desks call this.
     /// @return invoiceTotal Sum of the amounts of the invoices among `fingerprints`.
+    /// @return earliestDue The earliest day an invoice among `fingerprints` falls due: its attested due date,
+    ///         or its issue date when it has none (payable on receipt). Unix seconds.
     function consume(bytes32[] calldata fingerprints, address seller, address buyer, bytes3 currency, uint256 slot)
         external
-        returns (uint256 invoiceTotal);
+        returns (uint256 invoiceTotal, uint256 earliestDue);
 
     /// @notice Reverts unless `fingerprints` could back an obligation of `seller` on `buyer` in `currency`.
     /// @return invoiceTotal Sum of the amounts of the invoices among `fingerprints`.
+    /// @return earliestDue As `consume` returns it.
     function checkUsable(bytes32[] calldata fingerprints, address seller, address buyer, bytes3 currency)
         external
         view
-        returns (uint256 invoiceTotal);
+        returns (uint256 invoiceTotal, uint256 earliestDue);
 
     /// @notice The attested document `fingerprint` (all zero when never attested).
     function document(bytes32 fingerprint) external view returns (Document memory);

@@ -441,31 +441,221 @@ contract IssuanceDeskTest is World {
         issuance.cancel(id, _t());
     }
 
-    // ------------------------------------------------------------------ issueDirect
+    // ------------------------------------------------------------------ the supplier's consent
 
-    function test_issueDirect_obligorIssuesInOneStep() public {
+    function test_RevertWhen_obligorConsumesSupplierInvoiceOnTermsItNeverProposed() public {
+        // The supplier proposes; the obligor tries to issue alone on its own terms instead: 1.00 of a
+        // 1,000,000.00 invoice, maturing in 50 years. The old one-argument `issueDirect` did exactly that.
+        uint256 id = _propose(_t());
+        IssuanceDesk.Terms memory own = _t();
+        own.face = MIN_UNIT;
+        own.maturity = block.timestamp + 50 * 365 days;
+        vm.prank(core1);
+        (bool issued,) = address(issuance)
+            .call(
+                abi.encodeWithSignature("issueDirect((address,address,bytes3,uint256,uint256,uint256,bytes32[]))", own)
+            );
+        assertFalse(issued, "the obligor issued on the supplier's invoice alone");
+        assertEq(trades.document(fp).usedBySlot, 0);
+        assertEq(token.lastSlot(), 0);
+
+        // The supplier's own proposal still confirms.
+        (uint256 slot,) = _confirm(id, _t());
+        assertEq(trades.document(fp).usedBySlot, slot);
+    }
+
+    // ------------------------------------------------------------------ issueDirect: the supplier signs
+
+    /// @dev A supplier with a key, its invoice on core1, and terms for it.
+    function _signingSupplier() internal returns (address who, uint256 key, IssuanceDesk.Terms memory t) {
+        (who, key) = makeAddrAndKey("signing supplier");
+        _register(who, Roles.SUPPLIER);
+        t = _terms(who, core1, FACE, maturity, MIN_UNIT, attestInvoice(who, core1, FACE));
+    }
+
+    function _consent(uint256 key, IssuanceDesk.Terms memory t, uint256 nonce, uint256 deadline)
+        internal
+        view
+        returns (bytes memory)
+    {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, issuance.supplierConsentDigest(t, nonce, deadline));
+        return abi.encodePacked(r, s, v);
+    }
+
+    function test_issueDirect_obligorIssuesOnTermsTheSupplierSigned() public {
+        (address who, uint256 key, IssuanceDesk.Terms memory t) = _signingSupplier();
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes memory sig = _consent(key, t, 0, deadline);
         vm.expectEmit(address(issuance));
         emit IssuanceDesk.ObligationIssued(0, 1, 1, core1);
         vm.prank(core1);
-        (uint256 slot, uint256 tokenId) = issuance.issueDirect(_t());
-        assertEq(token.ownerOf(tokenId), supplier1);
-        assertEq(trades.document(fp).usedBySlot, slot);
+        (uint256 slot, uint256 tokenId) = issuance.issueDirect(t, deadline, sig);
+        assertEq(token.ownerOf(tokenId), who);
+        assertEq(trades.document(t.documents[0]).usedBySlot, slot);
+        assertEq(issuance.nonces(who), 1);
         assertEq(issuance.lastProposalId(), 0);
     }
 
+    function test_RevertWhen_issueDirectOnTermsOtherThanTheSupplierSigned() public {
+        (address who, uint256 key, IssuanceDesk.Terms memory t) = _signingSupplier();
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes memory sig = _consent(key, t, 0, deadline);
+        t.face = MIN_UNIT;
+        vm.prank(core1);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.InvalidSupplierSignature.selector, who));
+        issuance.issueDirect(t, deadline, sig);
+        assertEq(trades.document(t.documents[0]).usedBySlot, 0);
+    }
+
+    function test_RevertWhen_issueDirectSignedByTheObligorInsteadOfTheSupplier() public {
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes memory sig = _consent(core1Key, _t(), 0, deadline);
+        vm.prank(core1);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.InvalidSupplierSignature.selector, supplier1));
+        issuance.issueDirect(_t(), deadline, sig);
+        assertEq(trades.document(fp).usedBySlot, 0);
+    }
+
+    function test_RevertWhen_issueDirectConsentReplayed() public {
+        (address who, uint256 key, IssuanceDesk.Terms memory t) = _signingSupplier();
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes memory sig = _consent(key, t, 0, deadline);
+        vm.prank(core1);
+        issuance.issueDirect(t, deadline, sig);
+        vm.prank(core1);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.InvalidSupplierSignature.selector, who));
+        issuance.issueDirect(t, deadline, sig);
+    }
+
+    function test_RevertWhen_issueDirectConsentExpired() public {
+        (, uint256 key, IssuanceDesk.Terms memory t) = _signingSupplier();
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes memory sig = _consent(key, t, 0, deadline);
+        vm.warp(deadline + 1);
+        vm.prank(core1);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.SignatureExpired.selector, deadline));
+        issuance.issueDirect(t, deadline, sig);
+    }
+
     function test_RevertWhen_issueDirectCallerNotObligor() public {
-        vm.prank(supplier1);
-        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.NotObligor.selector, supplier1));
-        issuance.issueDirect(_t());
+        (address who, uint256 key, IssuanceDesk.Terms memory t) = _signingSupplier();
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes memory sig = _consent(key, t, 0, deadline);
+        vm.prank(who);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.NotObligor.selector, who));
+        issuance.issueDirect(t, deadline, sig);
     }
 
     function test_RevertWhen_issueDirectInsufficientCover() public {
-        IssuanceDesk.Terms memory t = _t();
+        (, uint256 key, IssuanceDesk.Terms memory t) = _signingSupplier();
         t.face = 2 * FACE;
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes memory sig = _consent(key, t, 0, deadline);
         vm.prank(core1);
         vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.InsufficientDocumentCover.selector, FACE, 2 * FACE));
-        issuance.issueDirect(t);
+        issuance.issueDirect(t, deadline, sig);
         assertEq(token.lastSlot(), 0);
+    }
+
+    function test_RevertWhen_issueDirectMaturityDefersInvoiceBeyondLimit() public {
+        (, uint256 key, IssuanceDesk.Terms memory t) = _signingSupplier();
+        uint256 latest = block.timestamp + 90 days + issuance.MAX_MATURITY_DEFERRAL();
+        t.maturity = block.timestamp + 50 * 365 days; // the supplier signed it; the rule still holds
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes memory sig = _consent(key, t, 0, deadline);
+        vm.prank(core1);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.MaturityTooLate.selector, t.maturity, latest));
+        issuance.issueDirect(t, deadline, sig);
+    }
+
+    function test_issueDirect_acceptsErc1271SupplierWallet() public {
+        (address owner, uint256 ownerKey) = makeAddrAndKey("wallet owner");
+        ContractWallet wallet = new ContractWallet(owner);
+        _register(address(wallet), Roles.SUPPLIER);
+        IssuanceDesk.Terms memory t =
+            _terms(address(wallet), core1, FACE, maturity, MIN_UNIT, attestInvoice(address(wallet), core1, FACE));
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes memory sig = _consent(ownerKey, t, 0, deadline);
+        vm.prank(core1);
+        (, uint256 tokenId) = issuance.issueDirect(t, deadline, sig);
+        assertEq(token.ownerOf(tokenId), address(wallet));
+    }
+
+    function test_supplierConsentDigest_matchesEip712() public view {
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes32 domain = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("Tierchain IssuanceDesk"),
+                keccak256("1"),
+                block.chainid,
+                address(issuance)
+            )
+        );
+        bytes32 structHash = keccak256(
+            abi.encode(
+                keccak256("SupplierConsent(bytes32 termsHash,uint256 nonce,uint256 deadline)"),
+                keccak256(abi.encode(_t())),
+                uint256(4),
+                deadline
+            )
+        );
+        assertEq(
+            issuance.supplierConsentDigest(_t(), 4, deadline),
+            keccak256(abi.encodePacked("\x19\x01", domain, structHash))
+        );
+    }
+
+    // ------------------------------------------------------------------ maturity against the invoice
+
+    function _attestInvoiceDue(uint256 amount, uint64 dueDate) internal returns (bytes32) {
+        ITradeRegistry.Attestation memory a =
+            _attestation(ITradeRegistry.DocumentKind.Invoice, supplier1, core1, amount);
+        a.dueDate = dueDate;
+        trades.attest(a, _oracleSignatures(a, ORACLE_THRESHOLD));
+        return a.fingerprint;
+    }
+
+    function test_propose_maturityUpToDeferralAfterInvoiceDueDate() public {
+        uint256 due = block.timestamp + 90 days; // as World attests it
+        IssuanceDesk.Terms memory t = _t();
+        t.maturity = due + issuance.MAX_MATURITY_DEFERRAL();
+        _propose(t);
+        t.maturity = block.timestamp + 1 days; // earlier than due: the obligor pays sooner, allowed
+        _propose(t);
+    }
+
+    function test_RevertWhen_proposeMaturityDefersInvoiceBeyondLimit() public {
+        uint256 latest = block.timestamp + 90 days + issuance.MAX_MATURITY_DEFERRAL();
+        IssuanceDesk.Terms memory t = _t();
+        t.maturity = latest + 1;
+        vm.prank(supplier1);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.MaturityTooLate.selector, latest + 1, latest));
+        issuance.propose(t);
+    }
+
+    function test_RevertWhen_proposeMaturityDefersUndatedInvoiceBeyondLimitFromIssueDate() public {
+        // An invoice without a due date is due on its issue date (payable on receipt).
+        bytes32 undated = _attestInvoiceDue(FACE, 0);
+        uint256 latest = block.timestamp + issuance.MAX_MATURITY_DEFERRAL();
+        IssuanceDesk.Terms memory t = _terms(supplier1, core1, FACE, latest + 1, MIN_UNIT, undated);
+        vm.prank(supplier1);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.MaturityTooLate.selector, latest + 1, latest));
+        issuance.propose(t);
+        t.maturity = latest;
+        _propose(t);
+    }
+
+    function test_RevertWhen_proposeMaturityDefersEarliestOfSeveralInvoicesBeyondLimit() public {
+        bytes32 soon = _attestInvoiceDue(FACE / 2, uint64(block.timestamp + 10 days));
+        bytes32 late = _attestInvoiceDue(FACE / 2, uint64(block.timestamp + 100 days));
+        uint256 latest = block.timestamp + 10 days + issuance.MAX_MATURITY_DEFERRAL();
+        IssuanceDesk.Terms memory t = _terms(supplier1, core1, FACE, latest + 1, MIN_UNIT, soon);
+        t.documents = new bytes32[](2);
+        (t.documents[0], t.documents[1]) = (late, soon);
+        vm.prank(supplier1);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.MaturityTooLate.selector, latest + 1, latest));
+        issuance.propose(t);
     }
 
     // ------------------------------------------------------------------ currencies

@@ -538,7 +538,8 @@ contract TradeRegistryTest is Base {
         bytes32 inv = keccak256("invoice-001");
         _attest(inv, INVOICE, 1_000);
         // The buyerless receipt backs the depositor's obligation on any buyer, and only once.
-        assertEq(trade.checkUsable(_fps(inv, wr), supplier1, coreEnterprise, CNY), 1_000);
+        (uint256 cover,) = trade.checkUsable(_fps(inv, wr), supplier1, coreEnterprise, CNY);
+        assertEq(cover, 1_000);
         vm.prank(desk);
         trade.consume(_fps(inv, wr), supplier1, coreEnterprise, CNY, SLOT);
         assertEq(trade.document(wr).usedBySlot, SLOT);
@@ -663,12 +664,32 @@ contract TradeRegistryTest is Base {
         vm.expectEmit(address(trade));
         emit ITradeRegistry.DocumentUsed(inv2, SLOT);
         vm.prank(desk);
-        uint256 total = trade.consume(_fps(inv1, po, inv2), supplier1, coreEnterprise, CNY, SLOT);
+        (uint256 total, uint256 earliestDue) = trade.consume(_fps(inv1, po, inv2), supplier1, coreEnterprise, CNY, SLOT);
 
         assertEq(total, 1_000_000);
+        assertEq(earliestDue, block.timestamp + 90 days);
         assertEq(trade.document(inv1).usedBySlot, SLOT);
         assertEq(trade.document(inv2).usedBySlot, SLOT);
         assertEq(trade.document(po).usedBySlot, SLOT);
+    }
+
+    function test_checkUsable_earliestDueIsTheEarliestInvoiceDueOrIssueDate() public {
+        bytes32 dated = keccak256("invoice-dated");
+        bytes32 undated = keccak256("invoice-undated");
+        bytes32 po = keccak256("po-001");
+        _attest(dated, INVOICE, 600_000);
+        ITradeRegistry.Attestation memory a = _attestation(undated, INVOICE, 400_000);
+        a.dueDate = 0;
+        trade.attest(a, _sigs2(a));
+        ITradeRegistry.Attestation memory p = _attestation(po, PURCHASE_ORDER, 1);
+        p.dueDate = 1; // a supporting document's dates never count
+        trade.attest(p, _sigs2(p));
+
+        (, uint256 due) = trade.checkUsable(_fps(dated, po), supplier1, coreEnterprise, CNY);
+        assertEq(due, block.timestamp + 90 days);
+        // An invoice without a due date is due on its issue date.
+        (, due) = trade.checkUsable(_fps(dated, undated), supplier1, coreEnterprise, CNY);
+        assertEq(due, block.timestamp - 1 days);
     }
 
     function test_RevertWhen_consumeByNonDesk() public {
@@ -770,7 +791,8 @@ contract TradeRegistryTest is Base {
         vm.expectRevert(abi.encodeWithSelector(ITradeRegistry.InvalidSlot.selector, uint256(0)));
         trade.consume(_fps(inv), supplier1, coreEnterprise, CNY, 0);
         // Still usable for a real slot.
-        assertEq(trade.checkUsable(_fps(inv), supplier1, coreEnterprise, CNY), 1_000);
+        (uint256 cover,) = trade.checkUsable(_fps(inv), supplier1, coreEnterprise, CNY);
+        assertEq(cover, 1_000);
     }
 
     // ------------------------------------------------------------------ checkUsable
@@ -782,12 +804,15 @@ contract TradeRegistryTest is Base {
         _attest(inv1, INVOICE, 250);
         _attest(inv2, INVOICE, 750);
         _attest(dn, DELIVERY_NOTE, 1_000_000);
-        uint256 total = trade.checkUsable(_fps(inv1, dn, inv2), supplier1, coreEnterprise, CNY);
+        (uint256 total, uint256 due) = trade.checkUsable(_fps(inv1, dn, inv2), supplier1, coreEnterprise, CNY);
         assertEq(total, 1_000);
         assertEq(trade.document(inv1).usedBySlot, 0);
         // Still consumable afterwards, with the same answer.
         vm.prank(desk);
-        assertEq(trade.consume(_fps(inv1, dn, inv2), supplier1, coreEnterprise, CNY, SLOT), total);
+        (uint256 consumedTotal, uint256 consumedDue) =
+            trade.consume(_fps(inv1, dn, inv2), supplier1, coreEnterprise, CNY, SLOT);
+        assertEq(consumedTotal, total);
+        assertEq(consumedDue, due);
     }
 
     function test_RevertWhen_checkUsableNotAttested() public {
@@ -884,9 +909,12 @@ contract TradeRegistryTest is Base {
             vm.prank(desk);
             trade.consume(fps, supplier1, coreEnterprise, CNY, SLOT);
         } else {
-            assertEq(trade.checkUsable(fps, supplier1, coreEnterprise, CNY), expected);
+            (uint256 cover, uint256 due) = trade.checkUsable(fps, supplier1, coreEnterprise, CNY);
+            assertEq(cover, expected);
+            assertEq(due, block.timestamp + 90 days); // every invoice here falls due on the same day
             vm.prank(desk);
-            assertEq(trade.consume(fps, supplier1, coreEnterprise, CNY, SLOT), expected);
+            (cover,) = trade.consume(fps, supplier1, coreEnterprise, CNY, SLOT);
+            assertEq(cover, expected);
         }
     }
 
