@@ -2,13 +2,13 @@
 pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {IReceivableToken} from "./interfaces/IReceivableToken.sol";
 import {DiscountMath} from "./libraries/DiscountMath.sol";
 import {Roles} from "./libraries/Roles.sol";
+import {SettlementTransfer} from "./libraries/SettlementTransfer.sol";
 
 /// @title FinancingDesk
 /// @notice Banks buy receivables before maturity at a discount, delivery versus payment: when the holder
@@ -16,9 +16,9 @@ import {Roles} from "./libraries/Roles.sol";
 ///         offered for) goes to the bank in the same transaction — both legs or neither.
 /// @dev The price is fixed at acceptance from the days left to maturity (see `DiscountMath.discountPrice`
 ///      for the formula and its rounding). The bank funds by ERC-20 allowance to this desk; a missing
-///      allowance or balance reverts the acceptance and nothing moves.
-contract FinancingDesk is ReentrancyGuard {
-    using SafeERC20 for IERC20;
+///      allowance or balance reverts the acceptance and nothing moves. The holder must receive the whole
+///      price: a currency that delivers less is refused. Every state-changing function is `nonReentrant`.
+contract FinancingDesk is ReentrancyGuardTransient {
     using SafeCast for uint256;
 
     enum OfferStatus {
@@ -100,6 +100,7 @@ contract FinancingDesk is ReentrancyGuard {
     ///        on-chain).
     function makeOffer(uint256 tokenId, uint256 value, uint256 rateBps, uint8 dayCount, bool recourse, uint256 expiry)
         external
+        nonReentrant
         returns (uint256 offerId)
     {
         participants.checkActiveRole(msg.sender, Roles.BANK);
@@ -124,7 +125,7 @@ contract FinancingDesk is ReentrancyGuard {
     }
 
     /// @notice The bank withdraws its open offer.
-    function cancelOffer(uint256 offerId) external {
+    function cancelOffer(uint256 offerId) external nonReentrant {
         Offer storage o = _openOffer(offerId);
         if (o.bank != msg.sender) revert NotOfferBank(offerId, msg.sender);
         o.status = OfferStatus.Cancelled;
@@ -151,7 +152,7 @@ contract FinancingDesk is ReentrancyGuard {
         // The payer is the bank that made this offer (offers are created only by their bank, in makeOffer),
         // pulling no more than the price its own rate yields: see docs/slither-triage.md.
         // slither-disable-next-line arbitrary-send-erc20
-        IERC20(terms.currency).safeTransferFrom(accepted.bank, msg.sender, q.price);
+        SettlementTransfer.pullExact(IERC20(terms.currency), accepted.bank, msg.sender, q.price);
         emit Financed(
             offerId,
             accepted.tokenId,

@@ -3,11 +3,12 @@ pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {IReceivableToken} from "./interfaces/IReceivableToken.sol";
 import {DiscountMath} from "./libraries/DiscountMath.sol";
 import {Roles} from "./libraries/Roles.sol";
+import {SettlementTransfer} from "./libraries/SettlementTransfer.sol";
 
 /// @title RepaymentDesk
 /// @notice The obligor pays an obligation's face into this desk (in parts if it likes); once the
@@ -18,7 +19,10 @@ import {Roles} from "./libraries/Roles.sol";
 ///      `Defaulted` are final and open redemption. Money is accounted to the unit: for every slot
 ///      paid = paidOut + held, and once every piece is redeemed the rounding dust (paid − paidOut) can be
 ///      swept to the obligor with an event, so nothing is lost or stranded.
-contract RepaymentDesk is ReentrancyGuard {
+///      Every state-changing function is `nonReentrant` (one guard for the whole desk) and writes its state
+///      before it calls the currency, so a currency that calls back cannot see or record a half-made change.
+///      Deposits must arrive whole: a currency that delivers less than the amount is refused.
+contract RepaymentDesk is ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     enum State {
@@ -72,7 +76,9 @@ contract RepaymentDesk is ReentrancyGuard {
     }
 
     /// @notice The obligor pays `amount` towards `slot`, pulled from it in the slot's currency.
-    /// @dev Early and partial payments are accepted; more than the outstanding amount is refused.
+    /// @dev Early and partial payments are accepted; more than the outstanding amount is refused. The account
+    ///      (paid, and `Repaid` when this pays the face) is written before the money is pulled, which must
+    ///      arrive whole (`SettlementTransfer.TransferShortfall` otherwise).
     function deposit(uint256 slot, uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
         Account storage a = _account(slot);
@@ -85,16 +91,16 @@ contract RepaymentDesk is ReentrancyGuard {
         if (paid > face) revert Overpayment(slot, paid - face);
         // paid <= face, and face fits in uint128.
         a.paid = uint128(paid);
-        IERC20(a.currency).safeTransferFrom(msg.sender, address(this), amount);
         emit Deposited(slot, msg.sender, amount, paid);
         if (paid == face) {
             a.state = State.Repaid;
             emit ObligationRepaid(slot, face);
         }
+        SettlementTransfer.pullExact(IERC20(a.currency), msg.sender, address(this), amount);
     }
 
     /// @notice Records that `slot` passed maturity unpaid. Anyone may call; the facts decide.
-    function markOverdue(uint256 slot) external {
+    function markOverdue(uint256 slot) external nonReentrant {
         Account storage a = _account(slot);
         if (a.state != State.Outstanding || block.timestamp < a.maturity) revert NotOverdue(slot);
         a.state = State.Overdue;
@@ -103,7 +109,7 @@ contract RepaymentDesk is ReentrancyGuard {
 
     /// @notice Declares `slot` in default once the grace period after maturity ended unpaid; what was paid
     ///         becomes final and redeemable pro rata. Anyone may call; the facts decide.
-    function declareDefault(uint256 slot) external {
+    function declareDefault(uint256 slot) external nonReentrant {
         Account storage a = _account(slot);
         State state = a.state;
         if (state == State.Repaid || state == State.Defaulted) revert SlotClosed(slot, state);

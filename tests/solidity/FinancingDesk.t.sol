@@ -5,6 +5,8 @@ import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.so
 import {World} from "./utils/World.sol";
 import {FinancingDesk} from "../../contracts/FinancingDesk.sol";
 import {DiscountMath} from "../../contracts/libraries/DiscountMath.sol";
+import {SettlementTransfer} from "../../contracts/libraries/SettlementTransfer.sol";
+import {CallbackCurrency, FeeOnTransferCurrency, HostileCurrencyWorld} from "./utils/HostileCurrencies.sol";
 import {Roles} from "../../contracts/libraries/Roles.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
 import {IReceivableToken} from "../../contracts/interfaces/IReceivableToken.sol";
@@ -362,5 +364,59 @@ contract FinancingDeskTest is World {
         assertEq(bankBefore - cash.balanceOf(bank1), q.price);
         assertEq(token.balanceOf(financed), value);
         assertEq(token.balanceOf(root) + (financed == root ? 0 : token.balanceOf(financed)), FACE);
+    }
+}
+
+/// @notice Currencies that call back into the desk while paying, or deliver less than the price.
+contract FinancingDeskHostileCurrencyTest is HostileCurrencyWorld {
+    uint256 internal constant FACE = 100_000_000;
+    uint256 internal constant RATE = 450;
+    uint256 internal constant PRICE = 97_750_000; // FACE at 4.50% ACT/360 for 180 days
+
+    function _issueAndOffer(bytes3 code, address currency) internal returns (uint256 root, uint256 offerId) {
+        (, root) = issueIn(code, currency, supplier1, core1, FACE, block.timestamp + 180 days);
+        offerId = makeOffer(bank1, root, FACE, RATE, 0);
+    }
+
+    function setUp() public {
+        _deployWorld();
+    }
+
+    function test_RevertWhen_acceptCurrencyDeliversLessThanThePrice() public {
+        FeeOnTransferCurrency fee = new FeeOnTransferCurrency(100); // keeps 1%
+        (uint256 root, uint256 offerId) = _issueAndOffer("FEE", address(fee));
+        fee.mint(bank1, FACE);
+        vm.prank(bank1);
+        fee.approve(address(financing), type(uint256).max);
+
+        vm.prank(supplier1);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                SettlementTransfer.TransferShortfall.selector, address(fee), PRICE, PRICE - PRICE / 100
+            )
+        );
+        financing.accept(offerId);
+        assertEq(token.ownerOf(root), supplier1);
+        assertEq(fee.balanceOf(supplier1), 0);
+        assertEq(uint8(financing.offer(offerId).status), uint8(FinancingDesk.OfferStatus.Open));
+    }
+
+    function test_acceptCannotBeReenteredFromTheCurrencyCallback() public {
+        CallbackCurrency callback = new CallbackCurrency();
+        (uint256 root, uint256 offerId) = _issueAndOffer("CBK", address(callback));
+        uint256 second = makeOffer(bank2, root, FACE, RATE, 0);
+        callback.mint(bank1, FACE);
+        vm.prank(bank1);
+        callback.approve(address(financing), type(uint256).max);
+
+        // While paying for the first sale, the currency tries to sell the same token again to bank2.
+        callback.arm(address(financing), abi.encodeCall(FinancingDesk.accept, (second)));
+        vm.prank(supplier1);
+        financing.accept(offerId);
+
+        assertFalse(callback.hookSucceeded());
+        assertEq(callback.hookReturnData(), abi.encodeWithSignature("ReentrancyGuardReentrantCall()"));
+        assertEq(token.ownerOf(root), bank1);
+        assertEq(uint8(financing.offer(second).status), uint8(FinancingDesk.OfferStatus.Open));
     }
 }

@@ -2,8 +2,11 @@
 pragma solidity ^0.8.24;
 
 import {console2} from "forge-std/console2.sol";
+import {Vm} from "forge-std/Vm.sol";
 import {World} from "./utils/World.sol";
+import {CallbackCurrency, FeeOnTransferCurrency, HostileCurrencyWorld} from "./utils/HostileCurrencies.sol";
 import {RepaymentDesk} from "../../contracts/RepaymentDesk.sol";
+import {SettlementTransfer} from "../../contracts/libraries/SettlementTransfer.sol";
 import {Roles} from "../../contracts/libraries/Roles.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
 import {IReceivableToken} from "../../contracts/interfaces/IReceivableToken.sol";
@@ -362,5 +365,85 @@ contract RepaymentDeskTest is World {
         assertApproxEqAbs(second200, ref, tolerance);
         assertApproxEqAbs(mid200, ref, tolerance);
         assertApproxEqAbs(last200, ref, tolerance);
+    }
+}
+
+/// @notice Currencies that call back into the desk during a transfer, or deliver less than the amount.
+contract RepaymentDeskHostileCurrencyTest is HostileCurrencyWorld {
+    uint256 internal constant FACE = 30_000;
+    bytes3 internal constant CBK = "CBK";
+    bytes3 internal constant FEE = "FEE";
+
+    CallbackCurrency internal callback;
+    uint256 internal slot;
+    uint256 internal maturity;
+
+    function setUp() public {
+        _deployWorld();
+        maturity = block.timestamp + 90 days;
+        callback = new CallbackCurrency();
+        (slot,) = issueIn(CBK, address(callback), supplier1, core1, FACE, maturity);
+        callback.mint(core1, FACE);
+        vm.prank(core1);
+        callback.approve(address(repayment), type(uint256).max);
+        vm.prank(core1);
+        repayment.deposit(slot, 10_000);
+    }
+
+    function _count(Vm.Log[] memory logs, bytes32 topic) internal view returns (uint256 n) {
+        for (uint256 i = 0; i < logs.length; ++i) {
+            if (logs[i].emitter == address(repayment) && logs[i].topics[0] == topic) ++n;
+        }
+    }
+
+    function _assertHookRefused() internal view {
+        assertTrue(callback.hookRan(), "hook ran");
+        assertFalse(callback.hookSucceeded(), "re-entrant call went through");
+        assertEq(
+            callback.hookReturnData(), abi.encodeWithSignature("ReentrancyGuardReentrantCall()"), "refused by the guard"
+        );
+    }
+
+    function test_finalDepositCannotBeDeclaredInDefaultFromTheCurrencyCallback() public {
+        vm.warp(maturity + GRACE);
+        callback.arm(address(repayment), abi.encodeCall(RepaymentDesk.declareDefault, (slot)));
+        vm.recordLogs();
+        vm.prank(core1);
+        repayment.deposit(slot, FACE - 10_000);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+
+        _assertHookRefused();
+        assertEq(_count(logs, RepaymentDesk.ObligationDefaulted.selector), 0, "Defaulted recorded");
+        assertEq(_count(logs, RepaymentDesk.ObligationRepaid.selector), 1, "Repaid recorded");
+        assertEq(uint8(repayment.account(slot).state), uint8(RepaymentDesk.State.Repaid));
+        assertEq(repayment.account(slot).paid, FACE);
+    }
+
+    function test_finalDepositCannotBeMarkedOverdueFromTheCurrencyCallback() public {
+        vm.warp(maturity);
+        callback.arm(address(repayment), abi.encodeCall(RepaymentDesk.markOverdue, (slot)));
+        vm.recordLogs();
+        vm.prank(core1);
+        repayment.deposit(slot, FACE - 10_000);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+
+        _assertHookRefused();
+        assertEq(_count(logs, RepaymentDesk.ObligationOverdue.selector), 0, "Overdue recorded while paid in full");
+        assertEq(uint8(repayment.account(slot).state), uint8(RepaymentDesk.State.Repaid));
+    }
+
+    function test_RevertWhen_depositCurrencyDeliversLessThanTheAmount() public {
+        FeeOnTransferCurrency fee = new FeeOnTransferCurrency(100); // keeps 1%
+        (uint256 feeSlot,) = issueIn(FEE, address(fee), supplier1, core1, FACE, maturity);
+        fee.mint(core1, FACE);
+        vm.startPrank(core1);
+        fee.approve(address(repayment), type(uint256).max);
+        vm.expectRevert(
+            abi.encodeWithSelector(SettlementTransfer.TransferShortfall.selector, address(fee), 10_000, 9_900)
+        );
+        repayment.deposit(feeSlot, 10_000);
+        vm.stopPrank();
+        assertEq(repayment.account(feeSlot).paid, 0);
+        assertEq(fee.balanceOf(address(repayment)), 0);
     }
 }
