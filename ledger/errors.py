@@ -310,6 +310,24 @@ class InvalidConfirmationSignature(ContractRevert):
     error_name = "InvalidConfirmationSignature"
 
 
+class InvalidSupplierSignature(ContractRevert):
+    """A direct issue without the supplier's signature over exactly these terms."""
+
+    error_name = "InvalidSupplierSignature"
+
+
+class MaturityTooLate(ContractRevert):
+    """The maturity defers the earliest cited invoice's due day by more than the desk allows."""
+
+    error_name = "MaturityTooLate"
+
+
+class TransferShortfall(ContractRevert):
+    """The settlement currency delivered less than the amount (a fee-on-transfer token, for one)."""
+
+    error_name = "TransferShortfall"
+
+
 class SelfFinancing(ContractRevert):
     error_name = "SelfFinancing"
 

@@ -46,7 +46,13 @@ from ledger.client.models import (
     ValueApproved,
     role_id,
 )
-from ledger.client.signing import attestation_digest, sign_attestation, sign_confirmation
+from ledger.client.signing import (
+    attestation_digest,
+    sign_attestation,
+    sign_confirmation,
+    sign_supplier_consent,
+    supplier_consent_digest,
+)
 
 __all__ = [
     "ROLES",
@@ -91,4 +97,6 @@ __all__ = [
     "role_id",
     "sign_attestation",
     "sign_confirmation",
+    "sign_supplier_consent",
+    "supplier_consent_digest",
 ]

@@ -1,5 +1,6 @@
-"""Issuance: a supplier proposes an obligation, its obligor confirms (or signs), rejects; or issues
-directly. Proposals store only the terms hash, so confirm/reject/cancel take the same `Terms` back.
+"""Issuance: a supplier proposes an obligation, its obligor confirms (or signs), rejects; or the obligor
+issues directly on terms the supplier signed. Proposals store only the terms hash, so
+confirm/reject/cancel take the same `Terms` back.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from web3.types import TxReceipt
 
 from ledger.client.base import ClientBase
 from ledger.client.models import Issued, ProposalClosed, Proposed, Terms
-from ledger.client.signing import sign_confirmation
+from ledger.client.signing import sign_confirmation, sign_supplier_consent, supplier_consent_digest
 from ledger.keys import Signer
 
 
@@ -31,8 +32,9 @@ class IssuanceOps(ClientBase):
         receipt = self._send(obligor, self.issuance, "confirm", proposal_id, terms.as_abi(), key=key)
         return self._issued(receipt)
 
-    def confirmation_nonce(self, obligor: str) -> int:
-        return int(self._view(self.issuance, "nonces", obligor))
+    def confirmation_nonce(self, account: str) -> int:
+        """`IssuanceDesk.nonces(account)`: one sequence for confirmations and supplier consents."""
+        return int(self._view(self.issuance, "nonces", account))
 
     def sign_confirmation(
         self, obligor: Signer, proposal_id: int, terms: Terms, *, deadline: int, nonce: int | None = None
@@ -79,8 +81,39 @@ class IssuanceOps(ClientBase):
         event = self._event(receipt, self.issuance, "ProposalCancelled")
         return ProposalClosed(**self._meta(receipt), proposal_id=event["proposalId"], outcome="cancelled")
 
-    def issue_direct(self, obligor: Signer, terms: Terms, *, key: str | None = None) -> Issued:
-        receipt = self._send(obligor, self.issuance, "issueDirect", terms.as_abi(), key=key)
+    def sign_supplier_consent(
+        self, supplier: Signer, terms: Terms, *, deadline: int, nonce: int | None = None
+    ) -> bytes:
+        """The supplier's EIP-712 `SupplierConsent` to a direct issue of exactly `terms`; the nonce
+        defaults to `IssuanceDesk.nonces(supplier)`."""
+        return sign_supplier_consent(
+            supplier,
+            terms,
+            nonce=self.confirmation_nonce(supplier.address) if nonce is None else nonce,
+            deadline=deadline,
+            chain_id=self.chain_id,
+            issuance_desk=self.issuance.address,
+        )
+
+    def supplier_consent_digest(self, terms: Terms, *, nonce: int, deadline: int) -> bytes:
+        """The digest a supplier signs to consent to a direct issue (as `supplierConsentDigest`)."""
+        return supplier_consent_digest(
+            terms, nonce=nonce, deadline=deadline, chain_id=self.chain_id, issuance_desk=self.issuance.address
+        )
+
+    def issue_direct(
+        self,
+        obligor: Signer,
+        terms: Terms,
+        *,
+        deadline: int,
+        supplier_signature: bytes,
+        key: str | None = None,
+    ) -> Issued:
+        """The obligor issues in one step on terms the supplier signed (`sign_supplier_consent`): the
+        contract refuses to consume a supplier's documents on the obligor's word alone."""
+        args = (terms.as_abi(), deadline, supplier_signature)
+        receipt = self._send(obligor, self.issuance, "issueDirect", *args, key=key)
         return self._issued(receipt)
 
     def is_pending(self, proposal_id: int) -> bool:

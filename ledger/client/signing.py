@@ -1,7 +1,8 @@
-"""EIP-712 signatures the contracts verify: oracle attestations and an obligor's confirmation.
+"""EIP-712 signatures the contracts verify: oracle attestations, an obligor's confirmation and a
+supplier's consent to a direct issue.
 
 The type strings here must equal the contracts' typehashes byte for byte; the tests check each digest
-against the contract's own `attestationDigest` / `confirmationDigest`.
+against the contract's own `attestationDigest` / `confirmationDigest` / `supplierConsentDigest`.
 """
 
 from __future__ import annotations
@@ -31,6 +32,13 @@ ATTESTATION_TYPES = {
 CONFIRMATION_TYPES = {
     "Confirmation": [
         {"name": "proposalId", "type": "uint256"},
+        {"name": "termsHash", "type": "bytes32"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+    ]
+}
+SUPPLIER_CONSENT_TYPES = {
+    "SupplierConsent": [
         {"name": "termsHash", "type": "bytes32"},
         {"name": "nonce", "type": "uint256"},
         {"name": "deadline", "type": "uint256"},
@@ -96,3 +104,31 @@ def sign_confirmation(
     message = {"proposalId": proposal_id, "termsHash": terms.hash(), "nonce": nonce, "deadline": deadline}
     data = _typed(ISSUANCE_DESK_DOMAIN, chain_id, issuance_desk, CONFIRMATION_TYPES, message)
     return bytes(obligor.sign_message(encode_typed_data(full_message=data)).signature)
+
+
+def supplier_consent_digest(
+    terms: Terms, *, nonce: int, deadline: int, chain_id: int, issuance_desk: str
+) -> bytes:
+    message = {"termsHash": terms.hash(), "nonce": nonce, "deadline": deadline}
+    data = _typed(ISSUANCE_DESK_DOMAIN, chain_id, issuance_desk, SUPPLIER_CONSENT_TYPES, message)
+    signable = encode_typed_data(full_message=data)
+    return keccak(b"\x19" + signable.version + signable.header + signable.body)
+
+
+def sign_supplier_consent(
+    supplier: Signer,
+    terms: Terms,
+    *,
+    nonce: int,
+    deadline: int,
+    chain_id: int,
+    issuance_desk: str,
+) -> bytes:
+    """The supplier's consent to the obligor issuing exactly `terms` in one step (`IssuanceDesk.issueDirect`).
+
+    Without it the obligor cannot consume the supplier's documents; `nonce` must be
+    `IssuanceDesk.nonces(supplier)` (one sequence per account, shared with confirmations).
+    """
+    message = {"termsHash": terms.hash(), "nonce": nonce, "deadline": deadline}
+    data = _typed(ISSUANCE_DESK_DOMAIN, chain_id, issuance_desk, SUPPLIER_CONSENT_TYPES, message)
+    return bytes(supplier.sign_message(encode_typed_data(full_message=data)).signature)

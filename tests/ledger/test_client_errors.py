@@ -146,3 +146,5 @@ def test_signatures_match_contract_digests(world: World) -> None:
         c.confirm_with_signature(a["tier1"], proposal, terms, deadline=deadline, signature=stale)
     good = c.sign_confirmation(a["core"], proposal, terms, deadline=deadline)
     assert c.confirm_with_signature(a["tier1"], proposal, terms, deadline=deadline, signature=good).slot > 0
+    consent_on_chain = bytes(c.issuance.functions.supplierConsentDigest(terms.as_abi(), 3, deadline).call())
+    assert c.supplier_consent_digest(terms, nonce=3, deadline=deadline) == consent_on_chain

@@ -14,7 +14,7 @@ from ledger.client import (
     RepaymentState,
     TierchainClient,
 )
-from ledger.errors import ParticipantNotActive, TokenFrozen
+from ledger.errors import InvalidSupplierSignature, ParticipantNotActive, TokenFrozen
 from ledger.keys import Signer
 from ledger.localchain import LocalChain
 
@@ -168,7 +168,8 @@ def test_default_pays_pro_rata_and_sweeps_dust(world: World) -> None:
 
 def test_other_operations(world: World) -> None:
     c, a = world.client, world.a
-    # Proposals can be rejected by the obligor or cancelled by the supplier; a direct issue needs none.
+    # Proposals can be rejected by the obligor or cancelled by the supplier; a direct issue needs the
+    # supplier's signature instead.
     for outcome in ("rejected", "cancelled"):
         invoice = world.invoice(5_000_00)
         world.attest(invoice)
@@ -182,8 +183,17 @@ def test_other_operations(world: World) -> None:
         assert closed.outcome == outcome and not c.is_pending(proposal)
     invoice = world.invoice(9_000_00)
     world.attest(invoice)
-    direct = c.issue_direct(a["core"], world.terms(9_000_00, (invoice.fingerprint,)))
+    terms = world.terms(9_000_00, (invoice.fingerprint,))
+    deadline = world.now + DAY
+    # The obligor cannot consume the supplier's invoice on its own word (here: its own signature).
+    own_word = c.sign_supplier_consent(a["core"], terms, deadline=deadline, nonce=0)
+    with pytest.raises(InvalidSupplierSignature):
+        c.issue_direct(a["core"], terms, deadline=deadline, supplier_signature=own_word)
+    assert c.document(invoice.fingerprint).used_by_slot == 0
+    consent = c.sign_supplier_consent(a["tier1"], terms, deadline=deadline)
+    direct = c.issue_direct(a["core"], terms, deadline=deadline, supplier_signature=consent)
     assert direct.proposal_id == 0 and c.owner_of(direct.token_id) == a["tier1"].address
+    assert c.confirmation_nonce(a["tier1"].address) == 1
 
     # A value allowance lets an operator split on the holder's behalf.
     token = direct.token_id
