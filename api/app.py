@@ -19,6 +19,7 @@ from api.custody import KeyStore
 from api.deps import reject_unknown_query
 from api.errors import register_handlers
 from api.idempotency import StoredResponse
+from api.limits import RequestGuard
 from api.ratelimit import RateLimiter
 from api.routes import (
     dashboard,
@@ -33,6 +34,7 @@ from api.routes import (
     tokens,
     tx,
 )
+from api.security import Principal, authenticate
 from ledger.client import TierchainClient
 from ledger.compile import load_abis
 from ledger.config import NetworkConfig, Settings, load_network
@@ -44,6 +46,7 @@ from ledger.indexer.db import upgrade as upgrade_indexer
 from ledger.indexer.manifest import IndexedDeployment
 from ledger.indexer.source import RpcSource
 from ledger.journal import TxJournal
+from ledger.jsonlimits import restore_recursion_limit
 from ledger.keys import Signer, load_signer, local_accounts
 from ledger.rpc import make_web3
 from ledger.tx import TransactionManager
@@ -126,6 +129,7 @@ def build_context(
         indexer=indexer,
         source=source,
         limiter=RateLimiter(api_settings.rate_limit_per_minute),
+        auth_failures=RateLimiter(api_settings.auth_failures_per_minute),
         reads=ReadCache(indexer.chain_id, indexer.key),
     )
 
@@ -154,6 +158,8 @@ def create_app(
     abis: dict[str, list[dict[str, Any]]] | None = None,
 ) -> FastAPI:
     api_settings = api_settings or ApiSettings()
+    # py_ecc (imported by eth_account) raises the limit to 100,000, deeper than the C stack holds.
+    restore_recursion_limit()
     ctx = build_context(
         settings, api_settings, network=network, deployment=deployment, operator=operator, abis=abis
     )
@@ -201,6 +207,16 @@ def create_app(
         v1.include_router(module.router)
     app.include_router(v1)
     app.include_router(dashboard.router)
+
+    async def authenticate_request(request: Request) -> Principal:
+        return await authenticate(request, ctx)
+
+    app.add_middleware(
+        RequestGuard,
+        max_body_bytes=api_settings.max_body_bytes,
+        max_json_depth=api_settings.max_json_depth,
+        authenticate=authenticate_request,
+    )
     log.info(
         "api ready network=%s chain_id=%d token=%s",
         ctx.network.name,

@@ -46,7 +46,20 @@ class ApiSettings(BaseSettings):
     operator_key: SecretStr | None = Field(
         default=None, description="bearer token of the operator (registry admin); unset disables it"
     )
-    rate_limit_per_minute: int = Field(default=600, ge=1, description="requests per API key per minute")
+    rate_limit_per_minute: int = Field(
+        default=600, ge=1, description="requests per participant per minute, all its keys and its wallet"
+    )
+    auth_failures_per_minute: int = Field(
+        default=30, ge=1, description="failed authentications per client address per minute, then 429"
+    )
+    max_body_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=1024,
+        description="request body limit (413 beyond it); room for a 1,000-document batch",
+    )
+    max_json_depth: int = Field(
+        default=64, ge=2, le=1000, description="JSON nesting limit of request bodies (400 beyond it)"
+    )
     signature_max_deadline_seconds: int = Field(default=300, ge=1, le=3600)
     page_size_default: int = Field(default=50, ge=1)
     page_size_max: int = Field(default=500, ge=1)
@@ -80,7 +93,8 @@ class AppContext:
     keys: Any  # api.custody.KeyStore (typed there; kept loose here to avoid an import cycle)
     indexer: Indexer
     source: RpcSource
-    limiter: Any  # api.ratelimit.RateLimiter
+    limiter: Any  # api.ratelimit.RateLimiter, one bucket per participant
+    auth_failures: Any  # api.ratelimit.RateLimiter, one bucket per client address
     reads: ReadCache
     sync_lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -6,7 +6,6 @@ Routes declare what they need by type (`ctx: ContextDep`, `caller: CurrentPartic
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
@@ -20,22 +19,13 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.config import AppContext
-from api.errors import Forbidden, Unauthorized, Unprocessable
+from api.errors import Forbidden, Unprocessable
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.idempotency import IdempotencyClaim, claim
 from api.pagination import PageParams
 from api.schemas import WriteResult
-from api.security import (
-    Principal,
-    Role,
-    Scope,
-    check_api_key,
-    is_operator_key,
-    use_nonce,
-    verify_signed_request,
-)
+from api.security import Principal, Role, authenticate
 from ledger.client import TxResult
-from ledger.indexer.models import Participant as ParticipantRow
 from ledger.keys import Signer
 
 M = TypeVar("M", bound=BaseModel)
@@ -62,22 +52,10 @@ def get_session(ctx: ContextDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def _participant(
-    ctx: AppContext, address: str, *, via: str, scopes: frozenset[str], key_id: str | None
-) -> Principal:
-    with Session(ctx.engine) as session:
-        row = session.get(ParticipantRow, address.lower())
-    if row is None or row.status == "none":
-        raise Forbidden(f"{address} is not a registered participant")
-    roles = frozenset(r for r in row.roles if r in Role.__members__)
-    return Principal(
-        address=row.address, roles=roles, status=row.status, scopes=scopes, via=via, key_id=key_id
-    )
-
-
 async def current_participant(
     request: Request,
     ctx: ContextDep,
+    # The credentials are read by `api.security.authenticate`; declared here so OpenAPI shows them.
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
     x_tierchain_address: Annotated[
         str | None, Header(description="signer of a wallet-signed request")
@@ -88,53 +66,11 @@ async def current_participant(
         str | None, Header(description="unix seconds, at most 300 s ahead")
     ] = None,
 ) -> Principal:
-    """The caller, by API key, operator key or wallet signature; rate-limited and scope-checked."""
-    writing = request.method not in READ_METHODS
-    if bearer is not None:
-        token = bearer.credentials
-        operator_key = ctx.api.operator_key.get_secret_value() if ctx.api.operator_key else None
-        if is_operator_key(token, operator_key):
-            caller = Principal(
-                address=ctx.operator.address.lower(),
-                roles=frozenset({Role.OPERATOR}),
-                status="active",
-                scopes=frozenset({Scope.READ, Scope.WRITE}),
-                via="operator",
-            )
-        else:
-            key_id, address, scopes = await run_in_threadpool(check_api_key, ctx.engine, token)
-            caller = await run_in_threadpool(
-                _participant, ctx, address, via="api_key", scopes=scopes, key_id=key_id
-            )
-    elif x_tierchain_signature is not None:
-        if not (x_tierchain_address and x_tierchain_nonce and x_tierchain_deadline):
-            raise Unauthorized("a signed request needs X-Tierchain-Address, -Nonce and -Deadline")
-        body = await request.body()
-        address, nonce, deadline = verify_signed_request(
-            address=x_tierchain_address,
-            signature=x_tierchain_signature,
-            nonce=x_tierchain_nonce,
-            deadline=x_tierchain_deadline,
-            method=request.method,
-            path=request.url.path,
-            body=body,
-            chain_id=ctx.deployment.chain_id,
-            now=int(time.time()),
-            max_ahead=ctx.api.signature_max_deadline_seconds,
-        )
-        caller = await run_in_threadpool(
-            _participant, ctx, address, via="signature", scopes=frozenset(Scope), key_id=None
-        )
-        await run_in_threadpool(use_nonce, ctx.engine, address, nonce, deadline)
-    else:
-        raise Unauthorized("send `Authorization: Bearer <API key>` or a wallet-signed request")
-    ctx.limiter.hit(caller.rate_key)
-    needed = Scope.WRITE if writing else Scope.READ
-    if needed not in caller.scopes:
-        raise Forbidden(f"this API key lacks the {needed.value!r} scope")
-    if writing and caller.status != "active":
-        raise Forbidden(f"participant {caller.address} is {caller.status}; it may read but not write")
-    return caller
+    """The caller, by API key, operator key or wallet signature; rate-limited and scope-checked.
+
+    For a request with a body, `api.limits.RequestGuard` has already authenticated it before reading
+    the body, and this returns that answer."""
+    return await authenticate(request, ctx)
 
 
 CurrentParticipant = Annotated[Principal, Depends(current_participant)]

@@ -4,6 +4,11 @@ An API key is `tc_<key_id>_<secret>`: the id finds the row, the sha256 of the 32
 is stored and compared. A wallet-signed request carries the caller's address, a nonce and a deadline
 and an EIP-712 signature over `Request(method, path, bodyHash, nonce, deadline)`; the nonce is
 single-use (stored), the deadline at most `signature_max_deadline_seconds` ahead.
+
+`authenticate` turns a request into its `Principal` once per request (the answer is kept in the ASGI
+scope): `api.limits.RequestGuard` calls it before a body is read, the `CurrentParticipant` dependency
+for requests without one. It meters failures per client address and successes per participant
+(`api.ratelimit`).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -21,9 +27,15 @@ from eth_account.messages import encode_typed_data
 from eth_utils.crypto import keccak
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.requests import Request
 
-from api.errors import NonceReplayed, Unauthorized
+from api.config import AppContext
+from api.errors import Forbidden, NonceReplayed, Unauthorized
 from api.tables import api_keys, request_nonces
+from ledger.indexer.models import Participant as ParticipantRow
 
 KEY_PREFIX = "tc_"
 API_DOMAIN_NAME = "Tierchain API"
@@ -71,7 +83,8 @@ class Principal:
 
     @property
     def rate_key(self) -> str:
-        return self.key_id or f"{self.via}:{self.address}"
+        """One bucket per participant, whichever of its keys or its wallet signed the request."""
+        return self.address
 
     @property
     def is_operator(self) -> bool:
@@ -238,3 +251,110 @@ def use_nonce(engine: Engine, address: str, nonce: int, deadline: int) -> None:
             )
     except IntegrityError as exc:
         raise NonceReplayed(f"nonce {nonce} already used by {address}") from exc
+
+
+# ------------------------------------------------------------------------------------ the request
+
+PRINCIPAL_SCOPE_KEY = "tierchain.principal"
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SIGNATURE_HEADER = "x-tierchain-signature"
+
+
+def bearer_token(headers: Headers) -> str | None:
+    """The credentials of `Authorization: Bearer <token>` (as FastAPI's `HTTPBearer` reads them)."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def has_credentials(headers: Headers) -> bool:
+    return bearer_token(headers) is not None or SIGNATURE_HEADER in headers
+
+
+def client_address(request: Request) -> str:
+    """The peer's address as the server sees it (behind a proxy: run uvicorn with --proxy-headers
+    and --forwarded-allow-ips so this is the client, not the proxy)."""
+    return request.client.host if request.client else "unknown"
+
+
+def _participant(
+    ctx: AppContext, address: str, *, via: str, scopes: frozenset[str], key_id: str | None
+) -> Principal:
+    with Session(ctx.engine) as session:
+        row = session.get(ParticipantRow, address.lower())
+    if row is None or row.status == "none":
+        raise Forbidden(f"{address} is not a registered participant")
+    roles = frozenset(r for r in row.roles if r in Role.__members__)
+    return Principal(
+        address=row.address, roles=roles, status=row.status, scopes=scopes, via=via, key_id=key_id
+    )
+
+
+async def _identify(request: Request, ctx: AppContext, token: str | None) -> Principal:
+    if token is not None:
+        operator_key = ctx.api.operator_key.get_secret_value() if ctx.api.operator_key else None
+        if is_operator_key(token, operator_key):
+            return Principal(
+                address=ctx.operator.address.lower(),
+                roles=frozenset({Role.OPERATOR}),
+                status="active",
+                scopes=frozenset({Scope.READ, Scope.WRITE}),
+                via="operator",
+            )
+        key_id, address, scopes = await run_in_threadpool(check_api_key, ctx.engine, token)
+        return await run_in_threadpool(
+            _participant, ctx, address, via="api_key", scopes=scopes, key_id=key_id
+        )
+    headers = request.headers
+    signer = headers.get("x-tierchain-address")
+    nonce, deadline = headers.get("x-tierchain-nonce"), headers.get("x-tierchain-deadline")
+    if not (signer and nonce and deadline):
+        raise Unauthorized("a signed request needs X-Tierchain-Address, -Nonce and -Deadline")
+    address, nonce_value, deadline_value = verify_signed_request(
+        address=signer,
+        signature=headers[SIGNATURE_HEADER],
+        nonce=nonce,
+        deadline=deadline,
+        method=request.method,
+        path=request.url.path,
+        body=await request.body(),
+        chain_id=ctx.deployment.chain_id,
+        now=int(time.time()),
+        max_ahead=ctx.api.signature_max_deadline_seconds,
+    )
+    caller = await run_in_threadpool(
+        _participant, ctx, address, via="signature", scopes=frozenset(Scope), key_id=None
+    )
+    await run_in_threadpool(use_nonce, ctx.engine, address, nonce_value, deadline_value)
+    return caller
+
+
+async def authenticate(request: Request, ctx: AppContext) -> Principal:
+    """The caller, by API key, operator key or wallet signature; rate-limited and scope-checked.
+
+    A client address past its budget of failed authentications is refused (429) before any key
+    lookup or signature recovery; every failure (bad or revoked key, bad or replayed signature, an
+    address that is no participant) spends from that budget. A success spends from the participant's
+    own bucket, which all of its keys and its wallet share.
+    """
+    known = request.scope.get(PRINCIPAL_SCOPE_KEY)
+    if isinstance(known, Principal):
+        return known
+    token = bearer_token(request.headers)
+    if token is None and SIGNATURE_HEADER not in request.headers:
+        raise Unauthorized("send `Authorization: Bearer <API key>` or a wallet-signed request")
+    client = client_address(request)
+    ctx.auth_failures.check(client)
+    try:
+        caller = await _identify(request, ctx, token)
+    except (Unauthorized, Forbidden, NonceReplayed):
+        ctx.auth_failures.charge(client)
+        raise
+    ctx.limiter.hit(caller.rate_key)
+    writing = request.method not in READ_METHODS
+    needed = Scope.WRITE if writing else Scope.READ
+    if needed not in caller.scopes:
+        raise Forbidden(f"this API key lacks the {needed.value!r} scope")
+    if writing and caller.status != "active":
+        raise Forbidden(f"participant {caller.address} is {caller.status}; it may read but not write")
+    request.scope[PRINCIPAL_SCOPE_KEY] = caller
+    return caller
