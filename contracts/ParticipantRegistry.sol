@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {AccessControl, IAccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {AccessControlEnumerable} from "@openzeppelin/contracts/access/extensions/AccessControlEnumerable.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {Roles} from "./libraries/Roles.sol";
 
 /// @title ParticipantRegistry
 /// @notice The roster of core enterprises, suppliers, banks, regulators and oracles, with their status.
-/// @dev Roles are OpenZeppelin AccessControl roles; every grant or revoke of a participant role is mirrored
+/// @dev DESK is bound once, at deployment, to the desk contracts (`bindDesks`) and never granted by
+///      `grantRole`: see docs/contracts.md, "Desks are bound at deployment".
+///      Roles are OpenZeppelin AccessControl roles; every grant or revoke of a participant role is mirrored
 ///      into a bitmask beside the status, so that the token's transfer check costs one SLOAD per account.
 ///      The mirror is written only in `_grantRole`/`_revokeRole`, the single mutation path for roles.
 contract ParticipantRegistry is AccessControlEnumerable, IParticipantRegistry {
     mapping(address account => Participant) private _participants;
     mapping(bytes32 legalIdHash => address account) private _accountByLegalId;
+    bool private _desksBound;
 
     /// @param admin The operator account that onboards participants and grants roles.
     constructor(address admin) {
@@ -42,6 +46,23 @@ contract ParticipantRegistry is AccessControlEnumerable, IParticipantRegistry {
             if (Roles.bitOf(roles[i]) == 0) revert NotAParticipantRole(roles[i]);
             _grantRole(roles[i], account);
         }
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function bindDesks(address[] calldata desks) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (_desksBound) revert DesksAlreadyBound();
+        if (desks.length == 0) revert NoDesks();
+        _desksBound = true;
+        for (uint256 i = 0; i < desks.length; ++i) {
+            if (desks[i].code.length == 0) revert DeskNotAContract(desks[i]);
+            _grantRole(Roles.DESK, desks[i]);
+        }
+        emit DesksBound(desks);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function desksBound() external view returns (bool) {
+        return _desksBound;
     }
 
     /// @inheritdoc IParticipantRegistry
@@ -89,6 +110,13 @@ contract ParticipantRegistry is AccessControlEnumerable, IParticipantRegistry {
         Participant storage p = _participants[account];
         if (p.status != Status.Active) revert ParticipantNotActive(account);
         if (p.roleBits & Roles.HOLDER_BITS == 0) revert NotAHolder(account);
+    }
+
+    /// @notice Grants `role` to `account`; DESK is refused here: only `bindDesks` grants it.
+    /// @dev An admin key alone must not be able to turn a wallet into a desk, which moves anyone's tokens.
+    function grantRole(bytes32 role, address account) public override(AccessControl, IAccessControl) {
+        if (role == Roles.DESK) revert DeskGrantOutsideBinding(account);
+        super.grantRole(role, account);
     }
 
     /// @dev Participant roles can only go to registered accounts; the bit mirror follows every grant.

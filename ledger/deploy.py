@@ -1,7 +1,8 @@
 """Deploy and wire Tierchain's contracts, and keep a manifest that says what runs where.
 
 A deployment is a fixed list of steps (six system contracts, the settlement tokens a local chain
-needs, three DESK grants, one `setCurrency` per currency), each sent under the idempotency key
+needs, one `bindDesks` that gives the three desks DESK and seals the role, one `setCurrency` per
+currency), each sent under the idempotency key
 `deploy:<network>:<chain_id>:<step>`, so a run killed half-way resumes where it stopped instead of
 deploying twice. Progress goes to `<data_dir>/deployments/<network>.partial.json` after every step;
 the manifest `<network>.json` is written once, when everything is wired.
@@ -261,6 +262,26 @@ class _Deployer:
         self.sent += 1
         log.info("wired step=%s", step)
 
+    def bind_desks(self) -> None:
+        """Give DESK to the three desk contracts in the registry's one-time `bindDesks`.
+
+        The registry refuses DESK through `grantRole` and binds only once, so a registry already bound
+        must hold exactly these desks; anything else is a deployment we did not make.
+        """
+        reg = self.contract("ParticipantRegistry")
+        desks = [Web3.to_checksum_address(self.state.address(d)) for d in DESKS]
+        bound = bool(reg.functions.desksBound().call())
+        if bound:
+            missing = [
+                d for d, a in zip(DESKS, desks, strict=True) if not reg.functions.hasRole(DESK_ROLE, a).call()
+            ]
+            if missing:
+                raise DeploymentError(
+                    f"the registry at {reg.address} has its desks bound, but not to {', '.join(missing)}; "
+                    "pass --fresh to deploy a new system"
+                )
+        self.wire("bind-desks", bound, reg, "bindDesks", desks)
+
     def run(self) -> Deployment:
         cfg = self.config
         deployer = self.state.deployer
@@ -275,17 +296,7 @@ class _Deployer:
             currencies[code] = self.deploy(SETTLEMENT_PREFIX + code, name, symbol, decimals, deployer)
         currencies = {c: Web3.to_checksum_address(a) for c, a in currencies.items()}
 
-        reg = self.contract("ParticipantRegistry")
-        for desk in DESKS:
-            address = self.state.address(desk)
-            self.wire(
-                f"grant-desk:{desk}",
-                bool(reg.functions.hasRole(DESK_ROLE, address).call()),
-                reg,
-                "grantRole",
-                DESK_ROLE,
-                address,
-            )
+        self.bind_desks()
         issuance = self.contract("IssuanceDesk")
         for code, address in sorted(currencies.items()):
             raw = code.encode("ascii")
@@ -304,7 +315,7 @@ def _steps(config: DeployConfig) -> list[str]:
     currencies = sorted({*config.currencies, *_settlement_specs(config)})
     return [
         *_expected_contracts(config),
-        *(f"grant-desk:{d}" for d in DESKS),
+        "bind-desks",
         *(f"set-currency:{c}" for c in currencies),
     ]
 

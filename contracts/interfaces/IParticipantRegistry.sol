@@ -25,6 +25,8 @@ interface IParticipantRegistry is IAccessControlEnumerable {
     event ParticipantRegistered(address indexed account, bytes32 indexed legalIdHash);
     /// @notice Emitted on every status change, including the first activation.
     event ParticipantStatusChanged(address indexed account, Status previous, Status current);
+    /// @notice Emitted once, when the deployment bound its desk contracts; no other account can get DESK.
+    event DesksBound(address[] desks);
 
     error ZeroAddress();
     error InvalidLegalIdHash();
@@ -36,9 +38,24 @@ interface IParticipantRegistry is IAccessControlEnumerable {
     error NotAHolder(address account);
     error MissingRole(address account, bytes32 role);
     error NotAParticipantRole(bytes32 role);
+    /// @notice DESK is granted only by `bindDesks`, never by `grantRole`.
+    error DeskGrantOutsideBinding(address account);
+    /// @notice A desk must be a deployed contract.
+    error DeskNotAContract(address account);
+    /// @notice `bindDesks` runs once; the desks it bound were `bound`.
+    error DesksAlreadyBound();
+    /// @notice `bindDesks` needs at least one desk.
+    error NoDesks();
 
     /// @notice Registers `account` as an active participant with `roles` (participant roles only).
     function register(address account, bytes32 legalIdHash, bytes32[] calldata roles) external;
+
+    /// @notice Grants DESK to the deployed desk contracts, once; afterwards DESK can be revoked but never
+    ///         granted again. Each desk must be a contract. Admin only.
+    function bindDesks(address[] calldata desks) external;
+
+    /// @notice True once `bindDesks` has run.
+    function desksBound() external view returns (bool);
 
     /// @notice Moves `account` to `status` (Active or Suspended).
     function setStatus(address account, Status status) external;

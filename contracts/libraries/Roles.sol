@@ -20,6 +20,7 @@ library Roles {
     /// @notice Executes court-ordered forced transfers; deliberately distinct from REGULATOR.
     bytes32 internal constant ENFORCEMENT = keccak256("ENFORCEMENT");
     /// @notice Tierchain's own desk contracts (issuance, financing, repayment) that mint, settle and burn.
+    ///         Granted only by `ParticipantRegistry.bindDesks`, once, to contracts; never by `grantRole`.
     bytes32 internal constant DESK = keccak256("DESK");
 
     uint8 internal constant BIT_CORE_ENTERPRISE = 1 << 0;

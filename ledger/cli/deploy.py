@@ -71,12 +71,12 @@ def deploy_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Deploy and wire the contracts, or verify the recorded deployment (compiles if needed)."""
-    from ledger.deploy import DESKS, SYSTEM_CONTRACTS, deploy_from_settings
+    from ledger.deploy import SYSTEM_CONTRACTS, deploy_from_settings
 
     built = settings()
     config = load_network(built, network).deploy
     currencies = {*config.currencies, *(s.currency for s in config.settlement_tokens)}
-    steps = len(SYSTEM_CONTRACTS) + len(config.settlement_tokens) + len(DESKS) + len(currencies)
+    steps = len(SYSTEM_CONTRACTS) + len(config.settlement_tokens) + 1 + len(currencies)  # 1: bindDesks
     with progress(not as_json) as bars, _counting(bars, steps):
         outcome = deploy_from_settings(built, network, fresh=fresh)
     d = outcome.deployment

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 from web3 import Web3
+from web3.exceptions import ContractLogicError
 
 from ledger.cli import app
 from ledger.compile import Artifact, CompileResult
@@ -66,7 +67,7 @@ def test_deploy_wires_then_verifies_without_a_transaction(
     artifacts = tierchain_build.artifacts
     first = _deploy(manager, local_network, artifacts, tmp_path)
     d = first.deployment
-    assert first.status == "deployed" and first.transactions == 6 + 1 + 3 + 1
+    assert first.status == "deployed" and first.transactions == 6 + 1 + 1 + 1
     assert set(d.contracts) == {*SYSTEM_CONTRACTS, "SettlementToken.CNY"}
     assert d.currencies == {"CNY": d.address("SettlementToken.CNY")}
     assert d.deployer == manager.signer.address
@@ -82,6 +83,11 @@ def test_deploy_wires_then_verifies_without_a_transaction(
     registry = w3.eth.contract(address=Web3.to_checksum_address(d.address("ParticipantRegistry")), abi=abi)
     for desk in ("IssuanceDesk", "FinancingDesk", "RepaymentDesk"):
         assert registry.functions.hasRole(DESK_ROLE, d.address(desk)).call()
+    # The desks were bound in one step and DESK is sealed: even the deployer cannot grant it again.
+    assert registry.functions.desksBound().call()
+    assert registry.functions.getRoleMemberCount(DESK_ROLE).call() == 3
+    with pytest.raises(ContractLogicError):
+        registry.functions.grantRole(DESK_ROLE, manager.signer.address).call({"from": manager.signer.address})
     issuance = w3.eth.contract(address=d.address("IssuanceDesk"), abi=artifacts["IssuanceDesk"].abi)
     assert issuance.functions.currencyToken(b"CNY").call() == d.currencies["CNY"]
     manifest = json.loads(first.manifest.read_text())
@@ -102,7 +108,7 @@ def test_changed_artifacts_are_refused_until_fresh(
     with pytest.raises(DeploymentMismatch, match=r"FinancingDesk: the compiled artifact changed.*--fresh"):
         _deploy(manager, local_network, changed, tmp_path)
     new = _deploy(manager, local_network, changed, tmp_path, fresh=True)
-    assert new.status == "deployed" and new.transactions == 11
+    assert new.status == "deployed" and new.transactions == 9
     assert new.deployment.address("ReceivableToken") != old.address("ReceivableToken")
     assert _deploy(manager, local_network, changed, tmp_path).status == "verified"
 
@@ -119,7 +125,7 @@ def test_fresh_chain_gets_a_new_deployment(
     assert clean_chain.revert(before)  # the chain forgets the contracts; manifest and journal remain
     manager.nonces.resync(manager.signer.address)
     second = _deploy(manager, local_network, tierchain_build.artifacts, tmp_path)
-    assert second.status == "deployed" and second.transactions == 11
+    assert second.status == "deployed" and second.transactions == 9
     assert second.deployment.address("ParticipantRegistry") == first.deployment.address("ParticipantRegistry")
     assert manager.w3.eth.get_code(second.deployment.address("RepaymentDesk"))
 
@@ -132,7 +138,7 @@ def test_interrupted_deployment_resumes(
         _deploy(manager, local_network, broken, tmp_path)
     assert not manifest_path(tmp_path, "local").exists()
     resumed = _deploy(manager, local_network, tierchain_build.artifacts, tmp_path)
-    assert resumed.status == "resumed" and resumed.transactions == 11 - 5
+    assert resumed.status == "resumed" and resumed.transactions == 9 - 5
     assert resumed.deployment.address("ParticipantRegistry") == manager.w3.to_checksum_address(
         manager.w3.eth.get_transaction_receipt(resumed.deployment.contracts["ParticipantRegistry"].tx_hash)[
             "contractAddress"

@@ -76,10 +76,22 @@ abstract contract Base is Test {
         registry.setStatus(account, IParticipantRegistry.Status.Active);
     }
 
-    /// @dev Grants a plain AccessControl role (DESK, ENFORCEMENT) or a participant role through the admin.
+    /// @dev Grants a plain AccessControl role (ENFORCEMENT) or a participant role through the admin. DESK
+    ///      can only be bound once, to contracts (`bindDesks`), so it goes through `_bindDesk`.
     function _grant(bytes32 role, address account) internal {
+        if (role == Roles.DESK) return _bindDesk(account);
         vm.prank(admin);
         registry.grantRole(role, account);
+    }
+
+    /// @dev Binds `desk` as the registry's only desk. A test desk is an address the test pranks as, so it
+    ///      gets a one-byte stand-in code first (a desk must be a contract).
+    function _bindDesk(address desk) internal {
+        if (desk.code.length == 0) vm.etch(desk, hex"00");
+        address[] memory desks = new address[](1);
+        desks[0] = desk;
+        vm.prank(admin);
+        registry.bindDesks(desks);
     }
 
     function _revoke(bytes32 role, address account) internal {

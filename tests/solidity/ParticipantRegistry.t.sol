@@ -9,6 +9,9 @@ import {ParticipantRegistry} from "../../contracts/ParticipantRegistry.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
 import {Roles} from "../../contracts/libraries/Roles.sol";
 
+/// @dev Stands in for a desk contract: DESK goes only to accounts with code.
+contract DeskStub {}
+
 contract ParticipantRegistryTest is Base {
     address internal newcomer = makeAddr("newcomer");
     bytes32 internal constant NEW_ID = keccak256("USCC:91310000MA1FL0000X");
@@ -317,10 +320,10 @@ contract ParticipantRegistryTest is Base {
     }
 
     function test_checkActiveRole_nonParticipantRoleUsesAccessControl() public {
-        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.MissingRole.selector, supplier1, Roles.DESK));
-        registry.checkActiveRole(supplier1, Roles.DESK);
-        _grant(Roles.DESK, supplier1);
-        registry.checkActiveRole(supplier1, Roles.DESK);
+        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.MissingRole.selector, supplier1, Roles.ENFORCEMENT));
+        registry.checkActiveRole(supplier1, Roles.ENFORCEMENT);
+        _grant(Roles.ENFORCEMENT, supplier1);
+        registry.checkActiveRole(supplier1, Roles.ENFORCEMENT);
         // Bits are untouched by an infrastructure role.
         assertEq(registry.participant(supplier1).roleBits, Roles.BIT_SUPPLIER);
     }
@@ -330,6 +333,94 @@ contract ParticipantRegistryTest is Base {
         _grant(Roles.DESK, desk);
         vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.ParticipantNotActive.selector, desk));
         registry.checkActiveRole(desk, Roles.DESK);
+    }
+
+    // ------------------------------------------------------------------ DESK binding
+
+    function _list(address a, address b) internal pure returns (address[] memory r) {
+        r = new address[](2);
+        (r[0], r[1]) = (a, b);
+    }
+
+    /// @notice The review's finding: an admin could hand DESK to a wallet. `grantRole` refuses DESK outright,
+    ///         to a wallet and to a contract alike.
+    function test_RevertWhen_grantRoleDeskOutsideBinding() public {
+        address wallet = makeAddr("wallet");
+        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.DeskGrantOutsideBinding.selector, wallet));
+        vm.prank(admin);
+        registry.grantRole(Roles.DESK, wallet);
+        address desk = address(new DeskStub());
+        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.DeskGrantOutsideBinding.selector, desk));
+        vm.prank(admin);
+        registry.grantRole(Roles.DESK, desk);
+        assertFalse(registry.hasRole(Roles.DESK, wallet));
+        assertFalse(registry.hasRole(Roles.DESK, desk));
+    }
+
+    function test_bindDesks_grantsEachContractOnceAndEmits() public {
+        address a = address(new DeskStub());
+        address b = address(new DeskStub());
+        assertFalse(registry.desksBound());
+        vm.expectEmit(address(registry));
+        emit IAccessControl.RoleGranted(Roles.DESK, a, admin);
+        vm.expectEmit(address(registry));
+        emit IAccessControl.RoleGranted(Roles.DESK, b, admin);
+        vm.expectEmit(address(registry));
+        emit IParticipantRegistry.DesksBound(_list(a, b));
+        vm.prank(admin);
+        registry.bindDesks(_list(a, b));
+        assertTrue(registry.desksBound());
+        assertTrue(registry.hasRole(Roles.DESK, a));
+        assertTrue(registry.hasRole(Roles.DESK, b));
+        assertEq(registry.getRoleMemberCount(Roles.DESK), 2);
+    }
+
+    function test_RevertWhen_bindDesksTwice() public {
+        address a = address(new DeskStub());
+        _bindDesk(a);
+        address c = address(new DeskStub());
+        vm.expectRevert(IParticipantRegistry.DesksAlreadyBound.selector);
+        vm.prank(admin);
+        registry.bindDesks(_list(c, c));
+        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.DeskGrantOutsideBinding.selector, c));
+        vm.prank(admin);
+        registry.grantRole(Roles.DESK, c);
+    }
+
+    function test_RevertWhen_bindDesksToAccountWithoutCode() public {
+        address a = address(new DeskStub());
+        address wallet = makeAddr("wallet");
+        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.DeskNotAContract.selector, wallet));
+        vm.prank(admin);
+        registry.bindDesks(_list(a, wallet));
+        assertFalse(registry.desksBound());
+        assertFalse(registry.hasRole(Roles.DESK, a));
+    }
+
+    function test_RevertWhen_bindDesksEmpty() public {
+        vm.expectRevert(IParticipantRegistry.NoDesks.selector);
+        vm.prank(admin);
+        registry.bindDesks(new address[](0));
+    }
+
+    function test_RevertWhen_bindDesksByNonAdmin() public {
+        address a = address(new DeskStub());
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, supplier1, ADMIN_ROLE)
+        );
+        vm.prank(supplier1);
+        registry.bindDesks(_list(a, a));
+    }
+
+    /// @notice A bound desk can still be retired (revoked), but not replaced.
+    function test_revokeDesk_afterBindingRetiresIt() public {
+        address a = address(new DeskStub());
+        _bindDesk(a);
+        _revoke(Roles.DESK, a);
+        assertFalse(registry.hasRole(Roles.DESK, a));
+        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.DeskGrantOutsideBinding.selector, a));
+        vm.prank(admin);
+        registry.grantRole(Roles.DESK, a);
     }
 
     // ------------------------------------------------------------------ grantRole / revokeRole
@@ -349,8 +440,8 @@ contract ParticipantRegistryTest is Base {
     }
 
     function test_grantRole_infrastructureRoleToUnregistered() public {
-        address desk = makeAddr("desk");
-        _grant(Roles.DESK, desk);
+        address desk = address(new DeskStub());
+        _bindDesk(desk);
         _grant(Roles.ENFORCEMENT, desk);
         assertTrue(registry.hasRole(Roles.DESK, desk));
         assertTrue(registry.hasRole(Roles.ENFORCEMENT, desk));
@@ -387,9 +478,9 @@ contract ParticipantRegistryTest is Base {
     }
 
     function test_revokeRole_infrastructureRoleLeavesBits() public {
-        _grant(Roles.DESK, supplier1);
-        _revoke(Roles.DESK, supplier1);
-        assertFalse(registry.hasRole(Roles.DESK, supplier1));
+        _grant(Roles.ENFORCEMENT, supplier1);
+        _revoke(Roles.ENFORCEMENT, supplier1);
+        assertFalse(registry.hasRole(Roles.ENFORCEMENT, supplier1));
         assertEq(registry.participant(supplier1).roleBits, Roles.BIT_SUPPLIER);
     }
 

@@ -99,8 +99,8 @@ class World:
 def populate(world: World) -> None:
     """Roles, one obligation split over three tiers, a financing, a freeze and a partial repayment."""
     send, addr = world.send, world.addr
-    for desk in ("IssuanceDesk", "FinancingDesk", "RepaymentDesk"):
-        send("admin", "ParticipantRegistry", "grantRole", _role("DESK"), world.contracts[desk].address)
+    desks = [world.contracts[d].address for d in ("IssuanceDesk", "FinancingDesk", "RepaymentDesk")]
+    send("admin", "ParticipantRegistry", "bindDesks", desks)
     send("admin", "ParticipantRegistry", "grantRole", _role("ENFORCEMENT"), addr("enforcer"))
     for who, role in [("core", "CORE_ENTERPRISE"), ("s1", "SUPPLIER"), ("s2", "SUPPLIER"), ("bank", "BANK"),
                       ("oracle", "ORACLE"), ("regulator", "REGULATOR")]:  # fmt: skip

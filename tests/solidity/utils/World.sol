@@ -67,10 +67,10 @@ abstract contract World is Test {
         repayment = new RepaymentDesk(registry, token, GRACE);
         cash = new SettlementToken("Digital CNY deposit", "dCNY", 2, admin);
 
+        address[] memory desks = new address[](3);
+        (desks[0], desks[1], desks[2]) = (address(issuance), address(financing), address(repayment));
         vm.startPrank(admin);
-        registry.grantRole(Roles.DESK, address(issuance));
-        registry.grantRole(Roles.DESK, address(financing));
-        registry.grantRole(Roles.DESK, address(repayment));
+        registry.bindDesks(desks);
         registry.grantRole(Roles.ENFORCEMENT, court);
         issuance.setCurrency(CNY, address(cash));
         vm.stopPrank();
