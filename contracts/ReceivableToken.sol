@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {ERC721Utils} from "@openzeppelin/contracts/token/ERC721/utils/ERC721Utils.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {IERC721} from "@solvprotocol/erc-3525/IERC721.sol";
@@ -29,7 +30,11 @@ import {Roles} from "./libraries/Roles.sol";
 ///      code that changes an owner, `_createToken`/`_burn` the only code that creates or destroys tokens.
 ///      The rules (frozen, matured, minimum unit, active participants) are applied by `_checkPolicy` and
 ///      `participants.checkHolders` before any of them runs.
-contract ReceivableToken is IReceivableToken {
+///      Re-entrancy: every state-changing function holds one token-wide guard (transient storage) for its
+///      whole run, and receiver callbacks (`onERC3525Received`, `onERC721Received`) run last, after every
+///      state change, while the guard is held: a callback cannot re-enter any mutator, directly or
+///      through a desk. A batch split makes all its pieces before it calls the first receiver.
+contract ReceivableToken is IReceivableToken, ReentrancyGuardTransient {
     using SafeCast for uint256;
     using Strings for uint256;
 
@@ -73,6 +78,9 @@ contract ReceivableToken is IReceivableToken {
         uint216 amount;
         uint40 epoch;
     }
+
+    /// @dev A stored allowance of this amount is unlimited; `allowance()` reports it as `type(uint256).max`.
+    uint216 private constant UNLIMITED = type(uint216).max;
 
     uint256 private constant CHECK_FROZEN = 1;
     uint256 private constant CHECK_LIVE = 2;
@@ -157,7 +165,7 @@ contract ReceivableToken is IReceivableToken {
     }
 
     /// @notice Sets the metadata base URI (for example the API's `/v1/metadata/`). Registry admin only.
-    function setBaseURI(string calldata baseURI_) external onlyRole(bytes32(0)) {
+    function setBaseURI(string calldata baseURI_) external nonReentrant onlyRole(bytes32(0)) {
         _baseURI = baseURI_;
         emit BaseURIChanged(baseURI_);
     }
@@ -204,16 +212,18 @@ contract ReceivableToken is IReceivableToken {
     }
 
     /// @inheritdoc IERC3525
+    /// @dev An unlimited allowance (approved at 2^216 − 1 or more) reads as `type(uint256).max`.
     function allowance(uint256 tokenId, address operator) external view returns (uint256) {
         TokenCore memory c = _requireCore(tokenId);
         ValueAllowance memory a = _valueAllowances[tokenId][operator];
-        return a.epoch == c.epoch ? a.amount : 0;
+        if (a.epoch != c.epoch) return 0;
+        return a.amount == UNLIMITED ? type(uint256).max : a.amount;
     }
 
     // ------------------------------------------------------------------ approvals
 
     /// @inheritdoc IERC721
-    function approve(address to, uint256 tokenId) external payable noEther {
+    function approve(address to, uint256 tokenId) external payable noEther nonReentrant {
         TokenCore memory c = _requireCore(tokenId);
         if (msg.sender != c.owner && !_operatorApprovals[c.owner][msg.sender]) {
             revert InsufficientApproval(msg.sender, tokenId);
@@ -223,21 +233,22 @@ contract ReceivableToken is IReceivableToken {
     }
 
     /// @inheritdoc IERC721
-    function setApprovalForAll(address operator, bool approved) external {
+    function setApprovalForAll(address operator, bool approved) external nonReentrant {
         if (operator == address(0) || operator == msg.sender) revert SelfApproval(operator);
         _operatorApprovals[msg.sender][operator] = approved;
         emit ApprovalForAll(msg.sender, operator, approved);
     }
 
     /// @inheritdoc IERC3525
-    /// @dev An allowance of `type(uint216).max` or more is unlimited and never decreases.
-    function approve(uint256 tokenId, address operator, uint256 value) external payable noEther {
+    /// @dev An allowance of 2^216 − 1 or more is unlimited: it is stored as 2^216 − 1, never decreases, and
+    ///      both the event and `allowance()` report it as `type(uint256).max`, so state and events agree.
+    function approve(uint256 tokenId, address operator, uint256 value) external payable noEther nonReentrant {
         TokenCore memory c = _requireCore(tokenId);
         if (!_isApprovedOrOwner(msg.sender, tokenId, c)) revert InsufficientApproval(msg.sender, tokenId);
         if (operator == c.owner || operator == address(0)) revert SelfApproval(operator);
-        uint216 amount = value > type(uint216).max ? type(uint216).max : uint216(value);
+        uint216 amount = value >= UNLIMITED ? UNLIMITED : uint216(value);
         _valueAllowances[tokenId][operator] = ValueAllowance(amount, c.epoch);
-        emit ApprovalValue(tokenId, operator, value);
+        emit ApprovalValue(tokenId, operator, amount == UNLIMITED ? type(uint256).max : value);
     }
 
     // ------------------------------------------------------------------ transfers
@@ -248,16 +259,18 @@ contract ReceivableToken is IReceivableToken {
         external
         payable
         noEther
+        nonReentrant
         returns (uint256 newTokenId)
     {
         TokenCore memory c = _requireCore(fromTokenId);
         _spendAllowance(msg.sender, fromTokenId, c, value);
         newTokenId = _split(fromTokenId, c, to, value, CHECK_ALL);
+        _checkOnERC3525Received(fromTokenId, newTokenId, to, value);
     }
 
     /// @inheritdoc IERC3525
     /// @dev Merge: value moves between two existing tokens of the same slot; lineage is unchanged.
-    function transferFrom(uint256 fromTokenId, uint256 toTokenId, uint256 value) external payable noEther {
+    function transferFrom(uint256 fromTokenId, uint256 toTokenId, uint256 value) external payable noEther nonReentrant {
         if (fromTokenId == toTokenId) revert SameToken(fromTokenId);
         TokenCore memory from = _requireCore(fromTokenId);
         TokenCore memory to = _requireCore(toTokenId);
@@ -272,8 +285,11 @@ contract ReceivableToken is IReceivableToken {
 
     /// @inheritdoc IReceivableToken
     /// @dev Each piece must be a positive multiple of the slot's minimum unit; all pieces share one parent.
+    ///      Every piece is made before any receiver is called (effects, then interactions), so no callback
+    ///      can run between two pieces, and the guard keeps callbacks from re-entering.
     function splitBatch(uint256 tokenId, address[] calldata recipients, uint256[] calldata values)
         external
+        nonReentrant
         returns (uint256[] memory newTokenIds)
     {
         uint256 n = recipients.length;
@@ -289,21 +305,31 @@ contract ReceivableToken is IReceivableToken {
         for (uint256 i = 0; i < n; ++i) {
             newTokenIds[i] = _split(tokenId, c, recipients[i], values[i], CHECK_ALL);
         }
+        for (uint256 i = 0; i < n; ++i) {
+            _checkOnERC3525Received(tokenId, newTokenIds[i], recipients[i], values[i]);
+        }
     }
 
     /// @inheritdoc IERC721
-    function transferFrom(address from, address to, uint256 tokenId) external payable noEther {
+    function transferFrom(address from, address to, uint256 tokenId) external payable noEther nonReentrant {
         _transferWhole(from, to, tokenId);
     }
 
     /// @inheritdoc IERC721
-    function safeTransferFrom(address from, address to, uint256 tokenId) external payable noEther {
+    /// @dev `onERC721Received` runs after the move, while the guard is held.
+    function safeTransferFrom(address from, address to, uint256 tokenId) external payable noEther nonReentrant {
         _transferWhole(from, to, tokenId);
         ERC721Utils.checkOnERC721Received(msg.sender, from, to, tokenId, "");
     }
 
     /// @inheritdoc IERC721
-    function safeTransferFrom(address from, address to, uint256 tokenId, bytes calldata data) external payable noEther {
+    /// @dev `onERC721Received` runs after the move, while the guard is held.
+    function safeTransferFrom(address from, address to, uint256 tokenId, bytes calldata data)
+        external
+        payable
+        noEther
+        nonReentrant
+    {
         _transferWhole(from, to, tokenId);
         ERC721Utils.checkOnERC721Received(msg.sender, from, to, tokenId, data);
     }
@@ -314,6 +340,7 @@ contract ReceivableToken is IReceivableToken {
     /// @dev The face must be a positive multiple of `minUnit`, maturity in the future.
     function createSlot(address obligor, address currency, uint256 face, uint256 maturity, uint256 minUnit, address to)
         external
+        nonReentrant
         onlyRole(Roles.DESK)
         returns (uint256 slot, uint256 tokenId)
     {
@@ -332,24 +359,32 @@ contract ReceivableToken is IReceivableToken {
     }
 
     /// @inheritdoc IReceivableToken
+    /// @dev Emits `DeskMoved` naming the desk (`msg.sender`). A new piece's receiver is called last.
     function deskTransfer(address holder, uint256 tokenId, address to, uint256 value)
         external
+        nonReentrant
         onlyRole(Roles.DESK)
         returns (uint256 toTokenId)
     {
         TokenCore memory c = _requireCore(tokenId);
         if (c.owner != holder) revert IncorrectOwner(holder, tokenId, c.owner);
-        if (value == _values[tokenId].value) {
+        bool whole = value == _values[tokenId].value;
+        if (whole) {
             _moveToken(tokenId, c, to, CHECK_ALL);
-            return tokenId;
+            toTokenId = tokenId;
+        } else {
+            toTokenId = _split(tokenId, c, to, value, CHECK_ALL);
         }
-        return _split(tokenId, c, to, value, CHECK_ALL);
+        emit DeskMoved(tokenId, toTokenId, msg.sender, holder, to, value);
+        if (!whole) _checkOnERC3525Received(tokenId, toTokenId, to, value);
     }
 
     /// @inheritdoc IReceivableToken
     /// @dev The lineage record (parent, depth, slot) survives the burn so `lineage()` still answers.
+    ///      Emits `SlotChanged(tokenId, slot, 0)` (EIP-3525's burn) and `DeskRedeemed` naming the desk.
     function redeem(address holder, uint256 tokenId)
         external
+        nonReentrant
         onlyRole(Roles.DESK)
         returns (uint256 slot, uint256 value)
     {
@@ -366,13 +401,14 @@ contract ReceivableToken is IReceivableToken {
         unchecked {
             _supplies[slot].supply -= uint128(value);
         }
-        _burn(tokenId, holder);
+        _burn(tokenId, holder, slot);
+        emit DeskRedeemed(tokenId, slot, msg.sender, holder, value);
     }
 
     // ------------------------------------------------------------------ regulator and enforcement
 
     /// @inheritdoc IReceivableToken
-    function freeze(uint256 tokenId, uint32 reasonCode) external {
+    function freeze(uint256 tokenId, uint32 reasonCode) external nonReentrant {
         participants.checkActiveRole(msg.sender, Roles.REGULATOR);
         TokenCore storage c = _cores[tokenId];
         if (c.owner == address(0)) revert NonexistentToken(tokenId);
@@ -382,7 +418,7 @@ contract ReceivableToken is IReceivableToken {
     }
 
     /// @inheritdoc IReceivableToken
-    function unfreeze(uint256 tokenId, uint32 reasonCode) external {
+    function unfreeze(uint256 tokenId, uint32 reasonCode) external nonReentrant {
         participants.checkActiveRole(msg.sender, Roles.REGULATOR);
         TokenCore storage c = _cores[tokenId];
         if (c.owner == address(0)) revert NonexistentToken(tokenId);
@@ -397,17 +433,20 @@ contract ReceivableToken is IReceivableToken {
     ///      Moving the whole token keeps its frozen flag; a split-off piece starts unfrozen.
     function forceTransfer(uint256 tokenId, address to, uint256 value, bytes32 orderRef)
         external
+        nonReentrant
         onlyRole(Roles.ENFORCEMENT)
         returns (uint256 toTokenId)
     {
         TokenCore memory c = _requireCore(tokenId);
-        if (value == _values[tokenId].value) {
+        bool whole = value == _values[tokenId].value;
+        if (whole) {
             _moveToken(tokenId, c, to, 0);
             toTokenId = tokenId;
         } else {
             toTokenId = _split(tokenId, c, to, value, CHECK_UNIT);
         }
         emit ForcedTransfer(tokenId, toTokenId, to, value, orderRef, msg.sender);
+        if (!whole) _checkOnERC3525Received(tokenId, toTokenId, to, value);
     }
 
     // ------------------------------------------------------------------ Tierchain views
@@ -478,7 +517,8 @@ contract ReceivableToken is IReceivableToken {
         _moveToken(tokenId, c, to, CHECK_ALL);
     }
 
-    /// @dev Creates a piece for `to` and moves `value` into it from `fromTokenId`.
+    /// @dev Creates a piece for `to` and moves `value` into it from `fromTokenId`. Makes no external call but
+    ///      the registry's view check: the caller calls the receiver (`_checkOnERC3525Received`) afterwards.
     function _split(uint256 fromTokenId, TokenCore memory c, address to, uint256 value, uint256 policy)
         private
         returns (uint256 newTokenId)
@@ -489,7 +529,6 @@ contract ReceivableToken is IReceivableToken {
         uint256 depth = uint256(_values[fromTokenId].depth) + 1;
         newTokenId = _createToken(to, c.slot, fromTokenId, depth);
         _moveValue(fromTokenId, newTokenId, value);
-        _checkOnERC3525Received(fromTokenId, newTokenId, to, value);
     }
 
     /// @dev The only code that changes an owner. Bumping the epoch voids every approval of the token.
@@ -538,12 +577,13 @@ contract ReceivableToken is IReceivableToken {
         emit SlotChanged(id, 0, slot);
     }
 
-    function _burn(uint256 tokenId, address owner) private {
+    function _burn(uint256 tokenId, address owner, uint256 slot) private {
         delete _cores[tokenId];
         unchecked {
             _balances[owner] -= 1;
         }
         emit Transfer(owner, address(0), tokenId);
+        emit SlotChanged(tokenId, slot, 0);
     }
 
     function _checkPolicy(uint256 tokenId, TokenCore memory c, uint256 value, uint256 policy) private view {
@@ -558,16 +598,18 @@ contract ReceivableToken is IReceivableToken {
         }
     }
 
+    /// @dev Lowers a limited allowance by `value` and emits `ApprovalValue` with what remains (EIP-3525: the
+    ///      event accompanies every change); an unlimited one is left as it is.
     function _spendAllowance(address operator, uint256 tokenId, TokenCore memory c, uint256 value) private {
         if (_isApprovedOrOwner(operator, tokenId, c)) return;
         ValueAllowance memory a = _valueAllowances[tokenId][operator];
         uint256 current = a.epoch == c.epoch ? a.amount : 0;
+        if (current == UNLIMITED) return;
         if (current < value) revert InsufficientAllowance(operator, tokenId, current, value);
-        if (current != type(uint216).max) {
-            // current >= value, checked above.
-            unchecked {
-                _valueAllowances[tokenId][operator].amount = uint216(current - value);
-            }
+        // current >= value, checked above.
+        unchecked {
+            _valueAllowances[tokenId][operator].amount = uint216(current - value);
+            emit ApprovalValue(tokenId, operator, current - value);
         }
     }
 
@@ -590,7 +632,8 @@ contract ReceivableToken is IReceivableToken {
         return _values[tokenId];
     }
 
-    /// @dev As EIP-3525 says: a receiving contract that declares IERC3525Receiver must accept.
+    /// @dev As EIP-3525 says: a receiving contract that declares IERC3525Receiver must accept. Called last,
+    ///      under the guard, after every state change of the calling function.
     function _checkOnERC3525Received(uint256 fromTokenId, uint256 toTokenId, address to, uint256 value) private {
         if (to.code.length == 0) return;
         try IERC165(to).supportsInterface(type(IERC3525Receiver).interfaceId) returns (bool declared) {

@@ -38,6 +38,20 @@ interface IReceivableToken is IERC3525Metadata {
         address enforcer
     );
     event BaseURIChanged(string baseURI);
+    /// @notice Desk contract `desk` moved `value` of `fromTokenId`, held by `holder`, to `to`: `toTokenId` is
+    ///         `fromTokenId` itself when the whole token moved, otherwise the new piece.
+    event DeskMoved(
+        uint256 indexed fromTokenId,
+        uint256 indexed toTokenId,
+        address indexed desk,
+        address holder,
+        address to,
+        uint256 value
+    );
+    /// @notice Desk contract `desk` redeemed (burned) `tokenId` of `slot`, worth `value`, held by `holder`.
+    event DeskRedeemed(
+        uint256 indexed tokenId, uint256 indexed slot, address indexed desk, address holder, uint256 value
+    );
 
     error NoEtherAccepted();
     error NotAuthorized(address account);

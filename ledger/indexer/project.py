@@ -4,10 +4,12 @@ The projector is a pure function of the event sequence: applied in (block, log i
 tables it rebuilds exactly what incremental ingestion built. That property carries reorg recovery
 (`Indexer` rebuilds from the raw events after deleting the orphaned ones) and the tests check it.
 
-Lineage comes from the token's own events: `_createToken` emits `Transfer(0, to, id)` and
-`SlotChanged(id, 0, slot)`, then `_moveValue` emits `TransferValue(parent, id, value)` (parent 0 for
-the root minted at slot creation). So the first TransferValue into a token that was just minted names
-its parent; depth is the parent's + 1 and the root is the parent's root.
+Slot membership comes from `SlotChanged`: `(id, 0, slot)` at mint, `(id, slot, 0)` at burn (a burned
+piece keeps its slot and lineage). Lineage comes from the token's own events: `_createToken` emits
+`Transfer(0, to, id)` and `SlotChanged(id, 0, slot)`, then `_moveValue` emits
+`TransferValue(parent, id, value)` (parent 0 for the root minted at slot creation). So the first
+TransferValue into a token that was just minted names its parent; depth is the parent's + 1 and the
+root is the parent's root.
 
 Rows touched are cached by key for the life of the projector (one database transaction), because
 objects added but not yet flushed are invisible to `Session.get`.
@@ -249,23 +251,28 @@ class Projector:
                 token_id,
             )
             self._awaiting_parent.add(token_id)
+        elif receiver == ZERO_ADDRESS:
+            # The burn itself is projected from `SlotChanged(id, slot, 0)`; this is its ownership record.
+            kind = "burn"
         else:
+            kind = "transfer"
             token = self._token(token_id, e)
-            if receiver == ZERO_ADDRESS:
-                kind = "burn"
-                if token is not None:
-                    token.burned = True
-                    token.burned_block = e.block_number
-            else:
-                kind = "transfer"
-                if token is not None:
-                    token.owner = receiver
+            if token is not None:
+                token.owner = receiver
         self._history(Transfer, e, kind=kind, token_id=token_id, from_address=sender, to_address=receiver)
 
     def _slot_changed(self, e: EventRecord) -> None:
+        """Slot membership, as EIP-3525 announces it: `(id, 0, slot)` joins a slot at mint, `(id, slot, 0)`
+        leaves it at burn. A burned piece keeps the slot it left, so its lineage stays per obligation."""
         token = self._token(int(e.args["_tokenId"]), e)
-        if token is not None:
-            token.slot = int(e.args["_newSlot"])
+        if token is None:
+            return
+        new_slot = int(e.args["_newSlot"])
+        if new_slot == 0:
+            token.burned = True
+            token.burned_block = e.block_number
+        else:
+            token.slot = new_slot
 
     def _transfer_value(self, e: EventRecord) -> None:
         source, target = int(e.args["_fromTokenId"]), int(e.args["_toTokenId"])

@@ -7,6 +7,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IERC721} from "@solvprotocol/erc-3525/IERC721.sol";
 import {IERC3525} from "@solvprotocol/erc-3525/IERC3525.sol";
 import {IERC3525Receiver} from "@solvprotocol/erc-3525/IERC3525Receiver.sol";
+import {Vm} from "forge-std/Vm.sol";
 import {Base} from "./Base.t.sol";
 import {ReceivableToken} from "../../contracts/ReceivableToken.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
@@ -1006,21 +1007,58 @@ contract ReceivableTokenTest is Base {
         assertEq(token.allowance(root, outsider), 200);
     }
 
-    function test_approveValue_unlimitedNeverDecreases() public {
-        vm.expectEmit(address(token));
-        emit IERC3525.ApprovalValue(root, spender, type(uint256).max);
-        vm.prank(supplier1);
-        token.approve(root, spender, type(uint256).max);
-        assertEq(token.allowance(root, spender), type(uint216).max);
-        _splitAs(spender, root, supplier2, 10_000);
-        _splitAs(spender, root, supplier2, 20_000);
-        assertEq(token.allowance(root, spender), type(uint216).max);
+    /// @notice An allowance at or above 2^216 − 1 is unlimited: `allowance()` and the event both say
+    ///         2^256 − 1, and spending never lowers it (nor emits).
+    function test_approveValue_atOrAboveCapIsUnlimitedReportedAsMax() public {
+        uint256[3] memory asks = [type(uint256).max, uint256(type(uint216).max), uint256(1) << 220];
+        for (uint256 i = 0; i < asks.length; ++i) {
+            vm.expectEmit(address(token));
+            emit IERC3525.ApprovalValue(root, spender, type(uint256).max);
+            vm.prank(supplier1);
+            token.approve(root, spender, asks[i]);
+            assertEq(token.allowance(root, spender), type(uint256).max);
+            vm.recordLogs();
+            _splitAs(spender, root, supplier2, 10_000);
+            assertEq(token.allowance(root, spender), type(uint256).max);
+            Vm.Log[] memory logs = vm.getRecordedLogs();
+            for (uint256 j = 0; j < logs.length; ++j) {
+                assertTrue(logs[j].topics[0] != IERC3525.ApprovalValue.selector, "unlimited allowance changed");
+            }
+        }
+    }
 
-        // Exactly uint216.max counts as unlimited too.
+    /// @notice Just below the cap, an allowance is an ordinary one: stored, reported and spent exactly.
+    function test_approveValue_justBelowCapIsExact() public {
+        uint256 ask = uint256(type(uint216).max) - 1;
+        vm.expectEmit(address(token));
+        emit IERC3525.ApprovalValue(root, spender, ask);
         vm.prank(supplier1);
-        token.approve(root, operator, type(uint216).max);
-        _splitAs(operator, root, supplier3, UNIT);
-        assertEq(token.allowance(root, operator), type(uint216).max);
+        token.approve(root, spender, ask);
+        assertEq(token.allowance(root, spender), ask);
+        _splitAs(spender, root, supplier2, UNIT);
+        assertEq(token.allowance(root, spender), ask - UNIT);
+    }
+
+    /// @notice EIP-3525: `ApprovalValue` MUST be emitted whenever an allowance changes, spending included.
+    function test_spendAllowance_emitsApprovalValueWithWhatRemains() public {
+        uint256 piece = _splitAs(supplier1, root, supplier2, UNIT);
+        vm.prank(supplier1);
+        token.approve(root, spender, 5_000);
+
+        vm.expectEmit(address(token));
+        emit IERC3525.ApprovalValue(root, spender, 2_000);
+        _splitAs(spender, root, supplier3, 3_000);
+
+        vm.expectEmit(address(token));
+        emit IERC3525.ApprovalValue(root, spender, 1_000);
+        vm.prank(spender);
+        token.transferFrom(root, piece, 1_000);
+
+        vm.expectEmit(address(token));
+        emit IERC3525.ApprovalValue(root, spender, 0);
+        vm.prank(spender);
+        token.splitBatch(root, _addrs(supplier2, supplier3, supplier2), _vals(300, 300, 400));
+        assertEq(token.allowance(root, spender), 0);
     }
 
     function test_RevertWhen_approveValueToOwnerOrZero() public {
@@ -1652,5 +1690,39 @@ contract ReceivableTokenTest is Base {
         assertEq(burned, v);
         assertEq(token.slotTerms(slot).supply, FACE - v);
         assertEq(token.balanceOf(root), FACE - v);
+    }
+
+    // ------------------------------------------------------------------ burn and desk events
+
+    /// @notice EIP-3525: a burn announces the token leaving its slot, `SlotChanged(id, slot, 0)`.
+    function test_redeem_emitsSlotChangedToZero() public {
+        uint256 a = _splitAs(supplier1, root, supplier2, 30_000);
+        vm.warp(MATURITY);
+        vm.expectEmit(address(token));
+        emit IERC3525.SlotChanged(a, slot, 0);
+        vm.prank(desk);
+        token.redeem(supplier2, a);
+    }
+
+    /// @notice A desk's move names the desk, the holder and both tokens.
+    function test_deskTransfer_emitsDeskMovedNamingTheDesk() public {
+        vm.expectEmit(address(token));
+        emit IReceivableToken.DeskMoved(root, 2, desk, supplier1, bank, 25_000);
+        vm.prank(desk);
+        token.deskTransfer(supplier1, root, bank, 25_000);
+
+        vm.expectEmit(address(token));
+        emit IReceivableToken.DeskMoved(root, root, desk, supplier1, bank, FACE - 25_000);
+        vm.prank(desk);
+        token.deskTransfer(supplier1, root, bank, FACE - 25_000);
+    }
+
+    /// @notice A redemption names the desk that burned the token.
+    function test_redeem_emitsDeskRedeemedNamingTheDesk() public {
+        vm.warp(MATURITY);
+        vm.expectEmit(address(token));
+        emit IReceivableToken.DeskRedeemed(root, slot, desk, supplier1, FACE);
+        vm.prank(desk);
+        token.redeem(supplier1, root);
     }
 }

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import Engine, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from ledger.indexer.models import Obligation, Redemption, Token
+from ledger.indexer.models import Event, Obligation, Redemption, Token
 from ledger.indexer.reconcile import reconcile
 from ledger.indexer.source import RpcSource
 from tests.ledger.indexer.helpers import make_indexer
@@ -52,3 +52,23 @@ def test_reconcile_finds_a_corrupted_row(chain: World, db: Engine) -> None:
     kinds = {(m.kind, m.key) for m in found}
     assert ("token.value", f"token {victim}") in kinds
     assert ("slot.sum_of_token_values", "slot 1") in kinds
+
+
+def test_burn_is_projected_from_slot_changed_and_keeps_the_slot(chain: World, db: Engine) -> None:
+    """A redeem emits `SlotChanged(id, slot, 0)` (EIP-3525's burn); the indexer marks the piece burned from
+    it and keeps the slot the piece belonged to, so its lineage still answers per obligation."""
+    _settle_and_redeem(chain)
+    make_indexer(chain, db).sync()
+    root = int(chain.call("ReceivableToken", "slotTerms", 1)[2])
+    with Session(db) as s:
+        left = [
+            (int(e.args["_tokenId"]), int(e.args["_oldSlot"]))
+            for e in s.exec(select(Event).where(col(Event.name) == "SlotChanged")).all()
+            if int(e.args["_newSlot"]) == 0
+        ]
+        assert sorted(left) == [(root, 1), (root + 2, 1)]
+        for token_id in (root, root + 2):
+            token = s.get(Token, token_id)
+            assert token is not None
+            assert (token.burned, token.slot) == (True, 1)
+            assert token.burned_block is not None
