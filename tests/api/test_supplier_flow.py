@@ -134,6 +134,27 @@ def test_reject_with_reason(api: TestClient, api_world: ApiWorld, parties: dict[
     assert again.status_code == 409
 
 
+def test_propose_maturity_deferring_the_invoice_too_long_is_a_clear_422(
+    api: TestClient, api_world: ApiWorld, parties: dict[str, Party]
+) -> None:
+    tier1, core = parties["tier1"], parties["core"]
+    fingerprint = api_world.attest_invoice(5_000_00, tier1.address, core.address)  # due in 90 days
+    body = {
+        "obligor": core.address,
+        "currency": "CNY",
+        "face": 5_000_00,
+        "maturity": api_world.now + 50 * 365 * DAY,
+        "min_unit": 100,
+        "documents": [fingerprint],
+    }
+    refused = api.post("/v1/obligations/proposals", json=body, headers=tier1.headers)
+    assert refused.status_code == 422, refused.text
+    problem = refused.json()
+    assert problem["contract_error"]["name"] == "MaturityTooLate"
+    args = problem["contract_error"]["args"]
+    assert int(args["maturity"]) == body["maturity"] and int(args["latestMaturity"]) < body["maturity"]
+
+
 def test_self_custody_prepare_and_submit(
     api: TestClient,
     api_world: ApiWorld,
