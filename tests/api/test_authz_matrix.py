@@ -9,6 +9,13 @@ refuses where they could change the world under the other cells (an oversized va
 past). Every 2xx answered to a participant must not mention the strangers of world B (their
 addresses), which none of the participants here has any business with (the oracles excepted: they
 attested world B's documents, and see their own attestations).
+
+Side effects: after every write cell, allowed or refused, what the caller can see (tokens,
+obligations, offers, proposals) must not have grown, except by objects the write itself created and
+the caller is a party to (a piece split off its own token, an obligation it owes, an offer it made, a
+proposal it made or owes). A write never makes an object that existed before visible to its caller.
+The views are computed by the same access checks the read routes use, and checked once against the
+read routes themselves at the end.
 """
 
 from __future__ import annotations
@@ -17,15 +24,24 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 
+from api.access import can_see_obligation, can_see_token, visible_proposal
 from api.config import ApiSettings
+from api.errors import NotFound
+from api.routes.financing import can_see_offer
+from api.security import Principal
+from api.tables import financing_requests
+from ledger.indexer.models import Cursor, Financing, Obligation, Proposal, Token
 from oracles.testing_pki import build_pki, write_trust_store
 from tests.api.support import DAY, PARTIES, ApiWorld, Party, onboard
 
@@ -79,6 +95,17 @@ def _propose(o: Objects, _: str) -> dict[str, Any]:
         "min_unit": 100,
         "documents": [UNATTESTED],
     }
+
+
+def _offer(o: Objects, _: str) -> dict[str, Any]:
+    return {"token_id": o.token, "value": 100_00, "rate_bps": 500, "expiry": int(time.time()) + 30 * DAY}
+
+
+def _prepare(o: Objects, role: str) -> dict[str, Any]:
+    """A bank prepares an offer (the self-custody path of offers), everyone else a split."""
+    if role == "bank":
+        return {"operation": "offer", **_offer(o, role)}
+    return {"operation": "split", "token_id": o.token, "to": ZERO_ADDRESS, "value": HUGE}
 
 
 # (method, path) → who may call it on its own object / on another's object (+ query and body)
@@ -135,12 +162,13 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/financing/obligations/{slot}/quote"): Rule(
         SEE_A, OVERSEERS, query=lambda o, r: {"value": 100_00, "rate_bps": 500}
     ),
-    # a bank may offer on any live token whose id the holder gave it (see api/routes/financing.py)
-    ("POST", "/v1/financing/offers"): Rule(
-        frozenset({"bank"}),
-        frozenset({"bank"}),
-        body=lambda o, r: {"token_id": o.token, "value": 100_00, "rate_bps": 500, "expiry": 1},
+    # a bank offers only on a token it sees (here: one whose holder asked it); a real offer, so that
+    # the side-effect check sees whether an offer widens what the bank can read
+    ("POST", "/v1/financing/offers"): Rule(frozenset({"bank"}), NOBODY, body=_offer),
+    ("POST", "/v1/financing/requests"): Rule(
+        HOLDERS, NOBODY, body=lambda o, r: {"token_id": o.token, "bank": o.bank}
     ),
+    ("GET", "/v1/financing/requests"): Rule(EVERYONE, EVERYONE),
     ("GET", "/v1/financing/offers"): Rule(EVERYONE, EVERYONE),
     ("GET", "/v1/financing/offers/{offer_id}"): Rule(frozenset({"bank", "tier3"}) | OVERSEERS, OVERSEERS),
     ("POST", "/v1/financing/offers/{offer_id}/accept"): Rule(frozenset({"tier3"}), NOBODY),
@@ -180,11 +208,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/events/stream"): Rule(
         EVERYONE, EVERYONE, query=lambda o, r: {"max_seconds": 0.05, "heartbeat": 1}
     ),
-    ("POST", "/v1/tx/prepare"): Rule(
-        HOLDERS,
-        NOBODY,
-        body=lambda o, r: {"operation": "split", "token_id": o.token, "to": ZERO_ADDRESS, "value": HUGE},
-    ),
+    ("POST", "/v1/tx/prepare"): Rule(HOLDERS | {"bank"}, NOBODY, body=_prepare),
     ("POST", "/v1/tx/submit"): Rule(EVERYONE, EVERYONE, body=lambda o, r: {"raw_tx": "0x02"}),
 }
 PUBLIC = {("GET", "/v1/health"), ("GET", "/v1/ready")}
@@ -198,6 +222,8 @@ class Matrix:
     other: Objects
     strangers: tuple[str, ...]
     issue_key: Callable[[str], str]
+    principals: dict[str, Principal]
+    engine: Engine
 
 
 @pytest.fixture
@@ -265,6 +291,13 @@ def matrix(
             ok(api.post("/v1/financing/offers", json=body, headers=parties[bank].headers), 201)["offer_id"]
         )
 
+    def ask(holder: str, token: int, bank: str) -> None:
+        body = {"token_id": token, "bank": parties[bank].address}
+        asked = api.post("/v1/financing/requests", json=body, headers=parties[holder].headers)
+        assert asked.status_code == 201, asked.text
+
+    ask("tier3", piece3, "bank")
+    ask("supplier_b", root_b, "bank_b")
     offer_a, offer_b = offer("bank", piece3), offer("bank_b", root_b)
     api.app.state.ctx.sync()  # type: ignore[attr-defined]
     doc_a = api.get(f"/v1/obligations/{slot_a}", headers=parties["core"].headers).json()["documents"][0]
@@ -313,7 +346,19 @@ def matrix(
         return str(issued.json()["key_id"])
 
     strangers = tuple(parties[n].address for n in ("core_b", "supplier_b", "bank_b"))
-    yield Matrix(api, headers, own, other, strangers, issue_key)
+    principals = {
+        name: Principal(
+            address=parties[name].address,
+            roles=frozenset(PARTIES[name][0]),
+            status="active",
+            scopes=frozenset({"read", "write"}),
+            via="api_key",
+        )
+        for name in ROLES
+        if name in parties and name not in OVERSEERS
+    }
+    engine = api.app.state.ctx.engine  # type: ignore[attr-defined]
+    yield Matrix(api, headers, own, other, strangers, issue_key, principals, engine)
     api.app.state.ctx.close()  # type: ignore[attr-defined]
 
 
@@ -341,6 +386,143 @@ def _fill(path: str, objects: Objects, key_id: Callable[[str], str]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
 
 
+Seen = set[tuple[str, int]]
+READS = {
+    "token": "/v1/tokens/{}",
+    "obligation": "/v1/obligations/{}",
+    "offer": "/v1/financing/offers/{}",
+    "proposal": "/v1/obligations/proposals/{}",
+}
+
+
+def _everything(session: Session) -> Seen:
+    """Every token, obligation, offer and proposal the database holds."""
+    return (
+        {("token", i) for i in session.exec(select(Token.token_id)).all()}
+        | {("obligation", i) for i in session.exec(select(Obligation.slot)).all()}
+        | {("offer", i) for i in session.exec(select(Financing.offer_id)).all()}
+        | {("proposal", i) for i in session.exec(select(Proposal.proposal_id)).all()}
+    )
+
+
+def _proposal_seen(session: Session, caller: Principal, proposal_id: int) -> bool:
+    try:
+        visible_proposal(session, caller, proposal_id)
+    except NotFound:
+        return False
+    return True
+
+
+def _view(engine: Engine, caller: Principal) -> Seen:
+    """What `caller` can read, by the checks the read routes make."""
+    with Session(engine) as session:
+        seen: Seen = set()
+        seen |= {
+            ("token", t.token_id)
+            for t in session.exec(select(Token)).all()
+            if can_see_token(session, caller, t)
+        }
+        seen |= {
+            ("obligation", o.slot)
+            for o in session.exec(select(Obligation)).all()
+            if can_see_obligation(session, caller, o)
+        }
+        seen |= {
+            ("offer", f.offer_id)
+            for f in session.exec(select(Financing)).all()
+            if can_see_offer(session, caller, f)
+        }
+        seen |= {
+            ("proposal", i)
+            for i in session.exec(select(Proposal.proposal_id)).all()
+            if _proposal_seen(session, caller, i)
+        }
+        return seen
+
+
+def _party_to(session: Session, me: str, kind: str, key: int) -> bool:
+    """Whether `me` is a party to a new object: what a write may legitimately show its caller."""
+    if kind == "token":
+        token = session.get(Token, key)
+        assert token is not None
+        parent = session.get(Token, token.parent_id) if token.parent_id is not None else None
+        obligation = session.get(Obligation, token.slot)
+        return me in (
+            token.owner,
+            parent.owner if parent else None,
+            obligation.obligor if obligation else None,
+        )
+    if kind == "obligation":
+        obligation = session.get(Obligation, key)
+        assert obligation is not None
+        held = session.exec(
+            select(Token.token_id).where(col(Token.slot) == key, col(Token.owner) == me)
+        ).first()
+        return obligation.obligor == me or held is not None
+    if kind == "offer":
+        offer = session.get(Financing, key)
+        assert offer is not None
+        token = session.get(Token, offer.token_id)
+        return me in (offer.bank, offer.holder, token.owner if token else None)
+    proposal = session.get(Proposal, key)
+    assert proposal is not None
+    return me in (proposal.supplier, proposal.obligor)
+
+
+def _state(engine: Engine) -> tuple[object, ...]:
+    """What every view is a function of, in brief: the indexer's cursor (any indexed change moves it)
+    and the financing requests (rows are only ever added)."""
+    with Session(engine) as session:
+        cursor = session.exec(select(Cursor.block_number, Cursor.block_hash)).all()
+        requests = session.connection().execute(sa_select(func.count()).select_from(financing_requests))
+        return (tuple(cursor), requests.scalar_one())
+
+
+@dataclass
+class SideEffects:
+    """Each participant's view, recomputed only when the state views derive from has changed (a
+    refused write that left the database as it was cannot have widened anything)."""
+
+    engine: Engine
+    principals: dict[str, Principal]
+    views: dict[str, tuple[tuple[object, ...], Seen]] = field(default_factory=dict)
+    checked: int = 0
+    recomputed: int = 0
+
+    def _current(self, role: str, state: tuple[object, ...]) -> Seen:
+        known = self.views.get(role)
+        if known is None or known[0] != state:
+            self.recomputed += 1
+            known = (state, _view(self.engine, self.principals[role]))
+            self.views[role] = known
+        return known[1]
+
+    def before(self, role: str) -> tuple[Seen, Seen] | None:
+        """(the caller's view, every object) before a write; None for the overseers (they see all)."""
+        if role not in self.principals:
+            return None
+        with Session(self.engine) as session:
+            existed = _everything(session)
+        return self._current(role, _state(self.engine)), existed
+
+    def after(self, role: str, before: tuple[Seen, Seen] | None) -> list[str]:
+        """What the caller newly sees and should not: anything that existed before, or a new object
+        it is no party to."""
+        if before is None:
+            return []
+        caller = self.principals[role]
+        seen_before, existed = before
+        now = self._current(role, _state(self.engine))
+        self.checked += 1
+        grown = now - seen_before
+        with Session(self.engine) as session:
+            return [
+                f"{kind} {key}" + (" (existed before)" if (kind, key) in existed else " (not a party)")
+                for kind, key in sorted(grown)
+                if (kind, key) in existed or not _party_to(session, caller.address, kind, key)
+            ]
+
+
 def test_every_route_against_every_role_and_ownership(matrix: Matrix) -> None:
     api = matrix.api
     routes = _routes(api)
@@ -349,6 +531,7 @@ def test_every_route_against_every_role_and_ownership(matrix: Matrix) -> None:
 
     cells = unauthorized = 0
     failures: list[str] = []
+    effects = SideEffects(matrix.engine, matrix.principals)
     for method, template in routes:
         rule = TABLE[(method, template)]
         for role in ROLES:
@@ -358,10 +541,16 @@ def test_every_route_against_every_role_and_ownership(matrix: Matrix) -> None:
                 path = _fill(template, objects, matrix.issue_key)
                 params = rule.query(objects, role) if rule.query else None
                 body = rule.body(objects, role) if rule.body else None
+                before = effects.before(role) if method != "GET" else None
                 response = api.request(method, path, params=params, json=body, headers=matrix.headers[role])
                 cells += 1
                 status = response.status_code
                 where = f"{method} {path} as {role} ({ownership}) → {status}: {response.text[:200]}"
+                if method != "GET":
+                    widened = effects.after(role, before)
+                    if widened:
+                        unauthorized += 1
+                        failures.append(f"SIDE EFFECT: now sees {widened} after " + where)
                 if not allowed and 200 <= status < 300:
                     unauthorized += 1
                     failures.append("UNAUTHORIZED SUCCESS " + where)
@@ -379,7 +568,19 @@ def test_every_route_against_every_role_and_ownership(matrix: Matrix) -> None:
                     if leaked:
                         unauthorized += 1
                         failures.append(f"LEAK of {leaked} " + where)
-    print(f"authorization matrix: {len(routes)} routes x {len(ROLES)} roles x 2 = {cells} cells")
+    # the views above come from the access checks; the read routes must answer the same
+    with Session(matrix.engine) as session:
+        everything = sorted(_everything(session))
+    for role, caller in matrix.principals.items():
+        seen = _view(matrix.engine, caller)
+        for kind, key in everything:
+            status = api.get(READS[kind].format(key), headers=matrix.headers[role]).status_code
+            if status != (200 if (kind, key) in seen else 404):
+                failures.append(f"view of {role}: GET {READS[kind].format(key)} → {status}")
+    print(
+        f"authorization matrix: {len(routes)} routes x {len(ROLES)} roles x 2 = {cells} cells; "
+        f"side effects checked after {effects.checked} writes ({effects.recomputed} views computed)"
+    )
     assert unauthorized == 0 and not failures, "\n".join(failures)
 
 
