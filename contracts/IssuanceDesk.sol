@@ -177,8 +177,8 @@ contract IssuanceDesk is EIP712, Nonces, ReentrancyGuardTransient {
     /// @notice The obligor issues an obligation on itself in one step, on terms the supplier signed: the
     ///         supplier's EIP-712 `SupplierConsent` (EOA or ERC-1271 wallet) over exactly these terms.
     /// @dev The signature binds the terms hash, the supplier's next nonce and a deadline, so it issues once;
-    ///      nonces are one sequence per account, shared with obligor confirmations. A supplier revokes an
-    ///      unused consent by letting its deadline pass. Without the signature the obligor could consume the
+    ///      nonces are one sequence per account, shared with obligor confirmations. An unused consent
+    ///      lapses at its deadline. Without the signature the obligor could consume the
     ///      supplier's documents on terms the supplier never agreed to, and its own proposal could never issue.
     function issueDirect(Terms calldata terms, uint256 deadline, bytes calldata supplierSignature)
         external
