@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from ledger.errors import TierchainError
+from ledger.jsonlimits import restore_recursion_limit
 from oracles.aggregator import Aggregator
 from oracles.http import JsonHandler
 from oracles.intake import validate_each
@@ -34,7 +35,7 @@ from oracles.store import BatchItem
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 256 * 1024 * 1024
+MAX_BODY_BYTES = 32 * 1024 * 1024  # about 10,000 signed documents; larger batches are split
 
 
 def _item_result(index: int, item: BatchItem) -> dict[str, Any]:
@@ -106,7 +107,9 @@ def _documents_of(body: Any) -> list[Any] | None:
     return None
 
 
-def _handler(worker: AggregatorWorker, wait_timeout: float) -> type[BaseHTTPRequestHandler]:
+def _handler(
+    worker: AggregatorWorker, wait_timeout: float, max_body_bytes: int
+) -> type[BaseHTTPRequestHandler]:
     aggregator = worker.aggregator
 
     class Handler(JsonHandler):
@@ -132,17 +135,11 @@ def _handler(worker: AggregatorWorker, wait_timeout: float) -> type[BaseHTTPRequ
                 self._problem(HTTPStatus.NOT_FOUND, f"no route {url.path}")
                 return
             wait = parse_qs(url.query).get("wait", ["false"])[-1].lower() in {"1", "true", "yes"}
-            length = int(self.headers.get("Content-Length") or 0)
-            if length <= 0:
-                self._problem(HTTPStatus.BAD_REQUEST, "send a JSON list of signed documents")
-                return
-            if length > MAX_BODY_BYTES:
-                self._problem(
-                    HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "split the batch: at most 256 MiB per request"
-                )
+            body = self.read_json_body(max_body_bytes, hint="split the batch")
+            if body is None:
                 return
             try:
-                records = _documents_of(json.loads(self.rfile.read(length)))
+                records = _documents_of(json.loads(body))
             except (ValueError, UnicodeDecodeError) as exc:
                 self._problem(HTTPStatus.BAD_REQUEST, f"the body is not JSON: {exc}")
                 return
@@ -193,10 +190,17 @@ class AggregatorServer:
     """The intake HTTP server and its worker; ``stop`` closes the port and ends the worker."""
 
     def __init__(
-        self, aggregator: Aggregator, port: int, host: str = "127.0.0.1", *, wait_timeout: float = 600.0
+        self,
+        aggregator: Aggregator,
+        port: int,
+        host: str = "127.0.0.1",
+        *,
+        wait_timeout: float = 600.0,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
+        restore_recursion_limit()  # py_ecc raised it to 100,000: deeper than the C stack holds
         self.worker = AggregatorWorker(aggregator)
-        self.httpd = ThreadingHTTPServer((host, port), _handler(self.worker, wait_timeout))
+        self.httpd = ThreadingHTTPServer((host, port), _handler(self.worker, wait_timeout, max_body_bytes))
         self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 

@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from web3 import Web3
 
 from ledger.errors import ChainUnavailable, TierchainError
+from ledger.jsonlimits import restore_recursion_limit
 from ledger.rpc import batch_call
 from oracles.attestation import AttestationMessage, Eip712Domain, sign_attestation
 from oracles.canonical import content_hash, fingerprint
@@ -445,12 +446,11 @@ def _handler(node: OracleNode) -> type[BaseHTTPRequestHandler]:
             if self.path != "/sign":
                 self._problem(HTTPStatus.NOT_FOUND, f"no route {self.path}")
                 return
-            length = int(self.headers.get("Content-Length") or 0)
-            if length <= 0 or length > MAX_BODY_BYTES:
-                self._problem(HTTPStatus.BAD_REQUEST, "a JSON body up to 64 MiB is required")
+            body = self.read_json_body(MAX_BODY_BYTES, hint="send fewer documents per request")
+            if body is None:
                 return
             try:
-                request = SignRequest.model_validate_json(self.rfile.read(length))
+                request = SignRequest.model_validate_json(body)
             except ValidationError as exc:
                 self._problem(HTTPStatus.BAD_REQUEST, str(exc))
                 return
@@ -469,6 +469,7 @@ class NodeServer:
     """A node's HTTP server on a background thread; ``stop`` closes the port."""
 
     def __init__(self, node: OracleNode, port: int, host: str = "127.0.0.1") -> None:
+        restore_recursion_limit()  # py_ecc raised it to 100,000: deeper than the C stack holds
         self.node = node
         self.httpd = ThreadingHTTPServer((host, port), _handler(node))
         self.httpd.daemon_threads = True
