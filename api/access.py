@@ -46,7 +46,8 @@ def can_see_token(session: Session, caller: Principal, token: Token) -> bool:
 
 
 def bank_sees_token(session: Session, bank: str, token: Token) -> bool:
-    """The piece `bank` bought (an accepted offer), or a token whose current holder asked it to finance."""
+    """The piece `bank` bought (an accepted offer), or a live token whose current holder asked it to
+    finance it."""
     bought = session.exec(
         select(Financing.offer_id).where(
             col(Financing.bank) == bank,
@@ -56,6 +57,8 @@ def bank_sees_token(session: Session, bank: str, token: Token) -> bool:
     ).first()
     if bought is not None:
         return True
+    if token.burned:  # a redeemed token has left its holder: the request lapsed with it
+        return False
     asked = core_select(financing_requests.c.token_id).where(
         financing_requests.c.token_id == token.token_id,
         financing_requests.c.bank == bank,
