@@ -90,11 +90,12 @@ class Problem(BaseModel):
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "content": {"application/problem+json": {}}, "description": text}
     for status, text in (
-        (400, "the body could not be read (not JSON, or not the declared media type)"),
+        (400, "the body could not be read (not JSON, nested too deeply, or not the declared media type)"),
         (401, "missing, invalid or revoked credentials"),
         (403, "the caller may not do this"),
         (404, "unknown, or not visible to the caller"),
         (409, "conflicts with the current state (frozen token, replayed nonce, …)"),
+        (413, "the body exceeds the configured limit (`TIERCHAIN_API_MAX_BODY_BYTES`)"),
         (422, "invalid request or value refused by the contract"),
         (429, "rate limit exceeded; see Retry-After"),
     )
