@@ -20,13 +20,23 @@ from ledger.errors import ConfigError
 log = logging.getLogger(__name__)
 
 
+def _is_project(folder: Path) -> bool:
+    return (folder / "chain_config").is_dir() and (folder / "pyproject.toml").is_file()
+
+
 def _find_project_root() -> Path:
-    """The nearest ancestor of the working directory holding `chain_config/`, else the cwd."""
+    """The nearest ancestor of the working directory that is a Tierchain project; else the project this
+    package was installed from (the editable install `scripts/setup` makes), so the command works from
+    any folder; else the working directory."""
     here = Path.cwd().resolve()
     for candidate in (here, *here.parents):
-        if (candidate / "chain_config").is_dir() and (candidate / "pyproject.toml").is_file():
+        if _is_project(candidate):
             return candidate
-    return here
+    installed = Path(__file__).resolve().parents[1]
+    return installed if _is_project(installed) else here
+
+
+_PATH_SETTINGS = ("chain_config_dir", "build_dir", "data_dir")
 
 
 class Settings(BaseSettings):
@@ -44,12 +54,15 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _anchor_paths(self) -> Settings:
-        # Relative paths are relative to the project, not to wherever the process was started.
+        # A path someone set (TIERCHAIN_DATA_DIR=run/data, an argument) is read like any command-line
+        # path, from the working directory; a default belongs to the project, wherever the process runs.
         self.project_root = self.project_root.resolve()
-        for field in ("chain_config_dir", "build_dir", "data_dir"):
+        given = self.model_fields_set
+        for field in _PATH_SETTINGS:
             value: Path = getattr(self, field)
             if not value.is_absolute():
-                setattr(self, field, self.project_root / value)
+                base = Path.cwd() if field in given else self.project_root
+                setattr(self, field, (base / value).resolve())
         if self.database_url is None:
             self.database_url = f"sqlite:///{self.data_dir / 'tierchain.sqlite'}"
         return self
@@ -98,7 +111,8 @@ SignerSource = Annotated[EnvKeys | KeystoreKeys, Field(discriminator="source")]
 
 
 class AnvilConfig(_Strict):
-    """How `LocalChain` runs anvil. Omit `block_time_seconds` for automine (a block per tx)."""
+    """How `LocalChain` runs anvil. Omit `block_time_seconds` for automine (a block per tx), and
+    `state_file` to keep the chain's state in the data dir (`<data_dir>/local/anvil-state.json`)."""
 
     chain_id: int = 31337
     block_time_seconds: float | None = Field(default=None, gt=0)
@@ -106,7 +120,7 @@ class AnvilConfig(_Strict):
     accounts: int = Field(default=10, ge=1, le=1000)
     balance_eth: int = Field(default=10_000, ge=0)
     hardfork: str = "prague"
-    state_file: Path = Path(".tierchain/local/anvil-state.json")
+    state_file: Path | None = None
     state_interval_seconds: int = Field(default=5, ge=1)
 
 
@@ -209,9 +223,10 @@ def parse_network(path: Path, project_root: Path | None = None) -> NetworkConfig
     updates: dict[str, object] = {}
     if isinstance(network.keys, KeystoreKeys) and not network.keys.dir.is_absolute():
         updates["keys"] = network.keys.model_copy(update={"dir": project_root / network.keys.dir})
-    if network.anvil is not None and not network.anvil.state_file.is_absolute():
-        state = project_root / network.anvil.state_file
-        updates["anvil"] = network.anvil.model_copy(update={"state_file": state})
+    anvil = network.anvil
+    if anvil is not None and anvil.state_file is not None and not anvil.state_file.is_absolute():
+        state = project_root / anvil.state_file
+        updates["anvil"] = anvil.model_copy(update={"state_file": state})
     return network.model_copy(update=updates) if updates else network
 
 

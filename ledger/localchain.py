@@ -53,6 +53,13 @@ def anvil_binary(project_root: Path) -> Path:
     raise ConfigError(f"{native}: anvil not found; run `npm install` in {project_root}")
 
 
+def anvil_state_file(config: AnvilConfig, project_root: Path, data_dir: Path) -> Path:
+    """Where anvil keeps the chain: the configured file (relative to the project), else the data dir."""
+    if config.state_file is None:
+        return data_dir / "local" / "anvil-state.json"
+    return config.state_file if config.state_file.is_absolute() else project_root / config.state_file
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
@@ -111,9 +118,7 @@ class LocalChain:
         self.config = config
         self.project_root = project_root
         self.run_dir = data_dir / "local"
-        self.state_file = (
-            config.state_file if config.state_file.is_absolute() else project_root / config.state_file
-        )
+        self.state_file = anvil_state_file(config, project_root, data_dir)
         self.log_file = self.run_dir / "anvil.log"
         self.run_file = self.run_dir / "anvil.json"
         self.host = "127.0.0.1"

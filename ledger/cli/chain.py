@@ -34,7 +34,7 @@ def chain_up(
     chosen = port or urlparse(network.rpc_urls[0]).port
     chain = LocalChain(network.anvil, built.project_root, built.data_dir, port=chosen, detach=True)
     chain.start()
-    console.print(f"anvil up at {chain.url} (state {chain.state_file}, log {chain.log_file})")
+    console.print(f"anvil up at {chain.url} (state {chain.state_file}, log {chain.log_file})", soft_wrap=True)
 
 
 @chain_app.command("down")
@@ -51,4 +51,4 @@ def chain_status() -> None:
     if info is None:
         console.print("no local chain running")
         raise typer.Exit(code=1)
-    console.print(f"running: pid {info.pid} at {info.url}, state {info.state_file}")
+    console.print(f"running: pid {info.pid} at {info.url}, state {info.state_file}", soft_wrap=True)

@@ -32,7 +32,7 @@ def test_shipped_networks_load(project_root: Path) -> None:
     settings = Settings(project_root=project_root)
     local = load_network(settings)
     assert local.is_local and local.anvil is not None and local.anvil.block_time_seconds is None
-    assert local.anvil.state_file == project_root / ".tierchain/local/anvil-state.json"
+    assert local.anvil.state_file is None  # the chain's state follows the data dir
     besu = load_network(settings, "besu-qbft")
     assert isinstance(besu.gas, LegacyGas) and besu.gas.gas_price_wei == 0 and len(besu.rpc_urls) > 1
     assert isinstance(besu.keys, KeystoreKeys) and besu.keys.dir.is_absolute()
