@@ -36,6 +36,10 @@ class ChainUnavailable(TierchainError):
     """The JSON-RPC endpoint did not answer after all retries."""
 
 
+class LocalOnly(TierchainError):
+    """An operation that exists only on the local development chain (anvil), e.g. moving its clock."""
+
+
 class SignerError(TierchainError):
     """A signing key could not be loaded, or its source is not allowed on this network."""
 

@@ -24,11 +24,20 @@ import httpx
 from pydantic import BaseModel
 
 from ledger.config import AnvilConfig, NetworkConfig
-from ledger.errors import ChainUnavailable, ConfigError
+from ledger.errors import ChainUnavailable, ConfigError, LocalOnly
 
 log = logging.getLogger(__name__)
 
 _ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+
+
+class TimeAdvance(BaseModel):
+    """A move of the local chain's clock: block timestamps before and after, and the block mined."""
+
+    before: int
+    after: int
+    seconds: int
+    block: int
 
 
 class RunInfo(BaseModel):
@@ -289,3 +298,53 @@ def stop_recorded(data_dir: Path, timeout: float = 10.0) -> RunInfo | None:
     (data_dir / "local" / "anvil.json").unlink(missing_ok=True)
     log.info("anvil stopped pid=%d url=%s", info.pid, info.url)
     return info
+
+
+def _rpc_call(client: httpx.Client, url: str, method: str, params: list[Any]) -> Any:
+    try:
+        reply = client.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).json()
+    except httpx.HTTPError as exc:
+        raise ChainUnavailable(f"{url}: {method}: {exc}") from exc
+    if "error" in reply:
+        raise ChainUnavailable(f"{url}: {method} failed: {reply['error']}")
+    return reply["result"]
+
+
+def _require_local(network: NetworkConfig, what: str) -> None:
+    if not network.is_local:
+        raise LocalOnly(
+            f"{what} works only on the local development chain (anvil); network {network.name!r} is "
+            "not local: its clock is the real one"
+        )
+
+
+def chain_time(network: NetworkConfig, data_dir: Path) -> int:
+    """The timestamp of the local chain's latest block (unix seconds)."""
+    url = rpc_urls(network, data_dir)[0]
+    with httpx.Client(timeout=10.0) as client:
+        block = _rpc_call(client, url, "eth_getBlockByNumber", ["latest", False])
+    return int(block["timestamp"], 16)
+
+
+def advance_time(
+    network: NetworkConfig, data_dir: Path, *, seconds: int | None = None, until: int | None = None
+) -> TimeAdvance:
+    """Move the local chain's clock forward by `seconds`, or to the unix time `until`, and mine a block
+    stamped exactly there; later blocks follow on from it. Refused (`LocalOnly`) on any other network,
+    and (`ValueError`) for a move that is not forward. The API's local-mode operator route calls this."""
+    _require_local(network, "moving time")
+    if (seconds is None) == (until is None):
+        raise ValueError("give exactly one of seconds and until")
+    url = rpc_urls(network, data_dir)[0]
+    with httpx.Client(timeout=10.0) as client:
+        latest = _rpc_call(client, url, "eth_getBlockByNumber", ["latest", False])
+        before = int(latest["timestamp"], 16)
+        target = before + seconds if seconds is not None else int(until or 0)
+        if target <= before:
+            raise ValueError(f"{target} is not after the chain's time {before}: time moves forward only")
+        _rpc_call(client, url, "evm_setNextBlockTimestamp", [target])
+        _rpc_call(client, url, "evm_mine", [])
+        mined = _rpc_call(client, url, "eth_getBlockByNumber", ["latest", False])
+    after = int(mined["timestamp"], 16)
+    log.info("chain time advanced before=%d after=%d block=%d", before, after, int(mined["number"], 16))
+    return TimeAdvance(before=before, after=after, seconds=after - before, block=int(mined["number"], 16))

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlparse
 
 import typer
 
-from ledger.cli.common import console, guarded, settings
+from ledger.cli.common import JsonOpt, NetworkOpt, console, guarded, settings, show, timestamp, usage_error
 from ledger.config import load_network
 from ledger.errors import ConfigError
-from ledger.localchain import LocalChain, read_run_info, stop_recorded
+from ledger.localchain import LocalChain, advance_time, chain_time, read_run_info, stop_recorded
 
 chain_app = typer.Typer(help="Run the local development chain (anvil).", no_args_is_help=True)
 
@@ -52,3 +53,46 @@ def chain_status() -> None:
         console.print("no local chain running")
         raise typer.Exit(code=1)
     console.print(f"running: pid {info.pid} at {info.url}, state {info.state_file}", soft_wrap=True)
+
+
+def _iso(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
+
+
+@chain_app.command("advance")
+@guarded
+def chain_advance(
+    days: Annotated[int | None, typer.Option(help="move the clock forward this many days", min=1)] = None,
+    seconds: Annotated[
+        int | None, typer.Option(help="move the clock forward this many seconds", min=1)
+    ] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="move the clock to this ISO date or time (UTC) or unix time")
+    ] = None,
+    network: NetworkOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Move the local chain's clock forward (e.g. to reach a maturity) and mine a block there.
+
+    Local network only: any other network is refused (exit 1), its clock is the real one."""
+    if sum(option is not None for option in (days, seconds, to)) != 1:
+        raise usage_error("give exactly one of --days, --seconds, --to")
+    built = settings()
+    chosen = load_network(built, network)
+    if to is not None:
+        target = timestamp(to, "--to")
+        now = chain_time(chosen, built.data_dir) if chosen.is_local else 0
+        if chosen.is_local and target <= now:
+            raise usage_error(f"--to: {to} is not after the chain's time {_iso(now)}")
+        moved = advance_time(chosen, built.data_dir, until=target)
+    else:
+        moved = advance_time(
+            chosen, built.data_dir, seconds=seconds if seconds is not None else (days or 0) * 86_400
+        )
+    if as_json:
+        show("", moved, True)
+        return
+    console.print(
+        f"chain time {_iso(moved.before)} → {_iso(moved.after)} (+{moved.seconds:,} s), block {moved.block}",
+        soft_wrap=True,
+    )

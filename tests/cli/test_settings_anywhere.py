@@ -27,7 +27,11 @@ def bare_env(**extra: str) -> dict[str, str]:
 
 def tierchain(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ledger.cli", *args], cwd=cwd, env=env, capture_output=True, text=True,
+        [sys.executable, "-m", "ledger.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=60,
     )
 
