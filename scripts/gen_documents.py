@@ -5,10 +5,14 @@ carrier and warehouse leaves, each allowed its own document kinds), registers su
 tiers with unified-social-credit-code tax ids, and writes invoices (JSON, in varied printings)
 and delivery notes (CSV) plus deliberately bad cases. ``manifest.json`` lists every record with
 the refusal codes an oracle must return when the records are verified in order (attested ones
-being marked used), which is what the tests and demos check against. The same seed always
-produces byte-identical output.
+being marked used), which is what the tests and demos check against. The same seed and the same
+``--now`` always produce byte-identical output.
 
-    python scripts/gen_documents.py out/ --seed 7 --suppliers 30 --invoices 60
+The test CA, its certificates and its CRL are dated around ``--now`` (default: today, 00:00 UTC):
+the CRL is valid for 30 days after it, so documents generated today verify for a month and are then
+refused as ``CRL_STALE``. Tests that rely on dates pass an explicit ``now``.
+
+    python scripts/gen_documents.py out/ --seed 7 --suppliers 30 --invoices 60 [--now 2026-03-15]
 """
 
 import argparse
@@ -42,7 +46,20 @@ from oracles.testing_pki import (  # noqa: F401  (re-exported: tests reach the t
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 REGIONS = ("310000", "110000", "440300", "320500", "330100", "420100")
-DEFAULT_NOW = datetime(2026, 3, 15, tzinfo=UTC)
+
+
+def today() -> datetime:
+    """The default `now`: today at 00:00 UTC, so runs on the same day give the same bytes."""
+    return datetime.combine(datetime.now(UTC).date(), datetime.min.time(), tzinfo=UTC)
+
+
+def parse_now(value: str) -> datetime:
+    """`2026-03-15` or `2026-03-15T12:00:00[+08:00]` (UTC unless an offset is given)."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--now: {value!r} is not an ISO date or date-time") from exc
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def uscc(rng: random.Random) -> str:
@@ -262,13 +279,16 @@ def _write(out_dir: Path, world: World, pki: Pki) -> dict[str, Any]:
 
 
 def generate(
-    out_dir: Path, seed: int = 7, n_suppliers: int = 24, n_invoices: int = 40, now: datetime = DEFAULT_NOW
+    out_dir: Path, seed: int = 7, n_suppliers: int = 24, n_invoices: int = 40, now: datetime | None = None
 ) -> dict[str, Any]:
     """Write trust store, documents, participants and manifest under ``out_dir``; return the manifest.
+
+    ``now`` dates the CA, the CRL and the documents (default: today, 00:00 UTC).
 
     Records are listed in verification order: a record whose ``expected`` is empty must pass
     and is then marked used; the rest must be refused with exactly the listed codes.
     """
+    now = now or today()
     rng = random.Random(seed)
     pki = build_pki(rng, now)
     world = World(rng=rng, now=now)
@@ -309,8 +329,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--suppliers", type=int, default=24)
     parser.add_argument("--invoices", type=int, default=40)
+    parser.add_argument(
+        "--now", type=parse_now, default=None, help="date the CA, CRL and documents (default: today, UTC)"
+    )
     args = parser.parse_args()
-    manifest = generate(args.out_dir, args.seed, args.suppliers, args.invoices)
+    manifest = generate(args.out_dir, args.seed, args.suppliers, args.invoices, args.now)
     print(f"wrote {len(manifest['records'])} documents ({len(manifest['bad'])} bad) to {args.out_dir}")
 
 

@@ -1,7 +1,9 @@
 """The generated demo set: deterministic, readable by intake, and refused exactly as the manifest says."""
 
 import json
-from datetime import datetime
+import subprocess
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +30,12 @@ BAD_CASES = {
 }
 
 
+FIXED_NOW = datetime(2026, 3, 15, tzinfo=UTC)
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "gen_documents.py"
+
+
 def test_generated_set_matches_its_manifest(gen: Any, tmp_path: Path) -> None:
-    manifest = gen.generate(tmp_path, seed=3, n_suppliers=12, n_invoices=15)
+    manifest = gen.generate(tmp_path, seed=3, n_suppliers=12, n_invoices=15, now=FIXED_NOW)
     assert {r["case"] for r in manifest["bad"]} == BAD_CASES
     trust = TrustStore.from_folder(tmp_path / manifest["trust_store"])
     directory = InMemoryDirectory()
@@ -64,8 +70,8 @@ def test_generated_set_matches_its_manifest(gen: Any, tmp_path: Path) -> None:
 
 
 def test_generation_is_deterministic(gen: Any, tmp_path: Path) -> None:
-    gen.generate(tmp_path / "a", seed=5, n_suppliers=6, n_invoices=4)
-    gen.generate(tmp_path / "b", seed=5, n_suppliers=6, n_invoices=4)
+    gen.generate(tmp_path / "a", seed=5, n_suppliers=6, n_invoices=4, now=FIXED_NOW)
+    gen.generate(tmp_path / "b", seed=5, n_suppliers=6, n_invoices=4, now=FIXED_NOW)
     files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
     assert files
     for name in files:
@@ -83,3 +89,42 @@ def test_uscc_check_character(gen: Any) -> None:
 def test_benchmark_runs() -> None:
     result = bench_verify_sign(20)
     assert result["docs"] == 20 and result["docs_per_second"] > 0
+
+
+def _verify_good_records_at(folder: Path, manifest: dict[str, Any], at: datetime) -> list[list[str]]:
+    """Refusal codes of every record the manifest says must pass, verified at time `at`."""
+    trust = TrustStore.from_folder(folder / manifest["trust_store"])
+    directory = InMemoryDirectory()
+    for p in json.loads((folder / manifest["participants"]).read_text()):
+        directory.register(
+            p["tax_id"], Participant(address=p["address"], roles=frozenset(p["roles"]), active=p["active"])
+        )
+    invoices = load_json_file(folder / manifest["documents"] / "invoices.json").accepted
+    ledger, codes = InMemoryFingerprintLedger(), []
+    for record in manifest["records"]:
+        if record["source"] != "invoices.json" or record["expected"]:
+            continue
+        verdict = verify_document(
+            invoices[record["row"] - 1], trust=trust, directory=directory, ledger=ledger, now=at
+        )
+        codes.append(sorted(verdict.codes()))
+    return codes
+
+
+def test_documents_generated_with_the_default_now_verify_today(gen: Any, tmp_path: Path) -> None:
+    manifest = gen.generate(tmp_path, seed=3, n_suppliers=6, n_invoices=6)
+    codes = _verify_good_records_at(tmp_path, manifest, datetime.now(UTC))
+    assert codes and all(c == [] for c in codes), codes  # no CRL_STALE, no expired certificate
+
+
+def test_now_option_dates_the_test_ca_and_its_crl(tmp_path: Path) -> None:
+    options = ["--suppliers", "6", "--invoices", "4", "--now", "2026-03-15"]
+    run = subprocess.run(
+        [sys.executable, str(SCRIPT), str(tmp_path), *options], capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["now"] == "2026-03-15T00:00:00+00:00"
+    assert all(c == [] for c in _verify_good_records_at(tmp_path, manifest, FIXED_NOW))
+    stale = _verify_good_records_at(tmp_path, manifest, datetime(2026, 11, 30, tzinfo=UTC))
+    assert all("CRL_STALE" in c for c in stale)
