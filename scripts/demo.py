@@ -35,7 +35,13 @@ app = typer.Typer(add_completion=False, help=__doc__, rich_markup_mode=None)
 
 
 def after_run(
-    run: DemoRun, console: Console, *, serve: bool = False, port: int | None = None, keep: bool = True
+    run: DemoRun,
+    console: Console,
+    *,
+    serve: bool = False,
+    port: int | None = None,
+    keep: bool = True,
+    json_output: bool = False,
 ) -> None:
     """What happens once the scenario is done and the chain still runs (`--keep`).
 
@@ -43,6 +49,7 @@ def after_run(
     (`Settings.data_dir`) and at the indexed database (`Settings.database_url`), so the API and the
     dashboard can be started on exactly this chain from here, before the process waits or returns.
     With `serve` they are, until Ctrl-C; the chain is then stopped and its folder removed unless `keep`.
+    With `json_output` too, the summary and how to reach the server go to stdout as one line of JSON.
     """
     if run.chain is None:
         return
@@ -50,7 +57,7 @@ def after_run(
         from demo_scenario.serve import serve_demo
 
         try:
-            serve_demo(run.summary, run.settings, console, port)
+            serve_demo(run.summary, run.settings, console, port, json_output=json_output)
         except KeyboardInterrupt:
             console.print("server stopped")
         finally:
@@ -74,7 +81,12 @@ def after_run(
 @app.command()
 def main(
     json_output: Annotated[
-        bool, typer.Option("--json", help="print a machine-readable summary only")
+        bool,
+        typer.Option(
+            "--json",
+            help="print a machine-readable summary only; with --serve, one line of JSON that adds `serve` "
+            "(API, dashboard and chain URLs, and each role's participant, address and API key)",
+        ),
     ] = False,
     keep: Annotated[bool, typer.Option("--keep", help="leave the chain running and print its URL")] = False,
     seed: Annotated[int, typer.Option("--seed", help="seed for identities, documents and amounts")] = 7,
@@ -98,7 +110,8 @@ def main(
         raise typer.Exit(2) from exc
     summary = run.summary
     if json_output:
-        sys.stdout.write(json.dumps(summary.model_dump(mode="json"), indent=2) + "\n")
+        if not (serve and summary.ok):  # with --serve, printed once the keys are issued (serve_demo)
+            sys.stdout.write(json.dumps(summary.model_dump(mode="json"), indent=2) + "\n")
     else:
         render(console, summary)
     if not summary.ok:
@@ -106,7 +119,7 @@ def main(
         failed = [c.name for c in summary.checks if not (c.ok or c.skipped)]
         console.print(f"[bold red]final checks failed:[/bold red] {', '.join(failed)}")
         raise typer.Exit(1)
-    after_run(run, console, serve=serve, port=port, keep=keep)
+    after_run(run, console, serve=serve, port=port, keep=keep, json_output=json_output)
 
 
 if __name__ == "__main__":
