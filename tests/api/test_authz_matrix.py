@@ -486,6 +486,7 @@ class SideEffects:
     engine: Engine
     principals: dict[str, Principal]
     views: dict[str, tuple[tuple[object, ...], Seen]] = field(default_factory=dict)
+    worlds: dict[tuple[object, ...], Seen] = field(default_factory=dict)
     checked: int = 0
     recomputed: int = 0
 
@@ -501,9 +502,11 @@ class SideEffects:
         """(the caller's view, every object) before a write; None for the overseers (they see all)."""
         if role not in self.principals:
             return None
-        with Session(self.engine) as session:
-            existed = _everything(session)
-        return self._current(role, _state(self.engine)), existed
+        state = _state(self.engine)
+        if state not in self.worlds:
+            with Session(self.engine) as session:
+                self.worlds[state] = _everything(session)
+        return self._current(role, state), self.worlds[state]
 
     def after(self, role: str, before: tuple[Seen, Seen] | None) -> list[str]:
         """What the caller newly sees and should not: anything that existed before, or a new object
