@@ -2,6 +2,10 @@
 
 Settings are built once per command and everything else is passed down. Contract addresses come
 from the deployment manifest (``tierchain deploy``) unless given explicitly.
+
+The aggregator's submitting key is a setting of its own (``TIERCHAIN_AGGREGATOR_KEYSTORE`` or
+``--keystore``; ``--key-env`` on the local chain): off the local network it refuses to start without
+one, and on the local network it falls back to anvil's dev account 0 and says so. See docs/oracles.md.
 """
 
 import json
@@ -21,7 +25,7 @@ from ledger.config import NetworkConfig, Settings, load_network
 from ledger.deploy import connect, load_deployment
 from ledger.errors import ErrorDecoder, SignerError, TierchainError
 from ledger.journal import TxJournal
-from ledger.keys import Signer, load_keystore, load_signer, local_accounts, signer_from_env
+from ledger.keys import Signer, load_keystore, local_accounts, signer_from_env
 from ledger.tx import TransactionManager
 from oracles.aggregator import Aggregator, BatchReport
 from oracles.aggregator_http import AggregatorServer
@@ -37,12 +41,32 @@ aggregator_app = typer.Typer(help="The quorum aggregator.", no_args_is_help=True
 app.add_typer(node_app, name="node")
 app.add_typer(aggregator_app, name="aggregator")
 console = Console()
+err_console = Console(stderr=True)
+log = logging.getLogger(__name__)
+
+AGGREGATOR_KEYSTORE_ENV = "TIERCHAIN_AGGREGATOR_KEYSTORE"
+AGGREGATOR_PASSWORD_ENV = "TIERCHAIN_AGGREGATOR_PASSWORD"
 
 NetworkOpt = Annotated[str | None, typer.Option(help="network name (chain_config/<name>.toml)")]
 NodesOpt = Annotated[str, typer.Option(help="comma-separated node URLs")]
 ThresholdOpt = Annotated[int, typer.Option(help="M: valid signatures needed per document")]
 AggregatorDbOpt = Annotated[
     Path | None, typer.Option(help="aggregator store (default <data_dir>/aggregator.sqlite)")
+]
+AggregatorKeystoreOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--keystore",
+        envvar=AGGREGATOR_KEYSTORE_ENV,
+        help="keystore file of the account that submits attestations (pays their gas)",
+    ),
+]
+AggregatorPasswordOpt = Annotated[
+    str, typer.Option("--password-env", help="environment variable holding that keystore's password")
+]
+AggregatorKeyEnvOpt = Annotated[
+    str | None,
+    typer.Option("--key-env", help="environment variable holding the submitting raw key (local chains only)"),
 ]
 
 
@@ -55,7 +79,7 @@ def _settings() -> Settings:
 
 
 def _fail(exc: TierchainError) -> typer.Exit:
-    console.print(f"[red]error:[/red] {exc}")
+    console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
     return typer.Exit(code=1)
 
 
@@ -68,8 +92,8 @@ class _Chain:
     abis: dict[str, list[dict[str, Any]]]
 
 
-def _chain(settings: Settings, network_name: str | None) -> _Chain:
-    network = load_network(settings, network_name)
+def _chain(settings: Settings, network_name: str | None, network: NetworkConfig | None = None) -> _Chain:
+    network = network or load_network(settings, network_name)
     w3 = connect(settings, network)
     if network.is_local:
         network = network.model_copy(update={"rpc_urls": [str(getattr(w3.provider, "endpoint_uri", ""))]})
@@ -83,6 +107,8 @@ def _chain(settings: Settings, network_name: str | None) -> _Chain:
 def _node_signer(
     network: NetworkConfig, key_env: str | None, keystore: Path | None, password_env: str
 ) -> Signer:
+    if keystore is None and os.environ.get(AGGREGATOR_KEYSTORE_ENV):
+        keystore = Path(os.environ[AGGREGATOR_KEYSTORE_ENV])
     if keystore is not None:
         password = os.environ.get(password_env)
         if password is None:
@@ -133,16 +159,57 @@ def node_run(
         server.httpd.server_close()
 
 
+def aggregator_signer(
+    network: NetworkConfig, *, keystore: Path | None, password_env: str, key_env: str | None
+) -> tuple[Signer, str]:
+    """The account that submits attestations, and a sentence saying which one and why.
+
+    Attesting is open to any account (the oracle signatures are what count), but the submitter pays
+    the gas and its nonces must not collide with another service's, so it is chosen on purpose: a
+    keystore (``TIERCHAIN_AGGREGATOR_KEYSTORE`` / ``--keystore``, password in ``--password-env``) or, on
+    the local chain only, a raw key (``--key-env``). Off the local network there is no default."""
+    if keystore is None and os.environ.get(AGGREGATOR_KEYSTORE_ENV):
+        keystore = Path(os.environ[AGGREGATOR_KEYSTORE_ENV])
+    if keystore is not None:
+        password = os.environ.get(password_env)
+        if password is None:
+            raise SignerError(f"environment variable {password_env} (password of {keystore}) is not set")
+        signer = load_keystore(keystore, password)
+        return signer, f"aggregator submits with {signer.address} (keystore {keystore})"
+    if key_env is not None:
+        signer = signer_from_env(network, key_env)
+        return signer, f"aggregator submits with {signer.address} (raw key in {key_env})"
+    if network.anvil is None:
+        raise SignerError(
+            f"network {network.name!r}: the aggregator needs its own submitting key: set "
+            f"{AGGREGATOR_KEYSTORE_ENV} to a keystore file (password in {AGGREGATOR_PASSWORD_ENV}) "
+            "or pass --keystore FILE --password-env VAR"
+        )
+    signer = local_accounts(network.anvil.mnemonic, 1)[0]
+    return signer, (
+        f"aggregator submits with anvil's dev account 0 {signer.address} (the local default; "
+        f"set {AGGREGATOR_KEYSTORE_ENV} or pass --keystore/--key-env to choose another)"
+    )
+
+
+@dataclass(frozen=True)
+class _AggregatorKey:
+    keystore: Path | None
+    password_env: str
+    key_env: str | None
+
+
 def _aggregator(
-    settings: Settings, network: str | None, nodes: str, threshold: int, db: Path | None
+    settings: Settings, network: str | None, nodes: str, threshold: int, db: Path | None, key: _AggregatorKey
 ) -> Aggregator:
-    chain = _chain(settings, network)
-    try:
-        signer = load_signer(chain.network)
-    except SignerError:
-        if chain.network.anvil is None:
-            raise
-        signer = local_accounts(chain.network.anvil.mnemonic, 1)[0]
+    # The key comes first: a misconfigured aggregator is refused before it touches the network.
+    config = load_network(settings, network)
+    signer, note = aggregator_signer(
+        config, keystore=key.keystore, password_env=key.password_env, key_env=key.key_env
+    )
+    log.info("%s", note)
+    err_console.print(note, highlight=False, soft_wrap=True)
+    chain = _chain(settings, network, config)
     abis = {n: load_artifact(settings.build_dir, n).abi for n in ("TradeRegistry", "ParticipantRegistry")}
     decoder = ErrorDecoder.from_artifacts(abis)
     journal = TxJournal(settings.data_dir / "journal.sqlite")
@@ -166,12 +233,19 @@ def _print_report(report: BatchReport) -> None:
 
 @aggregator_app.command("run")
 def aggregator_run(
-    nodes: NodesOpt, threshold: ThresholdOpt = 2, db: AggregatorDbOpt = None, network: NetworkOpt = None
+    nodes: NodesOpt,
+    threshold: ThresholdOpt = 2,
+    db: AggregatorDbOpt = None,
+    network: NetworkOpt = None,
+    keystore: AggregatorKeystoreOpt = None,
+    password_env: AggregatorPasswordOpt = AGGREGATOR_PASSWORD_ENV,
+    key_env: AggregatorKeyEnvOpt = None,
 ) -> None:
     """Resume every open document: collect signatures, submit, confirm."""
     settings = _settings()
+    key = _AggregatorKey(keystore, password_env, key_env)
     try:
-        _print_report(_aggregator(settings, network, nodes, threshold, db).run())
+        _print_report(_aggregator(settings, network, nodes, threshold, db, key).run())
     except TierchainError as exc:
         raise _fail(exc) from exc
 
@@ -183,11 +257,15 @@ def aggregator_serve(
     port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 8800,
     db: AggregatorDbOpt = None,
     network: NetworkOpt = None,
+    keystore: AggregatorKeystoreOpt = None,
+    password_env: AggregatorPasswordOpt = AGGREGATOR_PASSWORD_ENV,
+    key_env: AggregatorKeyEnvOpt = None,
 ) -> None:
     """Serve POST /documents (JSON batch intake) and run the aggregator as documents arrive."""
     settings = _settings()
+    key = _AggregatorKey(keystore, password_env, key_env)
     try:
-        server = AggregatorServer(_aggregator(settings, network, nodes, threshold, db), port)
+        server = AggregatorServer(_aggregator(settings, network, nodes, threshold, db, key), port)
     except TierchainError as exc:
         raise _fail(exc) from exc
     console.print(f"aggregator intake listening on {server.url}")
@@ -204,14 +282,18 @@ def submit(
     threshold: ThresholdOpt = 2,
     db: AggregatorDbOpt = None,
     network: NetworkOpt = None,
+    keystore: AggregatorKeystoreOpt = None,
+    password_env: AggregatorPasswordOpt = AGGREGATOR_PASSWORD_ENV,
+    key_env: AggregatorKeyEnvOpt = None,
 ) -> None:
     """Read documents (reporting unreadable records) and drive them to attestation."""
     settings = _settings()
     intake = load_path(path)
     for error in intake.rejected:
         console.print(f"[yellow]rejected[/yellow] {error}")
+    key = _AggregatorKey(keystore, password_env, key_env)
     try:
-        _print_report(_aggregator(settings, network, nodes, threshold, db).submit(intake.accepted))
+        _print_report(_aggregator(settings, network, nodes, threshold, db, key).submit(intake.accepted))
     except TierchainError as exc:
         raise _fail(exc) from exc
 
