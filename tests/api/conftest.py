@@ -37,6 +37,7 @@ def api_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ApiSettings
         keystore_scrypt_n=2**4,  # tests only: production keeps the slow default
         operator_key=OPERATOR_KEY,
         rate_limit_per_minute=100_000,
+        auth_failures_per_minute=100_000,  # tests send bad credentials on purpose, many times
         sync_interval_seconds=0,
         onboarding_fund_wei=10**18,
     )
