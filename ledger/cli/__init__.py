@@ -2,7 +2,8 @@
 
 Each module holds one group and stays thin over the ledger modules: `chain` (local anvil), `deploy`
 (compile, deploy), `lifecycle` (participant, obligation, token, finance, repay), `reports` (indexer
-reads), `serve` (the API), `bench`. Errors and exit codes are handled once, in `common.guarded`.
+reads), `serve` (the API), `bench`, `dev` (the whole local network, detached). Errors and exit codes
+are handled once, in `common.guarded`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import typer
 from ledger.cli.bench import bench_app
 from ledger.cli.chain import chain_app
 from ledger.cli.deploy import compile_cmd, deploy_cmd
+from ledger.cli.dev import dev_app
 from ledger.cli.lifecycle import finance_app, obligation_app, participant_app, repay_app, token_app
 from ledger.cli.reports import report_app
 from ledger.cli.serve import serve_cmd
@@ -32,5 +34,6 @@ app.add_typer(indexer_app, name="index")
 app.add_typer(oracle_app, name="oracle")
 app.command("serve")(serve_cmd)
 app.add_typer(bench_app, name="bench")
+app.add_typer(dev_app, name="dev")
 
 __all__ = ["app"]
