@@ -58,6 +58,14 @@ contract ReentrantWallet is IERC3525Receiver, IERC721Receiver {
         delete lastError;
     }
 
+    /// @notice Clears the armed action and its outcome.
+    function disarm() external {
+        armed = false;
+        attempted = false;
+        lastSucceeded = false;
+        delete lastError;
+    }
+
     // ------------------------------------------------------------------ acting as the holder
 
     function splitBatch(uint256 tokenId, address[] calldata to, uint256[] calldata values)
