@@ -16,9 +16,8 @@ pytestmark = pytest.mark.chain
 def test_chain_up_status_down(tmp_path: Path, project_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config_dir = tmp_path / "chain_config"
     config_dir.mkdir()
-    local = (project_root / "chain_config" / "local.toml").read_text()
-    state = tmp_path / "state.json"
-    (config_dir / "local.toml").write_text(local.replace('".tierchain/local/anvil-state.json"', f'"{state}"'))
+    (config_dir / "local.toml").write_text((project_root / "chain_config" / "local.toml").read_text())
+    state = tmp_path / "data" / "local" / "anvil-state.json"  # the chain's state follows the data dir
     monkeypatch.setenv("TIERCHAIN_PROJECT_ROOT", str(project_root))
     monkeypatch.setenv("TIERCHAIN_CHAIN_CONFIG_DIR", str(config_dir))
     monkeypatch.setenv("TIERCHAIN_DATA_DIR", str(tmp_path / "data"))
