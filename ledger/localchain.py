@@ -318,16 +318,22 @@ def _require_local(network: NetworkConfig, what: str) -> None:
         )
 
 
-def chain_time(network: NetworkConfig, data_dir: Path) -> int:
+def _local_url(network: NetworkConfig, data_dir: Path | None) -> str:
+    # With a data dir, the chain `chain up` recorded there; without, the network's URL as given (a
+    # service that already resolved its endpoint passes its own copy of the network).
+    return rpc_urls(network, data_dir)[0] if data_dir is not None else network.rpc_urls[0]
+
+
+def chain_time(network: NetworkConfig, data_dir: Path | None) -> int:
     """The timestamp of the local chain's latest block (unix seconds)."""
-    url = rpc_urls(network, data_dir)[0]
+    url = _local_url(network, data_dir)
     with httpx.Client(timeout=10.0) as client:
         block = _rpc_call(client, url, "eth_getBlockByNumber", ["latest", False])
     return int(block["timestamp"], 16)
 
 
 def advance_time(
-    network: NetworkConfig, data_dir: Path, *, seconds: int | None = None, until: int | None = None
+    network: NetworkConfig, data_dir: Path | None, *, seconds: int | None = None, until: int | None = None
 ) -> TimeAdvance:
     """Move the local chain's clock forward by `seconds`, or to the unix time `until`, and mine a block
     stamped exactly there; later blocks follow on from it. Refused (`LocalOnly`) on any other network,
@@ -335,7 +341,7 @@ def advance_time(
     _require_local(network, "moving time")
     if (seconds is None) == (until is None):
         raise ValueError("give exactly one of seconds and until")
-    url = rpc_urls(network, data_dir)[0]
+    url = _local_url(network, data_dir)
     with httpx.Client(timeout=10.0) as client:
         latest = _rpc_call(client, url, "eth_getBlockByNumber", ["latest", False])
         before = int(latest["timestamp"], 16)
