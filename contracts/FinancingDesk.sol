@@ -82,7 +82,14 @@ contract FinancingDesk is ReentrancyGuardTransient {
         uint256 daysToMaturity
     );
 
-    error InvalidOffer();
+    /// @notice An offer for no value.
+    error ZeroOfferValue();
+    /// @notice An offer's rate is zero or above `maxRateBps`.
+    error RateOutOfRange(uint256 rateBps, uint256 maxRateBps);
+    /// @notice An offer whose expiry is not after the current block's time.
+    error OfferExpiryPast(uint256 expiry, uint256 currentTime);
+    /// @notice An offer for more than the token holds now.
+    error OfferValueExceedsToken(uint256 tokenId, uint256 value, uint256 tokenValue);
     error UnknownOffer(uint256 offerId);
     error OfferNotOpen(uint256 offerId, OfferStatus status);
     error OfferExpired(uint256 offerId, uint256 expiry);
@@ -95,6 +102,8 @@ contract FinancingDesk is ReentrancyGuardTransient {
     }
 
     /// @notice The bank offers to buy `value` of `tokenId` at `rateBps` a year, until `expiry`.
+    /// @dev The value may not exceed what the token holds when the offer is made; the holder may still split
+    ///      the token afterwards, so `accept` refuses an offer the token no longer covers (`InsufficientBalance`).
     /// @param dayCount 0 = ACT/360, 1 = ACT/365F.
     /// @param recourse True when the seller stays liable should the obligor default (recorded, not enforced
     ///        on-chain).
@@ -105,10 +114,13 @@ contract FinancingDesk is ReentrancyGuardTransient {
     {
         participants.checkActiveRole(msg.sender, Roles.BANK);
         DiscountMath.DayCount dc = DiscountMath.toDayCount(dayCount);
-        if (value == 0 || rateBps == 0 || rateBps > type(uint16).max || expiry <= block.timestamp) {
-            revert InvalidOffer();
-        }
+        if (value == 0) revert ZeroOfferValue();
+        if (rateBps == 0 || rateBps > type(uint16).max) revert RateOutOfRange(rateBps, type(uint16).max);
+        if (expiry <= block.timestamp) revert OfferExpiryPast(expiry, block.timestamp);
         if (!token.exists(tokenId)) revert IReceivableToken.NonexistentToken(tokenId);
+        // The token may still shrink before acceptance (its holder splits it): `accept` checks again.
+        uint256 tokenValue = token.balanceOf(tokenId);
+        if (value > tokenValue) revert OfferValueExceedsToken(tokenId, value, tokenValue);
         offerId = ++lastOfferId;
         _offers[offerId] = Offer({
             bank: msg.sender,

@@ -72,7 +72,14 @@ contract IssuanceDesk is EIP712, Nonces, ReentrancyGuardTransient {
     error NotAdmin(address account);
     error UnknownCurrency(bytes3 currency);
     error CurrencyAlreadySet(bytes3 currency, address settlementToken);
-    error InvalidTerms();
+    /// @notice A currency mapping with an empty ISO 4217 code.
+    error EmptyCurrencyCode();
+    /// @notice The minimum unit does not fit the token's storage (at most `maxMinUnit`).
+    error MinUnitTooLarge(uint256 minUnit, uint256 maxMinUnit);
+    /// @notice Terms citing no trade document.
+    error NoDocuments();
+    /// @notice Terms whose supplier is also their obligor: a participant may not owe itself.
+    error SupplierIsObligor(address account);
     error NotSupplier(address account);
     error NotObligor(address account);
     error UnknownProposal(uint256 proposalId);
@@ -97,7 +104,8 @@ contract IssuanceDesk is EIP712, Nonces, ReentrancyGuardTransient {
     ///      A new settlement token for a code means a new desk.
     function setCurrency(bytes3 currency, address settlementToken) external {
         if (!participants.hasRole(bytes32(0), msg.sender)) revert NotAdmin(msg.sender);
-        if (currency == bytes3(0) || settlementToken == address(0)) revert InvalidTerms();
+        if (currency == bytes3(0)) revert EmptyCurrencyCode();
+        if (settlementToken == address(0)) revert IReceivableToken.ZeroAddress("settlementToken");
         address current = _currencies[currency];
         if (current != address(0)) revert CurrencyAlreadySet(currency, current);
         _currencies[currency] = settlementToken;
@@ -258,9 +266,16 @@ contract IssuanceDesk is EIP712, Nonces, ReentrancyGuardTransient {
         participants.checkActiveRole(terms.obligor, Roles.CORE_ENTERPRISE);
         currency = _currencies[terms.currency];
         if (currency == address(0)) revert UnknownCurrency(terms.currency);
-        if (
-            terms.face == 0 || terms.minUnit == 0 || terms.minUnit > type(uint48).max || terms.face % terms.minUnit != 0
-                || terms.maturity <= block.timestamp || terms.documents.length == 0 || terms.supplier == terms.obligor
-        ) revert InvalidTerms();
+        if (terms.face == 0) revert IReceivableToken.ZeroFace();
+        if (terms.minUnit == 0) revert IReceivableToken.ZeroMinUnit();
+        if (terms.minUnit > type(uint48).max) revert MinUnitTooLarge(terms.minUnit, type(uint48).max);
+        if (terms.face % terms.minUnit != 0) {
+            revert IReceivableToken.FaceNotMultipleOfMinUnit(terms.face, terms.minUnit);
+        }
+        if (terms.maturity <= block.timestamp) {
+            revert IReceivableToken.MaturityNotInFuture(terms.maturity, block.timestamp);
+        }
+        if (terms.documents.length == 0) revert NoDocuments();
+        if (terms.supplier == terms.obligor) revert SupplierIsObligor(terms.supplier);
     }
 }

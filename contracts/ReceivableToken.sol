@@ -344,10 +344,9 @@ contract ReceivableToken is IReceivableToken, ReentrancyGuardTransient {
         onlyRole(Roles.DESK)
         returns (uint256 slot, uint256 tokenId)
     {
-        if (
-            obligor == address(0) || currency == address(0) || minUnit == 0 || face == 0 || face % minUnit != 0
-                || maturity <= block.timestamp
-        ) revert InvalidTerms();
+        if (obligor == address(0)) revert ZeroAddress("obligor");
+        if (currency == address(0)) revert ZeroAddress("currency");
+        _checkAmounts(face, minUnit, maturity);
         participants.checkHolders(to, to);
         slot = ++_lastSlot;
         tokenId = _createToken(to, slot, 0, 0);
@@ -584,6 +583,14 @@ contract ReceivableToken is IReceivableToken, ReentrancyGuardTransient {
         }
         emit Transfer(owner, address(0), tokenId);
         emit SlotChanged(tokenId, slot, 0);
+    }
+
+    /// @dev The checks of new terms' numbers, each with its own error.
+    function _checkAmounts(uint256 face, uint256 minUnit, uint256 maturity) private view {
+        if (face == 0) revert ZeroFace();
+        if (minUnit == 0) revert ZeroMinUnit();
+        if (face % minUnit != 0) revert FaceNotMultipleOfMinUnit(face, minUnit);
+        if (maturity <= block.timestamp) revert MaturityNotInFuture(maturity, block.timestamp);
     }
 
     function _checkPolicy(uint256 tokenId, TokenCore memory c, uint256 value, uint256 policy) private view {

@@ -70,7 +70,16 @@ interface IReceivableToken is IERC3525Metadata {
     error ObligationMatured(uint256 slot, uint256 maturity);
     error ObligationNotMatured(uint256 slot, uint256 maturity);
     error NotMultipleOfMinUnit(uint256 value, uint256 minUnit);
-    error InvalidTerms();
+    /// @notice A required address of new terms is zero; `field` names it ("obligor", "currency", ...).
+    error ZeroAddress(string field);
+    /// @notice New terms with a face of zero.
+    error ZeroFace();
+    /// @notice New terms with a minimum unit of zero.
+    error ZeroMinUnit();
+    /// @notice The face of new terms is not a whole number of minimum units.
+    error FaceNotMultipleOfMinUnit(uint256 face, uint256 minUnit);
+    /// @notice The maturity of new terms is not after the current block's time.
+    error MaturityNotInFuture(uint256 maturity, uint256 currentTime);
     error SelfApproval(address operator);
     error RejectedByReceiver(address receiver);
     error SameToken(uint256 tokenId);

@@ -64,19 +64,39 @@ contract FinancingDeskTest is World {
         financing.makeOffer(root, FACE, RATE, ACT_360, false, block.timestamp + 1 days);
     }
 
-    function _expectInvalidOffer(uint256 value, uint256 rate, uint256 expiry) internal {
+    function _expectOfferRevert(uint256 value, uint256 rate, uint256 expiry, bytes memory reason) internal {
         vm.prank(bank1);
-        vm.expectRevert(FinancingDesk.InvalidOffer.selector);
+        vm.expectRevert(reason);
         financing.makeOffer(root, value, rate, ACT_360, false, expiry);
     }
 
-    function test_RevertWhen_offerInvalid() public {
+    function test_RevertWhen_offerValueZero_namesTheValue() public {
+        _expectOfferRevert(
+            0, RATE, block.timestamp + 1 days, abi.encodeWithSelector(FinancingDesk.ZeroOfferValue.selector)
+        );
+    }
+
+    function test_RevertWhen_offerRateOutOfRange_carriesRateAndMaximum() public {
         uint256 later = block.timestamp + 1 days;
-        _expectInvalidOffer(0, RATE, later);
-        _expectInvalidOffer(FACE, 0, later);
-        _expectInvalidOffer(FACE, 65_536, later);
-        _expectInvalidOffer(FACE, RATE, block.timestamp);
-        _expectInvalidOffer(FACE, RATE, block.timestamp - 1);
+        bytes4 sel = FinancingDesk.RateOutOfRange.selector;
+        _expectOfferRevert(FACE, 0, later, abi.encodeWithSelector(sel, 0, 65_535));
+        _expectOfferRevert(FACE, 65_536, later, abi.encodeWithSelector(sel, 65_536, 65_535));
+    }
+
+    function test_RevertWhen_offerExpiryNotInFuture_carriesExpiryAndNow() public {
+        bytes4 sel = FinancingDesk.OfferExpiryPast.selector;
+        uint256 now_ = block.timestamp;
+        _expectOfferRevert(FACE, RATE, now_, abi.encodeWithSelector(sel, now_, now_));
+        _expectOfferRevert(FACE, RATE, now_ - 1, abi.encodeWithSelector(sel, now_ - 1, now_));
+    }
+
+    function test_RevertWhen_offerValueExceedsTokenValue_atOfferTime() public {
+        _expectOfferRevert(
+            FACE + MIN_UNIT,
+            RATE,
+            block.timestamp + 1 days,
+            abi.encodeWithSelector(FinancingDesk.OfferValueExceedsToken.selector, root, FACE + MIN_UNIT, FACE)
+        );
     }
 
     function test_RevertWhen_offerUnknownDayCount() public {
@@ -310,11 +330,14 @@ contract FinancingDeskTest is World {
         financing.accept(id);
     }
 
-    function test_RevertWhen_offerExceedsTokenValue() public {
-        uint256 id = makeOffer(bank1, root, FACE + MIN_UNIT, RATE, ACT_360);
+    function test_RevertWhen_tokenShrankBelowOfferBeforeAccept() public {
+        // The offer fitted when made; the holder split part of the token away before accepting.
+        uint256 id = makeOffer(bank1, root, FACE, RATE, ACT_360);
+        vm.prank(supplier1);
+        token.transferFrom(root, supplier2, MIN_UNIT);
         vm.prank(supplier1);
         vm.expectRevert(
-            abi.encodeWithSelector(IReceivableToken.InsufficientBalance.selector, root, FACE, FACE + MIN_UNIT)
+            abi.encodeWithSelector(IReceivableToken.InsufficientBalance.selector, root, FACE - MIN_UNIT, FACE)
         );
         financing.accept(id);
     }

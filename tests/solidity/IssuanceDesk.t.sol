@@ -108,40 +108,44 @@ contract IssuanceDeskTest is World {
         issuance.propose(t);
     }
 
-    function _expectInvalidTerms(IssuanceDesk.Terms memory t) internal {
+    function _expectProposeRevert(IssuanceDesk.Terms memory t, bytes memory reason) internal {
         vm.prank(t.supplier);
-        vm.expectRevert(IssuanceDesk.InvalidTerms.selector);
+        vm.expectRevert(reason);
         issuance.propose(t);
     }
 
     function test_RevertWhen_proposeFaceZero() public {
         IssuanceDesk.Terms memory t = _t();
         t.face = 0;
-        _expectInvalidTerms(t);
+        _expectProposeRevert(t, abi.encodeWithSelector(IReceivableToken.ZeroFace.selector));
     }
 
     function test_RevertWhen_proposeMinUnitZero() public {
         IssuanceDesk.Terms memory t = _t();
         t.minUnit = 0;
-        _expectInvalidTerms(t);
+        _expectProposeRevert(t, abi.encodeWithSelector(IReceivableToken.ZeroMinUnit.selector));
     }
 
     function test_RevertWhen_proposeFaceNotMultipleOfMinUnit() public {
         IssuanceDesk.Terms memory t = _t();
         t.face = FACE - 1;
-        _expectInvalidTerms(t);
+        _expectProposeRevert(
+            t, abi.encodeWithSelector(IReceivableToken.FaceNotMultipleOfMinUnit.selector, t.face, t.minUnit)
+        );
     }
 
     function test_RevertWhen_proposeMaturityNotInFuture() public {
         IssuanceDesk.Terms memory t = _t();
         t.maturity = block.timestamp;
-        _expectInvalidTerms(t);
+        _expectProposeRevert(
+            t, abi.encodeWithSelector(IReceivableToken.MaturityNotInFuture.selector, t.maturity, block.timestamp)
+        );
     }
 
     function test_RevertWhen_proposeNoDocuments() public {
         IssuanceDesk.Terms memory t = _t();
         t.documents = new bytes32[](0);
-        _expectInvalidTerms(t);
+        _expectProposeRevert(t, abi.encodeWithSelector(IssuanceDesk.NoDocuments.selector));
     }
 
     function test_RevertWhen_proposeSupplierIsObligor() public {
@@ -154,7 +158,7 @@ contract IssuanceDeskTest is World {
         IssuanceDesk.Terms memory t = _t();
         t.supplier = stranger;
         t.obligor = stranger;
-        _expectInvalidTerms(t);
+        _expectProposeRevert(t, abi.encodeWithSelector(IssuanceDesk.SupplierIsObligor.selector, stranger));
     }
 
     function test_RevertWhen_proposeInsufficientDocumentCover() public {
@@ -297,7 +301,7 @@ contract IssuanceDeskTest is World {
         uint256 id = _propose(_t());
         vm.warp(maturity);
         vm.prank(core1);
-        vm.expectRevert(IssuanceDesk.InvalidTerms.selector);
+        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.MaturityNotInFuture.selector, maturity, maturity));
         issuance.confirm(id, _t());
     }
 
@@ -665,7 +669,9 @@ contract IssuanceDeskTest is World {
         t.minUnit = uint256(type(uint48).max) + 1;
         t.face = t.minUnit * 2;
         vm.prank(supplier1);
-        vm.expectRevert(IssuanceDesk.InvalidTerms.selector);
+        vm.expectRevert(
+            abi.encodeWithSelector(IssuanceDesk.MinUnitTooLarge.selector, t.minUnit, uint256(type(uint48).max))
+        );
         issuance.propose(t);
     }
 
@@ -687,8 +693,14 @@ contract IssuanceDeskTest is World {
 
     function test_RevertWhen_setCurrencyZero() public {
         vm.prank(admin);
-        vm.expectRevert(IssuanceDesk.InvalidTerms.selector);
+        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.ZeroAddress.selector, "settlementToken"));
         issuance.setCurrency("USD", address(0));
+    }
+
+    function test_RevertWhen_setCurrencyCodeEmpty() public {
+        vm.prank(admin);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.EmptyCurrencyCode.selector));
+        issuance.setCurrency(bytes3(0), address(0xBEEF));
     }
 
     function test_RevertWhen_setCurrencyCallerNotAdmin() public {

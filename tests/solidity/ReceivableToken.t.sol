@@ -257,22 +257,40 @@ contract ReceivableTokenTest is Base {
         token.createSlot(coreEnterprise, CURRENCY, FACE, MATURITY, UNIT, supplier1);
     }
 
-    function _expectInvalidTerms(address obligor, address currency, uint256 face, uint256 maturity, uint256 unit)
-        internal
-    {
-        vm.expectRevert(IReceivableToken.InvalidTerms.selector);
+    function _expectCreateSlotRevert(
+        address obligor,
+        address currency,
+        uint256 face,
+        uint256 maturity,
+        uint256 unit,
+        bytes memory reason
+    ) internal {
+        vm.expectRevert(reason);
         vm.prank(desk);
         token.createSlot(obligor, currency, face, maturity, unit, supplier1);
     }
 
-    function test_RevertWhen_createSlotInvalidTerms() public {
-        _expectInvalidTerms(address(0), CURRENCY, FACE, MATURITY, UNIT);
-        _expectInvalidTerms(coreEnterprise, address(0), FACE, MATURITY, UNIT);
-        _expectInvalidTerms(coreEnterprise, CURRENCY, 0, MATURITY, UNIT);
-        _expectInvalidTerms(coreEnterprise, CURRENCY, FACE, MATURITY, 0);
-        _expectInvalidTerms(coreEnterprise, CURRENCY, FACE + 1, MATURITY, UNIT);
-        _expectInvalidTerms(coreEnterprise, CURRENCY, FACE, block.timestamp, UNIT);
-        _expectInvalidTerms(coreEnterprise, CURRENCY, FACE, block.timestamp - 1, UNIT);
+    function test_RevertWhen_createSlotTermsInvalid_namesTheConditionAndItsNumbers() public {
+        address core = coreEnterprise;
+        bytes4 zeroAddress = IReceivableToken.ZeroAddress.selector;
+        _expectCreateSlotRevert(
+            address(0), CURRENCY, FACE, MATURITY, UNIT, abi.encodeWithSelector(zeroAddress, "obligor")
+        );
+        _expectCreateSlotRevert(core, address(0), FACE, MATURITY, UNIT, abi.encodeWithSelector(zeroAddress, "currency"));
+        _expectCreateSlotRevert(
+            core, CURRENCY, 0, MATURITY, UNIT, abi.encodeWithSelector(IReceivableToken.ZeroFace.selector)
+        );
+        _expectCreateSlotRevert(
+            core, CURRENCY, FACE, MATURITY, 0, abi.encodeWithSelector(IReceivableToken.ZeroMinUnit.selector)
+        );
+        bytes4 notMultiple = IReceivableToken.FaceNotMultipleOfMinUnit.selector;
+        _expectCreateSlotRevert(
+            core, CURRENCY, FACE + 1, MATURITY, UNIT, abi.encodeWithSelector(notMultiple, FACE + 1, UNIT)
+        );
+        bytes4 past = IReceivableToken.MaturityNotInFuture.selector;
+        uint256 t = block.timestamp;
+        _expectCreateSlotRevert(core, CURRENCY, FACE, t, UNIT, abi.encodeWithSelector(past, t, t));
+        _expectCreateSlotRevert(core, CURRENCY, FACE, t - 1, UNIT, abi.encodeWithSelector(past, t - 1, t));
         assertEq(token.lastSlot(), 1);
     }
 
