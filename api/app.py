@@ -131,6 +131,7 @@ def build_context(
         limiter=RateLimiter(api_settings.rate_limit_per_minute),
         auth_failures=RateLimiter(api_settings.auth_failures_per_minute),
         reads=ReadCache(indexer.chain_id, indexer.key),
+        data_dir=settings.data_dir,
     )
 
 

@@ -27,6 +27,8 @@ from ledger.keys import SCRYPT_N, Signer
 
 log = logging.getLogger(__name__)
 
+LOCAL_ONBOARDING_FUND_WEI = 10**18  # gas for a new custodial participant on the local chain (1 ETH)
+
 
 class ApiSettings(BaseSettings):
     """Settings of the HTTP service; build once at the entry point and pass to `create_app`."""
@@ -75,8 +77,20 @@ class ApiSettings(BaseSettings):
         default=None,
         description="issuer roots, CRLs, issuers.toml: without an aggregator the API verifies documents",
     )
-    onboarding_fund_wei: int = Field(
-        default=0, ge=0, description="gas money the operator sends a new custodial account"
+    onboarding_fund_wei: int | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "gas (in wei) the operator's account sends every new custodial participant at onboarding, "
+            "so its first write can be paid for; unset: 10^18 (1 ETH) on the local network, 0 elsewhere"
+        ),
+    )
+    settlement_faucet: bool | None = Field(
+        default=None,
+        description=(
+            "operator route POST /v1/settlement/mint, minting test settlement cash (the operator's key "
+            "must be the token's issuer); unset: on for the local network only"
+        ),
     )
 
 
@@ -96,9 +110,24 @@ class AppContext:
     limiter: Any  # api.ratelimit.RateLimiter, one bucket per participant
     auth_failures: Any  # api.ratelimit.RateLimiter, one bucket per client address
     reads: ReadCache
+    data_dir: Path | None = None  # the ledger's data dir: where a local chain records its RPC URL
     sync_lock: threading.Lock = field(default_factory=threading.Lock)
 
     indexed_block: int = -1  # the cursor after the last sync this process ran
+
+    @property
+    def onboarding_fund_wei(self) -> int:
+        """Gas sent to each new custodial participant: the setting, else 1 ETH on the local chain only."""
+        if self.api.onboarding_fund_wei is not None:
+            return self.api.onboarding_fund_wei
+        return LOCAL_ONBOARDING_FUND_WEI if self.network.is_local else 0
+
+    @property
+    def settlement_faucet(self) -> bool:
+        """Whether the operator may mint settlement cash: the setting, else on the local chain only."""
+        if self.api.settlement_faucet is not None:
+            return self.api.settlement_faucet
+        return self.network.is_local
 
     def sync(self, through: int | None = None) -> None:
         """Bring the indexer to the chain head; writes call this before answering so reads agree.

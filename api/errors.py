@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ledger.errors import (
     ChainUnavailable,
     ContractRevert,
+    InsufficientFunds,
     ReceiptTimeout,
     SignerError,
     TierchainError,
@@ -253,6 +254,8 @@ async def _tierchain_error(request: Request, exc: Exception) -> JSONResponse:
             instance=path,
             tx_hash=exc.tx_hash,
         )
+    if isinstance(exc, InsufficientFunds):
+        return _insufficient_gas(request, exc)
     if isinstance(exc, TransactionFailed):
         return problem(
             502, "transaction-failed", "Transaction failed", str(exc), instance=path, tx_hash=exc.tx_hash
@@ -262,6 +265,35 @@ async def _tierchain_error(request: Request, exc: Exception) -> JSONResponse:
         return problem(500, "signer-unavailable", "Signing key unavailable", None, instance=path)
     log.error("unhandled tierchain error path=%s error=%r", path, exc)
     return problem(500, "internal-error", "Internal error", None, instance=path)
+
+
+def _insufficient_gas(request: Request, exc: InsufficientFunds) -> JSONResponse:
+    """The signer cannot pay for gas: name the account, its balance and the two ways out. Wei figures
+    are decimal strings: they exceed what a JSON number carries exactly."""
+    ctx = getattr(request.app.state, "ctx", None)
+    operator = str(ctx.operator.address).lower() if ctx is not None else ""
+    short = max(exc.needed_wei - max(exc.balance_wei, 0), 0)
+    if exc.address.lower() == operator:
+        action = (
+            f"send the operator's account {exc.address} at least {short} wei of the chain's gas token"
+        )
+    else:
+        action = (
+            f"send {exc.address} at least {short} wei of the chain's gas token from any funded account, "
+            "or set TIERCHAIN_API_ONBOARDING_FUND_WEI so that onboarding sends every new custodial "
+            "participant gas from the operator's account"
+        )
+    return problem(
+        409,
+        "insufficient-gas",
+        "Not enough gas token to pay for the transaction",
+        f"{exc.address} holds {exc.balance_wei} wei on network {exc.network!r} and this transaction "
+        f"may cost up to {exc.needed_wei} wei; nothing was sent. To proceed, {action}.",
+        instance=request.url.path,
+        address=exc.address,
+        balance_wei=str(exc.balance_wei),
+        needed_wei=str(exc.needed_wei),
+    )
 
 
 async def _http_exception(request: Request, exc: Exception) -> JSONResponse:

@@ -57,6 +57,23 @@ class ReceiptTimeout(TransactionFailed):
     """No receipt arrived before the deadline; the transaction may still be mined later."""
 
 
+class InsufficientFunds(TransactionFailed):
+    """The sender cannot pay for the transaction's gas (and value) in the chain's gas token.
+
+    Nothing was broadcast. `balance_wei` is what `address` holds, `needed_wei` what this transaction
+    may cost at most (gas limit x fee cap, plus value): sending it the difference lets it through."""
+
+    def __init__(self, address: str, balance_wei: int, needed_wei: int, network: str) -> None:
+        self.address = address
+        self.balance_wei = balance_wei
+        self.needed_wei = needed_wei
+        self.network = network
+        super().__init__(
+            f"{address} has {balance_wei} wei of network {network!r}'s gas token and this transaction "
+            f"may cost up to {needed_wei} wei: send it the chain's gas token"
+        )
+
+
 PANIC_CODES: dict[int, str] = {
     0x00: "generic compiler panic",
     0x01: "assert failed",

@@ -163,6 +163,11 @@ def is_nonce_too_low(message: str) -> bool:
     return "nonce too low" in message or "nonce is too low" in message or "replacement transaction" in message
 
 
+def is_insufficient_funds(message: str) -> bool:
+    """Geth, Besu, Nethermind and anvil all say "insufficient funds" when gas cannot be paid."""
+    return "insufficient funds" in message
+
+
 def is_already_known(message: str) -> bool:
     return "already known" in message or "already imported" in message or "known transaction" in message
 

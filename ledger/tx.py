@@ -21,7 +21,13 @@ from web3.types import BlockIdentifier, TxParams, TxReceipt
 
 from ledger.compile import Artifact
 from ledger.config import LegacyGas, NetworkConfig
-from ledger.errors import ContractRevert, ErrorDecoder, ReceiptTimeout, TransactionFailed
+from ledger.errors import (
+    ContractRevert,
+    ErrorDecoder,
+    InsufficientFunds,
+    ReceiptTimeout,
+    TransactionFailed,
+)
 from ledger.gas import fee_fields, gas_limit, needs_node_price
 from ledger.journal import JournalEntry, TxJournal
 from ledger.keys import Signer
@@ -29,6 +35,7 @@ from ledger.nonce import NonceManager
 from ledger.rpc import (
     JsonRpc,
     is_already_known,
+    is_insufficient_funds,
     is_nonce_too_low,
     provider_urls,
     revert_data_from,
@@ -116,11 +123,26 @@ class TransactionManager:
                 decoded = self._decoded(exc)
                 if decoded is not None:
                     raise decoded from exc
+                if is_insufficient_funds(rpc_error_message(exc)):
+                    raise self._insufficient(signer, {**params, **fees}) from exc
                 raise TransactionFailed(f"gas estimation failed: {exc}") from exc
             params["gas"] = gas_limit(int(estimate), self.network.gas)
         params["chainId"] = self.network.chain_id
         params.update(fees)
         return params
+
+    def _insufficient(self, signer: Signer, params: Mapping[str, Any]) -> InsufficientFunds:
+        """The typed refusal for a sender that cannot pay: its balance and this transaction's cost cap."""
+        fee = int(params.get("maxFeePerGas", params.get("gasPrice", 0)))
+        needed = int(params.get("gas", 0)) * fee + int(params.get("value", 0))
+        try:
+            balance = int(self._rpc(lambda: self.w3.eth.get_balance(signer.address), "get_balance"))
+        except Exception:  # the refusal matters more than the figure; -1 says "unknown"
+            balance = -1
+        log.warning(
+            "insufficient funds address=%s balance_wei=%d needed_wei=%d", signer.address, balance, needed
+        )
+        return InsufficientFunds(signer.address, balance, needed, self.network.name)
 
     def _sign(
         self, params: Mapping[str, Any], nonce: int, signer: Signer, key: str | None
@@ -175,6 +197,8 @@ class TransactionManager:
                     if attempt == 1 and is_nonce_too_low(rpc_error_message(exc)):
                         log.warning("nonce too low, resyncing address=%s", signer.address)
                         continue
+                    if is_insufficient_funds(rpc_error_message(exc)):
+                        raise self._insufficient(signer, params) from exc
                     raise TransactionFailed(f"broadcast failed: {exc}") from exc
             if idempotency_key is not None:
                 self.journal.set_status(idempotency_key, "sent")

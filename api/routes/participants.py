@@ -3,6 +3,7 @@ status changes, API keys, and `GET /participants/me`."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Annotated, Literal, cast
 
@@ -24,6 +25,8 @@ from api.schemas import PROBLEM_RESPONSES, Address, RequestModel, WriteResult
 from api.security import Role, Scope, issue_api_key, list_api_keys, revoke_api_key
 from ledger.client import ParticipantStatus
 from ledger.indexer.models import Participant as ParticipantRow
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/participants", tags=["participants"], responses=PROBLEM_RESPONSES)
 
@@ -70,11 +73,30 @@ class ParticipantView(BaseModel):
     custodial: bool
 
 
+class GasFunding(BaseModel):
+    """Gas the operator's account sent a new custodial participant (`TIERCHAIN_API_ONBOARDING_FUND_WEI`)."""
+
+    amount_wei: str = Field(
+        description="wei sent, a decimal string (beyond what a JSON number holds exactly)",
+        examples=["1000000000000000000"],
+    )
+    tx_hash: str
+    block_number: int
+
+
 class Onboarded(BaseModel):
     participant: ParticipantView
     api_key: str = Field(description="shown once; only its hash is stored")
     key_id: str
     registration: WriteResult
+    gas_funding: GasFunding | None = Field(
+        default=None,
+        description=(
+            "the gas sent to a custodial participant so that its writes can be paid for; null for a "
+            "self-custody participant, or where onboarding sends none (`TIERCHAIN_API_ONBOARDING_FUND_WEI`"
+            " = 0, the default off the local network): then fund the address with the chain's gas token"
+        ),
+    )
 
 
 class StatusRequest(RequestModel):
@@ -124,10 +146,22 @@ def onboard(body: OnboardRequest, ctx: ContextDep, _: OperatorParticipant, write
                 list(body.roles),
                 key=f"{writer.key}:register" if writer.key else None,
             )
-            if created is not None and ctx.api.onboarding_fund_wei:
-                ctx.client.manager.send(
-                    {"to": address, "value": ctx.api.onboarding_fund_wei},
+            funding = None
+            if created is not None and (amount := ctx.onboarding_fund_wei):
+                receipt = ctx.client.manager.send(
+                    {"to": address, "value": amount},
                     idempotency_key=f"{writer.key}:fund" if writer.key else None,
+                )
+                funding = GasFunding(
+                    amount_wei=str(amount),
+                    tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
+                    block_number=int(receipt["blockNumber"]),
+                )
+                log.info(
+                    "custodial participant funded with gas address=%s wei=%d tx=%s",
+                    address,
+                    amount,
+                    funding.tx_hash,
                 )
         except BaseException:
             if created is not None:
@@ -143,7 +177,11 @@ def onboard(body: OnboardRequest, ctx: ContextDep, _: OperatorParticipant, write
             custodial=created is not None,
         )
         return Onboarded(
-            participant=view, api_key=api_key, key_id=key_id, registration=WriteResult.of(registered)
+            participant=view,
+            api_key=api_key,
+            key_id=key_id,
+            registration=WriteResult.of(registered),
+            gas_funding=funding,
         )
 
     return writer.answer(make, status_code=201)

@@ -83,6 +83,32 @@ def api(api_world: ApiWorld) -> Iterator[TestClient]:
 
 
 @pytest.fixture
+def remote(
+    api_world: ApiWorld,
+    api_settings: ApiSettings,
+    local_network: NetworkConfig,
+    tierchain_deployment: Deployment,
+    tierchain_abis: dict[str, list[dict[str, Any]]],
+) -> Iterator[TestClient]:
+    """The API with every setting at its default, over the same chain presented as a network that is
+    not local (no [anvil] table): what an operator of a test or production network runs."""
+    defaults = api_settings.model_copy(update={"onboarding_fund_wei": None})
+    network = local_network.model_copy(update={"anvil": None, "name": "testnet"})
+    client = TestClient(
+        create_app(
+            api_world.settings,
+            defaults,
+            network=network,
+            deployment=tierchain_deployment,
+            operator=api_world.actors["admin"],
+            abis=tierchain_abis,
+        )
+    )
+    yield client
+    client.app.state.ctx.close()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
 def operator_headers() -> dict[str, str]:
     return {"Authorization": f"Bearer {OPERATOR_KEY}"}
 
