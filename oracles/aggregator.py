@@ -50,7 +50,7 @@ from oracles.documents import parties
 from oracles.errors import NodeRequestError
 from oracles.node import ChainDirectory, ChainFingerprintLedger, NodeAnswer, OnChainDocument
 from oracles.normalize import legal_id_hash
-from oracles.reasons import ReasonCode
+from oracles.reasons import ReasonCode, Refusal
 from oracles.signatures import SignedDocument
 from oracles.store import AggregatorStore, BatchItem
 
@@ -294,8 +294,7 @@ class Aggregator:
         if item.message is not None and record.matches(item.message):
             item.status, item.reason = "attested", None
         else:
-            item.status = "refused"
-            item.reason = f"{ReasonCode.ALREADY_ATTESTED.value}: the chain holds a different record"
+            _refuse(item, ReasonCode.ALREADY_ATTESTED, "the chain holds a different record for it")
         return True
 
     def _calldata(self, item: BatchItem) -> str:
@@ -375,16 +374,25 @@ class Aggregator:
             self.tx.wait_for_receipt(item.tx_hash, idempotency_key=f"attest:{item.fingerprint}")
         except (DocumentAlreadyAttested, NonceAlreadyUsed):
             if not self._already_attested(item, self.ledger.document(item.fingerprint)):
-                item.status, item.reason = "refused", "nonce used by another attestation"
+                _refuse(item, ReasonCode.ALREADY_ATTESTED, "its nonce was used by another attestation")
             return
         except ReceiptTimeout:
             logger.warning("attest_unconfirmed fingerprint=%s tx=%s", item.fingerprint, item.tx_hash)
             return
         except ContractRevert as exc:
-            item.status, item.reason = "refused", str(exc)
+            _refuse(item, ReasonCode.ATTESTATION_FAILED, f"the TradeRegistry refused the attestation: {exc}")
             return
         except TierchainError as exc:
             logger.error("attest_failed fingerprint=%s tx=%s error=%s", item.fingerprint, item.tx_hash, exc)
-            item.status, item.reason = "refused", str(exc)
+            _refuse(item, ReasonCode.ATTESTATION_FAILED, f"the attestation transaction failed: {exc}")
             return
         item.status, item.reason = "attested", None
+
+
+def _refuse(item: BatchItem, code: ReasonCode, message: str) -> None:
+    """The aggregator's own refusal, found on-chain after the nodes signed: it replaces theirs."""
+    refusal = Refusal(code=code, message=f"{message}; resubmit to have the document verified again")
+    if code is ReasonCode.ALREADY_ATTESTED:
+        refusal = Refusal(code=code, message=f"document {item.fingerprint}: {message}")
+    item.status, item.reason = "refused", f"{code.value}: {message}"
+    item.refusals = {"aggregator": [refusal]}

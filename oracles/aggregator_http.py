@@ -4,7 +4,8 @@ The body is a JSON list of signed documents (as intake reads them from files: ``
 ``signature``, ``certificate_chain``), or ``{"documents": [...]}``. Every record gets a result
 in the same order: the records that cannot be read are ``rejected`` with the field and the
 sentence to fix (the rest of the batch goes on), the others are recorded as pending and answered
-with their fingerprint and current state (a document sent before keeps the state it reached).
+with their fingerprint, current state and, when refused, each reason's code, field and sentence (a
+document sent before keeps the state it reached).
 
 Recording is synchronous and durable before the reply (202 Accepted); attestation runs on one
 worker thread, so a batch of ten thousand does not hold an HTTP connection open for a minute.
@@ -38,14 +39,27 @@ logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 32 * 1024 * 1024  # about 10,000 signed documents; larger batches are split
 
 
+def _refusals(item: BatchItem) -> list[dict[str, Any]]:
+    return [r.model_dump(mode="json") for r in item.reasons()]
+
+
 def _item_result(index: int, item: BatchItem) -> dict[str, Any]:
     return {
         "index": index,
         "fingerprint": item.fingerprint,
         "status": item.status,
         "reason": item.reason,
+        "refusals": _refusals(item),
         "tx_hash": item.tx_hash,
     }
+
+
+def _item_view(item: BatchItem) -> dict[str, Any]:
+    """One document's state: ``refusals`` lists each distinct reason once (code, field, sentence);
+    ``node_refusals`` keeps what each node said."""
+    view = item.model_dump(mode="json", exclude={"document", "refusals"})
+    node_refusals = {n: [r.model_dump(mode="json") for r in rs] for n, rs in item.refusals.items()}
+    return {**view, "refusals": _refusals(item), "node_refusals": node_refusals}
 
 
 class AggregatorWorker:
@@ -125,7 +139,7 @@ def _handler(
                 if item is None:
                     self._problem(HTTPStatus.NOT_FOUND, "no document with this fingerprint was submitted")
                     return
-                self._reply(HTTPStatus.OK, item.model_dump(mode="json", exclude={"document"}))
+                self._reply(HTTPStatus.OK, _item_view(item))
                 return
             self._problem(HTTPStatus.NOT_FOUND, f"no route {path}")
 

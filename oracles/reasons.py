@@ -32,6 +32,8 @@ class ReasonCode(StrEnum):
     DATE_IMPLAUSIBLE = "DATE_IMPLAUSIBLE"
     DELIVERY_MISMATCH = "DELIVERY_MISMATCH"
     ALREADY_ATTESTED = "ALREADY_ATTESTED"
+    # The aggregator's, not a node's: the chain refused an attestation the nodes had signed.
+    ATTESTATION_FAILED = "ATTESTATION_FAILED"
 
 
 class Refusal(BaseModel):

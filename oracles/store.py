@@ -168,7 +168,8 @@ class BatchItem(BaseModel):
     """One document on its way through the aggregator.
 
     ``signatures`` maps oracle address to a signature already checked against ``message``;
-    ``refusals`` maps a node's URL to the refusals it returned.
+    ``refusals`` maps a node's URL to the refusals it returned (``aggregator`` holds the
+    aggregator's own finding when the chain, not the nodes, refused the document).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -182,6 +183,17 @@ class BatchItem(BaseModel):
     status: ItemStatus = "pending"
     tx_hash: str | None = None
     reason: str | None = None
+
+    def reasons(self) -> list[Refusal]:
+        """Every distinct reason, once: nodes usually refuse alike, and a person needs it said once.
+
+        Refusals count as the same when code and field agree; the first node's sentence is kept.
+        """
+        seen: dict[tuple[str, str | None], Refusal] = {}
+        for node in sorted(self.refusals):
+            for refusal in self.refusals[node]:
+                seen.setdefault((refusal.code.value, refusal.field), refusal)
+        return [seen[key] for key in sorted(seen, key=lambda k: (k[0], k[1] or ""))]
 
 
 _ITEM_COLUMNS = "fingerprint, content_hash, document, message, signatures, refusals, status, tx_hash, reason"

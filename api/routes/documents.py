@@ -6,6 +6,12 @@ handed to it, and the oracles verify and attest them on-chain. Without one, the 
 document itself against the configured trust store (`TIERCHAIN_API_TRUST_STORE_DIR`) and records the
 verdict, but nothing attests it: such documents answer `verified_awaiting_attestation`, and become
 `attested` only once an attestation appears on-chain (read from the indexer).
+
+The aggregator decides after the API has answered the submission, so the API keeps its view current
+by asking: reading a document that is not attested asks the aggregator for its state (at most once
+per `STATUS_CACHE_SECONDS` per document; the stored state is served in between and whenever the
+aggregator cannot be reached). Polling on read needs nothing of the aggregator but the route it
+already serves, and cannot lose an update the way a callback to a restarting API could.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import httpx
 from fastapi import APIRouter, Depends
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 from sqlmodel import select as sql_select
@@ -34,6 +40,7 @@ from ledger.indexer.models import Document, Participant
 from oracles.canonical import content_hash, fingerprint
 from oracles.checks import Participant as DirectoryEntry
 from oracles.intake import IntakeError, validate_each
+from oracles.reasons import ReasonCode
 from oracles.signatures import SignedDocument
 from oracles.trust import TrustStore
 from oracles.verify import verify_document
@@ -48,6 +55,10 @@ Submitter = Annotated[
 FingerprintPath = Annotated[str, PathParam(pattern=r"^0x[0-9a-fA-F]{64}$")]
 Status = Literal["malformed", "refused", "verified_awaiting_attestation", "submitted", "attested"]
 AGGREGATOR_TIMEOUT_SECONDS = 30.0
+AGGREGATOR_POLL_TIMEOUT_SECONDS = 5.0
+STATUS_CACHE_SECONDS = 2.0
+"""How long a state read from the aggregator is served before a read asks it again."""
+_ASK_AGGREGATOR: frozenset[str] = frozenset({"submitted", "refused"})
 
 
 class DocumentBatch(RequestModel):
@@ -188,6 +199,53 @@ def _verify_locally(
     return results, rows
 
 
+def _aggregator_view(item: dict[str, Any]) -> tuple[Status, list[RefusalView], str]:
+    """The API's status, refusals and note for one aggregator answer (an intake result or a state).
+
+    The aggregator lists each distinct reason once, with its code, field and the oracle's sentence.
+    """
+    state = str(item.get("status") or "pending")
+    status: Status = "attested" if state == "attested" else "refused" if state == "refused" else "submitted"
+    refusals: list[RefusalView] = []
+    if status == "refused":
+        raw = item.get("refusals")
+        for refusal in raw if isinstance(raw, list) else []:
+            if isinstance(refusal, dict) and refusal.get("code"):
+                refusals.append(
+                    RefusalView(
+                        code=str(refusal["code"]),
+                        field=refusal.get("field"),
+                        message=str(refusal.get("message") or refusal["code"]),
+                    )
+                )
+        if not refusals:  # an aggregator that gives only its summary
+            reason = str(item.get("reason") or "refused without a reason")
+            refusals.append(RefusalView(code=ReasonCode.ATTESTATION_FAILED.value, message=reason))
+    note = f"aggregator: {state}"
+    if state == "no_quorum" and item.get("reason"):
+        note += f" ({item['reason']}); asked again on its next run"
+    return status, refusals, note
+
+
+def _ask_aggregator(url: str, key: str) -> dict[str, Any] | None:
+    """The aggregator's state of one document, or None when it does not know it or cannot answer."""
+    try:
+        reply = httpx.get(f"{url.rstrip('/')}/documents/{key}", timeout=AGGREGATOR_POLL_TIMEOUT_SECONDS)
+        if reply.status_code == 404:
+            return None
+        reply.raise_for_status()
+        body = reply.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        log.warning("aggregator_poll_failed url=%s fingerprint=%s error=%s", url, key, exc)
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _stale(updated_at: datetime) -> bool:
+    seen = updated_at if updated_at.tzinfo is not None else updated_at.replace(tzinfo=UTC)
+    return (datetime.now(UTC) - seen).total_seconds() >= STATUS_CACHE_SECONDS
+
+
 def _hand_to_aggregator(
     url: str, records: list[dict[str, Any]], parsed: list[tuple[int, SignedDocument]]
 ) -> tuple[list[RecordResult], list[dict[str, Any]]]:
@@ -202,19 +260,8 @@ def _hand_to_aggregator(
     results, rows = [], []
     for (index, signed), item in zip(parsed, items, strict=False):
         fp = str(item.get("fingerprint") or fingerprint(signed.document)).lower()
-        state = str(item.get("status") or "pending")
-        status: Status = (
-            "attested" if state == "attested" else "refused" if state == "refused" else "submitted"
-        )
-        reason = item.get("reason")
-        refusals = (
-            [RefusalView(code="REFUSED_BY_ORACLES", message=str(reason))] if status == "refused" else []
-        )
-        results.append(
-            RecordResult(
-                index=index, status=status, fingerprint=fp, refusals=refusals, note=f"aggregator: {state}"
-            )
-        )
+        status, refusals, note = _aggregator_view(item)
+        results.append(RecordResult(index=index, status=status, fingerprint=fp, refusals=refusals, note=note))
         rows.append(
             {
                 "fingerprint": fp,
@@ -295,14 +342,28 @@ def get_document(
         return DocumentStatus(fingerprint=key, status="attested", attestation=attestation)
     assert verdict is not None
     status: Status = verdict.status
+    refusals = [RefusalView(**r) for r in verdict.refusals]
     note = (
         "verified by the API; awaiting attestation (no oracle aggregator is configured)"
         if status == "verified_awaiting_attestation"
         else None
     )
-    return DocumentStatus(
-        fingerprint=key,
-        status=status,
-        refusals=[RefusalView(**r) for r in verdict.refusals],
-        note=note,
-    )
+    url = ctx.api.aggregator_url
+    if url is not None and status in _ASK_AGGREGATOR and _stale(verdict.updated_at):
+        state = _ask_aggregator(url, key)
+        if state is not None:
+            status, refusals, note = _aggregator_view(state)
+            with ctx.engine.begin() as conn:
+                conn.execute(
+                    update(document_verdicts)
+                    .where(document_verdicts.c.fingerprint == key)
+                    .values(
+                        status=status,
+                        refusals=[r.model_dump() for r in refusals],
+                        tx_hash=state.get("tx_hash") or verdict.tx_hash,
+                        updated_at=datetime.now(UTC),
+                    )
+                )
+    if status == "attested":
+        note = "attested on-chain; the attestation shows here once the indexer has read its block"
+    return DocumentStatus(fingerprint=key, status=status, refusals=refusals, note=note)

@@ -1,20 +1,38 @@
-"""Documents through HTTP without an aggregator: per-record results with refusal codes, verdicts that
-say plainly that nothing attests them yet, and who may look one up."""
+"""Documents through HTTP: per-record results with refusal codes, verdicts that say plainly when nothing
+attests them yet, and who may look one up; and, with oracle nodes and an aggregator behind the API,
+what the oracles conclude reaching `GET /v1/documents/{fingerprint}`."""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from fastapi.testclient import TestClient
 
 from api.config import ApiSettings
+from api.routes import documents as documents_route
+from ledger.config import NetworkConfig
+from ledger.deploy import Deployment
+from ledger.errors import ErrorDecoder
+from ledger.journal import TxJournal
+from ledger.localchain import free_port
+from ledger.rpc import make_web3
+from ledger.tx import TransactionManager
+from oracles.aggregator import Aggregator
+from oracles.aggregator_http import AggregatorServer
+from oracles.attestation import Eip712Domain
 from oracles.documents import Invoice
-from oracles.signatures import sign_document
-from oracles.testing_pki import build_pki, write_trust_store
+from oracles.node import ChainDirectory, ChainFingerprintLedger, NodeServer, OracleNode
+from oracles.signatures import SignedDocument, sign_document
+from oracles.store import AggregatorStore, NodeStore
+from oracles.testing_pki import Pki, build_pki, write_trust_store
+from oracles.trust import TrustStore
 from tests.api.support import ApiWorld, Party
 
 pytestmark = pytest.mark.chain
@@ -89,3 +107,146 @@ def test_without_aggregator_or_trust_store_the_route_says_so(
     answer = api.post("/v1/documents", json={"documents": [{}]}, headers=operator_headers)
     assert answer.status_code == 503
     assert "no oracle aggregator and no trust store" in answer.json()["detail"]
+
+
+# --- With oracle nodes and an aggregator behind the API -------------------------------------------
+
+
+def _today() -> datetime:
+    return datetime.combine(datetime.now(UTC).date(), datetime.min.time(), tzinfo=UTC)
+
+
+def _pki(now: datetime) -> Pki:
+    """What `scripts/gen_documents.py --seed 11 --now <now>` builds: the same keys whatever the day."""
+    return build_pki(random.Random(11), now)
+
+
+@dataclass
+class OracleStack:
+    """The API, three oracle nodes (ORACLE participants, threshold 2) and the aggregator's HTTP intake."""
+
+    api: TestClient
+    aggregator: AggregatorServer
+    nodes: list[NodeServer]
+    trust_dir: Path
+    seller: Party
+    restart_node: Callable[[int], NodeServer]
+
+    def settle(self) -> None:
+        """Wait until the aggregator has worked on every document handed to it so far."""
+        worker = self.aggregator.worker
+        assert worker.wait(worker.request(), timeout=120), "the aggregator did not finish its run"
+
+    def restart_nodes(self) -> None:
+        """What an operator does after publishing trust material: nodes read the trust store at start."""
+        for index in range(len(self.nodes)):
+            self.nodes[index].stop()
+            self.nodes[index].node.store.close()
+            self.nodes[index] = self.restart_node(index)
+
+    def submit(self, record: dict[str, Any]) -> dict[str, Any]:
+        answer = self.api.post("/v1/documents", json={"documents": [record]}, headers=self.seller.headers)
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        assert body["mode"] == "aggregator"
+        result: dict[str, Any] = body["results"][0]
+        return result
+
+    def look_up(self, fingerprint: str) -> dict[str, Any]:
+        answer = self.api.get(f"/v1/documents/{fingerprint}", headers=self.seller.headers)
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        return body
+
+
+@pytest.fixture
+def oracle_stack(
+    api_world: ApiWorld,
+    api_settings: ApiSettings,
+    operator_headers: dict[str, str],
+    local_network: NetworkConfig,
+    tierchain_deployment: Deployment,
+    tierchain_abis: dict[str, list[dict[str, Any]]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Callable[[Pki], OracleStack]]:
+    """Build the stack around a trust store made from ``pki`` (the nodes trust its root and CRL)."""
+    monkeypatch.setattr(documents_route, "STATUS_CACHE_SECONDS", 0.0, raising=False)  # read fresh
+    started: list[OracleStack] = []
+    url = api_world.chain.url
+    registry = tierchain_deployment.contracts["ParticipantRegistry"].address
+    trade_address = tierchain_deployment.contracts["TradeRegistry"].address
+    domain = Eip712Domain(chain_id=local_network.chain_id, verifying_contract=trade_address)
+
+    def directory() -> ChainDirectory:
+        return ChainDirectory(make_web3(url), registry, tierchain_abis["ParticipantRegistry"], ttl=0.0)
+
+    def ledger() -> ChainFingerprintLedger:
+        return ChainFingerprintLedger(make_web3(url), trade_address, tierchain_abis["TradeRegistry"])
+
+    def build(pki: Pki) -> OracleStack:
+        trust_dir = write_trust_store(tmp_path / "trust", pki)
+        ports = [free_port() for _ in range(3)]
+        names = ["oracle1", "oracle2", "oracle3"]
+
+        def start_node(index: int) -> NodeServer:
+            node = OracleNode(
+                api_world.actors[names[index]], domain, TrustStore.from_folder(trust_dir), directory(),
+                ledger(), NodeStore(tmp_path / f"node{index}.sqlite"),
+            )  # fmt: skip
+            return NodeServer(node, ports[index]).start()
+
+        setup = TestClient(api_world.make_app())
+        for name in names:
+            body = {"legal_id": f"ORACLE-{name}", "roles": ["ORACLE"], "custody": "self",
+                    "address": api_world.actors[name].address}  # fmt: skip
+            assert setup.post("/v1/participants", json=body, headers=operator_headers).status_code == 201
+        seller = _register(setup, operator_headers, SELLER_ID, "SUPPLIER")
+        _register(setup, operator_headers, BUYER_ID, "CORE_ENTERPRISE")
+        setup.app.state.ctx.close()  # type: ignore[attr-defined]
+        nodes = [start_node(i) for i in range(3)]
+        journal = TxJournal(tmp_path / "aggregator-journal.sqlite")
+        decoder = ErrorDecoder.from_artifacts(tierchain_abis)
+        tx = TransactionManager(make_web3(url), local_network, api_world.actors["court"], journal, decoder)
+        trade = tx.w3.eth.contract(address=trade_address, abi=tierchain_abis["TradeRegistry"])
+        aggregator = Aggregator(
+            tx, trade, directory(), ledger(), AggregatorStore(tmp_path / "aggregator.sqlite"),
+            [n.url for n in nodes], 2, timeout=30.0,
+        )  # fmt: skip
+        server = AggregatorServer(aggregator, free_port()).start()
+        api = TestClient(api_world.make_app(api_settings.model_copy(update={"aggregator_url": server.url})))
+        stack = OracleStack(api, server, nodes, trust_dir, seller, start_node)
+        started.append(stack)
+        return stack
+
+    yield build
+    for stack in started:
+        stack.api.app.state.ctx.close()  # type: ignore[attr-defined]
+        stack.aggregator.stop()
+        for node in stack.nodes:
+            node.stop()
+
+
+def _signed(pki: Pki, document: Invoice) -> SignedDocument:
+    key, chain = pki.issuers["einvoice"]
+    return sign_document(document, key, chain)
+
+
+def test_oracle_refusal_reaches_the_document_route_with_its_code_field_and_sentence(
+    oracle_stack: Callable[[Pki], OracleStack],
+) -> None:
+    pki = _pki(_today())
+    stack = oracle_stack(pki)
+    record = _signed(pki, _invoice("00000002", buyer="91310000ZZ9ZZ9Z9Z9")).model_dump(mode="json")
+
+    handed = stack.submit(record)
+    assert handed["status"] == "submitted", handed
+    stack.settle()
+
+    seen = stack.look_up(handed["fingerprint"])
+    assert seen["status"] == "refused", seen
+    refusal = next(r for r in seen["refusals"] if r["code"] == "UNKNOWN_BUYER")
+    assert refusal["field"] == "buyer_tax_id"
+    assert "91310000ZZ9ZZ9Z9Z9" in refusal["message"] and refusal["message"] != "UNKNOWN_BUYER"
+    assert {r["code"] for r in seen["refusals"]} == {"UNKNOWN_BUYER"}
+

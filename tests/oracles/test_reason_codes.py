@@ -138,7 +138,8 @@ SCENARIOS: dict[ReasonCode, Callable[[World], Verdict]] = {
 }
 
 
-@pytest.mark.parametrize("code", list(ReasonCode))
+# ATTESTATION_FAILED is the aggregator's, when the chain refuses an attestation the nodes signed.
+@pytest.mark.parametrize("code", [c for c in ReasonCode if c is not ReasonCode.ATTESTATION_FAILED])
 def test_every_reason_code_is_reachable(world: World, code: ReasonCode) -> None:
     verdict = SCENARIOS[code](world)
     assert not verdict.ok
