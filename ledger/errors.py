@@ -319,8 +319,95 @@ class UnknownCurrency(ContractRevert):
     error_name = "UnknownCurrency"
 
 
-class InvalidTerms(ContractRevert):
-    error_name = "InvalidTerms"
+class RefusedValue(ContractRevert):
+    """A contract refused one value of the call; `field` names it as `ledger.client.Terms` or the
+    client method's argument spells it (`maturity`, `min_unit`, `expiry`, ...)."""
+
+    refused_field: ClassVar[str | None] = None
+
+    @property
+    def field(self) -> str | None:
+        return self.refused_field
+
+
+class InvalidTerms(RefusedValue):
+    """The terms of an obligation break one rule; the subclass names which."""
+
+
+class ZeroAddress(InvalidTerms):
+    """A required address is zero; the contract names the field (`obligor`, `settlementToken`, ...)."""
+
+    error_name = "ZeroAddress"
+
+    @property
+    def field(self) -> str | None:
+        named = self.args_by_name.get("field")
+        return _snake(named) if isinstance(named, str) and named else None
+
+
+class ZeroFace(InvalidTerms):
+    error_name, refused_field = "ZeroFace", "face"
+
+
+class ZeroMinUnit(InvalidTerms):
+    error_name, refused_field = "ZeroMinUnit", "min_unit"
+
+
+class MinUnitTooLarge(InvalidTerms):
+    error_name, refused_field = "MinUnitTooLarge", "min_unit"
+
+
+class FaceNotMultipleOfMinUnit(InvalidTerms):
+    error_name, refused_field = "FaceNotMultipleOfMinUnit", "face"
+
+
+class MaturityNotInFuture(InvalidTerms):
+    """The maturity is not after the latest block's time (`currentTime`)."""
+
+    error_name, refused_field = "MaturityNotInFuture", "maturity"
+
+
+class NoDocuments(InvalidTerms):
+    error_name, refused_field = "NoDocuments", "documents"
+
+
+class SupplierIsObligor(InvalidTerms):
+    """A participant may not owe itself."""
+
+    error_name, refused_field = "SupplierIsObligor", "obligor"
+
+
+class EmptyCurrencyCode(InvalidTerms):
+    error_name, refused_field = "EmptyCurrencyCode", "currency"
+
+
+class InvalidOffer(RefusedValue):
+    """A financing offer breaks one rule; the subclass names which."""
+
+
+class ZeroOfferValue(InvalidOffer):
+    error_name, refused_field = "ZeroOfferValue", "value"
+
+
+class RateOutOfRange(InvalidOffer):
+    error_name, refused_field = "RateOutOfRange", "rate_bps"
+
+
+class OfferExpiryPast(InvalidOffer):
+    """The expiry is not after the latest block's time (`currentTime`)."""
+
+    error_name, refused_field = "OfferExpiryPast", "expiry"
+
+
+class OfferValueExceedsToken(InvalidOffer):
+    """The offer asks for more than the token holds now (`tokenValue`)."""
+
+    error_name, refused_field = "OfferValueExceedsToken", "value"
+
+
+def _snake(name: str) -> str:
+    """`settlementToken` → `settlement_token`."""
+    return "".join("_" + ch.lower() if ch.isupper() else ch for ch in name).lstrip("_")
 
 
 class SignatureExpired(ContractRevert):

@@ -10,19 +10,25 @@ from client_world import DAY, World, build_world
 from ledger.client import DayCount, TierchainClient, role_id
 from ledger.errors import (
     DocumentAlreadyUsed,
+    FaceNotMultipleOfMinUnit,
     IncorrectOwner,
     InsufficientBalance,
     InsufficientDocumentCover,
     InsufficientSignatures,
     InvalidConfirmationSignature,
+    MaturityNotInFuture,
     MissingRole,
+    NoDocuments,
     NonexistentToken,
     NotMultipleOfMinUnit,
     NotSettled,
     ObligationMatured,
     ObligationNotMatured,
     OfferExpired,
+    OfferExpiryPast,
+    OfferValueExceedsToken,
     ParticipantNotActive,
+    RateOutOfRange,
     TermsMismatch,
 )
 from ledger.keys import Signer
@@ -148,3 +154,33 @@ def test_signatures_match_contract_digests(world: World) -> None:
     assert c.confirm_with_signature(a["tier1"], proposal, terms, deadline=deadline, signature=good).slot > 0
     consent_on_chain = bytes(c.issuance.functions.supplierConsentDigest(terms.as_abi(), 3, deadline).call())
     assert c.supplier_consent_digest(terms, nonce=3, deadline=deadline) == consent_on_chain
+
+
+def test_refused_terms_name_the_condition_and_its_numbers(world: World) -> None:
+    c, a = world.client, world.a
+    invoice = world.invoice(5_000_00)
+    world.attest(invoice)
+    terms = world.terms(5_000_00, (invoice.fingerprint,))
+    with pytest.raises(MaturityNotInFuture) as e:
+        c.propose(a["tier1"], replace(terms, maturity=world.now - DAY))
+    assert e.value.field == "maturity" and e.value.args_by_name["maturity"] == world.now - DAY
+    with pytest.raises(FaceNotMultipleOfMinUnit) as e2:
+        c.propose(a["tier1"], replace(terms, face=5_000_50, min_unit=100))
+    assert e2.value.field == "face" and e2.value.args_by_name == {"face": 5_000_50, "minUnit": 100}
+    with pytest.raises(NoDocuments):
+        c.propose(a["tier1"], replace(terms, documents=()))
+
+
+def test_refused_offers_name_the_condition_and_its_numbers(world: World) -> None:
+    c, a = world.client, world.a
+    issued, _ = world.issue(10_000_00)
+    later = world.now + DAY
+    with pytest.raises(OfferValueExceedsToken) as e:
+        c.make_offer(a["bank"], issued.token_id, 20_000_00, 500, DayCount.ACT_360, later)
+    assert e.value.args_by_name == {"tokenId": issued.token_id, "value": 20_000_00, "tokenValue": 10_000_00}
+    with pytest.raises(OfferExpiryPast) as e2:
+        c.make_offer(a["bank"], issued.token_id, 1_000_00, 500, DayCount.ACT_360, world.now - 1)
+    assert e2.value.field == "expiry"
+    with pytest.raises(RateOutOfRange) as e3:
+        c.make_offer(a["bank"], issued.token_id, 1_000_00, 0, DayCount.ACT_360, later)
+    assert e3.value.args_by_name == {"rateBps": 0, "maxRateBps": 65_535}

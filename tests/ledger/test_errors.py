@@ -7,7 +7,17 @@ from typing import Any
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
-from ledger.errors import ContractRevert, ErrorDecoder, TierchainError, TokenFrozen
+from ledger.errors import (
+    ContractRevert,
+    ErrorDecoder,
+    InvalidOffer,
+    InvalidTerms,
+    MaturityNotInFuture,
+    OfferValueExceedsToken,
+    TierchainError,
+    TokenFrozen,
+    ZeroAddress,
+)
 
 ABI: list[dict[str, Any]] = [
     {"type": "error", "name": "TokenFrozen", "inputs": [{"name": "tokenId", "type": "uint256"}]},
@@ -85,3 +95,36 @@ def test_subclass_declared_later_is_used() -> None:
         assert isinstance(ErrorDecoder([ABI]).decode(data), Mismatch)
     finally:
         ContractRevert._registry.pop("Mismatch")
+
+
+TERMS_ABI: list[dict[str, Any]] = [
+    {
+        "type": "error",
+        "name": "MaturityNotInFuture",
+        "inputs": [{"name": "maturity", "type": "uint256"}, {"name": "currentTime", "type": "uint256"}],
+    },
+    {"type": "error", "name": "ZeroAddress", "inputs": [{"name": "field", "type": "string"}]},
+    {
+        "type": "error",
+        "name": "OfferValueExceedsToken",
+        "inputs": [
+            {"name": "tokenId", "type": "uint256"},
+            {"name": "value", "type": "uint256"},
+            {"name": "tokenValue", "type": "uint256"},
+        ],
+    },
+]
+
+
+def test_refused_terms_and_offers_decode_to_typed_errors_naming_the_field() -> None:
+    decoder = ErrorDecoder([TERMS_ABI], ["IssuanceDesk"])
+    past = decoder.decode(revert_data("MaturityNotInFuture(uint256,uint256)", ["uint256"] * 2, [5, 9]))
+    assert isinstance(past, MaturityNotInFuture) and isinstance(past, InvalidTerms)
+    assert past.field == "maturity" and past.args_by_name == {"maturity": 5, "currentTime": 9}
+    zero = decoder.decode(revert_data("ZeroAddress(string)", ["string"], ["settlementToken"]))
+    assert isinstance(zero, ZeroAddress) and zero.field == "settlement_token"
+    over = decoder.decode(
+        revert_data("OfferValueExceedsToken(uint256,uint256,uint256)", ["uint256"] * 3, [7, 200, 100])
+    )
+    assert isinstance(over, OfferValueExceedsToken) and isinstance(over, InvalidOffer)
+    assert over.field == "value"
