@@ -23,6 +23,7 @@ from api.limits import RequestGuard
 from api.ratelimit import RateLimiter
 from api.routes import (
     dashboard,
+    dev,
     documents,
     events,
     financing,
@@ -31,6 +32,7 @@ from api.routes import (
     participants,
     regulator,
     repayment,
+    settlement,
     tokens,
     tx,
 )
@@ -201,9 +203,11 @@ def create_app(
         tokens,
         financing,
         repayment,
+        settlement,
         regulator,
         events,
         tx,
+        dev,
     ):
         v1.include_router(module.router)
     app.include_router(v1)

@@ -110,7 +110,7 @@ class AppContext:
     limiter: Any  # api.ratelimit.RateLimiter, one bucket per participant
     auth_failures: Any  # api.ratelimit.RateLimiter, one bucket per client address
     reads: ReadCache
-    data_dir: Path | None = None  # the ledger's data dir: where a local chain records its RPC URL
+    data_dir: Path  # the ledger's data dir: where a local chain records its RPC URL
     sync_lock: threading.Lock = field(default_factory=threading.Lock)
 
     indexed_block: int = -1  # the cursor after the last sync this process ran

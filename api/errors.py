@@ -78,6 +78,14 @@ class SelfCustody(Conflict):
     slug, title = "self-custody", "The participant signs its own transactions"
 
 
+class FaucetDisabled(Conflict):
+    slug, title = "faucet-disabled", "The settlement faucet is off on this network"
+
+
+class LocalOnly(Conflict):
+    slug, title = "local-only", "Only on the local development chain"
+
+
 class Unprocessable(ApiError):
     status, slug, title = 422, "validation-error", "Invalid request"
 
@@ -274,9 +282,7 @@ def _insufficient_gas(request: Request, exc: InsufficientFunds) -> JSONResponse:
     operator = str(ctx.operator.address).lower() if ctx is not None else ""
     short = max(exc.needed_wei - max(exc.balance_wei, 0), 0)
     if exc.address.lower() == operator:
-        action = (
-            f"send the operator's account {exc.address} at least {short} wei of the chain's gas token"
-        )
+        action = f"send the operator's account {exc.address} at least {short} wei of the chain's gas token"
     else:
         action = (
             f"send {exc.address} at least {short} wei of the chain's gas token from any funded account, "

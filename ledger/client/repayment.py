@@ -4,6 +4,8 @@ when the facts allow, each holder redeems; plus mint/approve/balance on the sett
 
 from __future__ import annotations
 
+from web3.exceptions import ContractLogicError, Web3RPCError
+
 from ledger.client.base import ClientBase, checksum
 from ledger.client.models import (
     Deposited,
@@ -14,6 +16,7 @@ from ledger.client.models import (
     SlotStateChanged,
     TxResult,
 )
+from ledger.errors import TierchainError
 from ledger.keys import Signer
 
 
@@ -95,3 +98,18 @@ class RepaymentOps(ClientBase):
     def cash_balance(self, currency: str, owner: str) -> int:
         """`owner`'s settlement-token balance in minor units."""
         return int(self._view(self.erc20(currency), "balanceOf", checksum(owner)))
+
+    def cash_allowance(self, currency: str, owner: str, spender: str) -> int:
+        """How much of `owner`'s settlement cash `spender` (a desk) may pull, in minor units."""
+        return int(self._view(self.erc20(currency), "allowance", checksum(owner), checksum(spender)))
+
+    def cash_decimals(self, currency: str) -> int:
+        return int(self._view(self.erc20(currency), "decimals"))
+
+    def cash_issuer(self, currency: str) -> str | None:
+        """Who may mint the currency's settlement token: its `owner()` where it is a Tierchain
+        `SettlementToken`; None for a token without one (a bank's own ERC-20 mints by its own rules)."""
+        try:
+            return checksum(self._view(self.erc20(currency), "owner"))
+        except (TierchainError, ContractLogicError, Web3RPCError, ValueError):
+            return None
