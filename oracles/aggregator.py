@@ -147,8 +147,13 @@ class Aggregator:
         return self.run()
 
     def add(self, documents: Iterable[SignedDocument]) -> list[BatchItem]:
-        """Record new documents as pending without running; returns each one's stored state, in order
-        (a known fingerprint keeps the state it had)."""
+        """Record documents as pending without running; returns each submission's state, in order.
+
+        A new fingerprint is pending; a known one keeps its state. An attested one stays
+        attested and the submission is answered ``refused`` with ``ALREADY_ATTESTED``: whether a
+        reprint, a reformatted copy or the same bytes again, a fingerprint backs one receivable, and
+        bytes cannot tell a retry from a reuse (one ERP prints the same invoice the same way twice).
+        """
         items = [
             BatchItem(
                 fingerprint=fingerprint(d.document),
@@ -157,10 +162,16 @@ class Aggregator:
             )
             for d in documents
         ]
+        known = self.store.get_many([item.fingerprint for item in items])
         added = self.store.add_new(items)
         logger.info("batch_received documents=%d new=%d", len(items), added)
         stored = self.store.get_many([item.fingerprint for item in items])
-        return [stored.get(item.fingerprint.lower(), item) for item in items]
+        return [
+            _already_attested_answer(item)
+            if _status(known, item) == "attested"
+            else stored[item.fingerprint.lower()]
+            for item in items
+        ]
 
     def run(self) -> BatchReport:
         """Resume everything open: reconcile submitted, collect for pending, submit signed."""
@@ -387,6 +398,27 @@ class Aggregator:
             _refuse(item, ReasonCode.ATTESTATION_FAILED, f"the attestation transaction failed: {exc}")
             return
         item.status, item.reason = "attested", None
+
+
+def _status(known: dict[str, BatchItem], item: BatchItem) -> str | None:
+    found = known.get(item.fingerprint.lower())
+    return found.status if found is not None else None
+
+
+def _already_attested_answer(item: BatchItem) -> BatchItem:
+    """The answer to a new submission of an attested fingerprint; the attested item is untouched."""
+    message = (
+        f"document {item.fingerprint} is already attested on-chain and can back one receivable only; "
+        "a reprint or a reformatted copy of a document is the same document"
+    )
+    refusal = Refusal(code=ReasonCode.ALREADY_ATTESTED, message=message)
+    return item.model_copy(
+        update={
+            "status": "refused",
+            "reason": f"{ReasonCode.ALREADY_ATTESTED.value}: {message}",
+            "refusals": {"aggregator": [refusal]},
+        }
+    )
 
 
 def _refuse(item: BatchItem, code: ReasonCode, message: str) -> None:

@@ -144,7 +144,19 @@ def _intake_refusals(errors: list[IntakeError]) -> list[RefusalView]:
     return [RefusalView(code=e.code.value, field=e.field, message=e.reason) for e in errors]
 
 
+def _already_attested(row: dict[str, Any]) -> bool:
+    codes = {r["code"] for r in row["refusals"]}
+    return row["status"] == "refused" and codes == {ReasonCode.ALREADY_ATTESTED.value}
+
+
 def _save(engine: Engine, caller: Principal, rows: list[dict[str, Any]]) -> None:
+    """Record each document's state under its fingerprint.
+
+    A submission refused only as ``ALREADY_ATTESTED`` is a verdict on that submission, not on the
+    document: it is answered, not stored (storing it would record the caller as a submitter of a
+    document someone else attested, and show them its attestation). An attested row stays attested.
+    """
+    rows = [row for row in rows if not _already_attested(row)]
     if not rows:
         return
     now = datetime.now(UTC)
@@ -153,11 +165,19 @@ def _save(engine: Engine, caller: Principal, rows: list[dict[str, Any]]) -> None
             values = {**row, "submitted_by": caller.address, "updated_at": now}
             if conn.dialect.name == "sqlite":
                 stmt = sqlite_insert(document_verdicts).values(**values)
-                conn.execute(stmt.on_conflict_do_update(index_elements=["fingerprint"], set_=values))
-            else:  # portable fallback: replace
                 conn.execute(
-                    document_verdicts.delete().where(document_verdicts.c.fingerprint == row["fingerprint"])
+                    stmt.on_conflict_do_update(
+                        index_elements=["fingerprint"],
+                        set_=values,
+                        where=document_verdicts.c.status != "attested",
+                    )
                 )
+            else:  # portable fallback: replace unless attested
+                key = document_verdicts.c.fingerprint == row["fingerprint"]
+                stored = conn.execute(select(document_verdicts.c.status).where(key)).scalar()
+                if stored == "attested":
+                    continue
+                conn.execute(document_verdicts.delete().where(key))
                 conn.execute(document_verdicts.insert().values(**values))
 
 

@@ -250,3 +250,26 @@ def test_oracle_refusal_reaches_the_document_route_with_its_code_field_and_sente
     assert "91310000ZZ9ZZ9Z9Z9" in refusal["message"] and refusal["message"] != "UNKNOWN_BUYER"
     assert {r["code"] for r in seen["refusals"]} == {"UNKNOWN_BUYER"}
 
+
+def test_reprint_of_an_attested_invoice_is_refused_as_already_attested(
+    oracle_stack: Callable[[Pki], OracleStack],
+) -> None:
+    pki = _pki(_today())
+    stack = oracle_stack(pki)
+    original = _signed(pki, _invoice("00000001"))
+    first = stack.submit(original.model_dump(mode="json"))
+    stack.settle()
+    assert stack.look_up(first["fingerprint"])["status"] == "attested"
+
+    reprint = original.model_dump(mode="json")
+    reprint["document"] |= {"invoice_code": "0440-0190-0111", "invoice_number": "1", "currency": "cny",
+                            "kind": "INVOICE", "seller_tax_id": SELLER_ID.lower()}  # fmt: skip
+    for record in (reprint, original.model_dump(mode="json")):
+        again = stack.submit(record)
+        assert again["fingerprint"] == first["fingerprint"]
+        assert again["status"] == "refused", again
+        assert [r["code"] for r in again["refusals"]] == ["ALREADY_ATTESTED"]
+        assert first["fingerprint"] in again["refusals"][0]["message"]
+    # The refusal is about the new submission; the document itself stays attested.
+    assert stack.look_up(first["fingerprint"])["status"] == "attested"
+

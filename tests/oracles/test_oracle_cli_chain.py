@@ -155,8 +155,12 @@ def test_http_intake_reports_each_record(
         assert "ISSUER_NOT_AUTHORIZED" in results[3]["reason"]
         one = httpx.get(f"{server.url}/documents/{results[0]['fingerprint']}").json()
         assert one["status"] == "attested" and "document" not in one
+        # Sending an attested document again is a new submission of a used fingerprint: refused.
         queued = httpx.post(f"{server.url}/documents", json=[good[0]])
-        assert queued.status_code == 202 and queued.json()["results"][0]["status"] == "attested"
+        again = queued.json()["results"][0]
+        assert queued.status_code == 202 and again["status"] == "refused"
+        assert [r["code"] for r in again["refusals"]] == ["ALREADY_ATTESTED"]
+        assert httpx.get(f"{server.url}/documents/{again['fingerprint']}").json()["status"] == "attested"
         assert httpx.post(f"{server.url}/documents", json={"nope": 1}).status_code == 400
         assert httpx.get(f"{server.url}/documents/0x00").status_code == 404
     finally:
