@@ -35,8 +35,8 @@ class ApiSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="TIERCHAIN_API_", extra="ignore")
 
-    host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=1, le=65535)
+    host: str = Field(default="127.0.0.1", description="address `tierchain serve` listens on")
+    port: int = Field(default=8000, ge=1, le=65535, description="port `tierchain serve` listens on")
     keystore_dir: Path | None = Field(
         default=None, description="custodial keystores; default <data_dir>/api-keystores"
     )
@@ -62,9 +62,13 @@ class ApiSettings(BaseSettings):
     max_json_depth: int = Field(
         default=64, ge=2, le=1000, description="JSON nesting limit of request bodies (400 beyond it)"
     )
-    signature_max_deadline_seconds: int = Field(default=300, ge=1, le=3600)
-    page_size_default: int = Field(default=50, ge=1)
-    page_size_max: int = Field(default=500, ge=1)
+    signature_max_deadline_seconds: int = Field(
+        default=300, ge=1, le=3600, description="how far ahead a wallet-signed request's deadline may be"
+    )
+    page_size_default: int = Field(default=50, ge=1, description="items per page when `limit` is not given")
+    page_size_max: int = Field(
+        default=500, ge=1, description="the largest `limit` a list accepts (at most 500)"
+    )
     sync_interval_seconds: float = Field(
         default=1.0, ge=0, description="background indexer period; 0 disables it"
     )

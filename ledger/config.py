@@ -44,13 +44,29 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="TIERCHAIN_", extra="ignore")
 
-    network: str = "local"
-    project_root: Path = Field(default_factory=_find_project_root)
-    chain_config_dir: Path = Path("chain_config")
-    build_dir: Path = Path("build")
-    data_dir: Path = Path(".tierchain")
-    database_url: str | None = None
-    log_level: str = "INFO"
+    network: str = Field(default="local", description="the network file to use: chain_config/<network>.toml")
+    project_root: Path = Field(
+        default_factory=_find_project_root,
+        description="the Tierchain checkout; default: the nearest one above the working folder, else the "
+        "one the package was installed from",
+    )
+    chain_config_dir: Path = Field(
+        default=Path("chain_config"), description="the network files; relative to the project root"
+    )
+    build_dir: Path = Field(
+        default=Path("build"), description="compiled contracts; relative to the project root"
+    )
+    data_dir: Path = Field(
+        default=Path(".tierchain"),
+        description="deployments, the local chain's state, dev-world records; relative to the project root "
+        "(a value you set is read from the working folder)",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="the indexer's SQL database (what reports and the API read); "
+        "default sqlite:///<data_dir>/tierchain.sqlite",
+    )
+    log_level: str = Field(default="INFO", description="Python logging level of every command")
 
     @model_validator(mode="after")
     def _anchor_paths(self) -> Settings:
