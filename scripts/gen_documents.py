@@ -13,6 +13,12 @@ the CRL is valid for 30 days after it, so documents generated today verify for a
 refused as ``CRL_STALE``. Tests that rely on dates pass an explicit ``now``.
 
     python scripts/gen_documents.py out/ --seed 7 --suppliers 30 --invoices 60 [--now 2026-03-15]
+
+With ``--seller`` and ``--buyer`` (legal ids of participants you registered yourself) it writes
+instead one good invoice from that seller to that buyer, signed by the same test CA's e-invoice
+platform, for ``--amount`` minor units with tax (default 1,130,000.00), due 90 days after ``--now``:
+
+    python scripts/gen_documents.py out/ --seller 91310000MA1K4TIER1 --buyer 91310000MA1K4C0RE0
 """
 
 import argparse
@@ -261,10 +267,11 @@ def _write(out_dir: Path, world: World, pki: Pki) -> dict[str, Any]:
             record["row"] = len(csv_rows) + 1
         manifest_records.append(record)
     (docs / "invoices.json").write_text(json.dumps(json_items, indent=2, ensure_ascii=False) + "\n")
-    with (docs / "delivery_notes.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(csv_rows[0]))
-        writer.writeheader()
-        writer.writerows(csv_rows)
+    if csv_rows:
+        with (docs / "delivery_notes.csv").open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(csv_rows[0]))
+            writer.writeheader()
+            writer.writerows(csv_rows)
     (out_dir / "participants.json").write_text(json.dumps(world.participants, indent=2) + "\n")
     manifest = {
         "now": world.now.isoformat(),
@@ -323,6 +330,40 @@ def generate(
     return _write(out_dir, world, pki)
 
 
+def generate_between(
+    out_dir: Path,
+    seller: str,
+    buyer: str,
+    amount: int = 1_130_000_00,
+    seed: int = 7,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """One good invoice from ``seller`` to ``buyer`` (their legal ids) for ``amount`` minor units with
+    13% VAT included, issued on ``now`` and due 90 days later, signed by the test CA of ``seed``."""
+    now = now or today()
+    rng = random.Random(seed)
+    pki = build_pki(rng, now)  # first, as in generate(): the same seed gives the same CA
+    world = World(rng=rng, now=now)
+    net = int((Decimal(amount) / Decimal("1.13")).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    invoice = world.invoice(seller, buyer).model_copy(
+        update={
+            "issue_date": now.date(),
+            "due_date": now.date() + timedelta(days=90),
+            "amount_without_tax": net,
+            "tax_amount": amount - net,
+            "total_with_tax": amount,
+        }
+    )
+    world.participants += [
+        {"tax_id": invoice.seller_tax_id, "tier": 1, "roles": [SUPPLIER], "active": True},
+        {"tax_id": invoice.buyer_tax_id, "tier": 0, "roles": [CORE_ENTERPRISE], "active": True},
+    ]
+    world.record(
+        sign_document(invoice, *pki.issuers["einvoice"]), "invoices.json", [], "good", issuer="einvoice"
+    )
+    return _write(out_dir, world, pki)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir", type=Path)
@@ -332,8 +373,18 @@ def main() -> None:
     parser.add_argument(
         "--now", type=parse_now, default=None, help="date the CA, CRL and documents (default: today, UTC)"
     )
+    parser.add_argument("--seller", help="legal id of the invoice's seller (with --buyer: one invoice)")
+    parser.add_argument("--buyer", help="legal id of the invoice's buyer (with --seller)")
+    parser.add_argument(
+        "--amount", type=int, default=1_130_000_00, help="with --seller: total with tax, minor units"
+    )
     args = parser.parse_args()
-    manifest = generate(args.out_dir, args.seed, args.suppliers, args.invoices, args.now)
+    if (args.seller is None) != (args.buyer is None):
+        parser.error("--seller and --buyer go together")
+    if args.seller is not None:
+        manifest = generate_between(args.out_dir, args.seller, args.buyer, args.amount, args.seed, args.now)
+    else:
+        manifest = generate(args.out_dir, args.seed, args.suppliers, args.invoices, args.now)
     print(f"wrote {len(manifest['records'])} documents ({len(manifest['bad'])} bad) to {args.out_dir}")
 
 
