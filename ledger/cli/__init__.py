@@ -1,9 +1,9 @@
 """The `tierchain` command line: every operation a participant or an operator does, in one command.
 
 Each module holds one group and stays thin over the ledger modules: `chain` (local anvil), `deploy`
-(compile, deploy), `lifecycle` (participant, obligation, token, finance, repay), `reports` (indexer
-reads), `serve` (the API), `bench`, `dev` (the whole local network, detached). Errors and exit codes
-are handled once, in `common.guarded`.
+(compile, deploy), `lifecycle` (participant, obligation, token, finance, repay), `settlement` (test
+cash, balances), `reports` (indexer reads), `serve` (the API), `bench`, `dev` (the whole local
+network, detached). Errors and exit codes are handled once, in `common.guarded`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from ledger.cli.dev import dev_app
 from ledger.cli.lifecycle import finance_app, obligation_app, participant_app, repay_app, token_app
 from ledger.cli.reports import report_app
 from ledger.cli.serve import serve_cmd
+from ledger.cli.settlement import settlement_app
 from ledger.indexer.cli import app as indexer_app
 from oracles.cli import app as oracle_app
 
@@ -29,6 +30,7 @@ app.add_typer(obligation_app, name="obligation")
 app.add_typer(token_app, name="token")
 app.add_typer(finance_app, name="finance")
 app.add_typer(repay_app, name="repay")
+app.add_typer(settlement_app, name="settlement")
 app.add_typer(report_app, name="report")
 app.add_typer(indexer_app, name="index")
 app.add_typer(oracle_app, name="oracle")
