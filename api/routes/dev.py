@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ContextDep, OperatorParticipant, WriterDep
-from api.errors import LocalOnly
+from api.errors import LocalOnly, Unprocessable
 from api.schemas import PROBLEM_RESPONSES, RequestModel
 from ledger.errors import LocalOnly as LedgerLocalOnly
 from ledger.localchain import advance_time
@@ -23,7 +23,7 @@ MAX_DAYS = 3650  # ten years: past any maturity plus grace a test needs
 
 
 class AdvanceRequest(RequestModel):
-    """Move the clock forward by `days` or by `seconds` (exactly one)."""
+    """Move the clock forward by `days` or by `seconds`: exactly one of them (422 otherwise)."""
 
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"days": 90}, {"seconds": 3600}]}
@@ -31,12 +31,6 @@ class AdvanceRequest(RequestModel):
 
     days: int | None = Field(default=None, ge=1, le=MAX_DAYS)
     seconds: int | None = Field(default=None, ge=1, le=MAX_DAYS * 86_400)
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> AdvanceRequest:
-        if (self.days is None) == (self.seconds is None):
-            raise ValueError("give exactly one of `days` and `seconds`")
-        return self
 
 
 class ClockMoved(BaseModel):
@@ -77,6 +71,8 @@ def advance(body: AdvanceRequest, ctx: ContextDep, _: OperatorParticipant, write
 
     if not ctx.network.is_local:
         raise refused()
+    if (body.days is None) == (body.seconds is None):
+        raise Unprocessable("give exactly one of `days` and `seconds`", field="days")
     seconds = body.seconds if body.seconds is not None else (body.days or 0) * 86_400
 
     def make() -> ClockMoved:

@@ -210,6 +210,16 @@ TABLE: dict[tuple[str, str], Rule] = {
     ),
     ("POST", "/v1/tx/prepare"): Rule(HOLDERS | {"bank"}, NOBODY, body=_prepare),
     ("POST", "/v1/tx/submit"): Rule(EVERYONE, EVERYONE, body=lambda o, r: {"raw_tx": "0x02"}),
+    ("GET", "/v1/balances"): Rule(EVERYONE, OVERSEERS, query=lambda o, r: {"address": o.address}),
+    ("POST", "/v1/settlement/mint"): Rule(
+        frozenset({"operator"}),
+        frozenset({"operator"}),
+        body=lambda o, r: {"to": o.address, "currency": "CNY", "amount": 1},
+    ),
+    # one second per allowed cell: no offer, maturity or grace period is that close
+    ("POST", "/v1/dev/advance"): Rule(
+        frozenset({"operator"}), frozenset({"operator"}), body=lambda o, r: {"seconds": 1}
+    ),
 }
 PUBLIC = {("GET", "/v1/health"), ("GET", "/v1/ready")}
 
