@@ -60,7 +60,9 @@ class ClockMoved(BaseModel):
 @router.post(
     "/advance",
     summary="Move the local chain's clock forward (operator; local network only)",
-    responses={409: {"description": "not the local network: its clock is the real one"}},
+    responses={
+        409: {**PROBLEM_RESPONSES[409], "description": "not the local network: its clock is the real one"}
+    },
 )
 def advance(body: AdvanceRequest, ctx: ContextDep, _: OperatorParticipant, writer: WriterDep) -> ClockMoved:
     def refused() -> LocalOnly:

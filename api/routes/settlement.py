@@ -164,7 +164,12 @@ def balances(
 @router.post(
     "/settlement/mint",
     summary="Mint test settlement cash (operator; local network and test deployments)",
-    responses={409: {"description": "the faucet is off on this network, or the operator is not the issuer"}},
+    responses={
+        409: {
+            **PROBLEM_RESPONSES[409],
+            "description": "the faucet is off on this network, or the operator's key is not the issuer",
+        }
+    },
 )
 def mint(body: MintRequest, ctx: ContextDep, _: OperatorParticipant, writer: WriterDep) -> MintResult:
     if not ctx.settlement_faucet:
