@@ -16,9 +16,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, delete, insert, select
 
-from api.errors import SelfCustody
+from api.errors import SelfCustody, SigningSettingMissing
 from api.tables import custodial_keys
-from ledger.errors import SignerError
 from ledger.keys import Signer, create_keystore, load_keystore
 
 log = logging.getLogger(__name__)
@@ -36,9 +35,7 @@ class KeyStore:
     def _password(self) -> str:
         password = os.environ.get(self.password_env)
         if not password:
-            raise SignerError(
-                f"environment variable {self.password_env} (custodial keystore password) is not set"
-            )
+            raise SigningSettingMissing(self.password_env, "the password of the custodial keystores")
         return password
 
     def create(self) -> Signer:

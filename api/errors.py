@@ -110,6 +110,18 @@ class ServiceUnavailable(ApiError):
     status, slug, title = 503, "service-unavailable", "Service unavailable"
 
 
+class SigningSettingMissing(SignerError):
+    """The service cannot sign because one of its own settings is missing: the answer names it, since
+    the fix is the operator's and nothing about it is secret."""
+
+    def __init__(self, setting: str, holds: str) -> None:
+        self.setting = setting
+        super().__init__(
+            f"the service cannot sign: its setting {setting} ({holds}) is not set; the operator must set "
+            "it and restart the service"
+        )
+
+
 # ------------------------------------------------------------------------------------ contract reverts
 
 _REVERT_STATUS: dict[str, int] = {
@@ -270,7 +282,12 @@ async def _tierchain_error(request: Request, exc: Exception) -> JSONResponse:
         )
     if isinstance(exc, SignerError):
         log.error("signer error path=%s error=%s", path, exc)
-        return problem(500, "signer-unavailable", "Signing key unavailable", None, instance=path)
+        if isinstance(exc, SigningSettingMissing):
+            title = "Signing key unavailable"
+            return problem(500, "signer-unavailable", title, str(exc), instance=path, setting=exc.setting)
+        # Anything else (an unreadable keystore, a wrong password) stays in the server's log.
+        detail = "the service could not load the signing key for this write; the cause is in its log"
+        return problem(500, "signer-unavailable", "Signing key unavailable", detail, instance=path)
     log.error("unhandled tierchain error path=%s error=%r", path, exc)
     return problem(500, "internal-error", "Internal error", None, instance=path)
 
