@@ -142,17 +142,20 @@ class Aggregator:
     # --- entry points ----------------------------------------------------------------------------
 
     def submit(self, documents: Iterable[SignedDocument]) -> BatchReport:
-        """Record new documents (known fingerprints keep their state), then run to completion."""
+        """Record the documents (see ``add``), then run to completion."""
         self.add(documents)
         return self.run()
 
     def add(self, documents: Iterable[SignedDocument]) -> list[BatchItem]:
         """Record documents as pending without running; returns each submission's state, in order.
 
-        A new fingerprint is pending; a known one keeps its state. An attested one stays
+        A new fingerprint is pending. A refused one is pending again with the document as now sent:
+        refusals are verdicts on what the world looked like (a stale CRL, an unregistered buyer), and
+        the refusal sentence tells the sender to fix the cause and resubmit. An attested one stays
         attested and the submission is answered ``refused`` with ``ALREADY_ATTESTED``: whether a
         reprint, a reformatted copy or the same bytes again, a fingerprint backs one receivable, and
         bytes cannot tell a retry from a reuse (one ERP prints the same invoice the same way twice).
+        A fingerprint in flight (pending to submitted) keeps its state: the submission joins it.
         """
         items = [
             BatchItem(
@@ -163,8 +166,10 @@ class Aggregator:
             for d in documents
         ]
         known = self.store.get_many([item.fingerprint for item in items])
+        reopened = [item for item in items if _status(known, item) == "refused"]
+        self.store.save_many(reopened)
         added = self.store.add_new(items)
-        logger.info("batch_received documents=%d new=%d", len(items), added)
+        logger.info("batch_received documents=%d new=%d resubmitted=%d", len(items), added, len(reopened))
         stored = self.store.get_many([item.fingerprint for item in items])
         return [
             _already_attested_answer(item)

@@ -5,8 +5,8 @@ The body is a JSON list of signed documents (as intake reads them from files: ``
 in the same order: the records that cannot be read are ``rejected`` with the field and the
 sentence to fix (the rest of the batch goes on), the others are recorded as pending and answered
 with their fingerprint, current state and, when refused, each reason's code, field and sentence (a
-document sent before keeps the state it reached, except that sending an attested fingerprint again is
-refused as ``ALREADY_ATTESTED``: see ``Aggregator.add``).
+document sent before keeps the state it reached, except that an attested fingerprint sent again is
+refused as ``ALREADY_ATTESTED`` and a refused one is verified again: see ``Aggregator.add``).
 
 Recording is synchronous and durable before the reply (202 Accepted); attestation runs on one
 worker thread, so a batch of ten thousand does not hold an HTTP connection open for a minute.

@@ -5,12 +5,15 @@ view of the world (``ChainDirectory`` for participants, ``ChainFingerprintLedger
 already attested). The aggregator chooses the deadline so that every node signs the same
 message; everything else in the message the node derives from the document and the registry.
 
-Answers are idempotent per fingerprint: the same document with the same deadline gets the same
-answer, read back from the store, without a second verification. The one exception is a document
+Signatures are idempotent per fingerprint: the same document with the same deadline gets the same
+signature, read back from the store, without a second verification. The one exception is a document
 the chain has attested since: its signature is spent, so a repeat is refused as
 ``ALREADY_ATTESTED`` (a reformatted copy of an attested invoice shares its fingerprint and is
-refused the same way). A different document or deadline under a known fingerprint is verified
-afresh; the chain's nonce (one per fingerprint) makes sure at most one of those ever lands.
+refused the same way). Refusals are not final: a refused document is verified again whenever it
+is asked about, since its cause may have been fixed meanwhile (a fresh CRL in the trust store, a
+buyer now registered), which is what the refusal sentences tell the sender to do before
+resubmitting. A different document or deadline under a known fingerprint is verified afresh; the
+chain's nonce (one per fingerprint) makes sure at most one of those ever lands.
 
 HTTP is the standard library's ``ThreadingHTTPServer``: the node has two routes and no
 authentication of its own (it binds to 127.0.0.1; exposing it is the deployment's reverse proxy's
@@ -375,7 +378,12 @@ class OracleNode:
         fp = fingerprint(signed.document)
         digest = content_hash(signed.document)
         known = self.store.get(fp)
-        if known is not None and known.content_hash == digest and known.deadline == deadline:
+        if (
+            known is not None
+            and known.status == "signed"
+            and known.content_hash == digest
+            and known.deadline == deadline
+        ):
             return self._repeat(known)
         verdict = verify_document(
             signed, trust=self.trust, directory=self.directory, ledger=self.ledger, now=self.clock(),
@@ -399,11 +407,13 @@ class OracleNode:
             signature=signature,
         )
         if known is not None:
-            logger.warning("node_reverify fingerprint=%s reason=changed_content_or_deadline", fp)
+            reason = "refused_before" if known.status == "refused" else "changed_content_or_deadline"
+            logger.info("node_reverify fingerprint=%s reason=%s status=%s", fp, reason, record.status)
         return self._from_record(record), record
 
     def _repeat(self, known: NodeRecord) -> tuple[NodeAnswer, NodeRecord | None]:
-        if known.status == "signed" and self.ledger.is_used(known.fingerprint):
+        """A signature given before: handed out again unless the chain has attested the document since."""
+        if self.ledger.is_used(known.fingerprint):
             refusal = Refusal(
                 code=ReasonCode.ALREADY_ATTESTED,
                 message=f"this document (fingerprint {known.fingerprint}) is already used",

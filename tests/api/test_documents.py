@@ -273,3 +273,25 @@ def test_reprint_of_an_attested_invoice_is_refused_as_already_attested(
     # The refusal is about the new submission; the document itself stays attested.
     assert stack.look_up(first["fingerprint"])["status"] == "attested"
 
+
+def test_resubmission_after_a_fresh_crl_is_verified_again_and_attested(
+    oracle_stack: Callable[[Pki], OracleStack],
+) -> None:
+    stale = _pki(_today() - timedelta(days=45))  # its CRL was due 15 days ago
+    stack = oracle_stack(stale)
+    record = _signed(stale, _invoice("00000003")).model_dump(mode="json")
+    handed = stack.submit(record)
+    stack.settle()
+    refused = stack.look_up(handed["fingerprint"])
+    assert refused["status"] == "refused" and [r["code"] for r in refused["refusals"]] == ["CRL_STALE"]
+    assert "resubmit" in refused["refusals"][0]["message"]
+
+    fresh = _pki(_today())  # the same CA, its current CRL
+    crl = fresh.crl.public_bytes(serialization.Encoding.PEM).decode()
+    (stack.trust_dir / "issuing-ca.crl.pem").write_text(crl)
+    stack.restart_nodes()
+
+    again = stack.submit(record)
+    assert again["status"] == "submitted", again
+    stack.settle()
+    assert stack.look_up(handed["fingerprint"])["status"] == "attested"

@@ -1,5 +1,6 @@
 """Oracle nodes against a real TradeRegistry: verify, sign, answer repeats from the store, serve HTTP."""
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -10,7 +11,10 @@ from oracles.aggregator import NodeClient
 from oracles.attestation import recover_attestation_signer
 from oracles.canonical import fingerprint
 from oracles.reasons import ReasonCode
+from oracles.signatures import SignedDocument
 from oracles.store import NodeStore
+from oracles.testing_pki import issuing_crl
+from oracles.trust import TrustStore
 
 pytestmark = pytest.mark.chain
 
@@ -35,6 +39,24 @@ def test_repeat_gets_the_same_answer(start_node: Any, invoices: Any) -> None:
     first = node.handle(payload, deadline=2**40)
     assert node.handle(payload, deadline=2**40) == first
     assert node.store.count() == 1
+
+
+def test_a_refused_document_is_verified_again_once_the_cause_is_fixed(
+    start_node: Any, invoices: Any, pki: Any, now: Any
+) -> None:
+    node = start_node(0).node
+    node.clock = lambda: now + timedelta(days=40)  # the trust store's CRL was due ten days before
+    payload = invoices(1)[0].model_dump(mode="json")
+    first = node.handle(payload, deadline=2**40)
+    assert not first.ok and {r.code for r in first.refusals} == {ReasonCode.CRL_STALE}
+
+    current = issuing_crl(pki.intermediate, pki.intermediate_key, {}, now + timedelta(days=39),
+                          now + timedelta(days=69))  # fmt: skip
+    node.trust = TrustStore([pki.root], [current])  # the operator published the CA's current CRL
+    again = node.handle(payload, deadline=2**40)
+    assert again.ok and again.signature is not None, again.refusals
+    stored = node.store.get(fingerprint(SignedDocument.model_validate(payload).document))
+    assert stored is not None and stored.status == "signed"
 
 
 def test_http_sign_and_health(world: Any, start_node: Any, invoices: Any) -> None:
