@@ -25,6 +25,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -121,7 +123,7 @@ def is_ours(process: DevProcess) -> bool:
     return [part.decode(errors="replace") for part in cmdline if part] == process.command
 
 
-def _terminate(process: DevProcess, timeout: float = 15.0) -> bool:
+def terminate(process: DevProcess, timeout: float = 15.0) -> bool:
     """SIGTERM, then SIGKILL if it lingers; only ever the recorded pid, and only if it is ours."""
     if not is_ours(process):
         return False
@@ -147,7 +149,7 @@ def _port(preferred: int | None) -> int:
         return port
 
 
-def _spawn(name: str, args: list[str], env: dict[str, str], logs: Path, url: str | None) -> DevProcess:
+def spawn(name: str, args: list[str], env: dict[str, str], logs: Path, url: str | None) -> DevProcess:
     command = [sys.executable, "-m", "ledger.cli", *args]
     log_file = logs / f"{name}.log"
     with log_file.open("ab") as out:
@@ -161,7 +163,7 @@ def _spawn(name: str, args: list[str], env: dict[str, str], logs: Path, url: str
     return DevProcess(name=name, pid=proc.pid, started=started, url=url, log=str(log_file), command=command)
 
 
-def _wait_healthy(processes: list[DevProcess], health: dict[str, str], timeout: float) -> None:
+def wait_healthy(processes: list[DevProcess], health: dict[str, str], timeout: float) -> None:
     """Every process alive, and every one with a health URL answering 200, within `timeout`."""
     deadline = time.monotonic() + timeout
     waiting = dict(health)
@@ -203,17 +205,17 @@ def _register_oracles(built: Settings, admin: Signer, oracles: list[Signer]) -> 
         )
 
 
-def _trust_store(built: Settings) -> Path:
+def write_test_trust_store(folder: Path) -> Path:
     """The test CA of `scripts/gen_documents.py` (seed 7) dated today: its documents verify here."""
     import random
 
     from oracles.testing_pki import build_pki, write_trust_store
 
     today = datetime.combine(datetime.now(UTC).date(), datetime.min.time(), tzinfo=UTC)
-    return write_trust_store(_dev_dir(built) / "trust", build_pki(random.Random(PKI_SEED), today))
+    return write_trust_store(folder, build_pki(random.Random(PKI_SEED), today))
 
 
-def _base_env(built: Settings) -> dict[str, str]:
+def base_env(built: Settings) -> dict[str, str]:
     """The caller's environment with every path setting made absolute, so each service sees one world."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIERCHAIN_API_")}
     env.update(
@@ -230,6 +232,69 @@ def _base_env(built: Settings) -> dict[str, str]:
         }
     )
     return env
+
+
+def dev_api_settings(aggregator_url: str, operator_key: str) -> dict[str, str]:
+    """The API's settings in a dev world: an operator key, custodial keys with a known password,
+    gas for every custodial participant at onboarding, and documents handed to the aggregator."""
+    return {
+        "TIERCHAIN_API_OPERATOR_KEY": operator_key,
+        "TIERCHAIN_API_KEYSTORE_PASSWORD": DEV_KEYSTORE_PASSWORD,
+        "TIERCHAIN_API_ONBOARDING_FUND_WEI": str(ONBOARDING_FUND_WEI),
+        "TIERCHAIN_API_AGGREGATOR_URL": aggregator_url,
+    }
+
+
+@dataclass
+class OracleServices:
+    """Three (or more) `oracle node run` processes and the `oracle aggregator serve` intake over them."""
+
+    oracle_urls: list[str]
+    aggregator_url: str
+    health: dict[str, str]  # process name -> the URL that answers 200 once it is ready
+
+
+def start_oracle_services(
+    env: dict[str, str],
+    folder: Path,
+    trust: Path,
+    oracles: Sequence[Signer],
+    aggregator: Signer,
+    threshold: int,
+    processes: list[DevProcess],
+    *,
+    preferred_ports: bool = True,
+) -> OracleServices:
+    """Start one node per oracle key (each must be an active ORACLE participant) and the aggregator,
+    which submits with its own key. Stores and logs go under `folder`; every process started is
+    appended to `processes` at once, so the caller can stop them all if a later step fails.
+    Ports are 8701… and 8800 where free (`preferred_ports`), else any free ones."""
+    logs = folder / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+
+    def free(preferred: int) -> int:
+        return _port(preferred if preferred_ports else None)
+
+    node_ports = [free(8700 + n) for n in range(1, len(oracles) + 1)]
+    oracle_urls = [f"http://{HOST}:{p}" for p in node_ports]
+    health = {}
+    for number, (oracle, port) in enumerate(zip(oracles, node_ports, strict=True), start=1):
+        var = f"TIERCHAIN_DEV_ORACLE_{number}_KEY"
+        db = folder / f"oracle-{number}.sqlite"
+        args = ["oracle", "node", "run", "--trust-store", str(trust), "--key-env", var,
+                "--port", str(port), "--db", str(db)]  # fmt: skip
+        name = f"oracle-{number}"
+        processes.append(spawn(name, args, {**env, var: _hex_key(oracle)}, logs, oracle_urls[number - 1]))
+        health[name] = f"{oracle_urls[number - 1]}/health"
+    agg_port = free(8800)
+    aggregator_url = f"http://{HOST}:{agg_port}"
+    args = ["oracle", "aggregator", "serve", "--nodes", ",".join(oracle_urls),
+            "--threshold", str(threshold), "--port", str(agg_port),
+            "--db", str(folder / "aggregator.sqlite"), "--key-env", AGGREGATOR_KEY_ENV]  # fmt: skip
+    agg_env = {**env, AGGREGATOR_KEY_ENV: _hex_key(aggregator)}
+    processes.append(spawn("aggregator", args, agg_env, logs, aggregator_url))
+    health["aggregator"] = f"{aggregator_url}/health"
+    return OracleServices(oracle_urls, aggregator_url, health)
 
 
 def _start_chain(built: Settings, network: NetworkConfig, port: int | None) -> tuple[str, bool]:
@@ -265,44 +330,20 @@ def dev_up_world(built: Settings, *, api_port: int, chain_port: int | None) -> D
     try:
         outcome = deploy_from_settings(built, "local", signer=admin)
         _register_oracles(built, admin, oracles)
-        trust = _trust_store(built)
-        env = _base_env(built)
-        node_ports = [_port(8700 + n) for n in (1, 2, 3)]
-        oracle_urls = [f"http://{HOST}:{p}" for p in node_ports]
-        health = {}
-        for number, (oracle, port) in enumerate(zip(oracles, node_ports, strict=True), start=1):
-            var = f"TIERCHAIN_DEV_ORACLE_{number}_KEY"
-            db = dev_dir / f"oracle-{number}.sqlite"
-            args = ["oracle", "node", "run", "--trust-store", str(trust), "--key-env", var,
-                    "--port", str(port), "--db", str(db)]  # fmt: skip
-            name = f"oracle-{number}"
-            processes.append(
-                _spawn(name, args, {**env, var: _hex_key(oracle)}, logs, oracle_urls[number - 1])
-            )
-            health[name] = f"{oracle_urls[number - 1]}/health"
-        agg_port = _port(8800)
-        aggregator_url = f"http://{HOST}:{agg_port}"
+        trust = write_test_trust_store(dev_dir / "trust")
+        env = base_env(built)
         threshold = outcome.deployment.oracle_threshold
-        args = ["oracle", "aggregator", "serve", "--nodes", ",".join(oracle_urls),
-                "--threshold", str(threshold), "--port", str(agg_port),
-                "--db", str(dev_dir / "aggregator.sqlite"), "--key-env", AGGREGATOR_KEY_ENV]  # fmt: skip
-        agg_env = {**env, AGGREGATOR_KEY_ENV: _hex_key(aggregator)}
-        processes.append(_spawn("aggregator", args, agg_env, logs, aggregator_url))
-        health["aggregator"] = f"{aggregator_url}/health"
-        processes.append(_spawn("indexer", ["index", "run"], env, logs, None))
+        services = start_oracle_services(env, dev_dir, trust, oracles, aggregator, threshold, processes)
+        oracle_urls, aggregator_url, health = services.oracle_urls, services.aggregator_url, services.health
+        processes.append(spawn("indexer", ["index", "run"], env, logs, None))
         operator_key = "tc_operator_" + secrets.token_urlsafe(24)
         api = _port(api_port)
         api_url = f"http://{HOST}:{api}"
-        api_settings = {
-            "TIERCHAIN_API_OPERATOR_KEY": operator_key,
-            "TIERCHAIN_API_KEYSTORE_PASSWORD": DEV_KEYSTORE_PASSWORD,
-            "TIERCHAIN_API_ONBOARDING_FUND_WEI": str(ONBOARDING_FUND_WEI),
-            "TIERCHAIN_API_AGGREGATOR_URL": aggregator_url,
-        }
+        api_settings = dev_api_settings(aggregator_url, operator_key)
         # The API indexes into a database of its own: two indexers moving one cursor refuse each other.
         api_db = f"sqlite:///{dev_dir / 'api.sqlite'}"
         api_env = {**env, **api_settings, "TIERCHAIN_DATABASE_URL": api_db}
-        processes.append(_spawn("api", ["serve", "--host", HOST, "--port", str(api)], api_env, logs, api_url))
+        processes.append(spawn("api", ["serve", "--host", HOST, "--port", str(api)], api_env, logs, api_url))
         health["api"] = f"{api_url}/v1/health"
         world = DevWorld(
             data_dir=str(built.data_dir),
@@ -354,11 +395,11 @@ def dev_up_world(built: Settings, *, api_port: int, chain_port: int | None) -> D
             stop="tierchain dev down",
         )
         _record_file(built).write_text(world.model_dump_json(indent=2))  # recorded before waiting
-        _wait_healthy(processes, health, STARTUP_TIMEOUT)
+        wait_healthy(processes, health, STARTUP_TIMEOUT)
         return world
     except BaseException:
         for process in reversed(processes):
-            _terminate(process)
+            terminate(process)
         if chain_owned:
             stop_recorded(built.data_dir)
         _record_file(built).unlink(missing_ok=True)
@@ -380,7 +421,7 @@ def dev_down_world(built: Settings) -> tuple[list[str], list[str]]:
     stopped: list[str] = []
     gone: list[str] = []
     for process in reversed(world.processes):
-        (stopped if _terminate(process) else gone).append(f"{process.name} (pid {process.pid})")
+        (stopped if terminate(process) else gone).append(f"{process.name} (pid {process.pid})")
     if world.chain_owned:
         info = stop_recorded(built.data_dir)
         (stopped if info else gone).append(f"chain (pid {info.pid})" if info else "chain")

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from test_settings_anywhere import bare_env, tierchain
 
-from ledger.cli.dev import DevProcess, _start_ticks, _terminate, is_ours
+from ledger.cli.dev import DevProcess, _start_ticks, is_ours, terminate
 from ledger.localchain import free_port
 
 pytestmark = pytest.mark.chain
@@ -89,9 +89,9 @@ def test_dev_down_leaves_a_process_alone_that_only_shares_a_recorded_pid(tmp_pat
             name="api", pid=stranger.pid, started=started, url=None, log=str(tmp_path / "x.log"),
             command=["python", "-m", "ledger.cli", "serve"],
         )  # fmt: skip
-        assert not is_ours(record) and not _terminate(record)
+        assert not is_ours(record) and not terminate(record)
         recycled = record.model_copy(update={"command": ["sleep", "30"], "started": started + 1})
-        assert not is_ours(recycled) and not _terminate(recycled)
+        assert not is_ours(recycled) and not terminate(recycled)
         time.sleep(0.1)
         assert stranger.poll() is None  # still running: not ours, not touched
     finally:
