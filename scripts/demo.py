@@ -85,7 +85,8 @@ def main(
         typer.Option(
             "--json",
             help="print a machine-readable summary only; with --serve, one line of JSON that adds `serve` "
-            "(API, dashboard and chain URLs, and each role's participant, address and API key)",
+            "(API, dashboard, chain and oracle URLs, the chain's state, the settings, and each role's "
+            "participant, address and API key)",
         ),
     ] = False,
     keep: Annotated[bool, typer.Option("--keep", help="leave the chain running and print its URL")] = False,
@@ -93,7 +94,12 @@ def main(
     index: Annotated[bool, typer.Option("--index/--no-index", help="compare the indexer's database")] = True,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log every module's INFO lines")] = False,
     serve: Annotated[
-        bool, typer.Option("--serve", help="after the checks pass, serve the API and dashboard until Ctrl-C")
+        bool,
+        typer.Option(
+            "--serve",
+            help="after the checks pass, run the oracle nodes and aggregator and serve the API and dashboard "
+            "on the demo's chain until Ctrl-C",
+        ),
     ] = False,
     port: Annotated[int | None, typer.Option("--port", help="port for --serve (default: a free one)")] = None,
 ) -> None:
