@@ -371,19 +371,21 @@ def get_document(
     url = ctx.api.aggregator_url
     if url is not None and status in _ASK_AGGREGATOR and _stale(verdict.updated_at):
         state = _ask_aggregator(url, key)
-        if state is not None:
+        # Asked, whatever the answer: an aggregator that is down is not asked again on every read.
+        values: dict[str, Any] = {"updated_at": datetime.now(UTC)}
+        if state is None:
+            note = "the oracle aggregator could not tell this document's state; this is the last one seen"
+        else:
             status, refusals, note = _aggregator_view(state)
-            with ctx.engine.begin() as conn:
-                conn.execute(
-                    update(document_verdicts)
-                    .where(document_verdicts.c.fingerprint == key)
-                    .values(
-                        status=status,
-                        refusals=[r.model_dump() for r in refusals],
-                        tx_hash=state.get("tx_hash") or verdict.tx_hash,
-                        updated_at=datetime.now(UTC),
-                    )
-                )
+            values |= {
+                "status": status,
+                "refusals": [r.model_dump() for r in refusals],
+                "tx_hash": state.get("tx_hash") or verdict.tx_hash,
+            }
+        with ctx.engine.begin() as conn:
+            conn.execute(
+                update(document_verdicts).where(document_verdicts.c.fingerprint == key).values(**values)
+            )
     if status == "attested":
         note = "attested on-chain; the attestation shows here once the indexer has read its block"
     return DocumentStatus(fingerprint=key, status=status, refusals=refusals, note=note)

@@ -4,12 +4,15 @@ what the oracles conclude reaching `GET /v1/documents/{fingerprint}`."""
 
 from __future__ import annotations
 
+import json
 import random
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -295,3 +298,60 @@ def test_resubmission_after_a_fresh_crl_is_verified_again_and_attested(
     assert again["status"] == "submitted", again
     stack.settle()
     assert stack.look_up(handed["fingerprint"])["status"] == "attested"
+
+
+class _StandInAggregator(BaseHTTPRequestHandler):
+    """Takes every document as pending, then tells whoever asks that the nodes refused it."""
+
+    asked: ClassVar[list[str]] = []
+
+    def _reply(self, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self) -> None:
+        records = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self._reply({"results": [{"index": i, "status": "pending"} for i, _ in enumerate(records, 1)]})
+
+    def do_GET(self) -> None:
+        fp = self.path.rsplit("/", 1)[-1]
+        self.asked.append(fp)
+        refusal = {"code": "UNKNOWN_BUYER", "field": "buyer_tax_id", "message": "nobody registered it"}
+        self._reply(
+            {"fingerprint": fp, "status": "refused", "reason": "UNKNOWN_BUYER", "refusals": [refusal]}
+        )
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_document_state_is_read_from_the_aggregator_at_most_once_per_cache_period(
+    api_world: ApiWorld, api_settings: ApiSettings, operator_headers: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), _StandInAggregator)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    api = TestClient(api_world.make_app(api_settings.model_copy(update={"aggregator_url": url})))
+    seller = _register(api, operator_headers, SELLER_ID, "SUPPLIER")
+    record = _signed(_pki(_today()), _invoice("00000004")).model_dump(mode="json")
+    handed = api.post("/v1/documents", json={"documents": [record]}, headers=seller.headers).json()
+    fingerprint = handed["results"][0]["fingerprint"]
+
+    def look() -> dict[str, Any]:
+        body: dict[str, Any] = api.get(f"/v1/documents/{fingerprint}", headers=seller.headers).json()
+        return body
+
+    monkeypatch.setattr(documents_route, "STATUS_CACHE_SECONDS", 3600.0)
+    assert look()["status"] == "submitted" and _StandInAggregator.asked == []  # just heard from it
+    monkeypatch.setattr(documents_route, "STATUS_CACHE_SECONDS", 0.0)
+    assert [r["code"] for r in look()["refusals"]] == ["UNKNOWN_BUYER"] and len(_StandInAggregator.asked) == 1
+    httpd.shutdown()
+    httpd.server_close()
+    down = look()  # the aggregator is gone: the last state seen, said so
+    assert down["status"] == "refused" and "could not tell" in down["note"]
+    api.app.state.ctx.close()  # type: ignore[attr-defined]
