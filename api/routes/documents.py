@@ -71,8 +71,10 @@ class DocumentBatch(RequestModel):
 
 class RefusalView(BaseModel):
     code: str = Field(description="a stable oracles.reasons.ReasonCode, e.g. SIGNATURE_INVALID")
-    field: str | None = None
-    message: str
+    field: str | None = Field(
+        default=None, description="the document field concerned, e.g. buyer_tax_id; null: the whole document"
+    )
+    message: str = Field(description="the oracle's sentence: what is wrong and what to do about it")
 
 
 class RecordResult(BaseModel):
@@ -107,7 +109,10 @@ class DocumentStatus(BaseModel):
     status: Status
     refusals: list[RefusalView] = []
     note: str | None = None
-    attestation: Attestation | None = None
+    attestation: Attestation | None = Field(
+        default=None,
+        description="the on-chain record; null while the indexer has not read the attesting block yet",
+    )
 
 
 class _IndexedDirectory:
