@@ -25,8 +25,10 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 from pydantic_settings import BaseSettings
 
+from api.bench import PASSWORD_ENV as BENCH_PASSWORD_ENV
 from api.config import ApiSettings
 from ledger.cli.common import DEFAULT_PASSWORD_ENV
+from ledger.cli.dev import AGGREGATOR_KEY_ENV as DEV_AGGREGATOR_KEY_ENV
 from ledger.config import EnvKeys, Settings
 from oracles.cli import AGGREGATOR_KEYSTORE_ENV, AGGREGATOR_PASSWORD_ENV
 
@@ -101,6 +103,11 @@ def other_variables() -> str:
         "| `TIERCHAIN_ORACLE_PASSWORD` | `tierchain oracle node run` | the node's keystore password "
         "(`--password-env` names another variable) |",
         "| `TIERCHAIN_NO_PROGRESS` | every command | `1` hides progress bars |",
+        f"| `TIERCHAIN_DEV_ORACLE_1_KEY` … `_3_KEY`, `{DEV_AGGREGATOR_KEY_ENV}` | the services "
+        "`tierchain dev up` starts | anvil's keys, set by `dev up` for its own processes (`--key-env`); "
+        "never set them yourself |",
+        f"| `{BENCH_PASSWORD_ENV}` | `tierchain bench api` | set by the benchmark for its throwaway "
+        "keystores |",
     ]
     return "\n".join(rows)
 
