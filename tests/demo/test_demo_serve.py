@@ -239,6 +239,7 @@ def served_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedDemo
         line = proc.stdout.readline()  # blocks until the keys are issued
         assert line, f"no JSON line:\n{err.read_text()[-3000:]}"
         served = ServedDemo(proc, json.loads(line), err)
+        assert _processes_using(served.info["settings"]["TIERCHAIN_DATA_DIR"])  # the check below can fail
         assert served.wait(f"{served.info['api_url']}/health") == 200
         yield served
     finally:
@@ -249,6 +250,21 @@ def served_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedDemo
             proc.kill()
             proc.wait()
     assert proc.stdout.read() == "", "nothing but the one line on stdout"
+    data_dir = served.info["settings"]["TIERCHAIN_DATA_DIR"]
+    assert not _processes_using(data_dir), "the oracle services and the chain stop with the demo"
+
+
+def _processes_using(folder: str) -> list[str]:
+    """Command lines of live processes that name `folder` (the demo's services all do, in their paths)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if folder in args:
+            found.append(args)
+    return found
 
 
 @pytest.mark.chain
