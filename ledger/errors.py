@@ -15,6 +15,8 @@ from eth_abi.exceptions import DecodingError
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from ledger.roles import role_name
+
 
 class TierchainError(Exception):
     """Base of every error Tierchain raises on purpose."""
@@ -90,7 +92,8 @@ PANIC_CODES: dict[int, str] = {
 
 def _format_value(value: Any) -> str:
     if isinstance(value, bytes):
-        return "0x" + value.hex()
+        named = role_name(value) if len(value) == 32 else None  # roles by name, never as keccak ids
+        return named or "0x" + value.hex()
     if isinstance(value, str):
         return repr(value)
     if isinstance(value, list | tuple):

@@ -45,6 +45,7 @@ from ledger.client.models import (
     TxResult,
     ValueApproved,
     role_id,
+    role_name,
 )
 from ledger.client.signing import (
     attestation_digest,
@@ -95,6 +96,7 @@ __all__ = [
     "ValueApproved",
     "attestation_digest",
     "role_id",
+    "role_name",
     "sign_attestation",
     "sign_confirmation",
     "sign_supplier_consent",

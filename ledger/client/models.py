@@ -12,19 +12,12 @@ from typing import Any
 from eth_abi.abi import encode as abi_encode
 from eth_utils.crypto import keccak
 
-ROLE_NAMES = ("CORE_ENTERPRISE", "SUPPLIER", "BANK", "REGULATOR", "ORACLE", "ENFORCEMENT", "DESK")
-ROLES: dict[str, bytes] = {name: keccak(text=name) for name in ROLE_NAMES}
-DEFAULT_ADMIN_ROLE = b"\x00" * 32
-
-
-def role_id(role: str | bytes) -> bytes:
-    """A role given by name ("SUPPLIER") or by its 32-byte id."""
-    if isinstance(role, bytes):
-        return role
-    try:
-        return ROLES[role.upper()]
-    except KeyError as exc:
-        raise ValueError(f"unknown role {role!r}; known: {', '.join(ROLE_NAMES)}") from exc
+# Re-exported: the role table lives in `ledger.roles` so `ledger.errors` can name roles too.
+from ledger.roles import DEFAULT_ADMIN_ROLE as DEFAULT_ADMIN_ROLE
+from ledger.roles import ROLE_NAMES as ROLE_NAMES
+from ledger.roles import ROLES as ROLES
+from ledger.roles import role_id as role_id
+from ledger.roles import role_name as role_name
 
 
 def currency_code(code: str | bytes) -> bytes:

@@ -128,3 +128,17 @@ def test_refused_terms_and_offers_decode_to_typed_errors_naming_the_field() -> N
     )
     assert isinstance(over, OfferValueExceedsToken) and isinstance(over, InvalidOffer)
     assert over.field == "value"
+
+
+def test_role_table_matches_roles_sol_and_errors_name_roles() -> None:
+    import re
+    from pathlib import Path
+
+    from ledger.roles import ROLE_NAMES, role_id
+
+    source = (Path(__file__).resolve().parents[2] / "contracts/libraries/Roles.sol").read_text()
+    declared = re.findall(r'bytes32 internal constant (\w+) = keccak256\("(\w+)"\)', source)
+    assert [name for name, _ in declared] == list(ROLE_NAMES)
+    assert all(name == text for name, text in declared)
+    refused = ContractRevert("MissingRole", {"account": "0x" + "11" * 20, "role": role_id("BANK")})
+    assert "role=BANK" in str(refused) and role_id("BANK").hex() not in str(refused)
