@@ -709,6 +709,21 @@ contract ReceivableTokenTest is Base {
         token.transferFrom(root, a, 300);
     }
 
+    /// Deliberate (docs/api.md, "Deliberate behaviours"): a full merge leaves the source token owned with
+    /// value 0, as a whole-value split does; only redemption burns.
+    function test_merge_wholeValueKeepsSourceTokenLiveWithValueZero() public {
+        uint256 a = _splitAs(supplier1, root, supplier2, 10_000);
+        uint256 b = _splitAs(supplier2, a, supplier2, 4_000);
+        vm.prank(supplier2);
+        token.transferFrom(b, a, 4_000);
+        assertEq(token.balanceOf(b), 0);
+        assertEq(token.ownerOf(b), supplier2);
+        assertEq(token.slotOf(b), token.slotOf(a));
+        vm.prank(supplier2);
+        token.transferFrom(a, b, 1_000);
+        assertEq(token.balanceOf(b), 1_000);
+    }
+
     function test_RevertWhen_mergeAcrossSlots() public {
         (, uint256 other) = _createSlot(supplier2, FACE);
         vm.expectRevert(abi.encodeWithSelector(IReceivableToken.SlotMismatch.selector, root, other));
