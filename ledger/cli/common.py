@@ -1,5 +1,5 @@
-"""What every command shares: settings, consoles, the signer options, output as a table or `--json`,
-progress bars, and the one place errors become exit codes.
+"""What every command shares: settings, consoles, the signer options and the client they open,
+output as a table or `--json`, progress bars, and the one place errors become exit codes.
 
 Exit codes: 0 done; 1 Tierchain refused or failed (a decoded contract revert prints as
 `TokenFrozen(tokenId=5)`); 2 usage (Click's own, and bad values found by the commands); 3 the
@@ -22,14 +22,17 @@ from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
+from eth_account import Account
 from eth_utils.address import is_address, to_checksum_address
 from pydantic import BaseModel
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ledger.config import Settings
-from ledger.errors import ChainUnavailable, TierchainError
+from ledger.client import TierchainClient
+from ledger.config import Settings, load_network
+from ledger.errors import ChainUnavailable, SignerError, TierchainError
+from ledger.keys import Signer, load_keystore, load_signer, signer_from_env
 
 console = Console()
 err_console = Console(stderr=True)
@@ -128,6 +131,36 @@ def timestamp(value: str, what: str = "time") -> int:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return int(parsed.timestamp())
+
+
+# ------------------------------------------------------------------------------- connecting
+
+
+def open_client(
+    network: str | None,
+    key_env: str | None = None,
+    keystore: Path | None = None,
+    password_env: str = DEFAULT_PASSWORD_ENV,
+    account: str | None = None,
+    *,
+    read_only: bool = False,
+) -> tuple[TierchainClient, Signer]:
+    """A connected client and the signer to act as (a throwaway key for read-only commands)."""
+    built = settings()
+    config = load_network(built, network)
+    signer: Signer
+    if read_only:
+        signer = Account.create()
+    elif keystore is not None:
+        password = os.environ.get(password_env)
+        if password is None:
+            raise SignerError(f"environment variable {password_env} (keystore password) is not set")
+        signer = load_keystore(keystore, password)
+    elif key_env is not None:
+        signer = signer_from_env(config, key_env)
+    else:
+        signer = load_signer(config, account)
+    return TierchainClient.connect(built, signer, config.name), signer
 
 
 # ------------------------------------------------------------------------------- output

@@ -7,12 +7,9 @@ minor units (fen for CNY), times are unix seconds or ISO dates (UTC).
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Annotated
 
 import typer
-from eth_account import Account
 
 from ledger.cli.common import (
     DEFAULT_PASSWORD_ENV,
@@ -25,16 +22,14 @@ from ledger.cli.common import (
     address,
     guarded,
     hex32,
-    settings,
+    open_client,
     show,
     timestamp,
     usage_error,
 )
 from ledger.client import ROLES, DayCount, Terms, TierchainClient
 from ledger.client.models import ROLE_NAMES
-from ledger.config import load_network
-from ledger.errors import SignerError, TierchainError
-from ledger.keys import Signer, load_keystore, load_signer, signer_from_env
+from ledger.errors import TierchainError
 
 participant_app = typer.Typer(
     help="Onboard participants and read their registry status.", no_args_is_help=True
@@ -51,33 +46,6 @@ finance_app = typer.Typer(
 repay_app = typer.Typer(
     help="Repayment: deposit (obligor), redeem (holder), mark overdue, declare default.", no_args_is_help=True
 )
-
-
-def open_client(
-    network: str | None,
-    key_env: str | None = None,
-    keystore: Path | None = None,
-    password_env: str = DEFAULT_PASSWORD_ENV,
-    account: str | None = None,
-    *,
-    read_only: bool = False,
-) -> tuple[TierchainClient, Signer]:
-    """A connected client and the signer to act as (a throwaway key for read-only commands)."""
-    built = settings()
-    config = load_network(built, network)
-    signer: Signer
-    if read_only:
-        signer = Account.create()
-    elif keystore is not None:
-        password = os.environ.get(password_env)
-        if password is None:
-            raise SignerError(f"environment variable {password_env} (keystore password) is not set")
-        signer = load_keystore(keystore, password)
-    elif key_env is not None:
-        signer = signer_from_env(config, key_env)
-    else:
-        signer = load_signer(config, account)
-    return TierchainClient.connect(built, signer, config.name), signer
 
 
 # --------------------------------------------------------------------------------- participants

@@ -21,10 +21,10 @@ from ledger.cli.common import (
     PasswordEnvOpt,
     address,
     guarded,
+    open_client,
     show,
     usage_error,
 )
-from ledger.cli.lifecycle import open_client
 from ledger.client import TierchainClient
 from ledger.errors import TierchainError
 
