@@ -1,5 +1,4 @@
-"""The API as its own uvicorn process, for tests that must see the process itself survive a request
-(a `TestClient` shares the test's process: a crash there would take the test run down with it).
+"""The API as its own uvicorn process, for tests that must see the process itself survive a request.
 
 `python -m tests.api.served CONFIG.json` serves the app `serve_api` describes; `serve_api` starts it
 on a free loopback port against the session's chain and deployment and waits until it answers.
@@ -9,33 +8,16 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from ledger.localchain import free_port
+from tests.support.processes import PROJECT_ROOT, Served, serve_module
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TEST_MNEMONIC = "test test test test test test test test test test test junk"
-
-
-@dataclass
-class ServedApi:
-    url: str
-    process: subprocess.Popen[bytes]
-
-    def alive(self) -> bool:
-        """The process still runs and answers `/v1/health`."""
-        if self.process.poll() is not None:
-            return False
-        return httpx.get(f"{self.url}/v1/health", timeout=10).status_code == 200
 
 
 @contextmanager
@@ -45,7 +27,7 @@ def serve_api(
     deployment_json: str,
     operator_key: str,
     api: dict[str, Any] | None = None,
-) -> Iterator[ServedApi]:
+) -> Iterator[Served]:
     """The API in a child process; `api` overrides `ApiSettings` fields."""
     port = free_port()
     config = data_dir / "served-api.json"
@@ -62,38 +44,11 @@ def serve_api(
             }
         )
     )
-    log = (data_dir / "served-api.log").open("wb")
     env = {**os.environ, "TIERCHAIN_API_TEST_KEYSTORE_PASSWORD": "served api test password"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.api.served", str(config)],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the API exited with {process.returncode}: see {log.name}")
-            try:
-                if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the API did not come up: see {log.name}")
-            time.sleep(0.1)
-        yield ServedApi(url, process)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+    with serve_module(
+        "the API", ["tests.api.served", str(config)], port, "/v1/health", data_dir / "served-api.log", env
+    ) as served:
+        yield served
 
 
 def main(config_path: str) -> None:

@@ -11,8 +11,9 @@ import pytest
 
 from ledger.deploy import Deployment
 from ledger.localchain import LocalChain
-from tests.api.served import ServedApi, serve_api
+from tests.api.served import serve_api
 from tests.api.support import OPERATOR_KEY
+from tests.support.processes import Served
 
 pytestmark = pytest.mark.chain
 
@@ -28,14 +29,14 @@ HUGE = b'{"legal_id": "' + b"x" * FIFTY_MB + b'"}'
 
 
 @pytest.fixture
-def served(clean_chain: LocalChain, tierchain_deployment: Deployment, tmp_path: Path) -> Iterator[ServedApi]:
+def served(clean_chain: LocalChain, tierchain_deployment: Deployment, tmp_path: Path) -> Iterator[Served]:
     with serve_api(
         tmp_path / "served", clean_chain.url, tierchain_deployment.model_dump_json(), OPERATOR_KEY
     ) as server:
         yield server
 
 
-def _post(served: ServedApi, body: bytes, headers: dict[str, str]) -> httpx.Response:
+def _post(served: Served, body: bytes, headers: dict[str, str]) -> httpx.Response:
     return httpx.post(served.url + ROUTE, content=body, headers=headers, timeout=120)
 
 
@@ -46,12 +47,12 @@ def _assert_problem(answer: httpx.Response, status: int, slug: str) -> None:
     assert answer.json()["detail"]
 
 
-def test_hundred_thousand_nested_arrays_are_refused_and_the_server_survives(served: ServedApi) -> None:
+def test_hundred_thousand_nested_arrays_are_refused_and_the_server_survives(served: Served) -> None:
     _assert_problem(_post(served, NESTED_ARRAYS, OPERATOR), 400, "json-too-deep")
     assert served.alive()
 
 
-def test_ten_thousand_nested_objects_are_refused_and_the_server_survives(served: ServedApi) -> None:
+def test_ten_thousand_nested_objects_are_refused_and_the_server_survives(served: Served) -> None:
     _assert_problem(_post(served, NESTED_OBJECTS, OPERATOR), 400, "json-too-deep")
     assert served.alive()
 
@@ -62,7 +63,7 @@ def _streamed(body: bytes) -> Iterator[bytes]:
         yield body[start : start + 1024 * 1024]
 
 
-def test_fifty_megabyte_body_is_413_by_length_and_when_streamed(served: ServedApi) -> None:
+def test_fifty_megabyte_body_is_413_by_length_and_when_streamed(served: Served) -> None:
     _assert_problem(_post(served, HUGE, OPERATOR), 413, "body-too-large")
     assert served.alive()
     streamed = httpx.post(served.url + ROUTE, content=_streamed(HUGE), headers=OPERATOR, timeout=120)
@@ -70,7 +71,9 @@ def test_fifty_megabyte_body_is_413_by_length_and_when_streamed(served: ServedAp
     assert served.alive()
 
 
-def test_hostile_bodies_without_credentials_are_refused_before_the_body_is_read(served: ServedApi) -> None:
+def test_hostile_bodies_without_credentials_are_refused_before_the_body_is_read(
+    served: Served,
+) -> None:
     for body in (NESTED_ARRAYS, NESTED_OBJECTS):
         _assert_problem(_post(served, body, JSON), 401, "unauthorized")
         assert served.alive()
@@ -80,7 +83,7 @@ def test_hostile_bodies_without_credentials_are_refused_before_the_body_is_read(
     assert served.alive()
 
 
-def test_a_sane_body_still_reaches_validation(served: ServedApi) -> None:
+def test_a_sane_body_still_reaches_validation(served: Served) -> None:
     answer = _post(served, b'{"legal_id": "X", "roles": ["NOT_A_ROLE"]}', OPERATOR)
     _assert_problem(answer, 422, "validation-error")
     assert served.alive()

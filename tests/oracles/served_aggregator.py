@@ -7,21 +7,15 @@ are refused, or answered, before anything would reach a node.
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import httpx
-
 from ledger.localchain import free_port
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from tests.support.processes import Served, serve_module
 
 
 class _StandInStore:
@@ -45,49 +39,12 @@ class _StandInAggregator:
         return None
 
 
-@dataclass
-class ServedAggregator:
-    url: str
-    process: subprocess.Popen[bytes]
-
-    def alive(self) -> bool:
-        if self.process.poll() is not None:
-            return False
-        return httpx.get(f"{self.url}/health", timeout=10).status_code == 200
-
-
 @contextmanager
-def serve_aggregator(log_path: Path) -> Iterator[ServedAggregator]:
+def serve_aggregator(log_path: Path) -> Iterator[Served]:
     port = free_port()
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tests.oracles.served_aggregator", str(port)],
-            cwd=PROJECT_ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"the aggregator exited with {process.returncode}: see {log_path}")
-                try:
-                    if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"the aggregator did not come up: see {log_path}")
-                time.sleep(0.1)
-            yield ServedAggregator(url, process)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    args = ["tests.oracles.served_aggregator", str(port)]
+    with serve_module("the aggregator", args, port, "/health", log_path) as served:
+        yield served
 
 
 def main(port: int) -> None:
