@@ -72,22 +72,39 @@ def _typed(
     }
 
 
-def attestation_digest(attestation: Attestation, *, chain_id: int, trade_registry: str) -> bytes:
-    data = _typed(
-        TRADE_REGISTRY_DOMAIN, chain_id, trade_registry, ATTESTATION_TYPES, attestation.as_message()
-    )
+def _digest(data: dict[str, Any]) -> bytes:
+    """The EIP-712 digest of typed `data`, as the contracts' `_hashTypedDataV4` computes it."""
     signable = encode_typed_data(full_message=data)
     return keccak(b"\x19" + signable.version + signable.header + signable.body)
+
+
+def _sign(signer: Signer, data: dict[str, Any]) -> bytes:
+    """`signer`'s 65-byte signature over typed `data`."""
+    return bytes(signer.sign_message(encode_typed_data(full_message=data)).signature)
+
+
+def _attestation_data(attestation: Attestation, chain_id: int, trade_registry: str) -> dict[str, Any]:
+    return _typed(
+        TRADE_REGISTRY_DOMAIN, chain_id, trade_registry, ATTESTATION_TYPES, attestation.as_message()
+    )
+
+
+def _supplier_consent_data(
+    terms: Terms, nonce: int, deadline: int, chain_id: int, issuance_desk: str
+) -> dict[str, Any]:
+    message = {"termsHash": terms.hash(), "nonce": nonce, "deadline": deadline}
+    return _typed(ISSUANCE_DESK_DOMAIN, chain_id, issuance_desk, SUPPLIER_CONSENT_TYPES, message)
+
+
+def attestation_digest(attestation: Attestation, *, chain_id: int, trade_registry: str) -> bytes:
+    return _digest(_attestation_data(attestation, chain_id, trade_registry))
 
 
 def sign_attestation(
     oracle: Signer, attestation: Attestation, *, chain_id: int, trade_registry: str
 ) -> bytes:
     """An oracle's 65-byte signature over `attestation` for the TradeRegistry at `trade_registry`."""
-    data = _typed(
-        TRADE_REGISTRY_DOMAIN, chain_id, trade_registry, ATTESTATION_TYPES, attestation.as_message()
-    )
-    return bytes(oracle.sign_message(encode_typed_data(full_message=data)).signature)
+    return _sign(oracle, _attestation_data(attestation, chain_id, trade_registry))
 
 
 def sign_confirmation(
@@ -102,17 +119,13 @@ def sign_confirmation(
 ) -> bytes:
     """The obligor's signature confirming `proposal_id`; `nonce` must be `IssuanceDesk.nonces(obligor)`."""
     message = {"proposalId": proposal_id, "termsHash": terms.hash(), "nonce": nonce, "deadline": deadline}
-    data = _typed(ISSUANCE_DESK_DOMAIN, chain_id, issuance_desk, CONFIRMATION_TYPES, message)
-    return bytes(obligor.sign_message(encode_typed_data(full_message=data)).signature)
+    return _sign(obligor, _typed(ISSUANCE_DESK_DOMAIN, chain_id, issuance_desk, CONFIRMATION_TYPES, message))
 
 
 def supplier_consent_digest(
     terms: Terms, *, nonce: int, deadline: int, chain_id: int, issuance_desk: str
 ) -> bytes:
-    message = {"termsHash": terms.hash(), "nonce": nonce, "deadline": deadline}
-    data = _typed(ISSUANCE_DESK_DOMAIN, chain_id, issuance_desk, SUPPLIER_CONSENT_TYPES, message)
-    signable = encode_typed_data(full_message=data)
-    return keccak(b"\x19" + signable.version + signable.header + signable.body)
+    return _digest(_supplier_consent_data(terms, nonce, deadline, chain_id, issuance_desk))
 
 
 def sign_supplier_consent(
@@ -129,6 +142,4 @@ def sign_supplier_consent(
     Without it the obligor cannot consume the supplier's documents; `nonce` must be
     `IssuanceDesk.nonces(supplier)` (one sequence per account, shared with confirmations).
     """
-    message = {"termsHash": terms.hash(), "nonce": nonce, "deadline": deadline}
-    data = _typed(ISSUANCE_DESK_DOMAIN, chain_id, issuance_desk, SUPPLIER_CONSENT_TYPES, message)
-    return bytes(supplier.sign_message(encode_typed_data(full_message=data)).signature)
+    return _sign(supplier, _supplier_consent_data(terms, nonce, deadline, chain_id, issuance_desk))
