@@ -36,6 +36,10 @@ class IssuanceOps(ClientBase):
         """`IssuanceDesk.nonces(account)`: one sequence for confirmations and supplier consents."""
         return int(self._view(self.issuance, "nonces", account))
 
+    def _next_nonce(self, account: str, nonce: int | None) -> int:
+        """`nonce` if given, else the one `IssuanceDesk` expects next from `account`."""
+        return self.confirmation_nonce(account) if nonce is None else nonce
+
     def sign_confirmation(
         self, obligor: Signer, proposal_id: int, terms: Terms, *, deadline: int, nonce: int | None = None
     ) -> bytes:
@@ -44,7 +48,7 @@ class IssuanceOps(ClientBase):
             obligor,
             proposal_id,
             terms,
-            nonce=self.confirmation_nonce(obligor.address) if nonce is None else nonce,
+            nonce=self._next_nonce(obligor.address, nonce),
             deadline=deadline,
             chain_id=self.chain_id,
             issuance_desk=self.issuance.address,
@@ -89,7 +93,7 @@ class IssuanceOps(ClientBase):
         return sign_supplier_consent(
             supplier,
             terms,
-            nonce=self.confirmation_nonce(supplier.address) if nonce is None else nonce,
+            nonce=self._next_nonce(supplier.address, nonce),
             deadline=deadline,
             chain_id=self.chain_id,
             issuance_desk=self.issuance.address,
