@@ -479,6 +479,14 @@ def _local_only(built: Settings) -> None:
         )
 
 
+def _show_world(world: DevWorld, status: str, title: str, as_json: bool) -> None:
+    """The world as JSON with its `status`, or as lines under `title` and its data dir."""
+    if as_json:
+        emit_json({"status": status, **world.model_dump(mode="json")})
+    else:
+        _print_world(world, f"{title} (data dir {world.data_dir})")
+
+
 @dev_app.command("up")
 @guarded
 def dev_up(
@@ -499,16 +507,10 @@ def dev_up(
             raise TierchainError(
                 f"the dev network is partly down ({', '.join(dead)} exited); run `tierchain dev down` first"
             )
-        if as_json:
-            emit_json({"status": "already up", **world.model_dump(mode="json")})
-        else:
-            _print_world(world, f"already up (data dir {world.data_dir})")
+        _show_world(world, "already up", "already up", as_json)
         return
     world = dev_up_world(built, api_port=api_port, chain_port=chain_port)
-    if as_json:
-        emit_json({"status": "up", **world.model_dump(mode="json")})
-    else:
-        _print_world(world, f"dev network up (data dir {world.data_dir})")
+    _show_world(world, "up", "dev network up", as_json)
 
 
 @dev_app.command("status")
@@ -519,10 +521,7 @@ def dev_status(as_json: JsonOpt = False) -> None:
     if world is None:
         console.print("no dev network running")
         raise typer.Exit(code=1)
-    if as_json:
-        emit_json({"status": "up", **world.model_dump(mode="json")})
-    else:
-        _print_world(world, f"dev network (data dir {world.data_dir})")
+    _show_world(world, "up", "dev network", as_json)
 
 
 @dev_app.command("down")
