@@ -26,6 +26,11 @@ def _offer(token_id: int, expiry: int) -> dict[str, Any]:
     return {"token_id": token_id, "value": PIECE, "rate_bps": 500, "expiry": expiry}
 
 
+def _post_offer(api: TestClient, bank: Party, token_id: int, expiry: int) -> Response:
+    """A custodial bank's offer for `PIECE` of the token, through `POST /v1/financing/offers`."""
+    return api.post("/v1/financing/offers", json=_offer(token_id, expiry), headers=bank.headers)
+
+
 def _reads(api: TestClient, party: Party, token_id: int, slot: int) -> list[int]:
     """What the bank gets from every read about the token and its obligation."""
     return [
@@ -55,7 +60,7 @@ def test_bank_offer_on_a_token_it_cannot_see_is_refused_and_reveals_nothing(
     root, slot = issued["token_id"], issued["slot"]
     assert _reads(api, bank, root, slot) == [404, 404, 404, 404]
 
-    made = api.post("/v1/financing/offers", json=_offer(root, api_world.now + DAY), headers=bank.headers)
+    made = _post_offer(api, bank, root, api_world.now + DAY)
     assert made.status_code == 404, made.text
     assert _reads(api, bank, root, slot) == [404, 404, 404, 404]
     assert api.get("/v1/financing/offers", headers=bank.headers).json()["items"] == []
@@ -75,7 +80,7 @@ def test_offer_on_an_invisible_token_answers_like_a_missing_one(
     expiry = api_world.now + DAY
 
     def custodial(token_id: int) -> Response:
-        return api.post("/v1/financing/offers", json=_offer(token_id, expiry), headers=bank.headers)
+        return _post_offer(api, bank, token_id, expiry)
 
     def prepared(token_id: int) -> Response:
         op = {"operation": "offer", **_offer(token_id, expiry)}
@@ -164,7 +169,7 @@ def test_a_financing_request_shows_the_token_to_the_named_bank_until_the_token_c
 
     assert _reads(api, bank, root, slot) == [200, 200, 200, 200]
     assert _reads(api, other_bank, root, slot) == [404, 404, 404, 404]
-    made = api.post("/v1/financing/offers", json=_offer(root, api_world.now + DAY), headers=bank.headers)
+    made = _post_offer(api, bank, root, api_world.now + DAY)
     assert made.status_code == 201, made.text
 
     # the holder sells the token whole: the request lapses, and the open offer grants nothing
@@ -186,7 +191,7 @@ def test_an_accepted_offer_lets_the_bank_see_the_piece_it_bought_and_no_more(
     api_world.client.mint(api_world.actors["admin"], "CNY", bank.address, PIECE)
     ask = {"token_id": root, "bank": bank.address}
     assert api.post("/v1/financing/requests", json=ask, headers=tier1.headers).status_code == 201
-    made = api.post("/v1/financing/offers", json=_offer(root, api_world.now + DAY), headers=bank.headers)
+    made = _post_offer(api, bank, root, api_world.now + DAY)
     offer_id = made.json()["result"]["offer_id"]
     accepted = api.post(f"/v1/financing/offers/{offer_id}/accept", headers=tier1.headers)
     assert accepted.status_code == 200, accepted.text
