@@ -38,6 +38,13 @@ def tierchain(
     )
 
 
+def _fresh_shell_in(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process in `folder` with no TIERCHAIN_ setting: what a fresh shell there would see."""
+    for name in [k for k in os.environ if k.startswith("TIERCHAIN_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(folder)
+
+
 @pytest.fixture
 def elsewhere(tmp_path: Path) -> Path:
     """A working folder outside the project, with no chain_config/ of its own."""
@@ -75,9 +82,7 @@ def test_chain_up_from_another_folder_keeps_its_state_in_the_data_dir(
 def test_settings_outside_the_project_find_the_installed_projects_networks(
     elsewhere: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in [k for k in os.environ if k.startswith("TIERCHAIN_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.chdir(elsewhere)
+    _fresh_shell_in(elsewhere, monkeypatch)
     settings = Settings()
     assert settings.project_root == PROJECT_ROOT
     assert settings.chain_config_dir == PROJECT_ROOT / "chain_config"
@@ -86,9 +91,7 @@ def test_settings_outside_the_project_find_the_installed_projects_networks(
 def test_relative_path_settings_are_relative_to_the_working_folder(
     elsewhere: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in [k for k in os.environ if k.startswith("TIERCHAIN_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.chdir(elsewhere)
+    _fresh_shell_in(elsewhere, monkeypatch)
     monkeypatch.setenv("TIERCHAIN_DATA_DIR", "run/data")
     monkeypatch.setenv("TIERCHAIN_CHAIN_CONFIG_DIR", "networks")
     settings = Settings()
