@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.dependencies.models import Dependant
@@ -177,7 +177,9 @@ class Writer:
         signer: Signer = self.ctx.keys.signer(self.caller.address)
         return signer
 
-    def run(self, op: Callable[[Signer, str | None], TxResult], *, status_code: int = 200) -> WriteResult:
+    def run(
+        self, op: Callable[[Signer, str | None], TxResult], *, status_code: int = 200
+    ) -> WriteResult[Any]:
         """`op(signer, key)` performs the client call; the answer is `{tx_hash, status, block, result}`."""
         return self.answer(lambda: WriteResult.of(op(self.signer(), self.key)), status_code=status_code)
 

@@ -3,8 +3,11 @@
 Routes and dependencies raise `ApiError` subclasses (or let a `TierchainError` from the ledger
 through); `register_handlers` turns every one of them into `application/problem+json` with a stable
 `type` URI. A decoded contract revert keeps its name and arguments under `contract_error`, and its
-status follows what the contract refused: missing things 404, permissions 403, state conflicts 409,
-bad values 422. Nothing ever answers with a stack trace.
+status follows what the contract refused: missing things 404, what the caller may not do 403, state
+conflicts 409, refused values 422 (naming the request `field` where the error says which). An error
+about an account's role or standing is 403 when the account is the caller and 422 when it is a value
+of the request (a receiver, an obligor). Roles appear by name, never as their keccak ids. Nothing
+ever answers with a stack trace.
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ledger.client import role_name
 from ledger.errors import (
     ChainUnavailable,
     ContractRevert,
     InsufficientFunds,
     ReceiptTimeout,
+    RefusedValue,
     SignerError,
     TierchainError,
     TransactionFailed,
@@ -88,6 +93,15 @@ class LocalOnly(Conflict):
 
 class Unprocessable(ApiError):
     status, slug, title = 422, "validation-error", "Invalid request"
+
+
+class RefusedField(Unprocessable):
+    """A value the schema allows, refused on meaning (a cross-field rule, the chain's clock or state):
+    `validation-error` naming the `field`, without the `errors` list, which is kept for requests the
+    schema itself forbids."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}", field=field)
 
 
 class IdempotencyKeyReused(Unprocessable):
@@ -168,9 +182,35 @@ _REVERT_STATUS: dict[str, int] = {
 }
 
 
-def revert_status(name: str) -> int:
-    """HTTP status for a contract's custom error; anything unlisted is a bad value (422)."""
+# Errors about an account's role or standing: the caller's own (403) or a value of the request (422).
+_ACCOUNT_ERRORS = frozenset({"MissingRole", "NotAHolder", "ParticipantNotActive"})
+
+
+def revert_status(name: str, *, names_caller: bool = True) -> int:
+    """HTTP status for a contract's custom error; anything unlisted is a refused value (422).
+
+    `names_caller` is False when the error's `account` is not the caller's: a role or standing refused
+    to someone the request names (a receiver, an obligor) is a refused value, not a refused caller."""
+    if name in _ACCOUNT_ERRORS and not names_caller:
+        return 422
     return _REVERT_STATUS.get(name, 422)
+
+
+def _role_names(value: Any) -> Any:
+    """A 32-byte role id → its name (as in Roles.sol); anything else unchanged."""
+    if isinstance(value, bytes) and len(value) == 32:
+        return role_name(value) or value
+    return value
+
+
+def _names_caller(request: Request, args: Mapping[str, Any]) -> bool:
+    from api.security import PRINCIPAL_SCOPE_KEY  # api.security maps its own errors through this module
+
+    account = args.get("account")
+    caller = request.scope.get(PRINCIPAL_SCOPE_KEY)
+    if not isinstance(account, str) or caller is None:
+        return True
+    return str(getattr(caller, "address", "")).lower() == account.lower()
 
 
 def slugify(name: str) -> str:
@@ -246,17 +286,20 @@ async def _contract_revert(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ContractRevert)
     name = exc.error_name or "ContractRevert"
     log.info("contract refused error=%s path=%s tx=%s", name, request.url.path, exc.tx_hash)
+    args = {k: _jsonable(_role_names(v)) for k, v in exc.args_by_name.items()}
+    detail = str(exc)  # names roles too (ledger.errors)
+    field = exc.field if isinstance(exc, RefusedValue) else None
+    status = revert_status(name, names_caller=_names_caller(request, exc.args_by_name))
+    if field is not None:
+        detail = f"{field}: {detail}"
     return problem(
-        revert_status(name),
+        status,
         slugify(name),
         f"The contract refused: {name}",
-        str(exc),
+        detail,
         instance=request.url.path,
-        contract_error={
-            "name": name,
-            "args": {k: _jsonable(v) for k, v in exc.args_by_name.items()},
-            "contract": exc.contract,
-        },
+        field=field,
+        contract_error={"name": name, "args": args, "contract": exc.contract},
         tx_hash=exc.tx_hash,
     )
 

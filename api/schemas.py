@@ -1,16 +1,18 @@
 """Request and response models shared by the routes. Requests forbid unknown fields; money is `int`
-minor units; addresses are 0x hex (answers use the indexer's lower case)."""
+minor units, and every integer of a request body must be a JSON number (`"100"` and `true` are
+refused, naming the field); addresses are 0x hex (answers use the indexer's lower case)."""
 
 from __future__ import annotations
 
 import dataclasses
 from enum import IntEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
-from ledger.client import TxResult
+from ledger.client import TierchainClient, TxResult, role_name
 
 Address = Annotated[
     str, Field(pattern=r"^0x[0-9a-fA-F]{40}$", examples=["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"])
@@ -22,12 +24,42 @@ Bytes32 = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{64}$")]
 MAX_SAFE_INTEGER = 2**53 - 1
 MAX_ID = MAX_SAFE_INTEGER
 MAX_AMOUNT = MAX_SAFE_INTEGER
-Uint = Annotated[int, Field(ge=0, le=MAX_AMOUNT)]
+
+
+def _json_integer(value: Any) -> Any:
+    """Refuse a string or a boolean where an integer belongs; numbers go on to pydantic's `int`, which
+    takes a whole number (`100` or `100.0`, both integers in JSON Schema) and refuses a fraction."""
+    if isinstance(value, bool | str):
+        kind = "a boolean" if isinstance(value, bool) else "a string"
+        raise PydanticCustomError("int_type", "must be a JSON integer, not {kind}", {"kind": kind})
+    return value
+
+
+# Bounds go before the validator: pydantic writes bounds given after it into the JSON Schema under
+# their Python names (`le`), which no schema reader understands.
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
+Uint = Annotated[int, Field(ge=0, le=MAX_AMOUNT), BeforeValidator(_json_integer)]
+JsonId = Annotated[int, Field(ge=0, le=MAX_ID), BeforeValidator(_json_integer)]
+MAX_TIMESTAMP = 2**40 - 1  # the desks store expiries as uint40; maturities fit the same range
+MAX_MIN_UNIT = 2**48 - 1  # the token stores a slot's minimum unit as uint48
 IdPath = Annotated[int, Path(ge=0, le=MAX_ID, description="a token id, slot, proposal or offer id")]
 
 
+def chain_now(client: TierchainClient) -> int:
+    """The latest block's time: what the contracts compare maturities and expiries with (the local chain's
+    clock may run ahead of the wall clock)."""
+    return int(client.w3.eth.get_block("latest")["timestamp"])
+
+
+R = TypeVar("R")
+
+
 class RequestModel(BaseModel):
-    """Base of every request body: unknown fields are refused (422 naming the field)."""
+    """Base of every request body: unknown fields are refused (422 naming the field).
+
+    Integer fields are `JsonInt` (or `Uint`): pydantic's default would read `"100"` as 100 and `true`
+    as 1, so a client's type error would become a transaction. JSON integers of any size parse exactly,
+    then each field's bounds apply. Query and path parameters are text by nature and stay lax."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -42,34 +74,26 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class WriteResult(BaseModel):
-    """Every write answers once its transaction is mined: the hash, the block, and what it did."""
+class WriteResult(BaseModel, Generic[R]):
+    """Every write answers once its transaction is mined: the hash, the block, and what it did.
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "tx_hash": "0x5c504ed432cb51138bcf09aa5e8a410dd4a1e204ef84bfed1be16dfba1b22060",
-                    "status": "mined",
-                    "block_number": 42,
-                    "gas_used": 98123,
-                    "result": {"from_token_id": 1, "token_id": 2, "to": "0x…", "value": 40000000},
-                }
-            ]
-        }
-    )
+    `result` is the operation's own model (`api.results`), so /openapi.json documents it per route;
+    `WriteResult` unparametrised (as `of` builds it) is the same JSON, checked against the route's
+    declared `WriteResult[...]` when answered."""
 
-    tx_hash: str
+    tx_hash: str = Field(examples=["0x5c504ed432cb51138bcf09aa5e8a410dd4a1e204ef84bfed1be16dfba1b22060"])
     status: Literal["mined"] = "mined"
-    block_number: int
-    gas_used: int
-    result: dict[str, Any]
+    block_number: int = Field(examples=[42])
+    gas_used: int = Field(examples=[98_123])
+    result: R
 
     @classmethod
-    def of(cls, outcome: TxResult, **extra: Any) -> WriteResult:
+    def of(cls, outcome: TxResult, **extra: Any) -> WriteResult[Any]:
         fields = {f.name: _plain(getattr(outcome, f.name)) for f in dataclasses.fields(outcome)}
         meta = {k: fields.pop(k) for k in ("tx_hash", "block_number", "gas_used")}
-        return cls(**meta, result={**fields, **extra})
+        if "roles" in fields:  # role ids → names, as everywhere in the API
+            fields["roles"] = [role_name(bytes.fromhex(r[2:])) or r for r in fields["roles"]]
+        return WriteResult[Any](**meta, result={**fields, **extra})
 
 
 class Problem(BaseModel):

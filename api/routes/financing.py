@@ -20,9 +20,21 @@ from sqlmodel import Session, col, select
 
 from api.access import held_token, offerable_token, visible_obligation
 from api.deps import BankParticipant, ContextDep, CurrentParticipant, PageDep, SessionDep, WriterDep
-from api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from api.errors import Conflict, Forbidden, NotFound, RefusedField, Unprocessable
 from api.pagination import Page
-from api.schemas import MAX_AMOUNT, MAX_ID, PROBLEM_RESPONSES, Address, IdPath, RequestModel, WriteResult
+from api.results import FinancedResult, OfferCancelledResult, OfferMadeResult
+from api.schemas import (
+    MAX_AMOUNT,
+    MAX_ID,
+    MAX_TIMESTAMP,
+    PROBLEM_RESPONSES,
+    Address,
+    IdPath,
+    JsonInt,
+    RequestModel,
+    WriteResult,
+    chain_now,
+)
 from api.security import Principal, Role
 from api.tables import financing_requests
 from ledger.client import DayCount
@@ -33,7 +45,6 @@ router = APIRouter(prefix="/financing", tags=["financing"], responses=PROBLEM_RE
 
 DayCountName = Literal["ACT_360", "ACT_365F"]
 BPS = 10_000
-MAX_TIMESTAMP = 2**40 - 1  # the desk stores expiries as uint40; maturities fit the same range
 _INDEXED_DAY_COUNT = {"ACT/360": "ACT_360", "ACT/365F": "ACT_365F"}
 
 
@@ -60,11 +71,19 @@ class QuoteView(BaseModel):
 
 
 class OfferRequest(RequestModel):
-    token_id: int = Field(ge=1, le=MAX_ID)
-    value: int = Field(gt=0, le=MAX_AMOUNT, description="minor units of the token to buy (all or part)")
-    rate_bps: int = Field(gt=0, le=65_535, description="yearly discount rate in basis points")
+    token_id: JsonInt = Field(ge=1, le=MAX_ID)
+    value: JsonInt = Field(
+        gt=0,
+        le=MAX_AMOUNT,
+        description="minor units of the token to buy (all or part), at most the token's value now",
+    )
+    rate_bps: JsonInt = Field(gt=0, le=65_535, description="yearly discount rate in basis points")
     day_count: DayCountName = "ACT_360"
-    expiry: int = Field(gt=0, le=MAX_TIMESTAMP, description="unix seconds; the offer lapses after")
+    expiry: JsonInt = Field(
+        gt=0,
+        le=MAX_TIMESTAMP,
+        description="unix seconds, after the chain's current time; the offer lapses after",
+    )
     recourse: bool = False
 
 
@@ -133,6 +152,10 @@ def _breakdown(value: int, rate_bps: int, days: int, day_count: DayCount) -> Quo
 
 
 def _quote(ctx: ContextDep, value: int, rate_bps: int, day_count: DayCountName, maturity: int) -> QuoteView:
+    now = chain_now(ctx.client)
+    if maturity <= now:
+        # The desk would price it at its full value (no days left), but nothing matured is sold: say so.
+        raise RefusedField("maturity", f"{maturity} is not after the chain's current time {now}")
     dc = DayCount[day_count]
     q = ctx.client.quote(value, rate_bps, dc, maturity)
     return QuoteView(
@@ -175,14 +198,25 @@ def quote_obligation(
     day_count: DayCountQuery = "ACT_360",
 ) -> QuoteView:
     maturity = visible_obligation(session, caller, slot).maturity
+    if maturity <= chain_now(ctx.client):
+        raise Conflict(f"obligation {slot} matured at {maturity}: its value can no longer be sold")
     return _quote(ctx, value, rate_bps, day_count, maturity)
 
 
 @router.post("/offers", status_code=201, summary="Offer to buy (part of) a token at a discount (bank)")
 def make_offer(
     body: OfferRequest, ctx: ContextDep, session: SessionDep, caller: BankParticipant, writer: WriterDep
-) -> WriteResult:
-    offerable_token(session, caller, body.token_id)
+) -> WriteResult[OfferMadeResult]:
+    token = offerable_token(session, caller, body.token_id)
+    if body.value > token.value:
+        raise RefusedField(
+            "value",
+            f"{body.value} exceeds token {body.token_id}'s value {token.value}"
+            " (accepting checks again: the token may shrink before then)",
+        )
+    now = chain_now(ctx.client)
+    if body.expiry <= now:
+        raise RefusedField("expiry", f"{body.expiry} is not after the chain's current time {now}")
     dc = DayCount[body.day_count]
     return writer.run(
         lambda signer, key: ctx.client.make_offer(
@@ -232,7 +266,7 @@ def get_offer(offer_id: IdPath, caller: CurrentParticipant, session: SessionDep)
 @router.post("/offers/{offer_id}/accept", summary="Sell to the bank: token for cash at once (holder)")
 def accept_offer(
     offer_id: IdPath, ctx: ContextDep, session: SessionDep, caller: CurrentParticipant, writer: WriterDep
-) -> WriteResult:
+) -> WriteResult[FinancedResult]:
     offer = visible_offer(session, caller, offer_id)
     held_token(session, caller, offer.token_id)
     if offer.status != "open":
@@ -243,7 +277,7 @@ def accept_offer(
 @router.post("/offers/{offer_id}/cancel", summary="Withdraw an open offer (its bank)")
 def cancel_offer(
     offer_id: IdPath, ctx: ContextDep, session: SessionDep, caller: BankParticipant, writer: WriterDep
-) -> WriteResult:
+) -> WriteResult[OfferCancelledResult]:
     offer = visible_offer(session, caller, offer_id)
     if offer.bank != caller.address:
         raise Forbidden(f"offer {offer_id} belongs to another bank")
@@ -253,7 +287,7 @@ def cancel_offer(
 
 
 class FinancingRequestBody(RequestModel):
-    token_id: int = Field(ge=1, le=MAX_ID, description="a live token the caller holds")
+    token_id: JsonInt = Field(ge=1, le=MAX_ID, description="a live token the caller holds")
     bank: Address = Field(description="the bank asked to finance it: it may then see the token")
 
 

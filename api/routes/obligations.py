@@ -19,9 +19,22 @@ from api.deps import (
     SupplierParticipant,
     WriterDep,
 )
-from api.errors import Conflict, Forbidden
+from api.errors import Conflict, Forbidden, RefusedField
 from api.pagination import Page
-from api.schemas import PROBLEM_RESPONSES, Address, Bytes32, IdPath, RequestModel, Uint, WriteResult
+from api.results import IssuedResult, ProposalClosedResult, ProposedResult
+from api.schemas import (
+    MAX_MIN_UNIT,
+    MAX_TIMESTAMP,
+    PROBLEM_RESPONSES,
+    Address,
+    Bytes32,
+    IdPath,
+    JsonInt,
+    RequestModel,
+    Uint,
+    WriteResult,
+    chain_now,
+)
 from ledger.client import Terms
 from ledger.indexer import queries
 from ledger.indexer.models import Obligation, Proposal, Token
@@ -32,10 +45,24 @@ router = APIRouter(prefix="/obligations", tags=["obligations"], responses=PROBLE
 class ProposeRequest(RequestModel):
     obligor: Address
     currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["CNY"])
-    face: Uint = Field(gt=0, description="minor units", examples=[100_000_000])
-    maturity: Uint = Field(description="unix seconds")
-    min_unit: Uint = Field(gt=0, examples=[100])
+    face: Uint = Field(gt=0, description="minor units, a multiple of `min_unit`", examples=[100_000_000])
+    maturity: Uint = Field(
+        gt=0,
+        le=MAX_TIMESTAMP,
+        description="unix seconds, after the chain's current time",
+        examples=[1_790_000_000],
+    )
+    min_unit: Uint = Field(
+        gt=0, le=MAX_MIN_UNIT, description="minor units; pieces are multiples", examples=[100]
+    )
     documents: list[Bytes32] = Field(min_length=1, description="fingerprints of attested documents")
+
+    def check(self, now: int) -> None:
+        """The rules the schema cannot say, refused before anything is signed (422 naming the field)."""
+        if self.face % self.min_unit != 0:
+            raise RefusedField("face", f"{self.face} is not a multiple of the minimum unit {self.min_unit}")
+        if self.maturity <= now:
+            raise RefusedField("maturity", f"{self.maturity} is not after the chain's current time {now}")
 
     def terms(self, supplier: str) -> Terms:
         """The on-chain terms this request proposes, with `supplier` (the caller) as the seller."""
@@ -51,7 +78,7 @@ class ProposeRequest(RequestModel):
 
 
 class RejectRequest(RequestModel):
-    reason_code: int = Field(ge=0, lt=2**8, description="why, as a code the parties agreed on")
+    reason_code: JsonInt = Field(ge=0, lt=2**8, description="why, as a code the parties agreed on")
 
 
 class ProposalView(BaseModel):
@@ -114,7 +141,8 @@ def proposal_terms(p: Proposal) -> Terms:
 @router.post("/proposals", status_code=201, summary="Propose an obligation (supplier)")
 def propose(
     body: ProposeRequest, ctx: ContextDep, caller: SupplierParticipant, writer: WriterDep
-) -> WriteResult:
+) -> WriteResult[ProposedResult]:
+    body.check(chain_now(ctx.client))
     terms = body.terms(caller.address)
     return writer.run(lambda signer, key: ctx.client.propose(signer, terms, key=key), status_code=201)
 
@@ -131,7 +159,7 @@ def _pending_for_obligor(session: SessionDep, caller: ObligorParticipant, propos
 @router.post("/proposals/{proposal_id}/confirm", summary="Confirm a proposal: issues the token (obligor)")
 def confirm(
     proposal_id: IdPath, ctx: ContextDep, session: SessionDep, caller: ObligorParticipant, writer: WriterDep
-) -> WriteResult:
+) -> WriteResult[IssuedResult]:
     terms = proposal_terms(_pending_for_obligor(session, caller, proposal_id))
     return writer.run(lambda signer, key: ctx.client.confirm(signer, proposal_id, terms, key=key))
 
@@ -144,7 +172,7 @@ def reject(
     session: SessionDep,
     caller: ObligorParticipant,
     writer: WriterDep,
-) -> WriteResult:
+) -> WriteResult[ProposalClosedResult]:
     terms = proposal_terms(_pending_for_obligor(session, caller, proposal_id))
     return writer.run(
         lambda signer, key: ctx.client.reject(signer, proposal_id, terms, body.reason_code, key=key)

@@ -21,6 +21,7 @@ from api.deps import (
     WriterDep,
 )
 from api.errors import NotFound
+from api.results import RegisteredResult, StatusChangedResult
 from api.schemas import PROBLEM_RESPONSES, Address, RequestModel, WriteResult
 from api.security import Role, Scope, issue_api_key, list_api_keys, revoke_api_key
 from ledger.client import ParticipantStatus
@@ -88,7 +89,7 @@ class Onboarded(BaseModel):
     participant: ParticipantView
     api_key: str = Field(description="shown once; only its hash is stored")
     key_id: str
-    registration: WriteResult
+    registration: WriteResult[RegisteredResult]
     gas_funding: GasFunding | None = Field(
         default=None,
         description=(
@@ -214,7 +215,7 @@ def get_participant(
 @router.post("/{address}/status", summary="Suspend or reinstate a participant (operator)")
 def set_status(
     address: AddressPath, body: StatusRequest, ctx: ContextDep, _: OperatorParticipant, writer: WriterDep
-) -> WriteResult:
+) -> WriteResult[StatusChangedResult]:
     status = ParticipantStatus.ACTIVE if body.status == "active" else ParticipantStatus.SUSPENDED
     return writer.run(
         lambda signer, key: ctx.client.set_status(signer, to_checksum_address(address), status, key=key)

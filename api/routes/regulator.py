@@ -31,8 +31,9 @@ from api.deps import (
 )
 from api.errors import NotFound, Unprocessable
 from api.pagination import Page
+from api.results import FreezeChangedResult
 from api.routes.financing import OfferView, _offer_view
-from api.schemas import MAX_ID, PROBLEM_RESPONSES, IdPath, RequestModel, WriteResult
+from api.schemas import MAX_ID, PROBLEM_RESPONSES, IdPath, JsonInt, RequestModel, WriteResult
 from ledger.indexer import queries
 from ledger.indexer.models import (
     Document,
@@ -52,7 +53,7 @@ _HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
 
 
 class FreezeRequest(RequestModel):
-    reason_code: int = Field(ge=0, lt=2**32, description="why, as a code of the regulator's rulebook")
+    reason_code: JsonInt = Field(ge=0, lt=2**32, description="why, as a code of the regulator's rulebook")
 
 
 class EventView(BaseModel):
@@ -354,7 +355,7 @@ def freeze(
     session: SessionDep,
     _: RegulatorParticipant,
     writer: WriterDep,
-) -> WriteResult:
+) -> WriteResult[FreezeChangedResult]:
     _live_token(session, token_id)
     return writer.run(lambda signer, key: ctx.client.freeze(signer, token_id, body.reason_code, key=key))
 
@@ -367,7 +368,7 @@ def unfreeze(
     session: SessionDep,
     _: RegulatorParticipant,
     writer: WriterDep,
-) -> WriteResult:
+) -> WriteResult[FreezeChangedResult]:
     _live_token(session, token_id)
     return writer.run(lambda signer, key: ctx.client.unfreeze(signer, token_id, body.reason_code, key=key))
 

@@ -17,7 +17,8 @@ from api.access import held_token, visible_obligation
 from api.deps import ContextDep, CurrentParticipant, ObligorParticipant, PageDep, SessionDep, WriterDep
 from api.errors import Forbidden
 from api.pagination import Page
-from api.schemas import MAX_AMOUNT, MAX_ID, PROBLEM_RESPONSES, IdPath, RequestModel, WriteResult
+from api.results import DepositedResult, DustSweptResult, RedeemedResult, SlotStateChangedResult
+from api.schemas import MAX_AMOUNT, MAX_ID, PROBLEM_RESPONSES, IdPath, JsonInt, RequestModel, WriteResult
 from api.security import Principal
 from ledger.indexer import queries
 from ledger.indexer.models import DEFAULTED, OUTSTANDING, OVERDUE, Obligation, Redemption, Token
@@ -28,12 +29,12 @@ _KEY_SHIFT = 2**63  # calendar cursor: (maturity, slot) folded into one increasi
 
 
 class DepositRequest(RequestModel):
-    slot: int = Field(ge=1, le=MAX_ID)
-    amount: int = Field(gt=0, le=MAX_AMOUNT, description="minor units of the obligation's currency")
+    slot: JsonInt = Field(ge=1, le=MAX_ID)
+    amount: JsonInt = Field(gt=0, le=MAX_AMOUNT, description="minor units of the obligation's currency")
 
 
 class RedeemRequest(RequestModel):
-    token_id: int = Field(ge=1, le=MAX_ID)
+    token_id: JsonInt = Field(ge=1, le=MAX_ID)
 
 
 class OverdueEntry(queries.MaturityEntry):
@@ -79,7 +80,7 @@ def _staked_obligation(session: Session, caller: Principal, slot: int) -> Obliga
 @router.post("/deposits", summary="Pay (part of) an obligation into the repayment desk (its obligor)")
 def deposit(
     body: DepositRequest, ctx: ContextDep, session: SessionDep, caller: ObligorParticipant, writer: WriterDep
-) -> WriteResult:
+) -> WriteResult[DepositedResult]:
     obligation = visible_obligation(session, caller, body.slot)
     if obligation.obligor != caller.address:
         raise Forbidden(f"obligation {body.slot} is owed by another obligor")
@@ -89,7 +90,7 @@ def deposit(
 @router.post("/redemptions", summary="Redeem a settled token for its payout (holder)")
 def redeem(
     body: RedeemRequest, ctx: ContextDep, session: SessionDep, caller: CurrentParticipant, writer: WriterDep
-) -> WriteResult:
+) -> WriteResult[RedeemedResult]:
     held_token(session, caller, body.token_id)
     return writer.run(lambda signer, key: ctx.client.redeem(signer, body.token_id, key=key))
 
@@ -132,7 +133,7 @@ def overdue(
 @router.post("/obligations/{slot}/mark-overdue", summary="Record that an obligation passed maturity unpaid")
 def mark_overdue(
     slot: IdPath, ctx: ContextDep, session: SessionDep, caller: CurrentParticipant, writer: WriterDep
-) -> WriteResult:
+) -> WriteResult[SlotStateChangedResult]:
     _staked_obligation(session, caller, slot)
     return writer.run(lambda signer, key: ctx.client.mark_overdue(signer, slot, key=key))
 
@@ -140,7 +141,7 @@ def mark_overdue(
 @router.post("/obligations/{slot}/declare-default", summary="Declare default once the grace period ended")
 def declare_default(
     slot: IdPath, ctx: ContextDep, session: SessionDep, caller: CurrentParticipant, writer: WriterDep
-) -> WriteResult:
+) -> WriteResult[SlotStateChangedResult]:
     _staked_obligation(session, caller, slot)
     return writer.run(lambda signer, key: ctx.client.declare_default(signer, slot, key=key))
 
@@ -150,6 +151,6 @@ def declare_default(
 )
 def sweep_dust(
     slot: IdPath, ctx: ContextDep, session: SessionDep, caller: CurrentParticipant, writer: WriterDep
-) -> WriteResult:
+) -> WriteResult[DustSweptResult]:
     _staked_obligation(session, caller, slot)
     return writer.run(lambda signer, key: ctx.client.sweep_dust(signer, slot, key=key))

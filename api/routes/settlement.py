@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ContextDep, CurrentParticipant, OperatorParticipant, WriterDep
 from api.errors import Conflict, FaucetDisabled, Forbidden, Unprocessable
-from api.schemas import MAX_AMOUNT, PROBLEM_RESPONSES, Address, RequestModel
+from api.schemas import MAX_AMOUNT, PROBLEM_RESPONSES, Address, JsonInt, RequestModel
 from api.security import Role
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class MintRequest(RequestModel):
 
     to: Address
     currency: Currency
-    amount: int = Field(ge=1, le=MAX_AMOUNT, description="minor units (fen for CNY)")
+    amount: JsonInt = Field(ge=1, le=MAX_AMOUNT, description="minor units (fen for CNY)")
 
 
 class Minted(BaseModel):

@@ -13,7 +13,8 @@ from api.access import can_see_token, held_token, sees_whole_slot, visible_token
 from api.deps import ContextDep, CurrentParticipant, PageDep, SessionDep, WriterDep
 from api.errors import Forbidden, Unprocessable
 from api.pagination import Page
-from api.schemas import MAX_ID, PROBLEM_RESPONSES, Address, IdPath, RequestModel, Uint, WriteResult
+from api.results import BatchSplitResult, MergedResult, SplitResult, TransferredResult
+from api.schemas import MAX_ID, PROBLEM_RESPONSES, Address, IdPath, JsonInt, RequestModel, Uint, WriteResult
 from ledger.client import TxResult
 from ledger.indexer import queries
 from ledger.indexer.models import Token
@@ -41,7 +42,9 @@ class SplitRequest(RequestModel):
 
 
 class MergeRequest(RequestModel):
-    into_token_id: int = Field(ge=1, le=MAX_ID, description="a token of the same obligation the caller holds")
+    into_token_id: JsonInt = Field(
+        ge=1, le=MAX_ID, description="a token of the same obligation the caller holds"
+    )
     value: Uint = Field(gt=0)
 
 
@@ -136,7 +139,7 @@ def split(
     session: SessionDep,
     caller: CurrentParticipant,
     writer: WriterDep,
-) -> WriteResult:
+) -> WriteResult[SplitResult | BatchSplitResult]:
     held_token(session, caller, token_id)
     pieces = [(to_checksum_address(p.to), p.value) for p in body.pieces]
 
@@ -156,7 +159,7 @@ def merge(
     session: SessionDep,
     caller: CurrentParticipant,
     writer: WriterDep,
-) -> WriteResult:
+) -> WriteResult[MergedResult]:
     if body.into_token_id == token_id:
         raise Unprocessable("a token cannot merge into itself", field="into_token_id")
     held_token(session, caller, token_id)
@@ -174,7 +177,7 @@ def transfer(
     session: SessionDep,
     caller: CurrentParticipant,
     writer: WriterDep,
-) -> WriteResult:
+) -> WriteResult[TransferredResult]:
     held_token(session, caller, token_id)
     return writer.run(
         lambda signer, key: ctx.client.transfer(signer, token_id, to_checksum_address(body.to), key=key)

@@ -25,10 +25,11 @@ from web3.types import TxParams
 from api.access import held_token, offerable_token, visible_obligation, visible_proposal
 from api.deps import ContextDep, CurrentParticipant, SessionDep, WriterDep
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from api.results import SubmittedResult
 from api.routes.financing import OfferRequest, visible_offer
 from api.routes.obligations import ProposeRequest, proposal_terms
 from api.routes.repayment import DepositRequest, RedeemRequest
-from api.schemas import MAX_ID, PROBLEM_RESPONSES, Address, RequestModel, Uint, WriteResult
+from api.schemas import PROBLEM_RESPONSES, Address, JsonId, JsonInt, RequestModel, Uint, WriteResult
 from api.security import Principal, Role
 from ledger.client import DayCount
 from ledger.client.receivables import MERGE, SPLIT, TRANSFER_WHOLE
@@ -38,7 +39,7 @@ from ledger.gas import fee_fields, gas_limit, needs_node_price
 from ledger.indexer.models import Token
 from ledger.rpc import revert_data_from, rpc_error_message
 
-Id = Annotated[int, Field(ge=0, le=MAX_ID)]
+Id = JsonId
 
 router = APIRouter(prefix="/tx", tags=["self-custody"], responses=PROBLEM_RESPONSES)
 
@@ -98,7 +99,7 @@ class RedeemOp(RedeemRequest):
 class FreezeOp(RequestModel):
     operation: Literal["freeze", "unfreeze"]
     token_id: Id
-    reason_code: int = Field(ge=0, lt=2**8)
+    reason_code: JsonInt = Field(ge=0, lt=2**8)
 
 
 class ProposeOp(ProposeRequest):
@@ -113,7 +114,7 @@ class ConfirmOp(RequestModel):
 class RejectOp(RequestModel):
     operation: Literal["reject"]
     proposal_id: Id
-    reason_code: int = Field(ge=0, lt=2**8)
+    reason_code: JsonInt = Field(ge=0, lt=2**8)
 
 
 Operation = Annotated[
@@ -305,7 +306,7 @@ def _check_offer(ctx: ContextDep, session: SessionDep, caller: Principal, to: st
 @router.post("/submit", summary="Broadcast a transaction the caller signed, and wait until mined")
 def submit(
     body: SubmitRequest, ctx: ContextDep, session: SessionDep, caller: CurrentParticipant, writer: WriterDep
-) -> WriteResult:
+) -> WriteResult[SubmittedResult]:
     raw = bytes.fromhex(body.raw_tx[2:])
     try:
         sender = Account.recover_transaction(raw)
@@ -325,7 +326,7 @@ def submit(
         raise Forbidden("the transaction is not addressed to a Tierchain contract")
     _check_offer(ctx, session, caller, to, data)
 
-    def make() -> WriteResult:
+    def make() -> WriteResult[Any]:
         manager = ctx.client.manager
         try:
             tx_hash = "0x" + bytes(ctx.client.w3.eth.send_raw_transaction(raw)).hex()
