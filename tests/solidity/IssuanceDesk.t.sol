@@ -376,9 +376,9 @@ contract IssuanceDeskTest is World {
         assertEq(token.slotTerms(slot).obligor, address(wallet));
     }
 
-    function test_confirmationDigest_matchesHandBuiltEip712() public view {
-        uint256 deadline = block.timestamp + 1 hours;
-        bytes32 domain = keccak256(
+    /// @dev The desk's EIP-712 domain separator built by hand, to check its digests against.
+    function _issuanceDomainSeparator() internal view returns (bytes32) {
+        return keccak256(
             abi.encode(
                 keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
                 keccak256("Tierchain IssuanceDesk"),
@@ -387,6 +387,11 @@ contract IssuanceDeskTest is World {
                 address(issuance)
             )
         );
+    }
+
+    function test_confirmationDigest_matchesHandBuiltEip712() public view {
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes32 domain = _issuanceDomainSeparator();
         bytes32 termsHash = keccak256(abi.encode(_t()));
         assertEq(issuance.hashTerms(_t()), termsHash);
         bytes32 structHash = keccak256(
@@ -587,15 +592,7 @@ contract IssuanceDeskTest is World {
 
     function test_supplierConsentDigest_matchesEip712() public view {
         uint256 deadline = block.timestamp + 1 hours;
-        bytes32 domain = keccak256(
-            abi.encode(
-                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
-                keccak256("Tierchain IssuanceDesk"),
-                keccak256("1"),
-                block.chainid,
-                address(issuance)
-            )
-        );
+        bytes32 domain = _issuanceDomainSeparator();
         bytes32 structHash = keccak256(
             abi.encode(
                 keccak256("SupplierConsent(bytes32 termsHash,uint256 nonce,uint256 deadline)"),
