@@ -404,15 +404,19 @@ contract RepaymentDeskHostileCurrencyTest is HostileCurrencyWorld {
         );
     }
 
-    function test_finalDepositCannotBeDeclaredInDefaultFromTheCurrencyCallback() public {
-        vm.warp(maturity + GRACE);
-        callback.arm(address(repayment), abi.encodeCall(RepaymentDesk.declareDefault, (slot)));
+    /// @dev The obligor pays the rest of the face; the armed callback runs and is refused by the guard.
+    function _finalDepositRefusingTheHook() internal returns (Vm.Log[] memory logs) {
         vm.recordLogs();
         vm.prank(core1);
         repayment.deposit(slot, FACE - 10_000);
-        Vm.Log[] memory logs = vm.getRecordedLogs();
-
+        logs = vm.getRecordedLogs();
         _assertHookRefused();
+    }
+
+    function test_finalDepositCannotBeDeclaredInDefaultFromTheCurrencyCallback() public {
+        vm.warp(maturity + GRACE);
+        callback.arm(address(repayment), abi.encodeCall(RepaymentDesk.declareDefault, (slot)));
+        Vm.Log[] memory logs = _finalDepositRefusingTheHook();
         assertEq(_count(logs, RepaymentDesk.ObligationDefaulted.selector), 0, "Defaulted recorded");
         assertEq(_count(logs, RepaymentDesk.ObligationRepaid.selector), 1, "Repaid recorded");
         assertEq(uint8(repayment.account(slot).state), uint8(RepaymentDesk.State.Repaid));
@@ -422,12 +426,7 @@ contract RepaymentDeskHostileCurrencyTest is HostileCurrencyWorld {
     function test_finalDepositCannotBeMarkedOverdueFromTheCurrencyCallback() public {
         vm.warp(maturity);
         callback.arm(address(repayment), abi.encodeCall(RepaymentDesk.markOverdue, (slot)));
-        vm.recordLogs();
-        vm.prank(core1);
-        repayment.deposit(slot, FACE - 10_000);
-        Vm.Log[] memory logs = vm.getRecordedLogs();
-
-        _assertHookRefused();
+        Vm.Log[] memory logs = _finalDepositRefusingTheHook();
         assertEq(_count(logs, RepaymentDesk.ObligationOverdue.selector), 0, "Overdue recorded while paid in full");
         assertEq(uint8(repayment.account(slot).state), uint8(RepaymentDesk.State.Repaid));
     }
