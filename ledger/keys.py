@@ -91,6 +91,14 @@ def load_keystore(path: Path, password: str) -> Signer:
     return account
 
 
+def keystore_password(env_var: str, what: str = "keystore password") -> str:
+    """The password in `env_var`; unset, a `SignerError` naming the variable and `what` it should hold."""
+    password = os.environ.get(env_var)
+    if password is None:
+        raise SignerError(f"environment variable {env_var} ({what}) is not set")
+    return password
+
+
 def signer_from_env(network: NetworkConfig, env_var: str | None = None) -> Signer:
     """A signer from a raw hex key in the environment; only for local (anvil) networks."""
     if not network.is_local:
@@ -112,9 +120,7 @@ def load_signer(network: NetworkConfig, address: str | None = None) -> Signer:
     if isinstance(keys, EnvKeys):
         return signer_from_env(network, keys.env_var)
     assert isinstance(keys, KeystoreKeys)
-    password = os.environ.get(keys.password_env)
-    if password is None:
-        raise SignerError(f"environment variable {keys.password_env} (keystore password) is not set")
+    password = keystore_password(keys.password_env)
     stores = list_keystores(keys.dir)
     if not stores:
         raise SignerError(f"{keys.dir}: no keystore files")

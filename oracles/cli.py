@@ -25,7 +25,7 @@ from ledger.config import NetworkConfig, Settings, load_network
 from ledger.deploy import connect, load_deployment
 from ledger.errors import ErrorDecoder, SignerError, TierchainError
 from ledger.journal import TxJournal
-from ledger.keys import Signer, load_keystore, local_accounts, signer_from_env
+from ledger.keys import Signer, keystore_password, load_keystore, local_accounts, signer_from_env
 from ledger.tx import TransactionManager
 from oracles.aggregator import Aggregator, BatchReport
 from oracles.aggregator_http import AggregatorServer
@@ -110,10 +110,7 @@ def _node_signer(
     if keystore is None and os.environ.get(AGGREGATOR_KEYSTORE_ENV):
         keystore = Path(os.environ[AGGREGATOR_KEYSTORE_ENV])
     if keystore is not None:
-        password = os.environ.get(password_env)
-        if password is None:
-            raise SignerError(f"environment variable {password_env} (keystore password) is not set")
-        return load_keystore(keystore, password)
+        return load_keystore(keystore, keystore_password(password_env))
     if key_env is not None:
         return signer_from_env(network, key_env)
     raise SignerError("give the node a key: --keystore FILE or --key-env VAR")
@@ -171,10 +168,7 @@ def aggregator_signer(
     if keystore is None and os.environ.get(AGGREGATOR_KEYSTORE_ENV):
         keystore = Path(os.environ[AGGREGATOR_KEYSTORE_ENV])
     if keystore is not None:
-        password = os.environ.get(password_env)
-        if password is None:
-            raise SignerError(f"environment variable {password_env} (password of {keystore}) is not set")
-        signer = load_keystore(keystore, password)
+        signer = load_keystore(keystore, keystore_password(password_env, f"password of {keystore}"))
         return signer, f"aggregator submits with {signer.address} (keystore {keystore})"
     if key_env is not None:
         signer = signer_from_env(network, key_env)

@@ -31,8 +31,8 @@ from rich.table import Table
 
 from ledger.client import TierchainClient
 from ledger.config import Settings, load_network
-from ledger.errors import ChainUnavailable, SignerError, TierchainError
-from ledger.keys import Signer, load_keystore, load_signer, signer_from_env
+from ledger.errors import ChainUnavailable, TierchainError
+from ledger.keys import Signer, keystore_password, load_keystore, load_signer, signer_from_env
 
 console = Console()
 err_console = Console(stderr=True)
@@ -152,10 +152,7 @@ def open_client(
     if read_only:
         signer = Account.create()
     elif keystore is not None:
-        password = os.environ.get(password_env)
-        if password is None:
-            raise SignerError(f"environment variable {password_env} (keystore password) is not set")
-        signer = load_keystore(keystore, password)
+        signer = load_keystore(keystore, keystore_password(password_env))
     elif key_env is not None:
         signer = signer_from_env(config, key_env)
     else:
