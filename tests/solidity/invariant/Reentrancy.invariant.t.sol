@@ -11,6 +11,8 @@ import {IReceivableToken} from "../../../contracts/interfaces/IReceivableToken.s
 /// @notice Contract wallets hold and receive receivables and try to sell, transfer, merge and split from
 ///         inside their receiver callbacks; after every call, every holder has exactly what the outer calls
 ///         sent it and took from it, in value per obligation and in cash, and value is conserved.
+/// @dev Each call drives receiver callbacks and each check walks every token, so a campaign costs about
+///      runs × depth²: the ci profile runs these two at 128 × 50 (the other invariants: 256 × 100).
 contract ReentrancyInvariantTest is Test {
     ReentrancyHandler internal handler;
     ReceivableToken internal token;
@@ -35,6 +37,8 @@ contract ReentrancyInvariantTest is Test {
         targetContract(address(handler));
     }
 
+    /// forge-config: ci.invariant.runs = 128
+    /// forge-config: ci.invariant.depth = 50
     /// @notice No action attempted from inside a receiver callback ever takes effect: each holder's value in
     ///         each obligation, and its cash, is exactly what the outer calls sent it minus what they took.
     /// @dev One invariant rather than three: each invariant is a fuzzing campaign of its own, and these
@@ -72,6 +76,8 @@ contract ReentrancyInvariantTest is Test {
         }
     }
 
+    /// forge-config: ci.invariant.runs = 128
+    /// forge-config: ci.invariant.depth = 50
     /// @notice Per slot, Σ live values == supply == face; every token was made by an outer call.
     function invariant_valueConservedPerSlotAndToken() public view {
         uint256[] memory slots = handler.slots();
