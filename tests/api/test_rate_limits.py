@@ -4,7 +4,7 @@ authentication metered per client address before any key lookup or signature rec
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -19,8 +19,18 @@ PROBLEM = "https://tierchain.dev/problems/"
 ME = "/v1/participants/me"
 
 
-def _limited(api_world: ApiWorld, **limits: int) -> TestClient:
-    return TestClient(api_world.make_app(api_world.api_settings.model_copy(update=limits)))
+@pytest.fixture
+def limited_api(api_world: ApiWorld) -> Iterator[Callable[..., TestClient]]:
+    """Make a client of an app with these limits; each app's context is closed after the test."""
+    made: list[TestClient] = []
+
+    def make(**limits: int) -> TestClient:
+        made.append(TestClient(api_world.make_app(api_world.api_settings.model_copy(update=limits))))
+        return made[-1]
+
+    yield make
+    for client in made:
+        client.app.state.ctx.close()  # type: ignore[attr-defined]
 
 
 def _counting(monkeypatch: pytest.MonkeyPatch, name: str) -> list[int]:
@@ -43,9 +53,9 @@ def _assert_429(answer: Any) -> None:
 
 
 def test_two_keys_and_the_wallet_of_one_participant_share_one_bucket(
-    api_world: ApiWorld, parties: dict[str, Party], operator_headers: dict[str, str]
+    limited_api: Callable[..., TestClient], parties: dict[str, Party], operator_headers: dict[str, str]
 ) -> None:
-    limited = _limited(api_world, rate_limit_per_minute=3)
+    limited = limited_api(rate_limit_per_minute=3)
     wallet = parties["outsider"]
     assert wallet.signer is not None
     second = limited.post(
@@ -58,13 +68,12 @@ def test_two_keys_and_the_wallet_of_one_participant_share_one_bucket(
     _assert_429(limited.get(ME, headers=first_key))
     _assert_429(limited.get(ME, headers=second_key))
     assert limited.get(ME, headers=parties["tier1"].headers).status_code == 200  # others unaffected
-    limited.app.state.ctx.close()  # type: ignore[attr-defined]
 
 
 def test_flood_of_bad_keys_from_one_address_is_429_before_any_key_lookup(
-    api_world: ApiWorld, parties: dict[str, Party], monkeypatch: pytest.MonkeyPatch
+    limited_api: Callable[..., TestClient], parties: dict[str, Party], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    limited = _limited(api_world, auth_failures_per_minute=3)
+    limited = limited_api(auth_failures_per_minute=3)
     lookups = _counting(monkeypatch, "check_api_key")
     for guess in range(3):
         answer = limited.get(ME, headers={"Authorization": f"Bearer tc_{guess:016x}_deadbeef"})
@@ -79,13 +88,12 @@ def test_flood_of_bad_keys_from_one_address_is_429_before_any_key_lookup(
     assert len(lookups) == 3
     elsewhere = TestClient(limited.app, client=("203.0.113.9", 50000))
     assert elsewhere.get(ME, headers=parties["tier1"].headers).status_code == 200
-    limited.app.state.ctx.close()  # type: ignore[attr-defined]
 
 
 def test_flood_of_bad_signatures_is_429_before_any_signature_recovery(
-    api_world: ApiWorld, parties: dict[str, Party], monkeypatch: pytest.MonkeyPatch
+    limited_api: Callable[..., TestClient], parties: dict[str, Party], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    limited = _limited(api_world, auth_failures_per_minute=2)
+    limited = limited_api(auth_failures_per_minute=2)
     recoveries = _counting(monkeypatch, "verify_signed_request")
     wallet = parties["outsider"]
     assert wallet.signer is not None
@@ -96,4 +104,3 @@ def test_flood_of_bad_signatures_is_429_before_any_signature_recovery(
     good = signed_headers(wallet.signer, "GET", ME, nonce=53, deadline=int(time.time()) + 60)
     _assert_429(limited.get(ME, headers=good))
     assert len(recoveries) == 2
-    limited.app.state.ctx.close()  # type: ignore[attr-defined]
