@@ -13,7 +13,6 @@ import json
 import os
 import random
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -36,6 +35,7 @@ from ledger.config import Settings
 from ledger.localchain import free_port
 from oracles.documents import Invoice
 from oracles.signatures import sign_document
+from tests.support.processes import stop
 
 ROOT = Path(__file__).resolve().parents[2]
 DEADLINE_SECONDS = 180
@@ -190,12 +190,7 @@ def test_demo_serves_api_and_dashboard(tmp_path: Path) -> None:
         me = httpx.get(f"{base}/v1/participants/me", headers={"Authorization": f"Bearer {keys[0]}"})
         assert me.status_code == 200 and "CORE_ENTERPRISE" in me.json()["roles"]
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, timeout=30)
     assert "chain stopped" in out.read_text()
 
 
@@ -243,12 +238,7 @@ def served_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedDemo
         assert served.wait(f"{served.info['api_url']}/health") == 200
         yield served
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, timeout=30)
     assert proc.stdout.read() == "", "nothing but the one line on stdout"
     data_dir = served.info["settings"]["TIERCHAIN_DATA_DIR"]
     assert not _processes_using(data_dir), "the oracle services and the chain stop with the demo"

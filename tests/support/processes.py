@@ -10,10 +10,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def stop(process: subprocess.Popen[Any], timeout: float) -> None:
+    """SIGTERM, as a supervisor would; killed if it still runs `timeout` seconds later."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @dataclass
@@ -61,9 +72,4 @@ def serve_module(
                 time.sleep(0.1)
             yield Served(url, process, health_url)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process, timeout=15)
