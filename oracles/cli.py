@@ -107,8 +107,7 @@ def _chain(settings: Settings, network_name: str | None, network: NetworkConfig 
 def _node_signer(
     network: NetworkConfig, key_env: str | None, keystore: Path | None, password_env: str
 ) -> Signer:
-    if keystore is None and os.environ.get(AGGREGATOR_KEYSTORE_ENV):
-        keystore = Path(os.environ[AGGREGATOR_KEYSTORE_ENV])
+    # A node attests with a key of its own; the aggregator's keystore setting is never a node's.
     if keystore is not None:
         return load_keystore(keystore, keystore_password(password_env))
     if key_env is not None:

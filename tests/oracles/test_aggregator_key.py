@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from ledger.config import Settings, load_network
 from ledger.errors import SignerError
 from ledger.keys import create_keystore, local_accounts
-from oracles.cli import aggregator_signer, app
+from oracles.cli import _node_signer, aggregator_signer, app
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,3 +66,15 @@ def test_raw_aggregator_key_is_refused_off_the_local_network(
         aggregator_signer(
             load_network(settings, "sepolia"), keystore=None, password_env="X", key_env="AGG_KEY"
         )
+
+
+def test_an_oracle_node_never_signs_with_the_aggregators_keystore(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each node attests with a key of its own: the aggregator's setting must not leak into a node."""
+    _, path = create_keystore(tmp_path / "keys", "pw", scrypt_n=2)
+    monkeypatch.setenv("TIERCHAIN_AGGREGATOR_KEYSTORE", str(path))
+    monkeypatch.setenv("TIERCHAIN_ORACLE_PASSWORD", "pw")
+    network = load_network(settings, "local")
+    with pytest.raises(SignerError, match="give the node a key"):
+        _node_signer(network, None, None, "TIERCHAIN_ORACLE_PASSWORD")
