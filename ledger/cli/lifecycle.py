@@ -23,11 +23,12 @@ from ledger.cli.common import (
     guarded,
     hex32,
     open_client,
+    plain,
     show,
     timestamp,
     usage_error,
 )
-from ledger.client import ROLES, DayCount, Terms, TierchainClient
+from ledger.client import ROLES, DayCount, Terms, TierchainClient, role_name
 from ledger.client.models import ROLE_NAMES
 from ledger.errors import TierchainError
 
@@ -84,7 +85,9 @@ def participant_register(
     )
     who = address(account_address)
     client, signer = open_client(network, key_env, keystore, password_env, account)
-    result = client.register_participant(signer, who, id_hash, [r.upper() for r in role])
+    result = plain(client.register_participant(signer, who, id_hash, [r.upper() for r in role]))
+    # The chain speaks in role ids; people read names.
+    result["roles"] = [role_name(bytes.fromhex(r[2:])) or r for r in result["roles"]]
     show("participant registered", result, as_json)
 
 

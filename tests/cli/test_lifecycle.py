@@ -11,6 +11,7 @@ from cli_support import CliEnv
 from typer.testing import CliRunner
 
 from ledger.cli import app
+from ledger.roles import ROLES
 
 pytestmark = pytest.mark.chain
 
@@ -67,3 +68,26 @@ def test_propose_confirm_split_and_lineage(cli_env: CliEnv) -> None:
 
     status = run_json(["participant", "status", a["tier2"].address])
     assert status["status"] == "ACTIVE" and status["roles"] == ["SUPPLIER"]
+
+
+def test_participant_register_answers_roles_by_name(cli_env: CliEnv) -> None:
+    newcomer = "0x" + "5e" * 20
+    registered = run_json(
+        [
+            "participant", "register", newcomer,
+            "--role", "supplier", "--role", "BANK",
+            "--legal-id", "91310000MA1FL0TEST",
+            *cli_env.key_env("admin"),
+        ]
+    )  # fmt: skip
+    assert registered["roles"] == ["SUPPLIER", "BANK"]
+    screen = CliRunner().invoke(
+        app,
+        [
+            "participant", "register", "0x" + "5f" * 20,
+            "--role", "SUPPLIER", "--legal-id", "91310000MA1FL0TESU",
+            *cli_env.key_env("admin"),
+        ],
+    )  # fmt: skip
+    assert screen.exit_code == 0, screen.output
+    assert "SUPPLIER" in screen.output and "0x" + ROLES["SUPPLIER"].hex() not in screen.output
