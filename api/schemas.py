@@ -26,7 +26,7 @@ MAX_ID = MAX_SAFE_INTEGER
 MAX_AMOUNT = MAX_SAFE_INTEGER
 
 
-def _json_integer(value: Any) -> Any:
+def json_integer(value: Any) -> Any:
     """Refuse a string or a boolean where an integer belongs; numbers go on to pydantic's `int`, which
     takes a whole number (`100` or `100.0`, both integers in JSON Schema) and refuses a fraction."""
     if isinstance(value, bool | str):
@@ -37,9 +37,9 @@ def _json_integer(value: Any) -> Any:
 
 # Bounds go before the validator: pydantic writes bounds given after it into the JSON Schema under
 # their Python names (`le`), which no schema reader understands.
-JsonInt = Annotated[int, BeforeValidator(_json_integer)]
-Uint = Annotated[int, Field(ge=0, le=MAX_AMOUNT), BeforeValidator(_json_integer)]
-JsonId = Annotated[int, Field(ge=0, le=MAX_ID), BeforeValidator(_json_integer)]
+JsonInt = Annotated[int, BeforeValidator(json_integer)]
+Uint = Annotated[int, Field(ge=0, le=MAX_AMOUNT), BeforeValidator(json_integer)]
+JsonId = Annotated[int, Field(ge=0, le=MAX_ID), BeforeValidator(json_integer)]
 MAX_TIMESTAMP = 2**40 - 1  # the desks store expiries as uint40; maturities fit the same range
 MAX_MIN_UNIT = 2**48 - 1  # the token stores a slot's minimum unit as uint48
 IdPath = Annotated[int, Path(ge=0, le=MAX_ID, description="a token id, slot, proposal or offer id")]

@@ -7,13 +7,14 @@ The work is `ledger.localchain.advance_time`, the function `tierchain chain adva
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from api.deps import ContextDep, OperatorParticipant, WriterDep
 from api.errors import LocalOnly, Unprocessable
-from api.schemas import PROBLEM_RESPONSES, RequestModel
+from api.schemas import PROBLEM_RESPONSES, RequestModel, json_integer
 from ledger.errors import LocalOnly as LedgerLocalOnly
 from ledger.localchain import advance_time
 
@@ -29,8 +30,8 @@ class AdvanceRequest(RequestModel):
         extra="forbid", json_schema_extra={"examples": [{"days": 90}, {"seconds": 3600}]}
     )
 
-    days: int | None = Field(default=None, ge=1, le=MAX_DAYS)
-    seconds: int | None = Field(default=None, ge=1, le=MAX_DAYS * 86_400)
+    days: Annotated[int, Field(ge=1, le=MAX_DAYS), BeforeValidator(json_integer)] | None = None
+    seconds: Annotated[int, Field(ge=1, le=MAX_DAYS * 86_400), BeforeValidator(json_integer)] | None = None
 
 
 class ClockMoved(BaseModel):

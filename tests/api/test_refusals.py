@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from fastapi import Request
 from fastapi.testclient import TestClient
-from pydantic import BeforeValidator
+from pydantic import ValidationError
 
-from api.schemas import RequestModel, _json_integer
+from api.schemas import RequestModel
 from api.security import PRINCIPAL_SCOPE_KEY, Principal
 from ledger.client import role_id
 from ledger.errors import ContractRevert, MaturityNotInFuture, MissingRole
@@ -219,14 +219,29 @@ def _request_models() -> list[type[RequestModel]]:
     return found
 
 
+def _integer_fields(model: type[RequestModel]) -> list[str]:
+    """Fields whose JSON schema allows an integer (alone, or in an `anyOf` such as `int | None`)."""
+    schema = model.model_json_schema()
+    fields = []
+    for name, prop in schema.get("properties", {}).items():
+        kinds = [prop, *prop.get("anyOf", [])]
+        if any(k.get("type") == "integer" for k in kinds):
+            fields.append(name)
+    return fields
+
+
 def test_every_integer_of_every_request_body_is_strict() -> None:
-    loose = [
-        f"{model.__module__}.{model.__name__}.{name}"
-        for model in _request_models()
-        for name, info in model.model_fields.items()
-        if info.annotation is int
-        and not any(isinstance(m, BeforeValidator) and m.func is _json_integer for m in info.metadata)
-    ]
+    """Behaviour, not annotations: `"1"` and `true` in any integer field (optional ones too) are refused."""
+    loose = []
+    for model in _request_models():
+        for name in _integer_fields(model):
+            for sample in ("1", True):
+                try:
+                    model.model_validate({name: sample})
+                except ValidationError as exc:
+                    if any(e["loc"][:1] == (name,) for e in exc.errors()):
+                        continue
+                loose.append(f"{model.__module__}.{model.__name__}.{name}={sample!r}")
     assert loose == []
 
 
