@@ -12,6 +12,7 @@ ever answers with a stack trace.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -213,6 +214,60 @@ def _names_caller(request: Request, args: Mapping[str, Any]) -> bool:
     return str(getattr(caller, "address", "")).lower() == account.lower()
 
 
+# For a contract refusal of a value, the argument that carries the refused value; the request's field
+# is the one that sent it (`pieces.0.to` for a split's receiver).
+_REFUSED_ARG = {
+    "MissingRole": "account",
+    "NotAHolder": "account",
+    "ParticipantNotActive": "account",
+    "InvalidReceiver": "receiver",
+    "UnknownCurrency": "currency",
+    "MaturityTooLate": "maturity",
+    "NotMultipleOfMinUnit": "value",
+    "InsufficientBalance": "needed",
+}
+
+
+def _same(sent: Any, refused: Any) -> bool:
+    if isinstance(sent, bool):
+        return False
+    if isinstance(refused, bytes) and isinstance(sent, str):  # a currency code (bytes3) and the like
+        return sent.upper() == refused.rstrip(b"\0").decode("ascii", "replace").upper()
+    if isinstance(refused, str) and isinstance(sent, str):
+        return sent.lower() == refused.lower()
+    return isinstance(refused, int) and isinstance(sent, int) and sent == refused
+
+
+def _path_of(node: Any, refused: Any, path: tuple[str, ...] = ()) -> str | None:
+    """The dotted path of the first leaf of `node` equal to `refused` (depth first, in body order)."""
+    if isinstance(node, dict):
+        items: list[tuple[str, Any]] = [(str(k), v) for k, v in node.items()]
+    elif isinstance(node, list):
+        items = [(str(i), v) for i, v in enumerate(node)]
+    else:
+        return ".".join(path) if path and _same(node, refused) else None
+    for key, value in items:
+        found = _path_of(value, refused, (*path, key))
+        if found is not None:
+            return found
+    return None
+
+
+def _field_holding(request: Request, name: str, args: Mapping[str, Any]) -> str | None:
+    """The request body's field that sent the value a contract refused, when the body says it."""
+    from api.limits import BODY_SCOPE_KEY  # api.limits answers through this module
+
+    arg = _REFUSED_ARG.get(name)
+    raw = request.scope.get(BODY_SCOPE_KEY)
+    if arg is None or arg not in args or not raw:
+        return None
+    try:
+        body = json.loads(raw)  # bounded in size and depth by the guard that stored it
+    except ValueError:
+        return None
+    return _path_of(body, args[arg])
+
+
 def slugify(name: str) -> str:
     """`TokenFrozen` → `token-frozen`."""
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", name).lower()
@@ -290,6 +345,8 @@ async def _contract_revert(request: Request, exc: Exception) -> JSONResponse:
     detail = str(exc)  # names roles too (ledger.errors)
     field = exc.field if isinstance(exc, RefusedValue) else None
     status = revert_status(name, names_caller=_names_caller(request, exc.args_by_name))
+    if field is None and status == 422:
+        field = _field_holding(request, name, exc.args_by_name)
     if field is not None:
         detail = f"{field}: {detail}"
     return problem(

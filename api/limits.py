@@ -45,6 +45,10 @@ class MalformedBody(ApiError):
 Authenticator = Callable[[Request], Awaitable[Principal]]
 
 
+BODY_SCOPE_KEY = "tierchain.body"
+"""Where the guard leaves the raw body it read, for answers that name a field of it."""
+
+
 class RequestGuard:
     """Pure ASGI middleware; `authenticate` is `api.security.authenticate` bound to the context."""
 
@@ -90,6 +94,7 @@ class RequestGuard:
             )
             await response(scope, receive, send)
             return
+        scope[BODY_SCOPE_KEY] = body  # read once, bounded and depth-checked: error answers may quote it
         await self.app(scope, _replay(body, receive), send)
 
     def _declared_length(self, headers: Headers) -> int | None:

@@ -144,6 +144,7 @@ def test_obligor_without_the_role_is_422_with_the_role_by_name(
     problem = answer.json()
     assert problem["contract_error"]["name"] == "MissingRole"
     assert problem["contract_error"]["args"]["role"] == "CORE_ENTERPRISE"
+    assert problem["field"] == "obligor"
     assert (
         "CORE_ENTERPRISE" in problem["detail"] and "0x" + role_id("CORE_ENTERPRISE").hex() not in answer.text
     )
@@ -158,6 +159,7 @@ def test_receiver_not_registered_is_422(
     answer = api.post(f"/v1/tokens/{token}/split", json=body, headers=parties["tier1"].headers)
     assert answer.status_code == 422, answer.text
     assert answer.json()["contract_error"]["name"] == "ParticipantNotActive"
+    assert answer.json()["field"] == "pieces.0.to"
 
 
 def test_receiver_not_a_holder_is_422(
@@ -168,6 +170,16 @@ def test_receiver_not_a_holder_is_422(
     answer = api.post(f"/v1/tokens/{token}/split", json=body, headers=parties["tier1"].headers)
     assert answer.status_code == 422, answer.text
     assert answer.json()["contract_error"]["name"] == "NotAHolder"
+    assert answer.json()["field"] == "pieces.0.to"
+
+
+def test_unknown_currency_is_422_naming_the_currency_field(
+    api: TestClient, api_world: ApiWorld, parties: dict[str, Party]
+) -> None:
+    body = _proposal(api_world, parties, currency="XYZ")
+    answer = api.post("/v1/obligations/proposals", json=body, headers=parties["tier1"].headers)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["field"] == "currency" and "currency" in answer.json()["detail"]
 
 
 def _raising(api_world: ApiWorld, refusal: ContractRevert, caller: str | None = None) -> TestClient:
