@@ -10,7 +10,8 @@ from typing import Annotated, Literal, cast
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from fastapi import APIRouter, Body, Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from api.deps import (
     ContextDep,
@@ -35,35 +36,51 @@ OnboardRole = Literal["CORE_ENTERPRISE", "SUPPLIER", "BANK", "REGULATOR", "ORACL
 AddressPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$")]
 
 
-class _Onboard(RequestModel):
+class Onboard(RequestModel):
+    """A new participant: `custodial` (the default: the service creates its key and signs for it) or
+    `self` (it holds its own key at `address` and signs with /v1/tx/prepare + submit)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"legal_id": "91310000MA1FL8T123", "roles": ["SUPPLIER"], "custody": "custodial"},
+                {
+                    "legal_id": "91310000MA1FL8T456",
+                    "roles": ["BANK"],
+                    "custody": "self",
+                    "address": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+                },
+            ]
+        },
+    )
+
     legal_id: str = Field(
         min_length=1, max_length=200, description="registry id (e.g. USCC); hashed on-chain"
     )
     roles: list[OnboardRole] = Field(min_length=1)
     scopes: list[Scope] = Field(default=[Scope.READ, Scope.WRITE], min_length=1)
-
-
-class CustodialOnboard(_Onboard):
-    """The service creates the participant's key and signs for it."""
-
-    custody: Literal["custodial"] = "custodial"
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [{"legal_id": "91310000MA1FL8T123", "roles": ["SUPPLIER"], "custody": "custodial"}]
-        },
+    custody: Literal["custodial", "self"] = "custodial"
+    address: Address | None = Field(
+        default=None, validate_default=True, description="the participant's own account; `self` custody only"
     )
 
+    @field_validator("address")
+    @classmethod
+    def _address_with_self_custody_only(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # One model rather than a union of two: a refusal then names the request's own field.
+        custody = info.data.get("custody")
+        if custody == "self" and value is None:
+            raise PydanticCustomError("missing", "required when custody is 'self'")
+        if custody == "custodial" and value is not None:
+            raise PydanticCustomError(
+                "extra_forbidden",
+                "only with custody 'self': the service creates a custodial participant's key",
+            )
+        return value
 
-class SelfCustodyOnboard(_Onboard):
-    """The participant holds its own key at `address` and signs with /v1/tx/prepare + submit."""
 
-    custody: Literal["self"]
-    address: Address
-
-
-OnboardRequest = Annotated[CustodialOnboard | SelfCustodyOnboard, Body()]
+OnboardRequest = Annotated[Onboard, Body()]
 
 
 class ParticipantView(BaseModel):
@@ -133,12 +150,8 @@ def _view(ctx: ContextDep, row: ParticipantRow) -> ParticipantView:
 @router.post("", status_code=201, summary="Onboard a participant (operator)")
 def onboard(body: OnboardRequest, ctx: ContextDep, _: OperatorParticipant, writer: WriterDep) -> Onboarded:
     def make() -> Onboarded:
-        created = ctx.keys.create() if isinstance(body, CustodialOnboard) else None
-        address = (
-            created.address
-            if created is not None
-            else to_checksum_address(cast(SelfCustodyOnboard, body).address)
-        )
+        created = ctx.keys.create() if body.custody == "custodial" else None
+        address = created.address if created is not None else to_checksum_address(cast(str, body.address))
         try:
             registered = ctx.client.register_participant(
                 ctx.operator,

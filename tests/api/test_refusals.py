@@ -270,3 +270,19 @@ def test_request_schemas_state_bounds_in_json_schema_words() -> None:
 
     wrong = {m.__name__: w for m in _request_models() if (w := python_words(m.model_json_schema()))}
     assert wrong == {}
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "says"),
+    [
+        ({"legal_id": "91310000MA1FL8T999", "roles": ["KING"]}, "roles.0", "SUPPLIER"),
+        ({"legal_id": "91310000MA1FL8T999", "roles": ["SUPPLIER"], "custody": "self"}, "address", "required"),
+        ({"legal_id": "91310000MA1FL8T999", "roles": ["SUPPLIER"], "custody": "bank"}, "custody", "self"),
+    ],
+)
+def test_onboarding_refusals_name_the_request_field_not_a_model(
+    api: TestClient, operator_headers: dict[str, str], body: dict[str, Any], field: str, says: str
+) -> None:
+    answer = api.post("/v1/participants", json=body, headers=operator_headers)
+    problem = _refused(answer, field)
+    assert says in problem["detail"] and "Onboard" not in answer.text
