@@ -130,8 +130,17 @@ def build_context(
         keys=keys,
         indexer=indexer,
         source=source,
-        limiter=RateLimiter(api_settings.rate_limit_per_minute),
-        auth_failures=RateLimiter(api_settings.auth_failures_per_minute),
+        limiter=RateLimiter(
+            api_settings.rate_limit_per_minute,
+            reason=f"this participant's limit of {api_settings.rate_limit_per_minute} requests a minute "
+            "(all its keys and its wallet together) is used up",
+        ),
+        auth_failures=RateLimiter(
+            api_settings.auth_failures_per_minute,
+            reason=f"more than {api_settings.auth_failures_per_minute} failed authentications from this "
+            "address in a minute (bad keys or signatures): every request from it is refused until the "
+            "budget refills",
+        ),
         reads=ReadCache(indexer.chain_id, indexer.key),
         data_dir=settings.data_dir,
     )

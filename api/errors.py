@@ -112,9 +112,9 @@ class IdempotencyKeyReused(Unprocessable):
 class RateLimited(ApiError):
     status, slug, title = 429, "rate-limited", "Too many requests"
 
-    def __init__(self, retry_after: float) -> None:
+    def __init__(self, retry_after: float, reason: str = "rate limit exceeded") -> None:
         seconds = max(1, math.ceil(retry_after))
-        super().__init__(f"rate limit exceeded; retry in {seconds}s", headers={"Retry-After": str(seconds)})
+        super().__init__(f"{reason}; retry in {seconds}s", headers={"Retry-After": str(seconds)})
 
 
 class NotImplementedYet(ApiError):

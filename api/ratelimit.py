@@ -20,8 +20,14 @@ MAX_KEYS = 100_000  # beyond this many buckets, full (idle) ones are forgotten
 
 class RateLimiter:
     def __init__(
-        self, per_minute: int, clock: Callable[[], float] = time.monotonic, max_keys: int = MAX_KEYS
+        self,
+        per_minute: int,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = MAX_KEYS,
+        *,
+        reason: str = "rate limit exceeded",
     ) -> None:
+        self.reason = reason  # what a refusal says, so two limiters' 429s can be told apart
         self.capacity = float(per_minute)
         self.rate = per_minute / 60.0
         self.clock = clock
@@ -41,7 +47,7 @@ class RateLimiter:
             }
 
     def _refuse(self, tokens: float) -> RateLimited:
-        return RateLimited((1.0 - tokens) / self.rate)
+        return RateLimited((1.0 - tokens) / self.rate, self.reason)
 
     def hit(self, key: str) -> None:
         """Take one token for `key`, or raise `RateLimited` saying when the next one is due."""

@@ -46,10 +46,11 @@ def _counting(monkeypatch: pytest.MonkeyPatch, name: str) -> list[int]:
     return calls
 
 
-def _assert_429(answer: Any) -> None:
+def _assert_429(answer: Any, says: str = "") -> None:
     assert answer.status_code == 429, answer.text
     assert int(answer.headers["Retry-After"]) >= 1
     assert answer.json()["type"] == PROBLEM + "rate-limited"
+    assert says in answer.json()["detail"], answer.json()["detail"]
 
 
 def test_two_keys_and_the_wallet_of_one_participant_share_one_bucket(
@@ -65,8 +66,8 @@ def test_two_keys_and_the_wallet_of_one_participant_share_one_bucket(
     first_key, second_key = wallet.headers, {"Authorization": f"Bearer {second}"}
     for headers in (first_key, second_key, signed):
         assert limited.get(ME, headers=headers).status_code == 200
-    _assert_429(limited.get(ME, headers=first_key))
-    _assert_429(limited.get(ME, headers=second_key))
+    _assert_429(limited.get(ME, headers=first_key), says="this participant's limit")
+    _assert_429(limited.get(ME, headers=second_key), says="this participant's limit")
     assert limited.get(ME, headers=parties["tier1"].headers).status_code == 200  # others unaffected
 
 
@@ -83,8 +84,9 @@ def test_flood_of_bad_keys_from_one_address_is_429_before_any_key_lookup(
     # a body changes nothing: refused before it is read, and before the lookup
     _assert_429(limited.post("/v1/tokens/1/transfer", json={"to": "0x" + "11" * 20},
                              headers={"Authorization": "Bearer tc_000000000000000a_deadbeef"}))  # fmt: skip
-    # the address is locked out for a while, whatever it sends
-    _assert_429(limited.get(ME, headers=parties["tier1"].headers))
+    # the address is locked out for a while, whatever it sends, and the answer says why
+    locked_out = limited.get(ME, headers=parties["tier1"].headers)
+    _assert_429(locked_out, says="failed authentications from this address")
     assert len(lookups) == 3
     elsewhere = TestClient(limited.app, client=("203.0.113.9", 50000))
     assert elsewhere.get(ME, headers=parties["tier1"].headers).status_code == 200
