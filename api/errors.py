@@ -311,6 +311,18 @@ def _field_path(loc: tuple[int | str, ...] | list[int | str]) -> str:
 
 async def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    unreadable = next((e for e in exc.errors() if e.get("type") == "json_invalid"), None)
+    if unreadable is not None:  # not a refused value: there is no value to refuse
+        at = unreadable["loc"][-1] if unreadable.get("loc") else "?"
+        why = (unreadable.get("ctx") or {}).get("error", unreadable.get("msg", ""))
+        return problem(
+            400,
+            "malformed-body",
+            "Malformed request body",
+            f"the body is not valid JSON: {why} (at byte {at}); "
+            "send a JSON object as the route's schema says",
+            instance=request.url.path,
+        )
     errors = [{"field": _field_path(e["loc"]), "message": e["msg"], "code": e["type"]} for e in exc.errors()]
     first = errors[0] if errors else {"field": None, "message": "invalid request"}
     return problem(

@@ -10,8 +10,7 @@ from typing import Annotated, Literal, cast
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from fastapi import APIRouter, Body, Path
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import (
     ContextDep,
@@ -21,7 +20,7 @@ from api.deps import (
     SessionDep,
     WriterDep,
 )
-from api.errors import NotFound
+from api.errors import NotFound, RefusedField
 from api.results import RegisteredResult, StatusChangedResult
 from api.schemas import PROBLEM_RESPONSES, Address, RequestModel, WriteResult
 from api.security import Role, Scope, issue_api_key, list_api_keys, revoke_api_key
@@ -62,22 +61,18 @@ class Onboard(RequestModel):
     scopes: list[Scope] = Field(default=[Scope.READ, Scope.WRITE], min_length=1)
     custody: Literal["custodial", "self"] = "custodial"
     address: Address | None = Field(
-        default=None, validate_default=True, description="the participant's own account; `self` custody only"
+        default=None, description="the participant's own account; `self` custody only"
     )
 
-    @field_validator("address")
-    @classmethod
-    def _address_with_self_custody_only(cls, value: str | None, info: ValidationInfo) -> str | None:
-        # One model rather than a union of two: a refusal then names the request's own field.
-        custody = info.data.get("custody")
-        if custody == "self" and value is None:
-            raise PydanticCustomError("missing", "required when custody is 'self'")
-        if custody == "custodial" and value is not None:
-            raise PydanticCustomError(
-                "extra_forbidden",
-                "only with custody 'self': the service creates a custodial participant's key",
+    def check(self) -> None:
+        """`address` goes with `self` custody only: a cross-field rule, so a refusal (422 naming
+        `address`) rather than a schema error."""
+        if self.custody == "self" and self.address is None:
+            raise RefusedField("address", "required when custody is 'self'")
+        if self.custody == "custodial" and self.address is not None:
+            raise RefusedField(
+                "address", "only with custody 'self': the service creates a custodial participant's key"
             )
-        return value
 
 
 OnboardRequest = Annotated[Onboard, Body()]
@@ -149,6 +144,8 @@ def _view(ctx: ContextDep, row: ParticipantRow) -> ParticipantView:
 
 @router.post("", status_code=201, summary="Onboard a participant (operator)")
 def onboard(body: OnboardRequest, ctx: ContextDep, _: OperatorParticipant, writer: WriterDep) -> Onboarded:
+    body.check()
+
     def make() -> Onboarded:
         created = ctx.keys.create() if body.custody == "custodial" else None
         address = created.address if created is not None else to_checksum_address(cast(str, body.address))

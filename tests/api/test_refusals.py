@@ -286,3 +286,12 @@ def test_onboarding_refusals_name_the_request_field_not_a_model(
     answer = api.post("/v1/participants", json=body, headers=operator_headers)
     problem = _refused(answer, field)
     assert says in problem["detail"] and "Onboard" not in answer.text
+
+
+def test_a_body_that_is_not_json_is_400_malformed_body(api: TestClient, parties: dict[str, Party]) -> None:
+    headers = {**parties["tier1"].headers, "Content-Type": "application/json"}
+    answer = api.post("/v1/obligations/proposals", content=b"{nope", headers=headers)
+    assert answer.status_code == 400, answer.text
+    problem = answer.json()
+    assert problem["type"] == PROBLEM + "malformed-body"
+    assert "not valid JSON" in problem["detail"] and "byte 1" in problem["detail"]
