@@ -12,7 +12,15 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ledger.errors import ConfigError
@@ -180,6 +188,99 @@ class DeployConfig(_Strict):
         return self
 
 
+DEPLOYER = "deployer"
+"""In `[governance]`, stands for the key that runs `tierchain deploy` (the local network's default)."""
+
+_MAX_UINT32 = 2**32 - 1
+
+
+def _governance_address(value: str, field: str) -> str:
+    if value == DEPLOYER:
+        return value
+    if not (value.startswith("0x") and len(value) == 42):
+        raise ValueError(f"{field}: {value!r} is not an address (0x and 40 hex digits) nor {DEPLOYER!r}")
+    try:
+        number = int(value[2:], 16)
+    except ValueError as exc:
+        raise ValueError(f"{field}: {value!r} is not an address (0x and 40 hex digits)") from exc
+    if number == 0:
+        raise ValueError(f"{field}: the zero address cannot hold a seat or a key")
+    return value
+
+
+class GovernanceConfig(_Strict):
+    """Who governs a network (`[governance]` in the network file): M-of-N operator seats over a timelock.
+
+    Admin changes (roles, upgrades, seats) wait `admin_delay_seconds` once approved, policy changes
+    (threshold, currencies, base URI, unpause) `policy_delay_seconds`; onboarding and pause are
+    immediate keys. An address may be written as "deployer": the key that runs `tierchain deploy`.
+    """
+
+    operators: list[str] = Field(min_length=1, description="one seat per operator key")
+    approvals: int = Field(ge=1, description="seats that must approve a proposal (M of N)")
+    voting_period_blocks: int = Field(ge=1, le=_MAX_UINT32, description="blocks a proposal stays open")
+    admin_delay_seconds: int = Field(ge=0, description="timelock delay of the admin class")
+    policy_delay_seconds: int = Field(ge=0, description="timelock delay of the policy class (the minimum)")
+    guardian: str = Field(description="pauses operations and cancels proposals, at once")
+    onboarding: str = Field(description="registers participants and sets their status, at once")
+
+    @field_validator("operators")
+    @classmethod
+    def _operator_addresses(cls, operators: list[str]) -> list[str]:
+        for i, value in enumerate(operators):
+            _governance_address(value, f"operators[{i}]")
+        seen: set[str] = set()
+        for value in operators:
+            if value.lower() in seen:
+                raise ValueError(f"operator {value} is listed twice; each operator has one seat")
+            seen.add(value.lower())
+        return operators
+
+    @field_validator("guardian", "onboarding")
+    @classmethod
+    def _key_address(cls, value: str, info: ValidationInfo) -> str:
+        return _governance_address(value, str(info.field_name))
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GovernanceConfig:
+        if self.approvals > len(self.operators):
+            raise ValueError(
+                f"approvals: {self.approvals} exceeds the {len(self.operators)} operator seat(s); "
+                "a proposal could never pass"
+            )
+        if self.policy_delay_seconds > self.admin_delay_seconds:
+            raise ValueError(
+                f"policy_delay_seconds ({self.policy_delay_seconds}) exceeds admin_delay_seconds "
+                f"({self.admin_delay_seconds}); the policy class is the shorter one"
+            )
+        return self
+
+    def resolved(self, deployer: str) -> GovernanceConfig:
+        """The same table with every "deployer" replaced by the deploying key's address."""
+
+        def one(value: str) -> str:
+            return deployer if value == DEPLOYER else value
+
+        operators = [one(o) for o in self.operators]
+        lowered = [o.lower() for o in operators]
+        if len(set(lowered)) != len(lowered):
+            raise ConfigError(f"governance.operators: the deployer {deployer} is listed twice")
+        update = {"operators": operators, "guardian": one(self.guardian), "onboarding": one(self.onboarding)}
+        return self.model_copy(update=update)
+
+
+LOCAL_GOVERNANCE = GovernanceConfig(
+    operators=[DEPLOYER],
+    approvals=1,
+    voting_period_blocks=1_000,
+    admin_delay_seconds=0,
+    policy_delay_seconds=0,
+    guardian=DEPLOYER,
+    onboarding=DEPLOYER,
+)
+"""A local network without a `[governance]` table: the deployer is the one seat and every key."""
+
+
 class NetworkConfig(_Strict):
     """One chain Tierchain can talk to, as declared in `chain_config/<name>.toml`."""
 
@@ -193,6 +294,20 @@ class NetworkConfig(_Strict):
     keys: SignerSource
     anvil: AnvilConfig | None = None
     deploy: DeployConfig = Field(default_factory=DeployConfig)
+    governance: GovernanceConfig | None = None
+
+    def governance_config(self) -> GovernanceConfig:
+        """The `[governance]` table; a local network without one gets `LOCAL_GOVERNANCE`, others must
+        declare it (raises `ConfigError` naming the table and its fields)."""
+        if self.governance is not None:
+            return self.governance
+        if self.is_local:
+            return LOCAL_GOVERNANCE
+        raise ConfigError(
+            f"network {self.name!r} has no [governance] table; declare operators, approvals, "
+            "voting_period_blocks, admin_delay_seconds, policy_delay_seconds, guardian and onboarding "
+            "(see chain_config/besu-qbft.toml)"
+        )
 
     @field_validator("rpc_urls")
     @classmethod
