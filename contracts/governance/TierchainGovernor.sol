@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {Governor} from "@openzeppelin/contracts/governance/Governor.sol";
+import {IGovernor, Governor} from "@openzeppelin/contracts/governance/Governor.sol";
 import {GovernorSettings} from "@openzeppelin/contracts/governance/extensions/GovernorSettings.sol";
 import {GovernorCountingSimple} from "@openzeppelin/contracts/governance/extensions/GovernorCountingSimple.sol";
 import {GovernorVotes} from "@openzeppelin/contracts/governance/extensions/GovernorVotes.sol";
@@ -20,7 +20,8 @@ import {OperatorSeats} from "./OperatorSeats.sol";
 ///         succeeds as soon as M seats approve (vote For, support = 1); it is then queued in the timelock,
 ///         which holds it for its class delay (policy or admin), and anyone executes it once ready.
 /// @dev `approvalsRequired()` is both {quorum} and {superQuorum}, so M For votes (more For than Against)
-///      make a proposal Succeeded at once, without waiting for the voting period to end. The value is
+///      make a proposal Succeeded at once, without waiting for the voting period to end; only For votes count
+///      toward the quorum (an abstention is not an approval). The value is
 ///      checkpointed by block number: a proposal is judged by the M in force at its snapshot, so changing M
 ///      never flips a proposal already voted or queued. Voting delay 0, proposal threshold 1 seat, voting
 ///      period in blocks. The proposal guardian cancels any proposal; the timelock's cancellers (the governor
@@ -128,6 +129,12 @@ contract TierchainGovernor is
         return super.state(proposalId);
     }
 
+    /// @notice Votes are Against (0), For (1, an approval) or Abstain (2); only For votes count toward the quorum.
+    /// @return The ERC-6372 counting mode string.
+    function COUNTING_MODE() public pure override(IGovernor, GovernorCountingSimple) returns (string memory) {
+        return "support=bravo&quorum=for";
+    }
+
     /// @inheritdoc Governor
     function proposalThreshold() public view override(Governor, GovernorSettings) returns (uint256) {
         return super.proposalThreshold();
@@ -143,6 +150,19 @@ contract TierchainGovernor is
         return super.proposalNeedsQueuing(proposalId);
     }
 
+    /// @dev The quorum counts approvals only. GovernorCountingSimple would also count Abstain votes, so one
+    ///      approval and one abstention would pass a 2-of-N proposal once its voting period ended.
+    function _quorumReached(uint256 proposalId)
+        internal
+        view
+        override(Governor, GovernorCountingSimple)
+        returns (bool)
+    {
+        (, uint256 forVotes,) = proposalVotes(proposalId);
+        return quorum(proposalSnapshot(proposalId)) <= forVotes;
+    }
+
+    /// @dev Checks M against the seats held now, checkpoints it at the current block and emits.
     function _setApprovalsRequired(uint256 newApprovals) private {
         uint256 seats = OperatorSeats(address(token())).seatCount();
         if (newApprovals == 0 || newApprovals > seats) revert InvalidApprovalsRequired(newApprovals, seats);

@@ -28,7 +28,7 @@ contract TierchainGovernorTest is GovFixture {
         assertEq(governor.CLOCK_MODE(), "mode=blocknumber&from=default");
         assertEq(governor.clock(), block.number);
         assertTrue(governor.proposalNeedsQueuing(0));
-        assertEq(governor.COUNTING_MODE(), "support=bravo&quorum=for,abstain");
+        assertEq(governor.COUNTING_MODE(), "support=bravo&quorum=for");
     }
 
     function test_constructorEmitsAndRefusesBadApprovals() public {
@@ -87,6 +87,28 @@ contract TierchainGovernorTest is GovFixture {
         _approve(id, op1);
         vm.roll(governor.proposalDeadline(id) + 1);
         assertEq(uint8(governor.state(id)), uint8(IGovernor.ProposalState.Defeated));
+    }
+
+    function test_anAbstentionIsNotAnApproval() public {
+        uint256 id = _propose(_policyProposal(), op1);
+        vm.roll(block.number + 1);
+        _approve(id, op1);
+        vm.prank(op2);
+        governor.castVote(id, ABSTAIN);
+        assertEq(uint8(governor.state(id)), uint8(IGovernor.ProposalState.Active));
+        vm.roll(governor.proposalDeadline(id) + 1);
+        assertEq(uint8(governor.state(id)), uint8(IGovernor.ProposalState.Defeated), "one approval, one abstention");
+    }
+
+    function test_MApprovalsStillSucceedAfterTheDeadline() public {
+        uint256 id = _propose(_policyProposal(), op1);
+        vm.roll(block.number + 1);
+        _approve(id, op1);
+        vm.prank(op3);
+        governor.castVote(id, ABSTAIN);
+        _approve(id, op2);
+        vm.roll(governor.proposalDeadline(id) + 1);
+        assertEq(uint8(governor.state(id)), uint8(IGovernor.ProposalState.Succeeded));
     }
 
     function test_aSeatVotesOnce() public {
