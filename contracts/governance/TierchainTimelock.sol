@@ -13,7 +13,8 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 ///      (the admin class, so an unlisted function is never faster than admin). A call with fewer than 4
 ///      bytes of data (a plain value transfer) takes `defaultDelay`. `schedule`/`scheduleBatch` use
 ///      `max(delay, requiredDelay(...))`, so the Governor, which asks for `getMinDelay()`, still gets the
-///      class delay. Every delay set here must be at least `getMinDelay()` when it is set.
+///      class delay. Every delay set here must be at least `getMinDelay()` when it is set; raising the minimum
+///      later (`updateDelay`) lifts any shorter class to the new minimum, since OZ refuses to schedule below it.
 contract TierchainTimelock is TimelockController {
     using SafeCast for uint256;
 
@@ -159,12 +160,14 @@ contract TierchainTimelock is TimelockController {
         if (msg.sender != address(this)) revert TimelockUnauthorizedCaller(msg.sender);
     }
 
+    /// @dev Checks the delay against the minimum, emits (the old delay is the default if unlisted) and lists it.
     function _setFunctionDelay(bytes4 selector, uint256 newDelay) private {
         _checkDelay(newDelay);
         emit FunctionDelaySet(selector, functionDelay(selector), newDelay);
         _functionDelays[selector] = FunctionDelay({listed: true, delay: newDelay.toUint248()});
     }
 
+    /// @dev Checks the delay against the minimum, emits and stores it.
     function _setDefaultDelay(uint256 newDelay) private {
         _checkDelay(newDelay);
         emit DefaultDelaySet(_defaultDelay, newDelay);

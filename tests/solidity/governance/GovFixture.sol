@@ -133,10 +133,12 @@ abstract contract GovFixture is Test {
     }
 
     function _readyBitmap() internal pure returns (bytes32) {
+        // forge-lint: disable-next-line(incorrect-shift)
         return bytes32(1 << uint8(TimelockController.OperationState.Ready));
     }
 
     function _stateBitmap(IGovernor.ProposalState s) internal pure returns (bytes32) {
+        // forge-lint: disable-next-line(incorrect-shift)
         return bytes32(1 << uint8(s));
     }
 

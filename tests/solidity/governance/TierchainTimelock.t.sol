@@ -196,6 +196,7 @@ contract TierchainTimelockTest is Test {
             abi.encodeWithSelector(
                 TimelockController.TimelockUnexpectedOperationState.selector,
                 idA,
+                // forge-lint: disable-next-line(incorrect-shift)
                 bytes32(1 << uint8(TimelockController.OperationState.Ready))
             )
         );
