@@ -31,6 +31,9 @@ OUTPUT_SELECTION = [
     "evm.methodIdentifiers",
     "metadata",
 ]
+# Contracts of imported libraries that the deployment needs as artifacts of their own (every other
+# imported contract is compiled only as part of ours). contracts/proxy/Proxy.sol imports this one.
+LIBRARY_ARTIFACTS = {"@openzeppelin/contracts/proxy/ERC1967/ERC1967Proxy.sol": "ERC1967Proxy"}
 _STRING_OR_COMMENT = re.compile(r'("(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\')|(//[^\n]*|/\*.*?\*/)', re.S)
 _IMPORT = re.compile(r'\bimport\s+(?:[^;"\']*?\s+from\s+)?["\']([^"\']+)["\'][^;]*;')
 
@@ -168,6 +171,10 @@ def compile_contracts(
     sources = collect_sources(project_root, sources_dir, settings["remappings"])
     own = [u for u in sources if (project_root / u).resolve().is_relative_to(sources_dir)]  # abs stays abs
     settings["outputSelection"] = {unit: {"*": OUTPUT_SELECTION} for unit in own}
+    for library_unit, contract in LIBRARY_ARTIFACTS.items():
+        unit = _resolve_import("", library_unit, settings["remappings"])
+        if unit in sources and own:
+            settings["outputSelection"][unit] = {contract: OUTPUT_SELECTION}
     standard_input = {
         "language": "Solidity",
         "sources": {unit: {"content": text} for unit, text in sources.items()},
