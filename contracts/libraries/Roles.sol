@@ -4,8 +4,11 @@ pragma solidity ^0.8.24;
 /// @title Roles
 /// @notice The role identifiers every Tierchain contract checks against the participant registry.
 /// @dev Participant roles (holders and actors) each own one bit in `ParticipantRegistry`'s packed record
-///      so the hot transfer path reads one storage slot per account. Admin and infrastructure roles
-///      (DEFAULT_ADMIN_ROLE, DESK, ENFORCEMENT) are plain AccessControl roles.
+///      so the hot transfer path reads one storage slot per account. Admin, governance and infrastructure
+///      roles (DEFAULT_ADMIN_ROLE, POLICY, ONBOARDING, GUARDIAN, DESK, ENFORCEMENT) are plain AccessControl
+///      roles. Role admins: ONBOARDING administers CORE_ENTERPRISE, SUPPLIER and BANK; DEFAULT_ADMIN_ROLE
+///      (governance, the timelock) administers every other role.
+///      The `OP_*` constants are the operation bits of the registry's circuit breaker (`pause`/`unpause`).
 library Roles {
     /// @notice A buyer that confirms obligations and repays them at maturity.
     bytes32 internal constant CORE_ENTERPRISE = keccak256("CORE_ENTERPRISE");
@@ -22,6 +25,25 @@ library Roles {
     /// @notice Tierchain's own desk contracts (issuance, financing, repayment) that mint, settle and burn.
     ///         Granted only by `ParticipantRegistry.bindDesks`, once, to contracts; never by `grantRole`.
     bytes32 internal constant DESK = keccak256("DESK");
+    /// @notice Governance (the timelock): policy settings — the oracle threshold, settlement currencies, the
+    ///         metadata base URI — and lifting a pause (`ParticipantRegistry.unpause`).
+    bytes32 internal constant POLICY = keccak256("POLICY");
+    /// @notice An operator key acting at once: registers participants, changes their status, and, as their
+    ///         role admin, grants and revokes CORE_ENTERPRISE, SUPPLIER and BANK.
+    bytes32 internal constant ONBOARDING = keccak256("ONBOARDING");
+    /// @notice An operator key acting at once: pauses operations (`ParticipantRegistry.pause`), nothing else.
+    bytes32 internal constant GUARDIAN = keccak256("GUARDIAN");
+
+    /// @notice Pause bit: issuance (IssuanceDesk propose, confirm, confirmWithSignature, issueDirect).
+    uint8 internal constant OP_ISSUANCE = 1 << 0;
+    /// @notice Pause bit: holder-initiated token moves (ERC-721 and ERC-3525 transfers, splits, merges).
+    uint8 internal constant OP_MOVES = 1 << 1;
+    /// @notice Pause bit: financing (FinancingDesk makeOffer and accept; cancelOffer stays open).
+    uint8 internal constant OP_FINANCING = 1 << 2;
+    /// @notice Pause bit: repayment deposits (RepaymentDesk deposit; redemption is never paused).
+    uint8 internal constant OP_REPAYMENT = 1 << 3;
+    /// @notice Every pause bit.
+    uint8 internal constant OP_ALL = OP_ISSUANCE | OP_MOVES | OP_FINANCING | OP_REPAYMENT;
 
     uint8 internal constant BIT_CORE_ENTERPRISE = 1 << 0;
     uint8 internal constant BIT_SUPPLIER = 1 << 1;
