@@ -1,58 +1,103 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {AccessControl, IAccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {AccessControlEnumerable} from "@openzeppelin/contracts/access/extensions/AccessControlEnumerable.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
+import {
+    AccessControlEnumerableUpgradeable
+} from "@openzeppelin/contracts-upgradeable/access/extensions/AccessControlEnumerableUpgradeable.sol";
+import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
+import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {Roles} from "./libraries/Roles.sol";
 
 /// @title ParticipantRegistry
-/// @notice The roster of core enterprises, suppliers, banks, regulators and oracles, with their status.
-/// @dev DESK is bound once, at deployment, to the desk contracts (`bindDesks`) and never granted by
+/// @notice The roster of core enterprises, suppliers, banks, regulators and oracles, with their status; the
+///         home of every Tierchain role and of the circuit breaker (`pause`/`unpause`) every contract reads.
+/// @dev Deployed behind an ERC-1967 proxy (UUPS); upgrades need DEFAULT_ADMIN_ROLE (governance, the timelock).
+///      All state lives in one ERC-7201 namespace (`ParticipantRegistryStorage`).
+///      DESK is bound once, at deployment, to the desk contracts (`bindDesks`) and never granted by
 ///      `grantRole`: see docs/contracts.md, "Desks are bound at deployment".
 ///      Roles are OpenZeppelin AccessControl roles; every grant or revoke of a participant role is mirrored
 ///      into a bitmask beside the status, so that the token's transfer check costs one SLOAD per account.
 ///      The mirror is written only in `_grantRole`/`_revokeRole`, the single mutation path for roles.
-contract ParticipantRegistry is AccessControlEnumerable, IParticipantRegistry {
-    mapping(address account => Participant) private _participants;
-    mapping(bytes32 legalIdHash => address account) private _accountByLegalId;
-    bool private _desksBound;
+///      Role admins: ONBOARDING administers CORE_ENTERPRISE, SUPPLIER and BANK; DEFAULT_ADMIN_ROLE every other.
+contract ParticipantRegistry is
+    Initializable,
+    AccessControlEnumerableUpgradeable,
+    UUPSUpgradeable,
+    IParticipantRegistry
+{
+    /// @custom:storage-location erc7201:tierchain.storage.ParticipantRegistry
+    struct ParticipantRegistryStorage {
+        mapping(address account => Participant) participants;
+        mapping(bytes32 legalIdHash => address account) accountByLegalId;
+        bool desksBound;
+        uint8 pausedOperations;
+    }
 
-    /// @param admin The operator account that onboards participants and grants roles.
-    constructor(address admin) {
+    // keccak256(abi.encode(uint256(keccak256("tierchain.storage.ParticipantRegistry")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant STORAGE_SLOT = 0x89352bd20ca9e9ea8faa5cb3d3a294f3ffa7fb0b3d312f09c92ff3568d913a00;
+
+    /// @notice Locks the implementation: only a proxy can be initialized.
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor() {
+        _disableInitializers();
+    }
+
+    /// @notice Initializes the proxy: `admin` gets DEFAULT_ADMIN_ROLE, and ONBOARDING becomes the role admin
+    ///         of CORE_ENTERPRISE, SUPPLIER and BANK (every other role keeps DEFAULT_ADMIN_ROLE as its admin).
+    /// @param admin The governance account (the timelock, or the deployer until it hands over).
+    function initialize(address admin) external initializer {
         if (admin == address(0)) revert ZeroAddress();
+        __AccessControl_init();
+        __AccessControlEnumerable_init();
+        _setRoleAdmin(Roles.CORE_ENTERPRISE, Roles.ONBOARDING);
+        _setRoleAdmin(Roles.SUPPLIER, Roles.ONBOARDING);
+        _setRoleAdmin(Roles.BANK, Roles.ONBOARDING);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
     /// @inheritdoc IParticipantRegistry
-    /// @dev Roles must be participant roles (see `Roles.bitOf`); infrastructure roles use `grantRole`.
+    function version() external pure returns (string memory) {
+        return "1.0.0";
+    }
+
+    // ------------------------------------------------------------------ onboarding
+
+    /// @inheritdoc IParticipantRegistry
+    /// @dev Roles must be participant roles (see `Roles.bitOf`); infrastructure roles use `grantRole`. The
+    ///      caller needs ONBOARDING and the admin role of every role in `roles`.
     function register(address account, bytes32 legalIdHash, bytes32[] calldata roles)
         external
-        onlyRole(DEFAULT_ADMIN_ROLE)
+        onlyRole(Roles.ONBOARDING)
     {
         if (account == address(0)) revert ZeroAddress();
         if (legalIdHash == bytes32(0)) revert InvalidLegalIdHash();
-        Participant storage p = _participants[account];
+        ParticipantRegistryStorage storage $ = _s();
+        Participant storage p = $.participants[account];
         if (p.status != Status.None) revert AlreadyRegistered(account);
-        address holder = _accountByLegalId[legalIdHash];
+        address holder = $.accountByLegalId[legalIdHash];
         if (holder != address(0)) revert LegalIdAlreadyRegistered(legalIdHash, holder);
 
         p.legalIdHash = legalIdHash;
         p.status = Status.Active;
-        _accountByLegalId[legalIdHash] = account;
+        $.accountByLegalId[legalIdHash] = account;
         emit ParticipantRegistered(account, legalIdHash);
         emit ParticipantStatusChanged(account, Status.None, Status.Active);
         for (uint256 i = 0; i < roles.length; ++i) {
             if (Roles.bitOf(roles[i]) == 0) revert NotAParticipantRole(roles[i]);
+            _checkRole(getRoleAdmin(roles[i]));
             _grantRole(roles[i], account);
         }
     }
 
     /// @inheritdoc IParticipantRegistry
     function bindDesks(address[] calldata desks) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (_desksBound) revert DesksAlreadyBound();
+        ParticipantRegistryStorage storage $ = _s();
+        if ($.desksBound) revert DesksAlreadyBound();
         if (desks.length == 0) revert NoDesks();
-        _desksBound = true;
+        $.desksBound = true;
         for (uint256 i = 0; i < desks.length; ++i) {
             if (desks[i].code.length == 0) revert DeskNotAContract(desks[i]);
             _grantRole(Roles.DESK, desks[i]);
@@ -62,59 +107,106 @@ contract ParticipantRegistry is AccessControlEnumerable, IParticipantRegistry {
 
     /// @inheritdoc IParticipantRegistry
     function desksBound() external view returns (bool) {
-        return _desksBound;
+        return _s().desksBound;
     }
 
     /// @inheritdoc IParticipantRegistry
-    function setStatus(address account, Status status) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    /// @dev The caller needs ONBOARDING and the admin role of every participant role `account` holds, so
+    ///      suspending a regulator or an oracle takes what granting it would.
+    function setStatus(address account, Status status) external onlyRole(Roles.ONBOARDING) {
         if (status == Status.None) revert InvalidStatus(status);
-        Participant storage p = _participants[account];
+        Participant storage p = _s().participants[account];
         Status previous = p.status;
         if (previous == Status.None) revert NotRegistered(account);
         if (previous == status) revert InvalidStatus(status);
+        _checkRoleAdmins(p.roleBits);
         p.status = status;
         emit ParticipantStatusChanged(account, previous, status);
     }
 
+    // ------------------------------------------------------------------ circuit breaker
+
+    /// @inheritdoc IParticipantRegistry
+    function pause(uint8 operations, string calldata reason) external onlyRole(Roles.GUARDIAN) {
+        _checkOperations(operations, reason);
+        ParticipantRegistryStorage storage $ = _s();
+        uint8 current = $.pausedOperations;
+        if (current & operations == operations) revert AlreadyPaused(operations);
+        $.pausedOperations = current | operations;
+        emit OperationsPaused(operations, msg.sender, reason);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function unpause(uint8 operations, string calldata reason) external onlyRole(Roles.POLICY) {
+        _checkOperations(operations, reason);
+        ParticipantRegistryStorage storage $ = _s();
+        uint8 current = $.pausedOperations;
+        if (current & operations == 0) revert NotPaused(operations);
+        $.pausedOperations = current & ~operations;
+        emit OperationsUnpaused(operations, msg.sender, reason);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function pausedOperations() external view returns (uint8) {
+        return _s().pausedOperations;
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function checkNotPaused(uint8 operation) external view {
+        if (_s().pausedOperations & operation != 0) revert OperationPaused(operation);
+    }
+
+    // ------------------------------------------------------------------ views and checks
+
     /// @inheritdoc IParticipantRegistry
     function participant(address account) external view returns (Participant memory) {
-        return _participants[account];
+        return _s().participants[account];
     }
 
     /// @inheritdoc IParticipantRegistry
     function accountOf(bytes32 legalIdHash) external view returns (address) {
-        return _accountByLegalId[legalIdHash];
+        return _s().accountByLegalId[legalIdHash];
     }
 
     /// @inheritdoc IParticipantRegistry
     function isActive(address account) external view returns (bool) {
-        return _participants[account].status == Status.Active;
+        return _s().participants[account].status == Status.Active;
     }
 
     /// @inheritdoc IParticipantRegistry
     function checkHolders(address from, address to) external view {
-        _checkHolder(from);
-        if (to != from) _checkHolder(to);
+        ParticipantRegistryStorage storage $ = _s();
+        _checkHolder($, from);
+        if (to != from) _checkHolder($, to);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    /// @dev One call for the token's transfer path: the MOVES bit and both holder records.
+    function checkMove(address from, address to) external view {
+        ParticipantRegistryStorage storage $ = _s();
+        if ($.pausedOperations & Roles.OP_MOVES != 0) revert OperationPaused(Roles.OP_MOVES);
+        _checkHolder($, from);
+        if (to != from) _checkHolder($, to);
     }
 
     /// @inheritdoc IParticipantRegistry
     function checkActiveRole(address account, bytes32 role) external view {
-        Participant storage p = _participants[account];
-        if (p.status != Status.Active) revert ParticipantNotActive(account);
-        uint8 bit = Roles.bitOf(role);
-        bool has = bit == 0 ? hasRole(role, account) : p.roleBits & bit != 0;
-        if (!has) revert MissingRole(account, role);
+        _checkActiveRole(_s(), account, role);
     }
 
-    function _checkHolder(address account) private view {
-        Participant storage p = _participants[account];
-        if (p.status != Status.Active) revert ParticipantNotActive(account);
-        if (p.roleBits & Roles.HOLDER_BITS == 0) revert NotAHolder(account);
+    /// @inheritdoc IParticipantRegistry
+    /// @dev One call for a desk: its pause bit and the actor's role.
+    function checkOperation(uint8 operation, address account, bytes32 role) external view {
+        ParticipantRegistryStorage storage $ = _s();
+        if ($.pausedOperations & operation != 0) revert OperationPaused(operation);
+        _checkActiveRole($, account, role);
     }
+
+    // ------------------------------------------------------------------ roles
 
     /// @notice Grants `role` to `account`; DESK is refused here: only `bindDesks` grants it.
     /// @dev An admin key alone must not be able to turn a wallet into a desk, which moves anyone's tokens.
-    function grantRole(bytes32 role, address account) public override(AccessControl, IAccessControl) {
+    function grantRole(bytes32 role, address account) public override(AccessControlUpgradeable, IAccessControl) {
         if (role == Roles.DESK) revert DeskGrantOutsideBinding(account);
         super.grantRole(role, account);
     }
@@ -122,14 +214,55 @@ contract ParticipantRegistry is AccessControlEnumerable, IParticipantRegistry {
     /// @dev Participant roles can only go to registered accounts; the bit mirror follows every grant.
     function _grantRole(bytes32 role, address account) internal override returns (bool granted) {
         uint8 bit = Roles.bitOf(role);
-        if (bit != 0 && _participants[account].status == Status.None) revert NotRegistered(account);
+        Participant storage p = _s().participants[account];
+        if (bit != 0 && p.status == Status.None) revert NotRegistered(account);
         granted = super._grantRole(role, account);
-        if (granted && bit != 0) _participants[account].roleBits |= bit;
+        if (granted && bit != 0) p.roleBits |= bit;
     }
 
     function _revokeRole(bytes32 role, address account) internal override returns (bool revoked) {
         revoked = super._revokeRole(role, account);
         uint8 bit = Roles.bitOf(role);
-        if (revoked && bit != 0) _participants[account].roleBits &= ~bit;
+        if (revoked && bit != 0) _s().participants[account].roleBits &= ~bit;
+    }
+
+    /// @dev Upgrades are governance's alone (the timelock holds DEFAULT_ADMIN_ROLE).
+    function _authorizeUpgrade(address) internal view override onlyRole(DEFAULT_ADMIN_ROLE) {}
+
+    // ------------------------------------------------------------------ internals
+
+    function _checkHolder(ParticipantRegistryStorage storage $, address account) private view {
+        Participant storage p = $.participants[account];
+        if (p.status != Status.Active) revert ParticipantNotActive(account);
+        if (p.roleBits & Roles.HOLDER_BITS == 0) revert NotAHolder(account);
+    }
+
+    function _checkActiveRole(ParticipantRegistryStorage storage $, address account, bytes32 role) private view {
+        Participant storage p = $.participants[account];
+        if (p.status != Status.Active) revert ParticipantNotActive(account);
+        uint8 bit = Roles.bitOf(role);
+        bool has = bit == 0 ? hasRole(role, account) : p.roleBits & bit != 0;
+        if (!has) revert MissingRole(account, role);
+    }
+
+    /// @dev The caller must hold the admin role of each participant role in `roleBits`.
+    function _checkRoleAdmins(uint8 roleBits) private view {
+        if (roleBits & Roles.BIT_CORE_ENTERPRISE != 0) _checkRole(getRoleAdmin(Roles.CORE_ENTERPRISE));
+        if (roleBits & Roles.BIT_SUPPLIER != 0) _checkRole(getRoleAdmin(Roles.SUPPLIER));
+        if (roleBits & Roles.BIT_BANK != 0) _checkRole(getRoleAdmin(Roles.BANK));
+        if (roleBits & Roles.BIT_REGULATOR != 0) _checkRole(getRoleAdmin(Roles.REGULATOR));
+        if (roleBits & Roles.BIT_ORACLE != 0) _checkRole(getRoleAdmin(Roles.ORACLE));
+    }
+
+    /// @dev A pause or unpause names known operations (1..OP_ALL) and gives a reason.
+    function _checkOperations(uint8 operations, string calldata reason) private pure {
+        if (operations == 0 || operations & ~Roles.OP_ALL != 0) revert UnknownOperations(operations);
+        if (bytes(reason).length == 0) revert ReasonRequired();
+    }
+
+    function _s() private pure returns (ParticipantRegistryStorage storage $) {
+        assembly {
+            $.slot := STORAGE_SLOT
+        }
     }
 }

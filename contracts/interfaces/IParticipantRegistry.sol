@@ -5,6 +5,8 @@ import {IAccessControlEnumerable} from "@openzeppelin/contracts/access/extension
 
 /// @title IParticipantRegistry
 /// @notice Who may take part in Tierchain: each participant has roles, a status and a hashed legal identifier.
+///         The registry also holds the circuit breaker: operation bits (`Roles.OP_*`) a guardian pauses at
+///         once and governance unpauses; every contract asks the registry before a pausable operation.
 interface IParticipantRegistry is IAccessControlEnumerable {
     /// @notice A participant's lifecycle state. `None` means never registered.
     enum Status {
@@ -27,6 +29,10 @@ interface IParticipantRegistry is IAccessControlEnumerable {
     event ParticipantStatusChanged(address indexed account, Status previous, Status current);
     /// @notice Emitted once, when the deployment bound its desk contracts; no other account can get DESK.
     event DesksBound(address[] desks);
+    /// @notice The guardian `by` paused `operations` (a mask of `Roles.OP_*` bits), giving `reason`.
+    event OperationsPaused(uint8 operations, address indexed by, string reason);
+    /// @notice Governance (`by`, a POLICY holder) unpaused `operations`, giving `reason`.
+    event OperationsUnpaused(uint8 operations, address indexed by, string reason);
 
     error ZeroAddress();
     error InvalidLegalIdHash();
@@ -46,8 +52,22 @@ interface IParticipantRegistry is IAccessControlEnumerable {
     error DesksAlreadyBound();
     /// @notice `bindDesks` needs at least one desk.
     error NoDesks();
+    /// @notice `operation` is paused by the guardian (see `pausedOperations`).
+    error OperationPaused(uint8 operation);
+    /// @notice A pause or unpause of no operation, or of bits outside `Roles.OP_ALL`.
+    error UnknownOperations(uint8 operations);
+    /// @notice A pause or unpause without a reason.
+    error ReasonRequired();
+    /// @notice Every one of `operations` is paused already: the pause would change nothing.
+    error AlreadyPaused(uint8 operations);
+    /// @notice None of `operations` is paused: the unpause would change nothing.
+    error NotPaused(uint8 operations);
+
+    /// @notice The version of this implementation ("1.0.0").
+    function version() external pure returns (string memory);
 
     /// @notice Registers `account` as an active participant with `roles` (participant roles only).
+    ///         ONBOARDING only; the caller must also hold the admin role of every role in `roles`.
     function register(address account, bytes32 legalIdHash, bytes32[] calldata roles) external;
 
     /// @notice Grants DESK to the deployed desk contracts, once; afterwards DESK can be revoked but never
@@ -57,8 +77,21 @@ interface IParticipantRegistry is IAccessControlEnumerable {
     /// @notice True once `bindDesks` has run.
     function desksBound() external view returns (bool);
 
-    /// @notice Moves `account` to `status` (Active or Suspended).
+    /// @notice Moves `account` to `status` (Active or Suspended). ONBOARDING only; the caller must also hold
+    ///         the admin role of every participant role `account` holds.
     function setStatus(address account, Status status) external;
+
+    /// @notice Pauses `operations` (a mask of `Roles.OP_*` bits) at once, with a reason. GUARDIAN only.
+    function pause(uint8 operations, string calldata reason) external;
+
+    /// @notice Lifts the pause of `operations`, with a reason. POLICY (governance) only.
+    function unpause(uint8 operations, string calldata reason) external;
+
+    /// @notice The mask of operations paused now (`Roles.OP_*` bits).
+    function pausedOperations() external view returns (uint8);
+
+    /// @notice Reverts `OperationPaused(operation)` while any bit of `operation` is paused.
+    function checkNotPaused(uint8 operation) external view;
 
     /// @notice The stored record of `account` (all zero when never registered).
     function participant(address account) external view returns (Participant memory);
@@ -72,6 +105,14 @@ interface IParticipantRegistry is IAccessControlEnumerable {
     /// @notice Reverts unless both `from` and `to` are active participants allowed to hold receivables.
     function checkHolders(address from, address to) external view;
 
+    /// @notice The check of a holder-initiated move: reverts `OperationPaused(OP_MOVES)` while moves are
+    ///         paused, otherwise as `checkHolders(from, to)`.
+    function checkMove(address from, address to) external view;
+
     /// @notice Reverts unless `account` is active and holds the participant role `role`.
     function checkActiveRole(address account, bytes32 role) external view;
+
+    /// @notice The check of a desk operation: reverts `OperationPaused(operation)` while `operation` is
+    ///         paused, otherwise as `checkActiveRole(account, role)`.
+    function checkOperation(uint8 operation, address account, bytes32 role) external view;
 }
