@@ -4,11 +4,14 @@ pragma solidity ^0.8.24;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
+import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {IReceivableToken} from "./interfaces/IReceivableToken.sol";
 import {DiscountMath} from "./libraries/DiscountMath.sol";
 import {Roles} from "./libraries/Roles.sol";
 import {SettlementTransfer} from "./libraries/SettlementTransfer.sol";
+import {IWiring, UpgradeGuard} from "./libraries/UpgradeGuard.sol";
 
 /// @title FinancingDesk
 /// @notice Banks buy receivables before maturity at a discount, delivery versus payment: when the holder
@@ -18,7 +21,12 @@ import {SettlementTransfer} from "./libraries/SettlementTransfer.sol";
 ///      for the formula and its rounding). The bank funds by ERC-20 allowance to this desk; a missing
 ///      allowance or balance reverts the acceptance and nothing moves. The holder must receive the whole
 ///      price: a currency that delivers less is refused. Every state-changing function is `nonReentrant`.
-contract FinancingDesk is ReentrancyGuardTransient {
+///      Upgradeable (UUPS behind an ERC-1967 proxy): all state lives in one ERC-7201 namespace
+///      (`FinancingDeskStorage`); the registry and the token are immutables of the implementation.
+///      Pause: makeOffer and accept stop while `OP_FINANCING` is paused (checked in the same registry call as
+///      the bank's role); cancelOffer never stops, so a bank can always withdraw. The token delivery of an
+///      acceptance is a desk move: it follows `OP_FINANCING`, not `OP_MOVES`.
+contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeable {
     using SafeCast for uint256;
 
     enum OfferStatus {
@@ -51,11 +59,21 @@ contract FinancingDesk is ReentrancyGuardTransient {
         uint256 price;
     }
 
+    /// @notice The participant registry (a proxy): roles, status and the pause bits.
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     IParticipantRegistry public immutable participants;
+    /// @notice The receivable token (a proxy) whose pieces banks buy.
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     IReceivableToken public immutable token;
 
-    uint256 public lastOfferId;
-    mapping(uint256 offerId => Offer) private _offers;
+    /// @custom:storage-location erc7201:tierchain.storage.FinancingDesk
+    struct FinancingDeskStorage {
+        uint256 lastOfferId;
+        mapping(uint256 offerId => Offer) offers;
+    }
+
+    // keccak256(abi.encode(uint256(keccak256("tierchain.storage.FinancingDesk")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant STORAGE_SLOT = 0x98825a89019844ab466177a562e937ba556d94e95c77dec322e7e9117e7fa600;
 
     event OfferMade(
         uint256 indexed offerId,
@@ -95,10 +113,30 @@ contract FinancingDesk is ReentrancyGuardTransient {
     error OfferExpired(uint256 offerId, uint256 expiry);
     error NotOfferBank(uint256 offerId, address account);
     error SelfFinancing(address account);
+    /// @notice An upgrade to `newImplementation`, which is not wired to this desk's registry and token.
+    error UpgradeMiswired(address newImplementation);
 
+    /// @notice The implementation: its immutables name the proxies it works with; only a proxy is initialized.
+    /// @param registry The participant registry (proxy).
+    /// @param receivables The receivable token (proxy).
+    /// @custom:oz-upgrades-unsafe-allow constructor state-variable-immutable
     constructor(IParticipantRegistry registry, IReceivableToken receivables) {
         participants = registry;
         token = receivables;
+        _disableInitializers();
+    }
+
+    /// @notice Initializes the proxy; the desk has no settings, so this only marks it initialized.
+    function initialize() external initializer {}
+
+    /// @notice The version of this implementation ("1.0.0").
+    function version() external pure returns (string memory) {
+        return "1.0.0";
+    }
+
+    /// @notice The last offer id handed out (ids start at 1).
+    function lastOfferId() external view returns (uint256) {
+        return _s().lastOfferId;
     }
 
     /// @notice The bank offers to buy `value` of `tokenId` at `rateBps` a year, until `expiry`.
@@ -112,7 +150,8 @@ contract FinancingDesk is ReentrancyGuardTransient {
         nonReentrant
         returns (uint256 offerId)
     {
-        participants.checkActiveRole(msg.sender, Roles.BANK);
+        FinancingDeskStorage storage $ = _s();
+        participants.checkOperation(Roles.OP_FINANCING, msg.sender, Roles.BANK);
         DiscountMath.DayCount dc = DiscountMath.toDayCount(dayCount);
         if (value == 0) revert ZeroOfferValue();
         if (rateBps == 0 || rateBps > type(uint16).max) revert RateOutOfRange(rateBps, type(uint16).max);
@@ -121,8 +160,8 @@ contract FinancingDesk is ReentrancyGuardTransient {
         // The token may still shrink before acceptance (its holder splits it): `accept` checks again.
         uint256 tokenValue = token.balanceOf(tokenId);
         if (value > tokenValue) revert OfferValueExceedsToken(tokenId, value, tokenValue);
-        offerId = ++lastOfferId;
-        _offers[offerId] = Offer({
+        offerId = ++$.lastOfferId;
+        $.offers[offerId] = Offer({
             bank: msg.sender,
             tokenId: tokenId.toUint48(),
             rateBps: uint16(rateBps),
@@ -151,7 +190,7 @@ contract FinancingDesk is ReentrancyGuardTransient {
         Offer memory accepted = o;
         if (accepted.expiry < block.timestamp) revert OfferExpired(offerId, accepted.expiry);
         if (accepted.bank == msg.sender) revert SelfFinancing(msg.sender);
-        participants.checkActiveRole(accepted.bank, Roles.BANK);
+        participants.checkOperation(Roles.OP_FINANCING, accepted.bank, Roles.BANK);
 
         IReceivableToken.SlotTerms memory terms = token.slotTerms(token.slotOf(accepted.tokenId));
         Quote memory q = _quote(accepted.value, accepted.rateBps, accepted.dayCount, terms.maturity);
@@ -189,11 +228,13 @@ contract FinancingDesk is ReentrancyGuardTransient {
 
     /// @notice The stored offer `offerId`.
     function offer(uint256 offerId) external view returns (Offer memory) {
-        return _offers[offerId];
+        FinancingDeskStorage storage $ = _s();
+        return $.offers[offerId];
     }
 
     function _openOffer(uint256 offerId) private view returns (Offer storage o) {
-        o = _offers[offerId];
+        FinancingDeskStorage storage $ = _s();
+        o = $.offers[offerId];
         if (o.status == OfferStatus.None) revert UnknownOffer(offerId);
         if (o.status != OfferStatus.Open) revert OfferNotOpen(offerId, o.status);
     }
@@ -208,5 +249,21 @@ contract FinancingDesk is ReentrancyGuardTransient {
         q.dayCount = dayCount;
         q.daysToMaturity = DiscountMath.daysBetween(block.timestamp, maturity);
         (q.price, q.discount) = DiscountMath.discountPrice(value, rateBps, q.daysToMaturity, dayCount);
+    }
+
+    /// @dev Only a holder of the registry's DEFAULT_ADMIN_ROLE (governance) upgrades, and only to an
+    ///      implementation wired to the same registry and token.
+    function _authorizeUpgrade(address newImplementation) internal view override {
+        UpgradeGuard.checkAdmin(participants, msg.sender);
+        if (
+            UpgradeGuard.wiredTo(newImplementation, IWiring.participants.selector) != address(participants)
+                || UpgradeGuard.wiredTo(newImplementation, IWiring.token.selector) != address(token)
+        ) revert UpgradeMiswired(newImplementation);
+    }
+
+    function _s() private pure returns (FinancingDeskStorage storage $) {
+        assembly {
+            $.slot := STORAGE_SLOT
+        }
     }
 }

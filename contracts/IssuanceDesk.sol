@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
-import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
+import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
+import {EIP712Upgradeable} from "@openzeppelin/contracts-upgradeable/utils/cryptography/EIP712Upgradeable.sol";
+import {NoncesUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/NoncesUpgradeable.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {IReceivableToken} from "./interfaces/IReceivableToken.sol";
 import {ITradeRegistry} from "./interfaces/ITradeRegistry.sol";
 import {Roles} from "./libraries/Roles.sol";
+import {IWiring, UpgradeGuard} from "./libraries/UpgradeGuard.sol";
 
 /// @title IssuanceDesk
 /// @notice Turns a confirmed payable into a receivable: a supplier proposes an obligation backed by
@@ -21,7 +24,17 @@ import {Roles} from "./libraries/Roles.sol";
 ///      Both parties agree to every obligation: the supplier by proposing or signing its terms, the obligor by
 ///      confirming, signing a confirmation or issuing. Documents are never consumed on one party's word.
 ///      The maturity may fall at most `MAX_MATURITY_DEFERRAL` after the earliest cited invoice falls due.
-contract IssuanceDesk is EIP712, Nonces, ReentrancyGuardTransient {
+///      Upgradeable (UUPS behind an ERC-1967 proxy): all state lives in one ERC-7201 namespace
+///      (`IssuanceDeskStorage`); the registry, trade registry and token are immutables of the implementation.
+///      Pause: propose, confirm, confirmWithSignature and issueDirect stop while `OP_ISSUANCE` is paused
+///      (checked in the same registry call as the supplier's role); reject and cancel never stop.
+contract IssuanceDesk is
+    Initializable,
+    EIP712Upgradeable,
+    NoncesUpgradeable,
+    ReentrancyGuardTransient,
+    UUPSUpgradeable
+{
     /// @notice The terms of an obligation. `face` and `minUnit` are minor units of `currency`
     ///         (ISO 4217, ASCII); `maturity` is a unix timestamp.
     struct Terms {
@@ -43,13 +56,28 @@ contract IssuanceDesk is EIP712, Nonces, ReentrancyGuardTransient {
     ///         has none) the obligation may mature. An earlier maturity is allowed: the obligor pays sooner.
     uint256 public constant MAX_MATURITY_DEFERRAL = 180 days;
 
+    string private constant EIP712_NAME = "Tierchain IssuanceDesk";
+    string private constant EIP712_VERSION = "1";
+
+    /// @notice The participant registry (a proxy): roles, status and the pause bits.
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     IParticipantRegistry public immutable participants;
+    /// @notice The trade registry (a proxy) whose attested documents back obligations.
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     ITradeRegistry public immutable trades;
+    /// @notice The receivable token (a proxy) this desk mints.
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     IReceivableToken public immutable token;
 
-    uint256 public lastProposalId;
-    mapping(uint256 proposalId => bytes32 termsHash) private _pending;
-    mapping(bytes3 currency => address settlementToken) private _currencies;
+    /// @custom:storage-location erc7201:tierchain.storage.IssuanceDesk
+    struct IssuanceDeskStorage {
+        uint256 lastProposalId;
+        mapping(uint256 proposalId => bytes32 termsHash) pending;
+        mapping(bytes3 currency => address settlementToken) currencies;
+    }
+
+    // keccak256(abi.encode(uint256(keccak256("tierchain.storage.IssuanceDesk")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant STORAGE_SLOT = 0xb3fa462e385c3870e72614ce26753605fce6ee9ab285d03e3f5ada6162177000;
 
     event CurrencySet(bytes3 indexed currency, address indexed settlementToken);
     event ObligationProposed(
@@ -89,44 +117,69 @@ contract IssuanceDesk is EIP712, Nonces, ReentrancyGuardTransient {
     error InvalidSupplierSignature(address supplier);
     error InsufficientDocumentCover(uint256 invoiceTotal, uint256 face);
     error MaturityTooLate(uint256 maturity, uint256 latestMaturity);
+    /// @notice An upgrade to `newImplementation`, which is not wired to this desk's registry, trades and token.
+    error UpgradeMiswired(address newImplementation);
 
-    constructor(IParticipantRegistry registry, ITradeRegistry tradeRegistry, IReceivableToken receivables)
-        EIP712("Tierchain IssuanceDesk", "1")
-    {
+    /// @notice The implementation: its immutables name the proxies it works with; only a proxy is initialized.
+    /// @param registry The participant registry (proxy).
+    /// @param tradeRegistry The trade registry (proxy).
+    /// @param receivables The receivable token (proxy).
+    /// @custom:oz-upgrades-unsafe-allow constructor state-variable-immutable
+    constructor(IParticipantRegistry registry, ITradeRegistry tradeRegistry, IReceivableToken receivables) {
         participants = registry;
         trades = tradeRegistry;
         token = receivables;
+        _disableInitializers();
     }
 
-    /// @notice Maps an ISO 4217 code to the ERC-20 that settles it. Registry admin only.
+    /// @notice Initializes the proxy (its EIP-712 domain and nonces); the desk has no other settings.
+    function initialize() external initializer {
+        __EIP712_init(EIP712_NAME, EIP712_VERSION);
+        __Nonces_init();
+    }
+
+    /// @notice The version of this implementation ("1.0.0").
+    function version() external pure returns (string memory) {
+        return "1.0.0";
+    }
+
+    /// @notice The last proposal id handed out (ids start at 1).
+    function lastProposalId() external view returns (uint256) {
+        return _s().lastProposalId;
+    }
+
+    /// @notice Maps an ISO 4217 code to the ERC-20 that settles it. POLICY (governance) only.
     /// @dev Write-once: proposals and confirmation signatures name the code, not the token, so remapping a
     ///      code between proposal and confirmation would settle an obligation in a token nobody agreed to.
     ///      A new settlement token for a code means a new desk.
     function setCurrency(bytes3 currency, address settlementToken) external {
-        if (!participants.hasRole(bytes32(0), msg.sender)) revert NotAdmin(msg.sender);
+        IssuanceDeskStorage storage $ = _s();
+        if (!participants.hasRole(Roles.POLICY, msg.sender)) revert NotAdmin(msg.sender);
         if (currency == bytes3(0)) revert EmptyCurrencyCode();
         if (settlementToken == address(0)) revert IReceivableToken.ZeroAddress("settlementToken");
-        address current = _currencies[currency];
+        address current = $.currencies[currency];
         if (current != address(0)) revert CurrencyAlreadySet(currency, current);
-        _currencies[currency] = settlementToken;
+        $.currencies[currency] = settlementToken;
         emit CurrencySet(currency, settlementToken);
     }
 
     /// @notice The ERC-20 settling `currency`, or the zero address.
     function currencyToken(bytes3 currency) external view returns (address) {
-        return _currencies[currency];
+        IssuanceDeskStorage storage $ = _s();
+        return $.currencies[currency];
     }
 
     /// @notice Proposes an obligation; the caller must be `terms.supplier`.
     /// @dev Checks everything confirmation will check, so a doomed proposal fails now, not later.
     function propose(Terms calldata terms) external nonReentrant returns (uint256 proposalId) {
+        IssuanceDeskStorage storage $ = _s();
         if (msg.sender != terms.supplier) revert NotSupplier(msg.sender);
         _checkTerms(terms);
         (uint256 cover, uint256 earliestDue) =
             trades.checkUsable(terms.documents, terms.supplier, terms.obligor, terms.currency);
         _checkCover(terms, cover, earliestDue);
-        proposalId = ++lastProposalId;
-        _pending[proposalId] = hashTerms(terms);
+        proposalId = ++$.lastProposalId;
+        $.pending[proposalId] = hashTerms(terms);
         emit ObligationProposed(
             proposalId,
             terms.supplier,
@@ -206,7 +259,8 @@ contract IssuanceDesk is EIP712, Nonces, ReentrancyGuardTransient {
 
     /// @notice True while proposal `proposalId` waits for the obligor.
     function isPending(uint256 proposalId) external view returns (bool) {
-        return _pending[proposalId] != bytes32(0);
+        IssuanceDeskStorage storage $ = _s();
+        return $.pending[proposalId] != bytes32(0);
     }
 
     /// @notice The EIP-712 digest the obligor signs to confirm `proposalId` with `nonce` until `deadline`.
@@ -235,11 +289,12 @@ contract IssuanceDesk is EIP712, Nonces, ReentrancyGuardTransient {
     }
 
     function _takePending(uint256 proposalId, Terms calldata terms) private returns (bytes32 termsHash) {
-        bytes32 stored = _pending[proposalId];
+        IssuanceDeskStorage storage $ = _s();
+        bytes32 stored = $.pending[proposalId];
         if (stored == bytes32(0)) revert UnknownProposal(proposalId);
         termsHash = hashTerms(terms);
         if (stored != termsHash) revert TermsMismatch(proposalId);
-        delete _pending[proposalId];
+        delete $.pending[proposalId];
     }
 
     function _issue(uint256 proposalId, Terms calldata terms) private returns (uint256 slot, uint256 tokenId) {
@@ -260,11 +315,13 @@ contract IssuanceDesk is EIP712, Nonces, ReentrancyGuardTransient {
         if (terms.maturity > latestMaturity) revert MaturityTooLate(terms.maturity, latestMaturity);
     }
 
-    /// @dev Roles and status are checked at proposal and again at confirmation: either may have changed.
+    /// @dev Roles and status are checked at proposal and again at confirmation: either may have changed. The
+    ///      first check also refuses while issuance is paused (`OP_ISSUANCE`): every issuing path runs here.
     function _checkTerms(Terms calldata terms) private view returns (address currency) {
-        participants.checkActiveRole(terms.supplier, Roles.SUPPLIER);
+        IssuanceDeskStorage storage $ = _s();
+        participants.checkOperation(Roles.OP_ISSUANCE, terms.supplier, Roles.SUPPLIER);
         participants.checkActiveRole(terms.obligor, Roles.CORE_ENTERPRISE);
-        currency = _currencies[terms.currency];
+        currency = $.currencies[terms.currency];
         if (currency == address(0)) revert UnknownCurrency(terms.currency);
         if (terms.face == 0) revert IReceivableToken.ZeroFace();
         if (terms.minUnit == 0) revert IReceivableToken.ZeroMinUnit();
@@ -277,5 +334,32 @@ contract IssuanceDesk is EIP712, Nonces, ReentrancyGuardTransient {
         }
         if (terms.documents.length == 0) revert NoDocuments();
         if (terms.supplier == terms.obligor) revert SupplierIsObligor(terms.supplier);
+    }
+
+    /// @dev The domain name is a constant of the code: no storage read per signature check.
+    function _EIP712Name() internal pure override returns (string memory) {
+        return EIP712_NAME;
+    }
+
+    /// @dev The domain version is a constant of the code.
+    function _EIP712Version() internal pure override returns (string memory) {
+        return EIP712_VERSION;
+    }
+
+    /// @dev Only a holder of the registry's DEFAULT_ADMIN_ROLE (governance) upgrades, and only to an
+    ///      implementation wired to the same registry, trade registry and token.
+    function _authorizeUpgrade(address newImplementation) internal view override {
+        UpgradeGuard.checkAdmin(participants, msg.sender);
+        if (
+            UpgradeGuard.wiredTo(newImplementation, IWiring.participants.selector) != address(participants)
+                || UpgradeGuard.wiredTo(newImplementation, IWiring.trades.selector) != address(trades)
+                || UpgradeGuard.wiredTo(newImplementation, IWiring.token.selector) != address(token)
+        ) revert UpgradeMiswired(newImplementation);
+    }
+
+    function _s() private pure returns (IssuanceDeskStorage storage $) {
+        assembly {
+            $.slot := STORAGE_SLOT
+        }
     }
 }

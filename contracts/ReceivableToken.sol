@@ -2,6 +2,8 @@
 pragma solidity ^0.8.24;
 
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
+import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
 import {ERC721Utils} from "@openzeppelin/contracts/token/ERC721/utils/ERC721Utils.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
@@ -14,6 +16,7 @@ import {IERC3525Metadata} from "@solvprotocol/erc-3525/extensions/IERC3525Metada
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {IReceivableToken} from "./interfaces/IReceivableToken.sol";
 import {Roles} from "./libraries/Roles.sol";
+import {IWiring, UpgradeGuard} from "./libraries/UpgradeGuard.sol";
 
 /// @title ReceivableToken
 /// @notice ERC-3525 semi-fungible receivables. A slot is one confirmed obligation (obligor, settlement
@@ -29,12 +32,16 @@ import {Roles} from "./libraries/Roles.sol";
 ///      Mutation paths: `_moveValue` is the only code that changes a token's value, `_moveToken` the only
 ///      code that changes an owner, `_createToken`/`_burn` the only code that creates or destroys tokens.
 ///      The rules (frozen, matured, minimum unit, active participants) are applied by `_checkPolicy` and
-///      `participants.checkHolders` before any of them runs.
+///      `participants.checkMove`/`checkHolders` before any of them runs.
 ///      Re-entrancy: every state-changing function holds one token-wide guard (transient storage) for its
 ///      whole run, and receiver callbacks (`onERC3525Received`, `onERC721Received`) run last, after every
 ///      state change, while the guard is held: a callback cannot re-enter any mutator, directly or
 ///      through a desk. A batch split makes all its pieces before it calls the first receiver.
-contract ReceivableToken is IReceivableToken, ReentrancyGuardTransient {
+///      Upgradeable (UUPS behind an ERC-1967 proxy): all state lives in one ERC-7201 namespace
+///      (`ReceivableTokenStorage`); the registry and the value decimals are immutables of the implementation.
+///      Pause: holder-initiated moves (transfers, splits, merges) stop while `OP_MOVES` is paused; desk
+///      moves follow their desk's bit, and redemption, freezes and court orders are never paused.
+contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, ReentrancyGuardTransient {
     using SafeCast for uint256;
     using Strings for uint256;
 
@@ -88,34 +95,61 @@ contract ReceivableToken is IReceivableToken, ReentrancyGuardTransient {
     uint256 private constant CHECK_PARTIES = 8;
     uint256 private constant CHECK_ALL = 15;
 
+    /// @dev Holder-initiated moves also check that moves are not paused (`OP_MOVES`), in the same registry
+    ///      call as the holders (`checkMove`); desk and enforcement moves do not.
+    uint256 private constant CHECK_OPEN = 16;
+    uint256 private constant HOLDER_MOVE = CHECK_ALL | CHECK_OPEN;
+
+    /// @inheritdoc IReceivableToken
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     IParticipantRegistry public immutable participants;
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     uint8 private immutable _valueDecimals;
 
-    uint48 private _lastTokenId;
-    uint48 private _lastSlot;
-    string private _name;
-    string private _symbol;
-    string private _baseURI;
+    /// @custom:storage-location erc7201:tierchain.storage.ReceivableToken
+    struct ReceivableTokenStorage {
+        uint48 lastTokenId;
+        uint48 lastSlot;
+        string name;
+        string symbol;
+        string baseURI;
+        mapping(uint256 tokenId => TokenCore) cores;
+        mapping(uint256 tokenId => TokenValue) values;
+        mapping(address owner => uint256) balances;
+        mapping(uint256 tokenId => TokenApproval) tokenApprovals;
+        mapping(address owner => mapping(address operator => bool)) operatorApprovals;
+        mapping(uint256 tokenId => mapping(address operator => ValueAllowance)) valueAllowances;
+        mapping(uint256 slot => SlotHead) heads;
+        mapping(uint256 slot => SlotMoney) money;
+        mapping(uint256 slot => SlotSupply) supplies;
+    }
 
-    mapping(uint256 tokenId => TokenCore) private _cores;
-    mapping(uint256 tokenId => TokenValue) private _values;
-    mapping(address owner => uint256) private _balances;
-    mapping(uint256 tokenId => TokenApproval) private _tokenApprovals;
-    mapping(address owner => mapping(address operator => bool)) private _operatorApprovals;
-    mapping(uint256 tokenId => mapping(address operator => ValueAllowance)) private _valueAllowances;
-    mapping(uint256 slot => SlotHead) private _heads;
-    mapping(uint256 slot => SlotMoney) private _money;
-    mapping(uint256 slot => SlotSupply) private _supplies;
+    // keccak256(abi.encode(uint256(keccak256("tierchain.storage.ReceivableToken")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant STORAGE_SLOT = 0x0dfd51ff811f30f31e2be76ec4335e38faa8280a580898e835c78bee5ce95400;
 
-    /// @param registry Participant registry: holder checks and the DESK, REGULATOR, ENFORCEMENT roles.
+    /// @notice The implementation: its immutables name the registry proxy and the value decimals; it cannot
+    ///         be initialized itself, only a proxy pointing at it can.
+    /// @param registry Participant registry (proxy): holder checks, the pause bits and every role.
+    /// @param valueDecimals_ Decimals of values for display: values are minor units (2 for CNY, USD, EUR).
+    /// @custom:oz-upgrades-unsafe-allow constructor state-variable-immutable
+    constructor(IParticipantRegistry registry, uint8 valueDecimals_) {
+        participants = registry;
+        _valueDecimals = valueDecimals_;
+        _disableInitializers();
+    }
+
+    /// @notice Initializes the proxy with the ERC-721 name and symbol.
     /// @param name_ ERC-721 name.
     /// @param symbol_ ERC-721 symbol.
-    /// @param valueDecimals_ Decimals of values for display: values are minor units (2 for CNY, USD, EUR).
-    constructor(IParticipantRegistry registry, string memory name_, string memory symbol_, uint8 valueDecimals_) {
-        participants = registry;
-        _name = name_;
-        _symbol = symbol_;
-        _valueDecimals = valueDecimals_;
+    function initialize(string calldata name_, string calldata symbol_) external initializer {
+        ReceivableTokenStorage storage $ = _s();
+        $.name = name_;
+        $.symbol = symbol_;
+    }
+
+    /// @inheritdoc IReceivableToken
+    function version() external pure returns (string memory) {
+        return "1.0.0";
     }
 
     modifier onlyRole(bytes32 role) {
@@ -139,34 +173,40 @@ contract ReceivableToken is IReceivableToken, ReentrancyGuardTransient {
 
     /// @inheritdoc IERC721Metadata
     function name() external view returns (string memory) {
-        return _name;
+        ReceivableTokenStorage storage $ = _s();
+        return $.name;
     }
 
     /// @inheritdoc IERC721Metadata
     function symbol() external view returns (string memory) {
-        return _symbol;
+        ReceivableTokenStorage storage $ = _s();
+        return $.symbol;
     }
 
     /// @inheritdoc IERC721Metadata
     /// @dev `<baseURI>token/<id>`, or empty while no base URI is set.
     function tokenURI(uint256 tokenId) external view returns (string memory) {
+        ReceivableTokenStorage storage $ = _s();
         _requireCore(tokenId);
-        return bytes(_baseURI).length == 0 ? "" : string.concat(_baseURI, "token/", tokenId.toString());
+        return bytes($.baseURI).length == 0 ? "" : string.concat($.baseURI, "token/", tokenId.toString());
     }
 
     /// @inheritdoc IERC3525Metadata
     function contractURI() external view returns (string memory) {
-        return bytes(_baseURI).length == 0 ? "" : string.concat(_baseURI, "contract");
+        ReceivableTokenStorage storage $ = _s();
+        return bytes($.baseURI).length == 0 ? "" : string.concat($.baseURI, "contract");
     }
 
     /// @inheritdoc IERC3525Metadata
     function slotURI(uint256 slot) external view returns (string memory) {
-        return bytes(_baseURI).length == 0 ? "" : string.concat(_baseURI, "slot/", slot.toString());
+        ReceivableTokenStorage storage $ = _s();
+        return bytes($.baseURI).length == 0 ? "" : string.concat($.baseURI, "slot/", slot.toString());
     }
 
-    /// @notice Sets the metadata base URI (for example the API's `/v1/metadata/`). Registry admin only.
-    function setBaseURI(string calldata baseURI_) external nonReentrant onlyRole(bytes32(0)) {
-        _baseURI = baseURI_;
+    /// @notice Sets the metadata base URI (for example the API's `/v1/metadata/`). POLICY (governance) only.
+    function setBaseURI(string calldata baseURI_) external nonReentrant onlyRole(Roles.POLICY) {
+        ReceivableTokenStorage storage $ = _s();
+        $.baseURI = baseURI_;
         emit BaseURIChanged(baseURI_);
     }
 
@@ -179,8 +219,9 @@ contract ReceivableToken is IReceivableToken, ReentrancyGuardTransient {
 
     /// @inheritdoc IERC721
     function balanceOf(address owner) external view returns (uint256) {
+        ReceivableTokenStorage storage $ = _s();
         if (owner == address(0)) revert InvalidOwner(owner);
-        return _balances[owner];
+        return $.balances[owner];
     }
 
     /// @inheritdoc IERC721
@@ -195,15 +236,17 @@ contract ReceivableToken is IReceivableToken, ReentrancyGuardTransient {
 
     /// @inheritdoc IERC721
     function isApprovedForAll(address owner, address operator) external view returns (bool) {
-        return _operatorApprovals[owner][operator];
+        ReceivableTokenStorage storage $ = _s();
+        return $.operatorApprovals[owner][operator];
     }
 
     // ------------------------------------------------------------------ ERC-3525 views
 
     /// @inheritdoc IERC3525
     function balanceOf(uint256 tokenId) external view returns (uint256) {
+        ReceivableTokenStorage storage $ = _s();
         _requireCore(tokenId);
-        return _values[tokenId].value;
+        return $.values[tokenId].value;
     }
 
     /// @inheritdoc IERC3525
@@ -214,8 +257,9 @@ contract ReceivableToken is IReceivableToken, ReentrancyGuardTransient {
     /// @inheritdoc IERC3525
     /// @dev An unlimited allowance (approved at 2^216 − 1 or more) reads as `type(uint256).max`.
     function allowance(uint256 tokenId, address operator) external view returns (uint256) {
+        ReceivableTokenStorage storage $ = _s();
         TokenCore memory c = _requireCore(tokenId);
-        ValueAllowance memory a = _valueAllowances[tokenId][operator];
+        ValueAllowance memory a = $.valueAllowances[tokenId][operator];
         if (a.epoch != c.epoch) return 0;
         return a.amount == UNLIMITED ? type(uint256).max : a.amount;
     }
@@ -224,18 +268,20 @@ contract ReceivableToken is IReceivableToken, ReentrancyGuardTransient {
 
     /// @inheritdoc IERC721
     function approve(address to, uint256 tokenId) external payable noEther nonReentrant {
+        ReceivableTokenStorage storage $ = _s();
         TokenCore memory c = _requireCore(tokenId);
-        if (msg.sender != c.owner && !_operatorApprovals[c.owner][msg.sender]) {
+        if (msg.sender != c.owner && !$.operatorApprovals[c.owner][msg.sender]) {
             revert InsufficientApproval(msg.sender, tokenId);
         }
-        _tokenApprovals[tokenId] = TokenApproval(to, c.epoch);
+        $.tokenApprovals[tokenId] = TokenApproval(to, c.epoch);
         emit Approval(c.owner, to, tokenId);
     }
 
     /// @inheritdoc IERC721
     function setApprovalForAll(address operator, bool approved) external nonReentrant {
+        ReceivableTokenStorage storage $ = _s();
         if (operator == address(0) || operator == msg.sender) revert SelfApproval(operator);
-        _operatorApprovals[msg.sender][operator] = approved;
+        $.operatorApprovals[msg.sender][operator] = approved;
         emit ApprovalForAll(msg.sender, operator, approved);
     }
 
@@ -243,11 +289,12 @@ contract ReceivableToken is IReceivableToken, ReentrancyGuardTransient {
     /// @dev An allowance of 2^216 − 1 or more is unlimited: it is stored as 2^216 − 1, never decreases, and
     ///      both the event and `allowance()` report it as `type(uint256).max`, so state and events agree.
     function approve(uint256 tokenId, address operator, uint256 value) external payable noEther nonReentrant {
+        ReceivableTokenStorage storage $ = _s();
         TokenCore memory c = _requireCore(tokenId);
         if (!_isApprovedOrOwner(msg.sender, tokenId, c)) revert InsufficientApproval(msg.sender, tokenId);
         if (operator == c.owner || operator == address(0)) revert SelfApproval(operator);
         uint216 amount = value >= UNLIMITED ? UNLIMITED : uint216(value);
-        _valueAllowances[tokenId][operator] = ValueAllowance(amount, c.epoch);
+        $.valueAllowances[tokenId][operator] = ValueAllowance(amount, c.epoch);
         emit ApprovalValue(tokenId, operator, amount == UNLIMITED ? type(uint256).max : value);
     }
 
@@ -264,7 +311,7 @@ contract ReceivableToken is IReceivableToken, ReentrancyGuardTransient {
     {
         TokenCore memory c = _requireCore(fromTokenId);
         _spendAllowance(msg.sender, fromTokenId, c, value);
-        newTokenId = _split(fromTokenId, c, to, value, CHECK_ALL);
+        newTokenId = _split(fromTokenId, c, to, value, HOLDER_MOVE);
         _checkOnERC3525Received(fromTokenId, newTokenId, to, value);
     }
 
@@ -277,7 +324,7 @@ contract ReceivableToken is IReceivableToken, ReentrancyGuardTransient {
         if (from.slot != to.slot) revert SlotMismatch(fromTokenId, toTokenId);
         if (to.frozen) revert TokenFrozen(toTokenId);
         _spendAllowance(msg.sender, fromTokenId, from, value);
-        participants.checkHolders(from.owner, to.owner);
+        participants.checkMove(from.owner, to.owner);
         _checkPolicy(fromTokenId, from, value, CHECK_FROZEN | CHECK_LIVE | CHECK_UNIT);
         _moveValue(fromTokenId, toTokenId, value);
         _checkOnERC3525Received(fromTokenId, toTokenId, to.owner, value);
@@ -303,7 +350,7 @@ contract ReceivableToken is IReceivableToken, ReentrancyGuardTransient {
         _spendAllowance(msg.sender, tokenId, c, total);
         newTokenIds = new uint256[](n);
         for (uint256 i = 0; i < n; ++i) {
-            newTokenIds[i] = _split(tokenId, c, recipients[i], values[i], CHECK_ALL);
+            newTokenIds[i] = _split(tokenId, c, recipients[i], values[i], HOLDER_MOVE);
         }
         for (uint256 i = 0; i < n; ++i) {
             _checkOnERC3525Received(tokenId, newTokenIds[i], recipients[i], values[i]);
@@ -344,15 +391,16 @@ contract ReceivableToken is IReceivableToken, ReentrancyGuardTransient {
         onlyRole(Roles.DESK)
         returns (uint256 slot, uint256 tokenId)
     {
+        ReceivableTokenStorage storage $ = _s();
         if (obligor == address(0)) revert ZeroAddress("obligor");
         if (currency == address(0)) revert ZeroAddress("currency");
         _checkAmounts(face, minUnit, maturity);
         participants.checkHolders(to, to);
-        slot = ++_lastSlot;
+        slot = ++$.lastSlot;
         tokenId = _createToken(to, slot, 0, 0);
-        _heads[slot] = SlotHead(obligor, maturity.toUint48(), minUnit.toUint48());
-        _money[slot] = SlotMoney(currency, uint48(tokenId));
-        _supplies[slot] = SlotSupply(face.toUint128(), uint128(face));
+        $.heads[slot] = SlotHead(obligor, maturity.toUint48(), minUnit.toUint48());
+        $.money[slot] = SlotMoney(currency, uint48(tokenId));
+        $.supplies[slot] = SlotSupply(face.toUint128(), uint128(face));
         _moveValue(0, tokenId, face);
         emit SlotCreated(slot, obligor, currency, face, maturity, minUnit, tokenId);
     }
@@ -365,9 +413,10 @@ contract ReceivableToken is IReceivableToken, ReentrancyGuardTransient {
         onlyRole(Roles.DESK)
         returns (uint256 toTokenId)
     {
+        ReceivableTokenStorage storage $ = _s();
         TokenCore memory c = _requireCore(tokenId);
         if (c.owner != holder) revert IncorrectOwner(holder, tokenId, c.owner);
-        bool whole = value == _values[tokenId].value;
+        bool whole = value == $.values[tokenId].value;
         if (whole) {
             _moveToken(tokenId, c, to, CHECK_ALL);
             toTokenId = tokenId;
@@ -387,18 +436,19 @@ contract ReceivableToken is IReceivableToken, ReentrancyGuardTransient {
         onlyRole(Roles.DESK)
         returns (uint256 slot, uint256 value)
     {
+        ReceivableTokenStorage storage $ = _s();
         TokenCore memory c = _requireCore(tokenId);
         if (c.owner != holder) revert IncorrectOwner(holder, tokenId, c.owner);
         if (c.frozen) revert TokenFrozen(tokenId);
         participants.checkHolders(holder, holder);
         slot = c.slot;
-        uint256 maturity = _heads[slot].maturity;
+        uint256 maturity = $.heads[slot].maturity;
         if (block.timestamp < maturity) revert ObligationNotMatured(slot, maturity);
-        value = _values[tokenId].value;
+        value = $.values[tokenId].value;
         _moveValue(tokenId, 0, value);
         // supply == Σ live values of the slot >= value, so this cannot underflow.
         unchecked {
-            _supplies[slot].supply -= uint128(value);
+            $.supplies[slot].supply -= uint128(value);
         }
         _burn(tokenId, holder, slot);
         emit DeskRedeemed(tokenId, slot, msg.sender, holder, value);
@@ -408,8 +458,9 @@ contract ReceivableToken is IReceivableToken, ReentrancyGuardTransient {
 
     /// @inheritdoc IReceivableToken
     function freeze(uint256 tokenId, uint32 reasonCode) external nonReentrant {
+        ReceivableTokenStorage storage $ = _s();
         participants.checkActiveRole(msg.sender, Roles.REGULATOR);
-        TokenCore storage c = _cores[tokenId];
+        TokenCore storage c = $.cores[tokenId];
         if (c.owner == address(0)) revert NonexistentToken(tokenId);
         if (c.frozen) revert TokenFrozen(tokenId);
         c.frozen = true;
@@ -418,8 +469,9 @@ contract ReceivableToken is IReceivableToken, ReentrancyGuardTransient {
 
     /// @inheritdoc IReceivableToken
     function unfreeze(uint256 tokenId, uint32 reasonCode) external nonReentrant {
+        ReceivableTokenStorage storage $ = _s();
         participants.checkActiveRole(msg.sender, Roles.REGULATOR);
-        TokenCore storage c = _cores[tokenId];
+        TokenCore storage c = $.cores[tokenId];
         if (c.owner == address(0)) revert NonexistentToken(tokenId);
         if (!c.frozen) revert TokenNotFrozen(tokenId);
         c.frozen = false;
@@ -436,8 +488,9 @@ contract ReceivableToken is IReceivableToken, ReentrancyGuardTransient {
         onlyRole(Roles.ENFORCEMENT)
         returns (uint256 toTokenId)
     {
+        ReceivableTokenStorage storage $ = _s();
         TokenCore memory c = _requireCore(tokenId);
-        bool whole = value == _values[tokenId].value;
+        bool whole = value == $.values[tokenId].value;
         if (whole) {
             _moveToken(tokenId, c, to, 0);
             toTokenId = tokenId;
@@ -452,10 +505,11 @@ contract ReceivableToken is IReceivableToken, ReentrancyGuardTransient {
 
     /// @inheritdoc IReceivableToken
     function slotTerms(uint256 slot) external view returns (SlotTerms memory t) {
-        SlotHead memory h = _heads[slot];
+        ReceivableTokenStorage storage $ = _s();
+        SlotHead memory h = $.heads[slot];
         if (h.obligor == address(0)) revert NonexistentSlot(slot);
-        SlotMoney memory m = _money[slot];
-        SlotSupply memory s = _supplies[slot];
+        SlotMoney memory m = $.money[slot];
+        SlotSupply memory s = $.supplies[slot];
         return SlotTerms(h.obligor, h.maturity, m.rootTokenId, m.currency, h.minUnit, s.face, s.supply);
     }
 
@@ -466,7 +520,8 @@ contract ReceivableToken is IReceivableToken, ReentrancyGuardTransient {
 
     /// @inheritdoc IReceivableToken
     function rootOf(uint256 tokenId) external view returns (uint256) {
-        return _money[_requireMinted(tokenId).slot].rootTokenId;
+        ReceivableTokenStorage storage $ = _s();
+        return $.money[_requireMinted(tokenId).slot].rootTokenId;
     }
 
     /// @inheritdoc IReceivableToken
@@ -478,12 +533,13 @@ contract ReceivableToken is IReceivableToken, ReentrancyGuardTransient {
     /// @inheritdoc IReceivableToken
     /// @dev `chain[0]` is `tokenId`, the last element the slot's root; burned ancestors are included.
     function lineage(uint256 tokenId) external view returns (uint256[] memory chain) {
+        ReceivableTokenStorage storage $ = _s();
         TokenValue memory v = _requireMinted(tokenId);
         chain = new uint256[](uint256(v.depth) + 1);
         chain[0] = tokenId;
         for (uint256 i = 1; i < chain.length; ++i) {
             chain[i] = v.parent;
-            v = _values[v.parent];
+            v = $.values[v.parent];
         }
     }
 
@@ -494,17 +550,20 @@ contract ReceivableToken is IReceivableToken, ReentrancyGuardTransient {
 
     /// @inheritdoc IReceivableToken
     function exists(uint256 tokenId) external view returns (bool) {
-        return _cores[tokenId].owner != address(0);
+        ReceivableTokenStorage storage $ = _s();
+        return $.cores[tokenId].owner != address(0);
     }
 
     /// @inheritdoc IReceivableToken
     function lastTokenId() external view returns (uint256) {
-        return _lastTokenId;
+        ReceivableTokenStorage storage $ = _s();
+        return $.lastTokenId;
     }
 
     /// @inheritdoc IReceivableToken
     function lastSlot() external view returns (uint256) {
-        return _lastSlot;
+        ReceivableTokenStorage storage $ = _s();
+        return $.lastSlot;
     }
 
     // ------------------------------------------------------------------ internals
@@ -513,7 +572,7 @@ contract ReceivableToken is IReceivableToken, ReentrancyGuardTransient {
         TokenCore memory c = _requireCore(tokenId);
         if (c.owner != from) revert IncorrectOwner(from, tokenId, c.owner);
         if (!_isApprovedOrOwner(msg.sender, tokenId, c)) revert InsufficientApproval(msg.sender, tokenId);
-        _moveToken(tokenId, c, to, CHECK_ALL);
+        _moveToken(tokenId, c, to, HOLDER_MOVE);
     }
 
     /// @dev Creates a piece for `to` and moves `value` into it from `fromTokenId`. Makes no external call but
@@ -522,33 +581,36 @@ contract ReceivableToken is IReceivableToken, ReentrancyGuardTransient {
         private
         returns (uint256 newTokenId)
     {
+        ReceivableTokenStorage storage $ = _s();
         if (to == address(0)) revert InvalidReceiver(to);
-        participants.checkHolders(policy & CHECK_PARTIES != 0 ? c.owner : to, to);
+        _checkParties(c.owner, to, policy);
         _checkPolicy(fromTokenId, c, value, policy);
-        uint256 depth = uint256(_values[fromTokenId].depth) + 1;
+        uint256 depth = uint256($.values[fromTokenId].depth) + 1;
         newTokenId = _createToken(to, c.slot, fromTokenId, depth);
         _moveValue(fromTokenId, newTokenId, value);
     }
 
     /// @dev The only code that changes an owner. Bumping the epoch voids every approval of the token.
     function _moveToken(uint256 tokenId, TokenCore memory c, address to, uint256 policy) private {
+        ReceivableTokenStorage storage $ = _s();
         if (to == address(0)) revert InvalidReceiver(to);
-        participants.checkHolders(policy & CHECK_PARTIES != 0 ? c.owner : to, to);
+        _checkParties(c.owner, to, policy);
         _checkPolicy(tokenId, c, 0, policy & (CHECK_FROZEN | CHECK_LIVE));
         // A balance counts tokens owned; an owner's count is >= 1 here and no count nears 2^256.
         unchecked {
-            _balances[c.owner] -= 1;
-            _balances[to] += 1;
+            $.balances[c.owner] -= 1;
+            $.balances[to] += 1;
         }
-        _cores[tokenId] = TokenCore(to, c.slot, c.frozen, c.epoch + 1);
+        $.cores[tokenId] = TokenCore(to, c.slot, c.frozen, c.epoch + 1);
         emit Transfer(c.owner, to, tokenId);
     }
 
     /// @dev The only code that changes a token's value; 0 as an id means mint (from) or burn (to).
     ///      Callers have applied the policy and checked both tokens share a slot.
     function _moveValue(uint256 fromTokenId, uint256 toTokenId, uint256 value) private {
+        ReceivableTokenStorage storage $ = _s();
         if (fromTokenId != 0) {
-            TokenValue storage f = _values[fromTokenId];
+            TokenValue storage f = $.values[fromTokenId];
             uint256 balance = f.value;
             if (balance < value) revert InsufficientBalance(fromTokenId, balance, value);
             // balance >= value, checked above.
@@ -559,30 +621,39 @@ contract ReceivableToken is IReceivableToken, ReentrancyGuardTransient {
         if (toTokenId != 0) {
             // A slot's values sum to at most its face, which fits in uint128.
             unchecked {
-                _values[toTokenId].value += uint128(value);
+                $.values[toTokenId].value += uint128(value);
             }
         }
         emit TransferValue(fromTokenId, toTokenId, value);
     }
 
     function _createToken(address to, uint256 slot, uint256 parent, uint256 depth) private returns (uint256 id) {
-        id = ++_lastTokenId;
-        _cores[id] = TokenCore(to, uint48(slot), false, 0);
-        _values[id] = TokenValue(0, uint48(parent), depth.toUint16(), uint48(slot));
+        ReceivableTokenStorage storage $ = _s();
+        id = ++$.lastTokenId;
+        $.cores[id] = TokenCore(to, uint48(slot), false, 0);
+        $.values[id] = TokenValue(0, uint48(parent), depth.toUint16(), uint48(slot));
         unchecked {
-            _balances[to] += 1;
+            $.balances[to] += 1;
         }
         emit Transfer(address(0), to, id);
         emit SlotChanged(id, 0, slot);
     }
 
     function _burn(uint256 tokenId, address owner, uint256 slot) private {
-        delete _cores[tokenId];
+        ReceivableTokenStorage storage $ = _s();
+        delete $.cores[tokenId];
         unchecked {
-            _balances[owner] -= 1;
+            $.balances[owner] -= 1;
         }
         emit Transfer(owner, address(0), tokenId);
         emit SlotChanged(tokenId, slot, 0);
+    }
+
+    /// @dev The registry's one check of a move's parties: a holder move (`CHECK_OPEN`) also checks that moves
+    ///      are not paused; a check without `CHECK_PARTIES` (enforcement) checks the receiver only.
+    function _checkParties(address owner, address to, uint256 policy) private view {
+        if (policy & CHECK_OPEN != 0) participants.checkMove(owner, to);
+        else participants.checkHolders(policy & CHECK_PARTIES != 0 ? owner : to, to);
     }
 
     /// @dev The checks of new terms' numbers, each with its own error.
@@ -594,13 +665,14 @@ contract ReceivableToken is IReceivableToken, ReentrancyGuardTransient {
     }
 
     function _checkPolicy(uint256 tokenId, TokenCore memory c, uint256 value, uint256 policy) private view {
+        ReceivableTokenStorage storage $ = _s();
         if (policy & CHECK_FROZEN != 0 && c.frozen) revert TokenFrozen(tokenId);
         if (policy & CHECK_LIVE != 0) {
-            uint256 maturity = _heads[c.slot].maturity;
+            uint256 maturity = $.heads[c.slot].maturity;
             if (block.timestamp >= maturity) revert ObligationMatured(c.slot, maturity);
         }
         if (policy & CHECK_UNIT != 0) {
-            uint256 unit = _heads[c.slot].minUnit;
+            uint256 unit = $.heads[c.slot].minUnit;
             if (value == 0 || value % unit != 0) revert NotMultipleOfMinUnit(value, unit);
         }
     }
@@ -608,35 +680,40 @@ contract ReceivableToken is IReceivableToken, ReentrancyGuardTransient {
     /// @dev Lowers a limited allowance by `value` and emits `ApprovalValue` with what remains (EIP-3525: the
     ///      event accompanies every change); an unlimited one is left as it is.
     function _spendAllowance(address operator, uint256 tokenId, TokenCore memory c, uint256 value) private {
+        ReceivableTokenStorage storage $ = _s();
         if (_isApprovedOrOwner(operator, tokenId, c)) return;
-        ValueAllowance memory a = _valueAllowances[tokenId][operator];
+        ValueAllowance memory a = $.valueAllowances[tokenId][operator];
         uint256 current = a.epoch == c.epoch ? a.amount : 0;
         if (current == UNLIMITED) return;
         if (current < value) revert InsufficientAllowance(operator, tokenId, current, value);
         // current >= value, checked above.
         unchecked {
-            _valueAllowances[tokenId][operator].amount = uint216(current - value);
+            $.valueAllowances[tokenId][operator].amount = uint216(current - value);
             emit ApprovalValue(tokenId, operator, current - value);
         }
     }
 
     function _isApprovedOrOwner(address spender, uint256 tokenId, TokenCore memory c) private view returns (bool) {
-        return spender == c.owner || _operatorApprovals[c.owner][spender] || _approvedOf(tokenId, c) == spender;
+        ReceivableTokenStorage storage $ = _s();
+        return spender == c.owner || $.operatorApprovals[c.owner][spender] || _approvedOf(tokenId, c) == spender;
     }
 
     function _approvedOf(uint256 tokenId, TokenCore memory c) private view returns (address) {
-        TokenApproval memory a = _tokenApprovals[tokenId];
+        ReceivableTokenStorage storage $ = _s();
+        TokenApproval memory a = $.tokenApprovals[tokenId];
         return a.epoch == c.epoch ? a.approved : address(0);
     }
 
     function _requireCore(uint256 tokenId) private view returns (TokenCore memory c) {
-        c = _cores[tokenId];
+        ReceivableTokenStorage storage $ = _s();
+        c = $.cores[tokenId];
         if (c.owner == address(0)) revert NonexistentToken(tokenId);
     }
 
     function _requireMinted(uint256 tokenId) private view returns (TokenValue memory v) {
-        if (tokenId == 0 || tokenId > _lastTokenId) revert NonexistentToken(tokenId);
-        return _values[tokenId];
+        ReceivableTokenStorage storage $ = _s();
+        if (tokenId == 0 || tokenId > $.lastTokenId) revert NonexistentToken(tokenId);
+        return $.values[tokenId];
     }
 
     /// @dev As EIP-3525 says: a receiving contract that declares IERC3525Receiver must accept. Called last,
@@ -654,6 +731,21 @@ contract ReceivableToken is IReceivableToken, ReentrancyGuardTransient {
             if (answer != IERC3525Receiver.onERC3525Received.selector) revert RejectedByReceiver(to);
         } catch {
             revert RejectedByReceiver(to);
+        }
+    }
+
+    /// @dev Only a holder of the registry's DEFAULT_ADMIN_ROLE (governance) upgrades, and only to an
+    ///      implementation wired to the same registry.
+    function _authorizeUpgrade(address newImplementation) internal view override {
+        UpgradeGuard.checkAdmin(participants, msg.sender);
+        if (UpgradeGuard.wiredTo(newImplementation, IWiring.participants.selector) != address(participants)) {
+            revert UpgradeMiswired(newImplementation);
+        }
+    }
+
+    function _s() private pure returns (ReceivableTokenStorage storage $) {
+        assembly {
+            $.slot := STORAGE_SLOT
         }
     }
 }

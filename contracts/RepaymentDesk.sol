@@ -4,11 +4,14 @@ pragma solidity ^0.8.24;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
+import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {IReceivableToken} from "./interfaces/IReceivableToken.sol";
 import {DiscountMath} from "./libraries/DiscountMath.sol";
 import {Roles} from "./libraries/Roles.sol";
 import {SettlementTransfer} from "./libraries/SettlementTransfer.sol";
+import {IWiring, UpgradeGuard} from "./libraries/UpgradeGuard.sol";
 
 /// @title RepaymentDesk
 /// @notice The obligor pays an obligation's face into this desk (in parts if it likes); once the
@@ -22,7 +25,13 @@ import {SettlementTransfer} from "./libraries/SettlementTransfer.sol";
 ///      Every state-changing function is `nonReentrant` (one guard for the whole desk) and writes its state
 ///      before it calls the currency, so a currency that calls back cannot see or record a half-made change.
 ///      Deposits must arrive whole: a currency that delivers less than the amount is refused.
-contract RepaymentDesk is ReentrancyGuardTransient {
+///      Upgradeable (UUPS behind an ERC-1967 proxy): all state lives in one ERC-7201 namespace
+///      (`RepaymentDeskStorage`); the registry, the token and the grace period (part of every obligation's
+///      terms) are immutables of the implementation.
+///      Pause: deposit stops while `OP_REPAYMENT` is paused (checked in the same registry call as the
+///      obligor's role). Redemption, markOverdue, declareDefault and sweepDust never stop: a holder of a
+///      settled obligation can always be paid. The burn of a redemption is a desk move, never `OP_MOVES`.
+contract RepaymentDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeable {
     using SafeERC20 for IERC20;
 
     enum State {
@@ -43,12 +52,23 @@ contract RepaymentDesk is ReentrancyGuardTransient {
         State state;
     }
 
+    /// @notice The participant registry (a proxy): roles, status and the pause bits.
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     IParticipantRegistry public immutable participants;
+    /// @notice The receivable token (a proxy) whose pieces this desk redeems.
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     IReceivableToken public immutable token;
     /// @notice Seconds after maturity before an unpaid obligation may be declared in default.
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     uint256 public immutable gracePeriod;
 
-    mapping(uint256 slot => Account) private _accounts;
+    /// @custom:storage-location erc7201:tierchain.storage.RepaymentDesk
+    struct RepaymentDeskStorage {
+        mapping(uint256 slot => Account) accounts;
+    }
+
+    // keccak256(abi.encode(uint256(keccak256("tierchain.storage.RepaymentDesk")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant STORAGE_SLOT = 0x7d9312913d928048e56651ff12b6d17383c3ee1a4d766195601d8557b8ee1600;
 
     event Deposited(uint256 indexed slot, address indexed obligor, uint256 amount, uint256 paidTotal);
     event ObligationOverdue(uint256 indexed slot, uint256 maturity, uint256 paid, uint256 face);
@@ -68,11 +88,28 @@ contract RepaymentDesk is ReentrancyGuardTransient {
     error GracePeriodRunning(uint256 slot, uint256 defaultableAt);
     error RedemptionsOutstanding(uint256 slot, uint256 redeemedValue, uint256 face);
     error NoDust(uint256 slot);
+    /// @notice An upgrade to `newImplementation`, which is not wired to this desk's registry and token.
+    error UpgradeMiswired(address newImplementation);
 
+    /// @notice The implementation: its immutables name the proxies it works with and the grace period; only
+    ///         a proxy is initialized.
+    /// @param registry The participant registry (proxy).
+    /// @param receivables The receivable token (proxy).
+    /// @param gracePeriod_ Seconds after maturity before an unpaid obligation may be declared in default.
+    /// @custom:oz-upgrades-unsafe-allow constructor state-variable-immutable
     constructor(IParticipantRegistry registry, IReceivableToken receivables, uint256 gracePeriod_) {
         participants = registry;
         token = receivables;
         gracePeriod = gracePeriod_;
+        _disableInitializers();
+    }
+
+    /// @notice Initializes the proxy; the desk has no settings, so this only marks it initialized.
+    function initialize() external initializer {}
+
+    /// @notice The version of this implementation ("1.0.0").
+    function version() external pure returns (string memory) {
+        return "1.0.0";
     }
 
     /// @notice The obligor pays `amount` towards `slot`, pulled from it in the slot's currency.
@@ -85,7 +122,7 @@ contract RepaymentDesk is ReentrancyGuardTransient {
         State state = a.state;
         if (state == State.Repaid || state == State.Defaulted) revert SlotClosed(slot, state);
         if (msg.sender != token.slotTerms(slot).obligor) revert NotObligor(slot, msg.sender);
-        participants.checkActiveRole(msg.sender, Roles.CORE_ENTERPRISE);
+        participants.checkOperation(Roles.OP_REPAYMENT, msg.sender, Roles.CORE_ENTERPRISE);
         uint256 face = a.face;
         uint256 paid = uint256(a.paid) + amount;
         if (paid > face) revert Overpayment(slot, paid - face);
@@ -123,8 +160,9 @@ contract RepaymentDesk is ReentrancyGuardTransient {
     /// @notice The caller redeems its token `tokenId` after maturity of a settled slot, for
     ///         value × paid / face (rounded down; see `DiscountMath.proRata`). The token is burned.
     function redeem(uint256 tokenId) external nonReentrant returns (uint256 payout) {
+        RepaymentDeskStorage storage $ = _s();
         uint256 slot = token.slotOf(tokenId);
-        Account storage a = _accounts[slot];
+        Account storage a = $.accounts[slot];
         State state = a.state;
         if (state != State.Repaid && state != State.Defaulted) revert NotSettled(slot, state);
         // `token` is the immutable ReceivableToken this desk was built with, and this function is
@@ -143,7 +181,8 @@ contract RepaymentDesk is ReentrancyGuardTransient {
 
     /// @notice Once every piece of `slot` is redeemed, returns the rounding dust to the obligor.
     function sweepDust(uint256 slot) external nonReentrant {
-        Account storage a = _accounts[slot];
+        RepaymentDeskStorage storage $ = _s();
+        Account storage a = $.accounts[slot];
         if (a.redeemedValue != a.face || a.face == 0) revert RedemptionsOutstanding(slot, a.redeemedValue, a.face);
         uint256 dust = uint256(a.paid) - a.paidOut;
         if (dust == 0) revert NoDust(slot);
@@ -155,23 +194,42 @@ contract RepaymentDesk is ReentrancyGuardTransient {
 
     /// @notice The repayment account of `slot` (all zero before the first touch).
     function account(uint256 slot) external view returns (Account memory) {
-        return _accounts[slot];
+        RepaymentDeskStorage storage $ = _s();
+        return $.accounts[slot];
     }
 
     /// @notice What redeeming a piece of `value` in `slot` would pay now, if the slot were settled.
     function payoutFor(uint256 slot, uint256 value) external view returns (uint256) {
-        Account storage a = _accounts[slot];
+        RepaymentDeskStorage storage $ = _s();
+        Account storage a = $.accounts[slot];
         return a.face == 0 ? 0 : DiscountMath.proRata(value, a.paid, a.face);
     }
 
     /// @dev Opens the slot's account from the token's terms on first use, so later calls read one place.
     function _account(uint256 slot) private returns (Account storage a) {
-        a = _accounts[slot];
+        RepaymentDeskStorage storage $ = _s();
+        a = $.accounts[slot];
         if (a.face == 0) {
             IReceivableToken.SlotTerms memory t = token.slotTerms(slot);
             a.face = t.face;
             a.currency = t.currency;
             a.maturity = t.maturity;
+        }
+    }
+
+    /// @dev Only a holder of the registry's DEFAULT_ADMIN_ROLE (governance) upgrades, and only to an
+    ///      implementation wired to the same registry and token.
+    function _authorizeUpgrade(address newImplementation) internal view override {
+        UpgradeGuard.checkAdmin(participants, msg.sender);
+        if (
+            UpgradeGuard.wiredTo(newImplementation, IWiring.participants.selector) != address(participants)
+                || UpgradeGuard.wiredTo(newImplementation, IWiring.token.selector) != address(token)
+        ) revert UpgradeMiswired(newImplementation);
+    }
+
+    function _s() private pure returns (RepaymentDeskStorage storage $) {
+        assembly {
+            $.slot := STORAGE_SLOT
         }
     }
 }

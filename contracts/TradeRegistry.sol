@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
+import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
+import {EIP712Upgradeable} from "@openzeppelin/contracts-upgradeable/utils/cryptography/EIP712Upgradeable.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {ITradeRegistry} from "./interfaces/ITradeRegistry.sol";
 import {Roles} from "./libraries/Roles.sol";
+import {IWiring, UpgradeGuard} from "./libraries/UpgradeGuard.sol";
 
 /// @title TradeRegistry
 /// @notice Stores trade documents (invoices, purchase orders, delivery notes, warehouse receipts) once
@@ -16,7 +19,10 @@ import {Roles} from "./libraries/Roles.sol";
 ///      comparison per signature. ECDSA.tryRecover refuses high-s (malleable) signatures; the EIP-712
 ///      domain binds chain id and this contract's address, so a signature for another chain or another
 ///      deployment recovers to a stranger and is not counted.
-contract TradeRegistry is EIP712, ITradeRegistry {
+///      Upgradeable (UUPS behind an ERC-1967 proxy): all state lives in one ERC-7201 namespace
+///      (`TradeRegistryStorage`); the registry is an immutable of the implementation. The EIP-712 domain
+///      ("Tierchain TradeRegistry", "1", the proxy's address) is a constant of the code, not read from storage.
+contract TradeRegistry is Initializable, EIP712Upgradeable, UUPSUpgradeable, ITradeRegistry {
     using SafeCast for uint256;
 
     bytes32 public constant ATTESTATION_TYPEHASH = keccak256(
@@ -24,35 +30,61 @@ contract TradeRegistry is EIP712, ITradeRegistry {
         "uint64 issueDate,uint64 dueDate,uint256 nonce,uint64 deadline)"
     );
 
+    string private constant EIP712_NAME = "Tierchain TradeRegistry";
+    string private constant EIP712_VERSION = "1";
+
+    /// @inheritdoc ITradeRegistry
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     IParticipantRegistry public immutable participants;
 
-    uint8 private _threshold;
-    mapping(bytes32 fingerprint => Document) private _documents;
-    mapping(uint256 nonce => bool) private _nonceUsed;
+    /// @custom:storage-location erc7201:tierchain.storage.TradeRegistry
+    struct TradeRegistryStorage {
+        uint8 threshold;
+        mapping(bytes32 fingerprint => Document) documents;
+        mapping(uint256 nonce => bool) nonceUsed;
+    }
 
-    /// @param registry The participant registry holding the ORACLE, DESK and admin roles.
-    /// @param threshold_ M: how many distinct oracle signatures an attestation needs (at least 1).
-    constructor(IParticipantRegistry registry, uint8 threshold_) EIP712("Tierchain TradeRegistry", "1") {
+    // keccak256(abi.encode(uint256(keccak256("tierchain.storage.TradeRegistry")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant STORAGE_SLOT = 0x8e4b0e9ed9647d7515a21e1dfe341d86c86b0338b07a53bdba0baf17dcf0bd00;
+
+    /// @notice The implementation: its immutable names the registry proxy; only a proxy is initialized.
+    /// @param registry The participant registry (proxy) holding the ORACLE, DESK, POLICY and admin roles.
+    /// @custom:oz-upgrades-unsafe-allow constructor state-variable-immutable
+    constructor(IParticipantRegistry registry) {
         participants = registry;
+        _disableInitializers();
+    }
+
+    /// @notice Initializes the proxy with M, the number of oracle signatures an attestation needs.
+    /// @param threshold_ M: how many distinct oracle signatures an attestation needs (at least 1).
+    function initialize(uint8 threshold_) external initializer {
+        __EIP712_init(EIP712_NAME, EIP712_VERSION);
         if (threshold_ == 0) revert InvalidThreshold(threshold_, 0);
-        _threshold = threshold_;
+        _s().threshold = threshold_;
         emit ThresholdChanged(0, threshold_);
     }
 
-    /// @notice Sets M, the number of oracle signatures an attestation needs. Only the registry admin.
+    /// @inheritdoc ITradeRegistry
+    function version() external pure returns (string memory) {
+        return "1.0.0";
+    }
+
+    /// @notice Sets M, the number of oracle signatures an attestation needs. POLICY (governance) only.
     /// @dev M may not exceed the oracles that are active now, so setting it cannot lock attestation.
-    ///      Suspending or revoking oracles later can leave fewer than M active; the admin then lowers M.
+    ///      Suspending or revoking oracles later can leave fewer than M active; governance then lowers M.
     function setThreshold(uint8 threshold_) external {
-        if (!participants.hasRole(bytes32(0), msg.sender)) revert NotAdmin(msg.sender);
+        if (!participants.hasRole(Roles.POLICY, msg.sender)) revert NotAdmin(msg.sender);
         uint256 n = _activeOracles();
         if (threshold_ == 0 || threshold_ > n) revert InvalidThreshold(threshold_, n);
-        emit ThresholdChanged(_threshold, threshold_);
-        _threshold = threshold_;
+        TradeRegistryStorage storage $ = _s();
+        emit ThresholdChanged($.threshold, threshold_);
+        $.threshold = threshold_;
     }
 
     /// @inheritdoc ITradeRegistry
     /// @dev Anyone may submit (typically the oracle aggregator); the signatures carry the authority.
     function attest(Attestation calldata a, bytes[] calldata signatures) external {
+        TradeRegistryStorage storage $ = _s();
         if (a.deadline < block.timestamp) revert AttestationExpired(a.deadline, block.timestamp);
         if (a.kind == 0 || a.kind > uint8(DocumentKind.WarehouseReceipt)) revert InvalidDocumentKind(a.kind);
         // A warehouse receipt names its depositor (the seller) and no buyer; every other kind names both.
@@ -61,13 +93,13 @@ contract TradeRegistry is EIP712, ITradeRegistry {
             a.fingerprint == bytes32(0) || a.seller == address(0) || (a.buyer == address(0) && !buyerless)
                 || a.amount == 0 || a.currency == bytes3(0)
         ) revert InvalidAttestation(a.fingerprint);
-        if (_nonceUsed[a.nonce]) revert NonceAlreadyUsed(a.nonce);
-        Document storage doc = _documents[a.fingerprint];
+        if ($.nonceUsed[a.nonce]) revert NonceAlreadyUsed(a.nonce);
+        Document storage doc = $.documents[a.fingerprint];
         if (doc.attestedAt != 0) revert DocumentAlreadyAttested(a.fingerprint);
 
         address[] memory signers = _recoverSigners(_hashTypedDataV4(_structHash(a)), signatures);
 
-        _nonceUsed[a.nonce] = true;
+        $.nonceUsed[a.nonce] = true;
         doc.seller = a.seller;
         doc.kind = DocumentKind(a.kind);
         doc.issueDate = uint256(a.issueDate).toUint40();
@@ -95,6 +127,7 @@ contract TradeRegistry is EIP712, ITradeRegistry {
         external
         returns (uint256 invoiceTotal, uint256 earliestDue)
     {
+        TradeRegistryStorage storage $ = _s();
         if (!participants.hasRole(Roles.DESK, msg.sender)) revert NotDesk(msg.sender);
         // Slot 0 means "unused" in storage, so it can never be the slot a document backs.
         if (slot == 0) revert InvalidSlot(slot);
@@ -102,7 +135,7 @@ contract TradeRegistry is EIP712, ITradeRegistry {
         earliestDue = type(uint256).max;
         for (uint256 i = 0; i < fingerprints.length; ++i) {
             bytes32 fp = fingerprints[i];
-            Document storage doc = _documents[fp];
+            Document storage doc = $.documents[fp];
             (uint256 amount, uint256 due) = _checkDocument(fp, doc, seller, buyer, currency);
             invoiceTotal += amount;
             if (due < earliestDue) earliestDue = due;
@@ -119,13 +152,14 @@ contract TradeRegistry is EIP712, ITradeRegistry {
         view
         returns (uint256 invoiceTotal, uint256 earliestDue)
     {
+        TradeRegistryStorage storage $ = _s();
         earliestDue = type(uint256).max;
         for (uint256 i = 0; i < fingerprints.length; ++i) {
             bytes32 fp = fingerprints[i];
             for (uint256 j = 0; j < i; ++j) {
                 if (fingerprints[j] == fp) revert DocumentAlreadyUsed(fp, 0);
             }
-            (uint256 amount, uint256 due) = _checkDocument(fp, _documents[fp], seller, buyer, currency);
+            (uint256 amount, uint256 due) = _checkDocument(fp, $.documents[fp], seller, buyer, currency);
             invoiceTotal += amount;
             if (due < earliestDue) earliestDue = due;
         }
@@ -134,17 +168,20 @@ contract TradeRegistry is EIP712, ITradeRegistry {
 
     /// @inheritdoc ITradeRegistry
     function document(bytes32 fingerprint) external view returns (Document memory) {
-        return _documents[fingerprint];
+        TradeRegistryStorage storage $ = _s();
+        return $.documents[fingerprint];
     }
 
     /// @inheritdoc ITradeRegistry
     function threshold() external view returns (uint8) {
-        return _threshold;
+        TradeRegistryStorage storage $ = _s();
+        return $.threshold;
     }
 
     /// @inheritdoc ITradeRegistry
     function nonceUsed(uint256 nonce) external view returns (bool) {
-        return _nonceUsed[nonce];
+        TradeRegistryStorage storage $ = _s();
+        return $.nonceUsed[nonce];
     }
 
     /// @inheritdoc ITradeRegistry
@@ -180,7 +217,8 @@ contract TradeRegistry is EIP712, ITradeRegistry {
 
     /// @dev Every signature must recover, come from an active ORACLE, and be strictly ascending by signer.
     function _recoverSigners(bytes32 digest, bytes[] calldata signatures) private view returns (address[] memory) {
-        uint256 required = _threshold;
+        TradeRegistryStorage storage $ = _s();
+        uint256 required = $.threshold;
         if (signatures.length < required) revert InsufficientSignatures(signatures.length, required);
         address[] memory signers = new address[](signatures.length);
         address previous = address(0);
@@ -213,5 +251,30 @@ contract TradeRegistry is EIP712, ITradeRegistry {
                 a.deadline
             )
         );
+    }
+
+    /// @dev The domain name is a constant of the code: no storage read per signature check.
+    function _EIP712Name() internal pure override returns (string memory) {
+        return EIP712_NAME;
+    }
+
+    /// @dev The domain version is a constant of the code.
+    function _EIP712Version() internal pure override returns (string memory) {
+        return EIP712_VERSION;
+    }
+
+    /// @dev Only a holder of the registry's DEFAULT_ADMIN_ROLE (governance) upgrades, and only to an
+    ///      implementation wired to the same registry.
+    function _authorizeUpgrade(address newImplementation) internal view override {
+        UpgradeGuard.checkAdmin(participants, msg.sender);
+        if (UpgradeGuard.wiredTo(newImplementation, IWiring.participants.selector) != address(participants)) {
+            revert UpgradeMiswired(newImplementation);
+        }
+    }
+
+    function _s() private pure returns (TradeRegistryStorage storage $) {
+        assembly {
+            $.slot := STORAGE_SLOT
+        }
     }
 }

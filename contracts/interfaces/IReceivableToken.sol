@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IERC3525Metadata} from "@solvprotocol/erc-3525/extensions/IERC3525Metadata.sol";
+import {IParticipantRegistry} from "./IParticipantRegistry.sol";
 
 /// @title IReceivableToken
 /// @notice Tierchain's ERC-3525 receivable: a slot is one confirmed obligation, a token is a piece of it.
@@ -85,6 +86,14 @@ interface IReceivableToken is IERC3525Metadata {
     error SameToken(uint256 tokenId);
     error EmptyBatch();
     error LengthMismatch(uint256 recipients, uint256 values);
+    /// @notice An upgrade to `newImplementation`, which is not wired to this contract's registry.
+    error UpgradeMiswired(address newImplementation);
+
+    /// @notice The participant registry (a proxy) this token checks holders, pauses and roles against.
+    function participants() external view returns (IParticipantRegistry);
+
+    /// @notice The version of this implementation ("1.0.0").
+    function version() external pure returns (string memory);
 
     /// @notice Mints the whole face of a new obligation to `to` (the tier-1 supplier). Desks only.
     function createSlot(address obligor, address currency, uint256 face, uint256 maturity, uint256 minUnit, address to)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IParticipantRegistry} from "./IParticipantRegistry.sol";
+
 /// @title ITradeRegistry
 /// @notice Trade documents attested by M of N oracles, each usable to back exactly one obligation, ever.
 interface ITradeRegistry {
@@ -73,6 +75,14 @@ interface ITradeRegistry {
     error DocumentCurrencyMismatch(bytes32 fingerprint, bytes3 currency);
     error NoInvoice();
     error InvalidSlot(uint256 slot);
+    /// @notice An upgrade to `newImplementation`, which is not wired to this contract's registry.
+    error UpgradeMiswired(address newImplementation);
+
+    /// @notice The participant registry (a proxy) holding the ORACLE, DESK and POLICY roles.
+    function participants() external view returns (IParticipantRegistry);
+
+    /// @notice The version of this implementation ("1.0.0").
+    function version() external pure returns (string memory);
 
     /// @notice Records `attestation` when at least `threshold()` distinct active oracles signed it.
     function attest(Attestation calldata attestation, bytes[] calldata signatures) external;
