@@ -5,8 +5,10 @@ import {Test} from "forge-std/Test.sol";
 import {ParticipantRegistry} from "../../contracts/ParticipantRegistry.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
 import {Roles} from "../../contracts/libraries/Roles.sol";
+import {Deploy} from "./utils/Deploy.sol";
 
-/// @notice The shared world of the Solidity tests: one participant registry, its admin, and the cast of a
+/// @notice The shared world of the Solidity tests: one participant registry (behind its proxy), its admin
+///         (holding DEFAULT_ADMIN_ROLE, ONBOARDING, POLICY and GUARDIAN), and the cast of a
 ///         supply chain (a core enterprise, three suppliers, a bank, a regulator), plus helpers to register
 ///         more. Contract-specific fixtures (token, trade registry, oracles) live in each test file.
 abstract contract Base is Test {
@@ -28,7 +30,7 @@ abstract contract Base is Test {
 
     function setUp() public virtual {
         vm.warp(T0);
-        registry = new ParticipantRegistry(admin);
+        registry = Deploy.registryWithOperator(admin);
         _register(coreEnterprise, Roles.CORE_ENTERPRISE);
         _register(supplier1, Roles.SUPPLIER);
         _register(supplier2, Roles.SUPPLIER);

@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IAccessControlEnumerable} from "@openzeppelin/contracts/access/extensions/IAccessControlEnumerable.sol";
+import {ERC1967Proxy} from "@openzeppelin/contracts/proxy/ERC1967/ERC1967Proxy.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {Base} from "./Base.t.sol";
 import {ParticipantRegistry} from "../../contracts/ParticipantRegistry.sol";
@@ -17,17 +18,37 @@ contract ParticipantRegistryTest is Base {
     bytes32 internal constant NEW_ID = keccak256("USCC:91310000MA1FL0000X");
     bytes32 internal constant ADMIN_ROLE = bytes32(0);
 
-    // ------------------------------------------------------------------ constructor
+    // ------------------------------------------------------------------ initialize
 
-    function test_constructor_grantsAdminRole() public view {
+    function test_initialize_grantsAdminRole() public view {
         assertTrue(registry.hasRole(ADMIN_ROLE, admin));
         assertEq(registry.getRoleMemberCount(ADMIN_ROLE), 1);
         assertEq(registry.getRoleMember(ADMIN_ROLE, 0), admin);
     }
 
-    function test_RevertWhen_constructorAdminIsZero() public {
+    function test_initialize_setsRoleAdmins() public view {
+        assertEq(registry.getRoleAdmin(Roles.CORE_ENTERPRISE), Roles.ONBOARDING);
+        assertEq(registry.getRoleAdmin(Roles.SUPPLIER), Roles.ONBOARDING);
+        assertEq(registry.getRoleAdmin(Roles.BANK), Roles.ONBOARDING);
+        assertEq(registry.getRoleAdmin(Roles.REGULATOR), ADMIN_ROLE);
+        assertEq(registry.getRoleAdmin(Roles.ORACLE), ADMIN_ROLE);
+        assertEq(registry.getRoleAdmin(Roles.ENFORCEMENT), ADMIN_ROLE);
+        assertEq(registry.getRoleAdmin(Roles.DESK), ADMIN_ROLE);
+        assertEq(registry.getRoleAdmin(Roles.ONBOARDING), ADMIN_ROLE);
+        assertEq(registry.getRoleAdmin(Roles.GUARDIAN), ADMIN_ROLE);
+        assertEq(registry.getRoleAdmin(Roles.POLICY), ADMIN_ROLE);
+        assertEq(registry.getRoleAdmin(ADMIN_ROLE), ADMIN_ROLE);
+    }
+
+    function test_RevertWhen_initializeAdminIsZero() public {
+        address impl = address(new ParticipantRegistry());
+        bytes memory init = abi.encodeCall(ParticipantRegistry.initialize, (address(0)));
         vm.expectRevert(IParticipantRegistry.ZeroAddress.selector);
-        new ParticipantRegistry(address(0));
+        new ERC1967Proxy(impl, init);
+    }
+
+    function test_version() public view {
+        assertEq(registry.version(), "1.0.0");
     }
 
     function test_supportsInterface_accessControlEnumerable() public view {
@@ -160,9 +181,11 @@ contract ParticipantRegistryTest is Base {
         registry.register(newcomer, NEW_ID, _roles(ADMIN_ROLE));
     }
 
-    function test_RevertWhen_registerCalledByNonAdmin() public {
+    function test_RevertWhen_registerCalledByNonOnboarding() public {
         vm.expectRevert(
-            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, supplier1, ADMIN_ROLE)
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector, supplier1, Roles.ONBOARDING
+            )
         );
         vm.prank(supplier1);
         registry.register(newcomer, NEW_ID, _roles(Roles.SUPPLIER));
@@ -219,9 +242,11 @@ contract ParticipantRegistryTest is Base {
         registry.setStatus(newcomer, IParticipantRegistry.Status.Suspended);
     }
 
-    function test_RevertWhen_setStatusCalledByNonAdmin() public {
+    function test_RevertWhen_setStatusCalledByNonOnboarding() public {
         vm.expectRevert(
-            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, regulator, ADMIN_ROLE)
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector, regulator, Roles.ONBOARDING
+            )
         );
         vm.prank(regulator);
         registry.setStatus(supplier1, IParticipantRegistry.Status.Suspended);
@@ -455,9 +480,12 @@ contract ParticipantRegistryTest is Base {
         assertEq(registry.participant(supplier1).roleBits, Roles.BIT_SUPPLIER | Roles.BIT_BANK);
     }
 
+    /// @dev BANK's role admin is ONBOARDING.
     function test_RevertWhen_grantRoleCalledByNonAdmin() public {
         vm.expectRevert(
-            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, supplier1, ADMIN_ROLE)
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector, supplier1, Roles.ONBOARDING
+            )
         );
         vm.prank(supplier1);
         registry.grantRole(Roles.BANK, supplier2);
@@ -491,9 +519,12 @@ contract ParticipantRegistryTest is Base {
         assertEq(registry.getRoleMemberCount(Roles.SUPPLIER), 2);
     }
 
+    /// @dev SUPPLIER's role admin is ONBOARDING.
     function test_RevertWhen_revokeRoleCalledByNonAdmin() public {
         vm.expectRevert(
-            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, regulator, ADMIN_ROLE)
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector, regulator, Roles.ONBOARDING
+            )
         );
         vm.prank(regulator);
         registry.revokeRole(Roles.SUPPLIER, supplier1);

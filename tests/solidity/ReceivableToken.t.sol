@@ -13,6 +13,7 @@ import {ReceivableToken} from "../../contracts/ReceivableToken.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
 import {IReceivableToken} from "../../contracts/interfaces/IReceivableToken.sol";
 import {Roles} from "../../contracts/libraries/Roles.sol";
+import {Deploy} from "./utils/Deploy.sol";
 
 /// @dev An ERC-3525 receiving contract whose answer is chosen at construction.
 contract Receiver3525 is IERC3525Receiver {
@@ -106,7 +107,7 @@ contract ReceivableTokenTest is Base {
 
     function setUp() public override {
         super.setUp();
-        token = new ReceivableToken(registry, "Tierchain Receivable", "TCR", 2);
+        token = Deploy.token(registry, "Tierchain Receivable", "TCR", 2);
         _grant(Roles.DESK, desk);
         _grant(Roles.ENFORCEMENT, enforcer);
         (slot, root) = _createSlot(supplier1, FACE);

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {ERC1967Proxy} from "@openzeppelin/contracts/proxy/ERC1967/ERC1967Proxy.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Base} from "./Base.t.sol";
 import {TradeRegistry} from "../../contracts/TradeRegistry.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
 import {ITradeRegistry} from "../../contracts/interfaces/ITradeRegistry.sol";
 import {Roles} from "../../contracts/libraries/Roles.sol";
+import {Deploy} from "./utils/Deploy.sol";
 
 contract TradeRegistryTest is Base {
     /// @dev The order of secp256k1; a signature (r, s) is malleable into (r, N - s).
@@ -49,9 +51,10 @@ contract TradeRegistryTest is Base {
         _register(oracle3, Roles.ORACLE);
         _grant(Roles.DESK, desk);
 
+        address impl = address(new TradeRegistry(registry));
         vm.expectEmit();
         emit ITradeRegistry.ThresholdChanged(0, 2);
-        trade = new TradeRegistry(registry, 2);
+        trade = TradeRegistry(Deploy.proxy(impl, abi.encodeCall(TradeRegistry.initialize, (2))));
     }
 
     // ------------------------------------------------------------------ helpers
@@ -183,8 +186,10 @@ contract TradeRegistryTest is Base {
     }
 
     function test_RevertWhen_constructorThresholdZero() public {
+        address impl = address(new TradeRegistry(registry));
+        bytes memory init = abi.encodeCall(TradeRegistry.initialize, (0));
         vm.expectRevert(abi.encodeWithSelector(ITradeRegistry.InvalidThreshold.selector, uint8(0), uint256(0)));
-        new TradeRegistry(registry, 0);
+        new ERC1967Proxy(impl, init);
     }
 
     function test_attestationDigest_matchesIndependentEip712() public {
@@ -380,7 +385,7 @@ contract TradeRegistryTest is Base {
     }
 
     function test_RevertWhen_signedForAnotherDeployment() public {
-        TradeRegistry other = new TradeRegistry(registry, 2);
+        TradeRegistry other = Deploy.trades(registry, 2);
         ITradeRegistry.Attestation memory a = _attestation(keccak256("invoice-001"), INVOICE, 1_000_000);
         bytes32 otherDigest = _digest(a, address(other));
         assertEq(other.attestationDigest(a), otherDigest);

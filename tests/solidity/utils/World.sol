@@ -12,10 +12,13 @@ import {SettlementToken} from "../../../contracts/SettlementToken.sol";
 import {ITradeRegistry} from "../../../contracts/interfaces/ITradeRegistry.sol";
 import {IParticipantRegistry} from "../../../contracts/interfaces/IParticipantRegistry.sol";
 import {Roles} from "../../../contracts/libraries/Roles.sol";
+import {Deploy} from "./Deploy.sol";
 
 /// @title World
-/// @notice Deploys and wires the whole Tierchain system the way the deploy script does, registers a
-///         cast of participants, and offers the multi-step helpers tests need (attest, issue, fund, finance).
+/// @notice Deploys and wires the whole Tierchain system the way the deploy script does (implementations behind
+///         ERC-1967 proxies, registry first; `admin` holds DEFAULT_ADMIN_ROLE, ONBOARDING, POLICY and
+///         GUARDIAN), registers a cast of participants, and offers the multi-step helpers tests need (attest,
+///         issue, fund, finance).
 /// @dev Abstract: a test calls `_deployWorld()` from `setUp()`; the invariant Handler calls it from its
 ///      constructor. Every helper acts through `vm.prank`, so the contracts see the real caller.
 abstract contract World is Test {
@@ -59,12 +62,12 @@ abstract contract World is Test {
         vm.warp(START);
         (core1, core1Key) = makeAddrAndKey("core1");
 
-        registry = new ParticipantRegistry(admin);
-        trades = new TradeRegistry(registry, ORACLE_THRESHOLD);
-        token = new ReceivableToken(registry, "Tierchain Receivable", "TCR", 2);
-        issuance = new IssuanceDesk(registry, trades, token);
-        financing = new FinancingDesk(registry, token);
-        repayment = new RepaymentDesk(registry, token, GRACE);
+        registry = Deploy.registryWithOperator(admin);
+        trades = Deploy.trades(registry, ORACLE_THRESHOLD);
+        token = Deploy.token(registry, "Tierchain Receivable", "TCR", 2);
+        issuance = Deploy.issuance(registry, trades, token);
+        financing = Deploy.financing(registry, token);
+        repayment = Deploy.repayment(registry, token, GRACE);
         cash = new SettlementToken("Digital CNY deposit", "dCNY", 2, admin);
 
         address[] memory desks = new address[](3);

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {Vm} from "forge-std/Vm.sol";
+import {ERC1967Proxy} from "@openzeppelin/contracts/proxy/ERC1967/ERC1967Proxy.sol";
+import {ParticipantRegistry} from "../../../contracts/ParticipantRegistry.sol";
+import {TradeRegistry} from "../../../contracts/TradeRegistry.sol";
+import {ReceivableToken} from "../../../contracts/ReceivableToken.sol";
+import {IssuanceDesk} from "../../../contracts/IssuanceDesk.sol";
+import {FinancingDesk} from "../../../contracts/FinancingDesk.sol";
+import {RepaymentDesk} from "../../../contracts/RepaymentDesk.sol";
+import {IParticipantRegistry} from "../../../contracts/interfaces/IParticipantRegistry.sol";
+import {IReceivableToken} from "../../../contracts/interfaces/IReceivableToken.sol";
+import {ITradeRegistry} from "../../../contracts/interfaces/ITradeRegistry.sol";
+import {Roles} from "../../../contracts/libraries/Roles.sol";
+
+/// @title Deploy
+/// @notice How the tests deploy Tierchain's upgradeable contracts, as the deployer does: an implementation
+///         (its constructor sets the immutables: the proxies it talks to) and an `ERC1967Proxy` initialized
+///         in the same transaction. Each function returns the proxy, typed as the contract.
+library Deploy {
+    Vm private constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
+
+    /// @notice An `ERC1967Proxy` of `implementation`, initialized with `initData`.
+    function proxy(address implementation, bytes memory initData) internal returns (address) {
+        return address(new ERC1967Proxy(implementation, initData));
+    }
+
+    /// @notice The participant registry; `admin` holds DEFAULT_ADMIN_ROLE.
+    function registry(address admin) internal returns (ParticipantRegistry) {
+        address impl = address(new ParticipantRegistry());
+        return ParticipantRegistry(proxy(impl, abi.encodeCall(ParticipantRegistry.initialize, (admin))));
+    }
+
+    /// @notice Grants the operator and policy roles (ONBOARDING, POLICY, GUARDIAN) to `admin`, which holds
+    ///         DEFAULT_ADMIN_ROLE: in the tests one admin account acts for governance and the operators.
+    function grantOperatorRoles(ParticipantRegistry r, address admin) internal {
+        vm.startPrank(admin);
+        r.grantRole(Roles.ONBOARDING, admin);
+        r.grantRole(Roles.POLICY, admin);
+        r.grantRole(Roles.GUARDIAN, admin);
+        vm.stopPrank();
+    }
+
+    /// @notice The participant registry with `admin` holding DEFAULT_ADMIN_ROLE, ONBOARDING, POLICY, GUARDIAN.
+    function registryWithOperator(address admin) internal returns (ParticipantRegistry r) {
+        r = registry(admin);
+        grantOperatorRoles(r, admin);
+    }
+
+    /// @notice The trade registry requiring `threshold` oracle signatures.
+    function trades(IParticipantRegistry r, uint8 threshold) internal returns (TradeRegistry) {
+        address impl = address(new TradeRegistry(r));
+        return TradeRegistry(proxy(impl, abi.encodeCall(TradeRegistry.initialize, (threshold))));
+    }
+
+    /// @notice The receivable token.
+    function token(IParticipantRegistry r, string memory name, string memory symbol, uint8 decimals)
+        internal
+        returns (ReceivableToken)
+    {
+        address impl = address(new ReceivableToken(r, decimals));
+        return ReceivableToken(proxy(impl, abi.encodeCall(ReceivableToken.initialize, (name, symbol))));
+    }
+
+    /// @notice The issuance desk.
+    function issuance(IParticipantRegistry r, ITradeRegistry t, IReceivableToken tok) internal returns (IssuanceDesk) {
+        address impl = address(new IssuanceDesk(r, t, tok));
+        return IssuanceDesk(proxy(impl, abi.encodeCall(IssuanceDesk.initialize, ())));
+    }
+
+    /// @notice The financing desk.
+    function financing(IParticipantRegistry r, IReceivableToken tok) internal returns (FinancingDesk) {
+        address impl = address(new FinancingDesk(r, tok));
+        return FinancingDesk(proxy(impl, abi.encodeCall(FinancingDesk.initialize, ())));
+    }
+
+    /// @notice The repayment desk with `grace` seconds of grace after maturity.
+    function repayment(IParticipantRegistry r, IReceivableToken tok, uint256 grace) internal returns (RepaymentDesk) {
+        address impl = address(new RepaymentDesk(r, tok, grace));
+        return RepaymentDesk(proxy(impl, abi.encodeCall(RepaymentDesk.initialize, ())));
+    }
+}
