@@ -1,11 +1,19 @@
 """Deploy and wire Tierchain's contracts, and keep a manifest that says what runs where.
 
-A deployment is a fixed list of steps (six system contracts, the settlement tokens a local chain
-needs, one `bindDesks` that gives the three desks DESK and seals the role, one `setCurrency` per
-currency), each sent under the idempotency key
+A deployment is a fixed list of steps: the six system contracts, each an implementation behind an
+OpenZeppelin `ERC1967Proxy` (UUPS) initialized in the proxy's constructor, registry first because
+every implementation takes the proxies it calls as constructor arguments; the settlement tokens a
+local chain needs; one `bindDesks` that gives the three desks DESK and seals the role; one
+`setCurrency` per currency; then governance (`ledger.governance.deploy`: timelock, operator seats,
+governor, their roles) and the hand-over, where the deployer renounces its admin powers, last. Each
+step is sent under the idempotency key
 `deploy:<network>:<chain_id>:<step>`, so a run killed half-way resumes where it stopped instead of
 deploying twice. Progress goes to `<data_dir>/deployments/<network>.partial.json` after every step;
 the manifest `<network>.json` is written once, when everything is wired.
+
+The manifest names each system contract by its proxy address (what the indexer, the API and the
+clients use), records each implementation under `implementations`, the governance contracts beside
+the system's, and the governance settings the deployment applied under `governance`.
 
 Running again is safe: a manifest whose contracts still have the recorded runtime code, built from
 the artifacts compiled now, is *verified* without sending a transaction. A chain that lost the code
@@ -20,7 +28,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -30,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from web3 import Web3
 
 from ledger.compile import Artifact, compile_contracts
-from ledger.config import DeployConfig, NetworkConfig, Settings, load_network
+from ledger.config import DeployConfig, GovernanceConfig, NetworkConfig, Settings, load_network
 from ledger.errors import (
     ChainUnavailable,
     ConfigError,
@@ -40,6 +48,7 @@ from ledger.errors import (
     ErrorDecoder,
     SignerError,
 )
+from ledger.governance.deploy import deploy_governance, governance_steps, hand_over, hold_policy
 from ledger.journal import TxJournal
 from ledger.keys import Signer, load_signer, local_accounts
 from ledger.localchain import read_run_info
@@ -58,7 +67,11 @@ SYSTEM_CONTRACTS = (
     "RepaymentDesk",
 )
 DESKS = ("IssuanceDesk", "FinancingDesk", "RepaymentDesk")
+GOVERNANCE_CONTRACTS = ("TierchainTimelock", "OperatorSeats", "TierchainGovernor")
 SETTLEMENT_PREFIX = "SettlementToken."
+PROXY_ARTIFACT = "ERC1967Proxy"
+# ERC-1967: bytes32(uint256(keccak256("eip1967.proxy.implementation")) - 1)
+IMPLEMENTATION_SLOT = int.from_bytes(keccak(text="eip1967.proxy.implementation")) - 1
 
 DeployStatus = Literal["deployed", "resumed", "verified"]
 
@@ -82,10 +95,12 @@ class Deployment(BaseModel):
     chain_id: int
     deployer: str
     deploy_block: int
-    contracts: dict[str, DeployedContract]
+    contracts: dict[str, DeployedContract]  # system contracts by their proxy, governance, tokens
     currencies: dict[str, str]
     oracle_threshold: int
     grace_period_seconds: int
+    implementations: dict[str, DeployedContract] = {}  # behind each system contract's proxy
+    governance: GovernanceConfig | None = None  # as applied: addresses resolved, no "deployer"
 
     def address(self, name: str) -> str:
         try:
@@ -161,11 +176,24 @@ def _settlement_specs(config: DeployConfig) -> dict[str, tuple[str, str, int]]:
 
 
 def _expected_contracts(config: DeployConfig) -> list[str]:
-    return [*SYSTEM_CONTRACTS, *(SETTLEMENT_PREFIX + c for c in _settlement_specs(config))]
+    return [
+        *(f"impl:{c}" for c in SYSTEM_CONTRACTS),
+        *SYSTEM_CONTRACTS,
+        *(SETTLEMENT_PREFIX + c for c in _settlement_specs(config)),
+    ]
 
 
 def _artifact_name(contract: str) -> str:
-    return "SettlementToken" if contract.startswith(SETTLEMENT_PREFIX) else contract
+    """The artifact a manifest entry was built from: a system contract's entry is its proxy."""
+    if contract.startswith(SETTLEMENT_PREFIX):
+        return "SettlementToken"
+    return PROXY_ARTIFACT if contract in SYSTEM_CONTRACTS else contract
+
+
+def _implementation_of(w3: Web3, proxy: str) -> str:
+    """The implementation an ERC-1967 proxy points at (its storage slot)."""
+    raw = bytes(w3.eth.get_storage_at(Web3.to_checksum_address(proxy), IMPLEMENTATION_SLOT))
+    return str(Web3.to_checksum_address(raw[-20:]))
 
 
 def check_deployment(w3: Web3, deployment: Deployment, artifacts: Mapping[str, Artifact]) -> str:
@@ -176,20 +204,32 @@ def check_deployment(w3: Web3, deployment: Deployment, artifacts: Mapping[str, A
             f"manifest for {deployment.network!r} is for chain {deployment.chain_id}, the node is chain "
             f"{chain_id}; pass --fresh to deploy anew"
         )
-    hashes = {name: _code_hash(w3, c.address) for name, c in deployment.contracts.items()}
+    entries = [(name, c, _artifact_name(name)) for name, c in deployment.contracts.items()]
+    entries += [(f"{name} implementation", c, name) for name, c in deployment.implementations.items()]
+    hashes = {label: _code_hash(w3, c.address) for label, c, _ in entries}
     if all(h is None for h in hashes.values()):
         return "missing"
     problems = []
-    for name, recorded in deployment.contracts.items():
-        if hashes[name] is None:
-            problems.append(f"{name}: no code at {recorded.address}")
-        elif hashes[name] != recorded.code_hash:
-            problems.append(f"{name}: on-chain code at {recorded.address} differs from the manifest")
-        artifact = artifacts.get(_artifact_name(name))
+    for label, recorded, artifact_name in entries:
+        if hashes[label] is None:
+            problems.append(f"{label}: no code at {recorded.address}")
+        elif hashes[label] != recorded.code_hash:
+            problems.append(f"{label}: on-chain code at {recorded.address} differs from the manifest")
+        artifact = artifacts.get(artifact_name)
         if artifact is None:
-            problems.append(f"{name}: no compiled artifact")
+            problems.append(f"{label}: no compiled artifact")
         elif artifact_hash(artifact) != recorded.artifact_hash:
-            problems.append(f"{name}: the compiled artifact changed since it was deployed")
+            problems.append(f"{label}: the compiled artifact changed since it was deployed")
+    for name, implementation in deployment.implementations.items():
+        proxy = deployment.contracts.get(name)
+        if proxy is None or hashes.get(name) is None:
+            continue
+        current = _implementation_of(w3, proxy.address)
+        if current.lower() != implementation.address.lower():
+            problems.append(
+                f"{name}: the proxy points at implementation {current}, the manifest at "
+                f"{implementation.address} (upgraded since this deployment)"
+            )
     if problems:
         raise DeploymentMismatch(
             f"deployment {deployment.network!r} does not match: {'; '.join(problems)}. "
@@ -206,6 +246,7 @@ class _Deployer:
         manager: TransactionManager,
         artifacts: Mapping[str, Artifact],
         config: DeployConfig,
+        governance: GovernanceConfig,
         partial: Deployment,
         partial_file: Path,
     ) -> None:
@@ -213,45 +254,87 @@ class _Deployer:
         self.w3 = manager.w3
         self.artifacts = artifacts
         self.config = config
+        self.governance = governance
         self.state = partial
         self.partial_file = partial_file
         self.sent = 0
+
+    @property
+    def deployer(self) -> str:
+        return self.state.deployer
+
+    def address(self, name: str) -> str:
+        return self.state.address(name)
 
     def key(self, step: str) -> str:
         return f"deploy:{self.state.network}:{self.state.chain_id}:{step}"
 
     def contract(self, name: str) -> Any:
+        """A handle on a deployed contract; a system contract's proxy speaks its implementation's ABI."""
+        abi_name = name if name in SYSTEM_CONTRACTS else _artifact_name(name)
         return self.w3.eth.contract(
-            address=Web3.to_checksum_address(self.state.address(name)),
-            abi=self.artifacts[_artifact_name(name)].abi,
+            address=Web3.to_checksum_address(self.state.address(name)), abi=self.artifacts[abi_name].abi
         )
 
-    def deploy(self, name: str, *args: Any) -> str:
-        done = self.state.contracts.get(name)
-        if done is not None:
-            return done.address
-        artifact = self.artifacts.get(_artifact_name(name))
+    def _artifact(self, name: str) -> Artifact:
+        artifact = self.artifacts.get(name)
         if artifact is None:
-            raise DeploymentError(f"no artifact for {_artifact_name(name)}; run `tierchain compile`")
-        receipt = self.manager.deploy(artifact, *args, idempotency_key=self.key(name))
+            raise DeploymentError(f"no artifact for {name}; run `tierchain compile`")
+        return artifact
+
+    def _create(self, step: str, artifact: Artifact, *args: Any) -> DeployedContract:
+        receipt = self.manager.deploy(artifact, *args, idempotency_key=self.key(step))
         self.sent += 1
         address = Web3.to_checksum_address(str(receipt["contractAddress"]))
         code_hash = _code_hash(self.w3, address)
         if code_hash is None:
-            raise DeploymentError(f"{name}: deployed at {address} but the node reports no code")
-        record = DeployedContract(
+            raise DeploymentError(f"{step}: deployed at {address} but the node reports no code")
+        return DeployedContract(
             address=address,
             tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
             block_number=int(receipt["blockNumber"]),
             artifact_hash=artifact_hash(artifact),
             code_hash=code_hash,
         )
-        contracts = {**self.state.contracts, name: record}
-        deploy_block = self.state.deploy_block or record.block_number
-        self.state = self.state.model_copy(update={"contracts": contracts, "deploy_block": deploy_block})
+
+    def _record(self, update: dict[str, Any], block: int) -> None:
+        deploy_block = self.state.deploy_block or block
+        self.state = self.state.model_copy(update={**update, "deploy_block": deploy_block})
         _write_json_atomically(self.partial_file, self.state)
-        log.info("contract deployed name=%s address=%s block=%d", name, address, record.block_number)
-        return address
+
+    def deploy(self, name: str, *args: Any) -> str:
+        """Deploy a plain contract (settlement token, governance) once."""
+        done = self.state.contracts.get(name)
+        if done is not None:
+            return done.address
+        record = self._create(name, self._artifact(_artifact_name(name)), *args)
+        self._record({"contracts": {**self.state.contracts, name: record}}, record.block_number)
+        log.info("contract deployed name=%s address=%s block=%d", name, record.address, record.block_number)
+        return record.address
+
+    def deploy_upgradeable(self, name: str, constructor: Sequence[Any], initializer: Sequence[Any]) -> str:
+        """Deploy `name`'s implementation (constructor arguments: its immutables) and an ERC1967Proxy
+        in front of it whose constructor calls `initialize(*initializer)`; returns the proxy."""
+        done = self.state.contracts.get(name)
+        if done is not None:
+            return done.address
+        artifact = self._artifact(name)
+        implementation = self.state.implementations.get(name)
+        if implementation is None:
+            implementation = self._create(f"impl:{name}", artifact, *constructor)
+            implementations = {**self.state.implementations, name: implementation}
+            self._record({"implementations": implementations}, implementation.block_number)
+            log.info(
+                "contract deployed name=%s implementation=%s block=%d",
+                name,
+                implementation.address,
+                implementation.block_number,
+            )
+        init = self.w3.eth.contract(abi=artifact.abi).encode_abi("initialize", args=list(initializer))
+        proxy = self._create(name, self._artifact(PROXY_ARTIFACT), implementation.address, init)
+        self._record({"contracts": {**self.state.contracts, name: proxy}}, proxy.block_number)
+        log.info("contract deployed name=%s proxy=%s block=%d", name, proxy.address, proxy.block_number)
+        return proxy.address
 
     def wire(self, step: str, done: bool, contract: Any, fn: str, *args: Any) -> None:
         """Send one wiring call unless the chain already shows its effect (`done`)."""
@@ -285,44 +368,52 @@ class _Deployer:
     def run(self) -> Deployment:
         cfg = self.config
         deployer = self.state.deployer
-        registry = self.deploy("ParticipantRegistry", deployer)
-        trades = self.deploy("TradeRegistry", registry, cfg.oracle_threshold)
-        token = self.deploy("ReceivableToken", registry, cfg.token_name, cfg.token_symbol, cfg.value_decimals)
-        self.deploy("IssuanceDesk", registry, trades, token)
-        self.deploy("FinancingDesk", registry, token)
-        self.deploy("RepaymentDesk", registry, token, cfg.grace_period_seconds)
+        # Registry first: every other implementation takes the proxies it calls as immutables.
+        registry = self.deploy_upgradeable("ParticipantRegistry", [], [deployer])
+        trades = self.deploy_upgradeable("TradeRegistry", [registry], [cfg.oracle_threshold])
+        token = self.deploy_upgradeable(
+            "ReceivableToken", [registry, cfg.value_decimals], [cfg.token_name, cfg.token_symbol]
+        )
+        self.deploy_upgradeable("IssuanceDesk", [registry, trades, token], [])
+        self.deploy_upgradeable("FinancingDesk", [registry, token], [])
+        self.deploy_upgradeable("RepaymentDesk", [registry, token, cfg.grace_period_seconds], [])
         currencies = dict(cfg.currencies)
         for code, (name, symbol, decimals) in _settlement_specs(cfg).items():
             currencies[code] = self.deploy(SETTLEMENT_PREFIX + code, name, symbol, decimals, deployer)
         currencies = {c: Web3.to_checksum_address(a) for c, a in currencies.items()}
 
+        deploy_governance(self, self.governance)
+        # Every configuration call of the deployment, while the deployer still holds the registry.
         self.bind_desks()
         issuance = self.contract("IssuanceDesk")
-        for code, address in sorted(currencies.items()):
-            raw = code.encode("ascii")
-            self.wire(
-                f"set-currency:{code}",
-                issuance.functions.currencyToken(raw).call() == address,
-                issuance,
-                "setCurrency",
-                raw,
-                address,
-            )
-        return self.state.model_copy(update={"currencies": currencies})
+        pending = {
+            code: address
+            for code, address in sorted(currencies.items())
+            if issuance.functions.currencyToken(code.encode("ascii")).call() != address
+        }
+        if pending:
+            hold_policy(self)
+        for code, address in pending.items():
+            self.wire(f"set-currency:{code}", False, issuance, "setCurrency", code.encode("ascii"), address)
+        hand_over(self, self.governance)
+        return self.state.model_copy(update={"currencies": currencies, "governance": self.governance})
 
 
-def _steps(config: DeployConfig) -> list[str]:
+def _steps(config: DeployConfig, governance: GovernanceConfig) -> list[str]:
     currencies = sorted({*config.currencies, *_settlement_specs(config)})
     return [
         *_expected_contracts(config),
         "bind-desks",
         *(f"set-currency:{c}" for c in currencies),
+        *governance_steps(governance),
     ]
 
 
-def _retire_journal(journal: TxJournal, network: str, chain_id: int, config: DeployConfig) -> None:
+def _retire_journal(
+    journal: TxJournal, network: str, chain_id: int, config: DeployConfig, governance: GovernanceConfig
+) -> None:
     """Drop journal entries of an earlier deployment so the same keys can sign a new one."""
-    for step in _steps(config):
+    for step in _steps(config, governance):
         key = f"deploy:{network}:{chain_id}:{step}"
         if journal.get(key) is not None:
             journal.set_status(key, "dropped")
@@ -335,10 +426,16 @@ def deploy_system(
     manifest: Path,
     *,
     config: DeployConfig | None = None,
+    governance: GovernanceConfig | None = None,
     fresh: bool = False,
 ) -> DeployOutcome:
-    """Deploy (or resume, or verify) the whole system on `manager`'s chain; see the module docstring."""
+    """Deploy (or resume, or verify) the whole system on `manager`'s chain; see the module docstring.
+
+    `governance` defaults to the network's `[governance]` table (a local network without one: the
+    deployer alone); "deployer" in it stands for `manager`'s signer.
+    """
     config = config or network.deploy
+    governance = (governance or network.governance_config()).resolved(manager.signer.address)
     if not config.currencies and not config.settlement_tokens:
         raise ConfigError(
             f"network {network.name!r}: [deploy] names no settlement currency; set deploy.currencies "
@@ -363,17 +460,23 @@ def deploy_system(
     if partial is not None:
         try:
             resumable = partial.chain_id == chain_id and (
-                not partial.contracts or check_deployment(w3, partial, artifacts) == "ok"
+                (not partial.contracts and not partial.implementations)
+                or check_deployment(w3, partial, artifacts) == "ok"
             )
         except DeploymentMismatch:
             resumable = False
+        if resumable and partial.governance not in (None, governance):
+            raise DeploymentMismatch(
+                f"the interrupted deployment of {network.name!r} was started with another [governance] "
+                "table; restore it to resume, or pass --fresh to deploy anew"
+            )
         if resumable:
             status = "resumed"
             log.info("deployment resuming network=%s done=%d", network.name, len(partial.contracts))
         else:
             partial = None
     if partial is None:
-        _retire_journal(manager.journal, network.name, chain_id, config)
+        _retire_journal(manager.journal, network.name, chain_id, config, governance)
         partial = Deployment(
             network=network.name,
             chain_id=chain_id,
@@ -383,10 +486,11 @@ def deploy_system(
             currencies={},
             oracle_threshold=config.oracle_threshold,
             grace_period_seconds=config.grace_period_seconds,
+            governance=governance,
         )
         _write_json_atomically(partial_file, partial)
 
-    runner = _Deployer(manager, artifacts, config, partial, partial_file)
+    runner = _Deployer(manager, artifacts, config, governance, partial, partial_file)
     deployment = runner.run()
     _write_json_atomically(manifest, deployment)
     partial_file.unlink(missing_ok=True)

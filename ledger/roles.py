@@ -9,7 +9,18 @@ from __future__ import annotations
 from eth_utils.crypto import keccak
 
 # The same list, in the same order, as the constants of contracts/libraries/Roles.sol.
-ROLE_NAMES = ("CORE_ENTERPRISE", "SUPPLIER", "BANK", "REGULATOR", "ORACLE", "ENFORCEMENT", "DESK")
+ROLE_NAMES = (
+    "CORE_ENTERPRISE",
+    "SUPPLIER",
+    "BANK",
+    "REGULATOR",
+    "ORACLE",
+    "ENFORCEMENT",
+    "DESK",
+    "POLICY",
+    "ONBOARDING",
+    "GUARDIAN",
+)
 ROLES: dict[str, bytes] = {name: keccak(text=name) for name in ROLE_NAMES}
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
 _NAMES_BY_ID: dict[bytes, str] = {role: name for name, role in ROLES.items()}
