@@ -263,13 +263,7 @@ class Governance(ClientBase):
         """Propose, approve, queue and execute in one go, where one seat's approval suffices and no
         delay applies (the local network); otherwise `GovernanceRequired` names the way through
         governance. Re-running with the same description resumes where the proposal stands."""
-        blocker = self.enact_blocker(signer, actions)
-        if blocker is not None:
-            raise GovernanceRequired(
-                f"{describe_actions(actions)}: this change needs governance ({blocker}); propose it with "
-                "`tierchain gov propose`, then seats approve it with `tierchain gov approve` and anyone "
-                "runs `tierchain gov execute` once its delay has passed"
-            )
+        self.require_enactable(signer, actions)
         proposal_id = self.proposal_id(actions, description)
         sent: list[str] = []
 
@@ -298,6 +292,16 @@ class Governance(ClientBase):
                     "this change was proposed before and did not pass; use a new description",
                 )
         raise ProposalStateError(proposal_id, self._state(proposal_id).label, "did not reach executed")
+
+    def require_enactable(self, signer: Signer, actions: Sequence[Action]) -> None:
+        """Raise `GovernanceRequired` unless `enact` can carry `actions` through now."""
+        blocker = self.enact_blocker(signer, actions)
+        if blocker is not None:
+            raise GovernanceRequired(
+                f"{describe_actions(actions)}: this change needs governance ({blocker}); propose it with "
+                "`tierchain gov propose`, then seats approve it with `tierchain gov approve` and anyone "
+                "runs `tierchain gov execute` once its delay has passed"
+            )
 
     def enact_blocker(self, signer: Signer, actions: Sequence[Action]) -> str | None:
         """Why `enact` cannot carry `actions` through now, or None when it can."""
