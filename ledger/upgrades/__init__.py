@@ -1,0 +1,1 @@
+"""Upgrade safety of the UUPS-proxied contracts (storage-layout compatibility between releases)."""
