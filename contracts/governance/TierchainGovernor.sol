@@ -20,12 +20,12 @@ import {OperatorSeats} from "./OperatorSeats.sol";
 ///         succeeds as soon as M seats approve (vote For, support = 1); it is then queued in the timelock,
 ///         which holds it for its class delay (policy or admin), and anyone executes it once ready.
 /// @dev `approvalsRequired()` is both {quorum} and {superQuorum}, so M For votes (more For than Against)
-///      make a proposal Succeeded at once, without waiting for the voting period to end; only For votes count
-///      toward the quorum (an abstention is not an approval). The value is
-///      checkpointed by block number: a proposal is judged by the M in force at its snapshot, so changing M
-///      never flips a proposal already voted or queued. Voting delay 0, proposal threshold 1 seat, voting
-///      period in blocks. The proposal guardian cancels any proposal; the timelock's cancellers (the governor
-///      and the guardian key) cancel a queued operation.
+///      make a proposal Succeeded at once, without waiting for the voting period to end. Only For votes count
+///      toward the quorum (an abstention is not an approval). M is checkpointed by block number: a proposal
+///      is judged by the M in force at its snapshot, so changing M never flips a proposal already voted or
+///      queued. Voting delay 0, proposal threshold 1 seat, voting period in blocks. The proposal guardian
+///      cancels any proposal; the timelock's cancellers (the governor and the guardian key) cancel a queued
+///      operation.
 contract TierchainGovernor is
     Governor,
     GovernorSettings,
