@@ -49,8 +49,9 @@ Command line::
     python -m ledger.upgrades.layout snapshot --version 1.1.0
 
 `check` exits 1 listing the problems, 0 with a one-line summary. `snapshot` (run when a version is
-released) writes the snapshot, refusing a layout that has problems of its own or is incompatible with
-the snapshot it replaces.
+released) writes the snapshot, refusing a layout that has problems of its own, a version older than
+the snapshot's, or (for a newer version) a layout incompatible with the snapshot it succeeds; the
+same version again replaces its layout (a release corrected before it was deployed).
 """
 
 from __future__ import annotations
@@ -1027,6 +1028,12 @@ def _snapshot(
             raise LayoutUsageError(
                 f"--version {version} is older than the released {previous.version} in {shown}"
             )
+        if new is not None and new == old:
+            # the same version again: its layout is replaced (before it was deployed), not succeeded
+            log.info("storage layout %s replaced in %s", version, shown)
+            snapshot = write_snapshot(extraction, version, path)
+            print(f"storage layout {version} replaced in {shown}: {len(snapshot.namespaces)} namespace(s)")
+            return 0
         result = compare(previous, extraction.layout, allow_renames)
         if result.problems or extraction.problems:
             print(

@@ -272,6 +272,12 @@ def test_snapshot_command_refuses_bad_layouts_and_arguments(
     assert main([*versions.cli("snapshot", versions.v1, *path), "--version", "v2"]) == 2
     assert main([*versions.cli("check", versions.v1, *path), "--allow-rename", "b=total"]) == 2
     assert "expected <Struct>.<old>=<new>" in capsys.readouterr().err
+    assert main([*versions.cli("snapshot", versions.v2, *path), "--version", "1.0.0"]) == 1
+    assert "the current layout has problems; no snapshot written" in capsys.readouterr().err
+    assert versions.snapshot.read_text() == before
+    # the same version again replaces its layout (here: with the same one)
+    assert main([*versions.cli("snapshot", versions.v1, *path), "--version", "1.0.0"]) == 0
+    assert capsys.readouterr().out.startswith("storage layout 1.0.0 replaced in ")
     assert versions.snapshot.read_text() == before
 
 
