@@ -409,6 +409,12 @@ def _steps(config: DeployConfig, governance: GovernanceConfig) -> list[str]:
     ]
 
 
+def step_count(network: NetworkConfig, deployer: str = "0x" + "00" * 19 + "01") -> int:
+    """About how many steps a full deployment of `network` logs (for a progress bar)."""
+    config = network.deploy
+    return len(_steps(config, network.governance_config().resolved(deployer)))
+
+
 def _retire_journal(
     journal: TxJournal, network: str, chain_id: int, config: DeployConfig, governance: GovernanceConfig
 ) -> None:

@@ -71,12 +71,10 @@ def deploy_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Deploy and wire the contracts, or verify the recorded deployment (compiles if needed)."""
-    from ledger.deploy import SYSTEM_CONTRACTS, deploy_from_settings
+    from ledger.deploy import deploy_from_settings, step_count
 
     built = settings()
-    config = load_network(built, network).deploy
-    currencies = {*config.currencies, *(s.currency for s in config.settlement_tokens)}
-    steps = len(SYSTEM_CONTRACTS) + len(config.settlement_tokens) + 1 + len(currencies)  # 1: bindDesks
+    steps = step_count(load_network(built, network))  # refuses a network without [governance] at once
     with progress(not as_json) as bars, _counting(bars, steps):
         outcome = deploy_from_settings(built, network, fresh=fresh)
     d = outcome.deployment
@@ -95,4 +93,13 @@ def deploy_cmd(
         f"{outcome.transactions} transactions; manifest {outcome.manifest}"
     )
     for name, contract in d.contracts.items():
-        console.print(f"  {name:<22} {contract.address}")
+        implementation = d.implementations.get(name)
+        behind = f"  (implementation {implementation.address})" if implementation is not None else ""
+        console.print(f"  {name:<22} {contract.address}{behind}")
+    if d.governance is not None:
+        g = d.governance
+        console.print(
+            f"governance: {g.approvals} of {len(g.operators)} seats approve; delays admin "
+            f"{g.admin_delay_seconds} s, policy {g.policy_delay_seconds} s; guardian {g.guardian}, "
+            f"onboarding {g.onboarding}"
+        )

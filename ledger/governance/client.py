@@ -160,7 +160,7 @@ class Governance(ClientBase):
                     detail = "it has its approvals already; queue it with execute"
                 raise ProposalStateError(proposal_id, state.label, detail)
             snapshot = int(self._view(self.governor, "proposalSnapshot", proposal_id))
-            if int(self._view(self.governor, "getVotes", checksum(voter.address), snapshot)) == 0:
+            if self._votes_at(voter.address, snapshot) == 0:
                 raise NotASeat(
                     voter.address, f"only seats held at block {snapshot} approve proposal {proposal_id}"
                 )
@@ -442,6 +442,12 @@ class Governance(ClientBase):
 
     def _summary(self, proposal_id: int) -> str:
         return f"{self._votes(proposal_id)[1]} of {self._needed(proposal_id)} approvals"
+
+    def _votes_at(self, account: str, block: int) -> int:
+        """Seat votes of `account` at the end of `block` (the latest block: its votes now)."""
+        if block >= int(self.w3.eth.block_number):
+            return int(self._view(self.seats, "getVotes", checksum(account)))
+        return int(self._view(self.governor, "getVotes", checksum(account), block))
 
     def _now(self) -> int:
         return int(self.w3.eth.get_block("latest")["timestamp"])

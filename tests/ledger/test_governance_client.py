@@ -1,0 +1,342 @@
+"""The governance client on a real chain: 2-of-3 seats, 24 h policy and 48 h admin delays, a guardian.
+
+Also the local network's one-seat, zero-delay governance (`enact`), and the catalogue of actions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_utils.crypto import keccak
+from governance_world import (
+    ADMIN_DELAY,
+    GUARDIAN,
+    KEYS,
+    ONBOARDING,
+    OPERATORS,
+    OUTSIDER,
+    POLICY_DELAY,
+    deploy_governed,
+    deployer_manager,
+)
+
+from ledger.client import TierchainClient
+from ledger.compile import CompileResult
+from ledger.config import NetworkConfig
+from ledger.deploy import Deployment
+from ledger.errors import ErrorDecoder
+from ledger.governance.actions import ActionError, decode_call, encode, parse_action
+from ledger.governance.client import Governance
+from ledger.governance.errors import (
+    AlreadyApproved,
+    GovernanceRequired,
+    NotASeat,
+    NotAuthorized,
+    ProposalNotReady,
+    ProposalStateError,
+    UnknownProposal,
+)
+from ledger.journal import TxJournal
+from ledger.keys import Signer
+from ledger.localchain import LocalChain
+from ledger.rpc import make_web3
+from ledger.tx import TransactionManager
+
+ORACLES = KEYS[1:3]
+A, B, C = OPERATORS
+
+
+def _walk(gov: Governance, chain: LocalChain, actions: list[Any], description: str) -> int:
+    """Propose, approve by two seats, queue, wait the class delay and execute."""
+    ref = gov.propose(A, actions, description)
+    gov.approve(A, ref.proposal_id)
+    gov.approve(B, ref.proposal_id)
+    queued = gov.execute(C, ref.proposal_id)
+    assert queued.step == "queued" and queued.eta is not None
+    chain.increase_time(queued.eta - gov._now())
+    chain.mine()
+    assert gov.execute(OUTSIDER, ref.proposal_id).step == "executed"  # anyone executes a ready operation
+    return ref.proposal_id
+
+
+@pytest.fixture(scope="module")
+def governed(
+    anvil: LocalChain,
+    local_network: NetworkConfig,
+    tierchain_build: CompileResult,
+    tierchain_abis: dict[str, list[dict[str, Any]]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Deployment:
+    """The 2-of-3 system, with two oracles onboarded and granted ORACLE through governance."""
+    folder = tmp_path_factory.mktemp("governed")
+    manager = deployer_manager(anvil, local_network, tierchain_build, folder)
+    deployment = deploy_governed(manager, local_network, tierchain_build, folder).deployment
+    client = TierchainClient(manager, deployment, tierchain_abis)
+    for i, oracle in enumerate(ORACLES):
+        client.register_participant(ONBOARDING, oracle.address, keccak(text=f"oracle-{i}"), [])
+    grants = [parse_action("grant-role", {"role": "ORACLE", "account": o.address}) for o in ORACLES]
+    _walk(client.governance, anvil, grants, "Seat two oracles")
+    return deployment
+
+
+@pytest.fixture
+def gov(
+    clean_chain: LocalChain,
+    local_network: NetworkConfig,
+    governed: Deployment,
+    tierchain_abis: dict[str, list[dict[str, Any]]],
+    tmp_path: Path,
+) -> Governance:
+    manager = TransactionManager(
+        make_web3(clean_chain.url),
+        local_network,
+        OUTSIDER,
+        TxJournal(tmp_path / "journal.sqlite"),
+        ErrorDecoder.from_artifacts(tierchain_abis),
+    )
+    return Governance(manager, governed, tierchain_abis)
+
+
+pytestmark = pytest.mark.chain
+
+
+def test_a_policy_change_waits_for_two_approvals_and_the_policy_delay(
+    gov: Governance, clean_chain: LocalChain
+) -> None:
+    assert int(gov._view(gov.trades, "threshold")) == 2
+    action = parse_action("set-threshold", {"threshold": 1})
+    ref = gov.propose(A, [action], "Lower the oracle threshold to 1")
+    assert ref.description_hash == keccak(text="Lower the oracle threshold to 1")
+    first = gov.approve(A, ref.proposal_id)
+    assert (first.approvals, first.needed, first.state) == (1, 2, "active")
+    with pytest.raises(ProposalStateError, match=r"is active: it has 1 of 2 approvals"):
+        gov.execute(A, ref.proposal_id)
+    with pytest.raises(AlreadyApproved):
+        gov.approve(A, ref.proposal_id)
+    assert gov.approve(B, ref.proposal_id).state == "succeeded"
+    with pytest.raises(ProposalStateError, match="has its approvals already"):
+        gov.approve(C, ref.proposal_id)
+
+    queued = gov.execute(C, ref.proposal_id)
+    assert queued.eta == gov._now() + POLICY_DELAY
+    status = gov.status(ref.proposal_id)
+    assert (status.state, status.action_class, status.delay_seconds, status.eta) == (
+        "queued",
+        "policy",
+        POLICY_DELAY,
+        queued.eta,
+    )
+    assert not status.ready and status.description == "Lower the oracle threshold to 1"
+    assert [(v.action, v.arguments) for v in status.actions] == [("set-threshold", {"threshold": 1})]
+    with pytest.raises(ProposalNotReady, match=rf"executable at {queued.eta} .*in \d+ s") as not_ready:
+        gov.execute(A, ref.proposal_id)
+    assert not_ready.value.eta == queued.eta
+
+    clean_chain.increase_time(POLICY_DELAY)
+    clean_chain.mine()
+    assert gov.status(ref.proposal_id).ready
+    assert gov.execute(A, ref.proposal_id).step == "executed"
+    assert int(gov._view(gov.trades, "threshold")) == 1
+    with pytest.raises(ProposalStateError, match="is executed: it was executed already"):
+        gov.execute(A, ref.proposal_id)
+    listed = {p.proposal_id: p for p in gov.proposals()}
+    assert listed[ref.proposal_id].state == "executed" and listed[ref.proposal_id].approvals == 2
+
+
+def test_an_admin_change_waits_the_admin_delay(gov: Governance, clean_chain: LocalChain) -> None:
+    regulator = KEYS[3]
+    client = TierchainClient(gov.manager, gov.deployment, gov._abis)
+    client.register_participant(ONBOARDING, regulator.address, keccak(text="regulator"), [])
+    action = parse_action("grant-role", {"role": "REGULATOR", "account": regulator.address})
+    ref = gov.propose(B, [action], "Grant REGULATOR to the supervisor")
+    gov.approve(B, ref.proposal_id)
+    gov.approve(C, ref.proposal_id)
+    queued = gov.execute(A, ref.proposal_id)
+    assert queued.eta == gov._now() + ADMIN_DELAY
+    assert gov.status(ref.proposal_id).action_class == "admin"
+    clean_chain.increase_time(POLICY_DELAY)  # the policy delay is not enough for an admin change
+    clean_chain.mine()
+    with pytest.raises(ProposalNotReady):
+        gov.execute(A, ref.proposal_id)
+    clean_chain.increase_time(ADMIN_DELAY - POLICY_DELAY)
+    clean_chain.mine()
+    gov.execute(A, ref.proposal_id)
+    assert client.has_role(regulator.address, "REGULATOR")
+    # Elsewhere than a one-seat, zero-delay network, the client refuses to grant it at once.
+    with pytest.raises(GovernanceRequired, match=r"2 of 3 seats must approve.*tierchain gov propose"):
+        client.grant_role(A, KEYS[4].address, "ENFORCEMENT")
+
+
+def test_the_guardian_cancels_and_vetoes(gov: Governance) -> None:
+    open_ref = gov.propose(A, [parse_action("set-base-uri", {"uri": "https://a.example/"})], "Base URI")
+    with pytest.raises(NotAuthorized, match=r"only its proposer .* or the guardian"):
+        gov.cancel(OUTSIDER, open_ref.proposal_id)
+    gov.approve(A, open_ref.proposal_id)
+    with pytest.raises(NotAuthorized, match="could cancel it only before voting opened; the guardian"):
+        gov.cancel(A, open_ref.proposal_id)
+    assert gov.cancel(GUARDIAN, open_ref.proposal_id).via == "governor"
+    assert gov.state(open_ref.proposal_id) == "canceled"
+
+    queued_ref = gov.propose(A, [parse_action("set-base-uri", {"uri": "https://b.example/"})], "Other URI")
+    gov.approve(A, queued_ref.proposal_id)
+    gov.approve(C, queued_ref.proposal_id)
+    gov.execute(A, queued_ref.proposal_id)
+    vetoed = gov.cancel(GUARDIAN, queued_ref.proposal_id)
+    assert vetoed.via == "timelock" and gov.state(queued_ref.proposal_id) == "canceled"
+    with pytest.raises(ProposalStateError, match="is canceled: only an open or queued proposal"):
+        gov.cancel(GUARDIAN, queued_ref.proposal_id)
+    with pytest.raises(ProposalStateError, match="is canceled: it was cancelled"):
+        gov.execute(A, queued_ref.proposal_id)
+
+
+def test_refusals_name_the_seat_the_proposal_and_the_state(gov: Governance) -> None:
+    action = parse_action("set-threshold", {"threshold": 1})
+    with pytest.raises(NotASeat, match=f"{OUTSIDER.address} holds no operator seat; only seated operators"):
+        gov.propose(OUTSIDER, [action], "From outside")
+    ref = gov.propose(A, [action], "Threshold once")
+    with pytest.raises(
+        NotASeat, match=rf"only seats held at block {gov.status(ref.proposal_id).snapshot_block}"
+    ):
+        gov.approve(OUTSIDER, ref.proposal_id)
+    with pytest.raises(ProposalStateError, match="already proposed with this description"):
+        gov.propose(B, [action], "Threshold once")
+    with pytest.raises(UnknownProposal, match="proposal 12345 does not exist"):
+        gov.status(12345)
+    with pytest.raises(GovernanceRequired, match=r"set-threshold threshold=1: .*2 of 3 seats must approve"):
+        gov.enact(A, [action], "At once")
+    with pytest.raises(GovernanceRequired, match="holds no operator seat"):
+        gov.enact(OUTSIDER, [action], "At once")
+
+
+def test_config_pause_and_unpause_through_governance(gov: Governance, clean_chain: LocalChain) -> None:
+    config = gov.config()
+    assert config.seats == [o.address for o in OPERATORS] and config.approvals_required == 2
+    assert (config.min_delay_seconds, config.default_delay_seconds) == (POLICY_DELAY, ADMIN_DELAY)
+    assert config.class_delays["set-threshold"] == POLICY_DELAY
+    assert config.class_delays["upgrade"] == config.class_delays["seat"] == ADMIN_DELAY
+    assert (config.guardian, config.onboarding, config.paused_operations) == (
+        GUARDIAN.address,
+        [ONBOARDING.address],
+        [],
+    )
+    with pytest.raises(NotAuthorized, match="only the GUARDIAN key pauses"):
+        gov.pause(A, "moves", "incident 7")
+    paused = gov.pause(GUARDIAN, ["moves", "financing"], "incident 7")
+    assert paused.paused == gov.paused() == ["moves", "financing"]
+    _walk(
+        gov,
+        clean_chain,
+        [parse_action("unpause", {"operations": "moves", "reason": "fixed"})],
+        "Resume moves",
+    )
+    assert gov.paused() == ["financing"]
+
+
+def test_the_local_network_enacts_at_once(
+    tierchain_client: TierchainClient, actors: dict[str, Signer]
+) -> None:
+    gov = tierchain_client.governance
+    admin = actors["admin"]
+    uri = parse_action("set-base-uri", {"uri": "https://api.example/v1/metadata/"})
+    enacted = gov.enact(admin, [uri], "Point metadata at the API")
+    assert len(enacted.transactions) == 4  # propose, approve, queue, execute
+    assert gov.status(enacted.proposal_id).state == "executed"
+    assert gov.enact(admin, [uri], "Point metadata at the API").transactions == []  # done already
+    # The client routes roles only governance grants through `enact`: callers see no difference.
+    court = actors["court"].address
+    assert tierchain_client.grant_role(admin, court, "ENFORCEMENT").granted
+    assert tierchain_client.has_role(court, "ENFORCEMENT")
+    registered = tierchain_client.register_participant(
+        admin, actors["regulator"].address, b"\1" * 32, ["REGULATOR"]
+    )
+    assert registered.roles == (keccak(text="REGULATOR"),)
+    assert tierchain_client.has_role(actors["regulator"].address, "REGULATOR")
+
+
+# --- the catalogue (no chain) ------------------------------------------------------------------------
+
+ADDRESSES = {
+    "ParticipantRegistry": "0x" + "11" * 20,
+    "TradeRegistry": "0x" + "22" * 20,
+    "ReceivableToken": "0x" + "33" * 20,
+    "IssuanceDesk": "0x" + "44" * 20,
+    "OperatorSeats": "0x" + "55" * 20,
+    "TierchainGovernor": "0x" + "66" * 20,
+    "TierchainTimelock": "0x" + "77" * 20,
+}
+WHO = "0x" + "ab" * 20
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "contract"),
+    [
+        ("grant-role", {"role": "oracle", "account": WHO}, "ParticipantRegistry"),
+        ("revoke-role", {"role": "DEFAULT_ADMIN", "account": WHO}, "ParticipantRegistry"),
+        ("set-threshold", {"threshold": 3}, "TradeRegistry"),
+        ("set-currency", {"currency": "EUR", "token": WHO}, "IssuanceDesk"),
+        ("set-base-uri", {"uri": "https://x.example/"}, "ReceivableToken"),
+        ("unpause", {"operations": "all", "reason": "over"}, "ParticipantRegistry"),
+        ("upgrade", {"contract": "TradeRegistry", "implementation": WHO}, "TradeRegistry"),
+        ("seat", {"operator": WHO}, "OperatorSeats"),
+        ("unseat", {"operator": WHO}, "OperatorSeats"),
+        ("set-approvals", {"approvals": 2}, "TierchainGovernor"),
+        ("set-function-delay", {"function": "setThreshold(uint8)", "delay_seconds": 60}, "TierchainTimelock"),
+    ],
+)
+def test_every_action_encodes_and_decodes_back(name: str, arguments: dict[str, Any], contract: str) -> None:
+    action = parse_action(name, arguments)
+    call = encode(action, ADDRESSES)
+    assert call.contract == contract and call.target.lower() == ADDRESSES[contract]
+    assert decode_call(call.target, call.data, ADDRESSES).action == action
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "message"),
+    [
+        ("make-coffee", {}, "unknown action 'make-coffee'; known: grant-role"),
+        (
+            "grant-role",
+            {"role": "SUPPLIER", "account": WHO},
+            "role: SUPPLIER is granted .* by the onboarding key",
+        ),
+        ("grant-role", {"role": "DESK", "account": WHO}, "role: DESK is bound .* once, at deployment"),
+        ("grant-role", {"role": "ORACLE", "account": "0x12"}, "account: '0x12' is not an address"),
+        (
+            "set-threshold",
+            {"threshold": 0},
+            "set-threshold: threshold: Input should be greater than or equal to 1",
+        ),
+        ("set-currency", {"currency": "eur", "token": WHO}, "set-currency: currency: String should match"),
+        ("unpause", {"operations": "moves, tea", "reason": "x"}, "operations: unknown operation 'tea'"),
+        ("unpause", {"operations": "moves"}, "unpause: reason: Field required"),
+        (
+            "upgrade",
+            {"contract": "SettlementToken", "implementation": WHO},
+            "upgrade: contract: Input should be",
+        ),
+        ("seat", {"operator": WHO, "votes": 2}, "seat: votes: not an argument of this action"),
+        (
+            "set-function-delay",
+            {"function": "nope", "delay_seconds": 1},
+            "function: 'nope' is not a selector",
+        ),
+    ],
+)
+def test_a_bad_argument_is_named(name: str, arguments: dict[str, Any], message: str) -> None:
+    with pytest.raises(ActionError, match=message):
+        parse_action(name, arguments)
+
+
+def test_a_call_outside_the_catalogue_shows_its_selector() -> None:
+    call = decode_call(ADDRESSES["TradeRegistry"], bytes.fromhex("deadbeef"), ADDRESSES)
+    assert call.action is None and call.name == "0xdeadbeef" and call.contract == "TradeRegistry"
+
+
+def test_the_catalogue_matches_the_compiled_contracts(tierchain_build: CompileResult) -> None:
+    from ledger.governance.actions import ACTIONS
+
+    for name, cls in ACTIONS.items():
+        target = "TradeRegistry" if cls.target == "<proxy>" else cls.target
+        assert cls.signature in tierchain_build.artifacts[target].methodIdentifiers, name
