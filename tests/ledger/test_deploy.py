@@ -32,6 +32,11 @@ from ledger.tx import TransactionManager
 
 pytestmark = pytest.mark.chain
 
+# Local defaults (the deployer is the one seat, guardian and onboarding key): 6 implementations and 6
+# proxies, 1 settlement token, timelock, seats and governor; 3 timelock and 4 registry grants; bindDesks,
+# POLICY for the deployer, 1 setCurrency; 3 renouncements (timelock admin, POLICY, registry admin).
+TOTAL_TXS = 12 + 1 + 3 + 3 + 4 + 1 + 1 + 1 + 3
+
 
 @pytest.fixture
 def manager(
@@ -67,17 +72,20 @@ def test_deploy_wires_then_verifies_without_a_transaction(
     artifacts = tierchain_build.artifacts
     first = _deploy(manager, local_network, artifacts, tmp_path)
     d = first.deployment
-    assert first.status == "deployed" and first.transactions == 6 + 1 + 1 + 1
-    assert set(d.contracts) == {*SYSTEM_CONTRACTS, "SettlementToken.CNY"}
+    assert first.status == "deployed" and first.transactions == TOTAL_TXS
+    governance = {"TierchainTimelock", "OperatorSeats", "TierchainGovernor"}
+    assert set(d.contracts) == {*SYSTEM_CONTRACTS, "SettlementToken.CNY", *governance}
+    assert set(d.implementations) == set(SYSTEM_CONTRACTS)
     assert d.currencies == {"CNY": d.address("SettlementToken.CNY")}
     assert d.deployer == manager.signer.address
-    assert d.deploy_block == d.contracts["ParticipantRegistry"].block_number
+    assert d.deploy_block == d.implementations["ParticipantRegistry"].block_number  # the first transaction
     assert (d.oracle_threshold, d.grace_period_seconds) == (2, 30 * 86_400)
     w3 = manager.w3
-    for name, record in d.contracts.items():
+    for name, record in [*d.contracts.items(), *((f"impl:{n}", r) for n, r in d.implementations.items())]:
         code = bytes(w3.eth.get_code(Web3.to_checksum_address(record.address)))
         assert record.code_hash == "0x" + Web3.keccak(code).hex().removeprefix("0x")
-        assert record.artifact_hash == artifact_hash(artifacts[name.split(".")[0]])
+        built_from = "ERC1967Proxy" if name in SYSTEM_CONTRACTS else name.removeprefix("impl:").split(".")[0]
+        assert record.artifact_hash == artifact_hash(artifacts[built_from])
 
     abi = artifacts["ParticipantRegistry"].abi
     registry = w3.eth.contract(address=Web3.to_checksum_address(d.address("ParticipantRegistry")), abi=abi)
@@ -105,10 +113,12 @@ def test_changed_artifacts_are_refused_until_fresh(
 ) -> None:
     old = _deploy(manager, local_network, tierchain_build.artifacts, tmp_path).deployment
     changed = _changed(tierchain_build.artifacts, "FinancingDesk")
-    with pytest.raises(DeploymentMismatch, match=r"FinancingDesk: the compiled artifact changed.*--fresh"):
+    with pytest.raises(
+        DeploymentMismatch, match=r"FinancingDesk implementation: the compiled artifact changed.*--fresh"
+    ):
         _deploy(manager, local_network, changed, tmp_path)
     new = _deploy(manager, local_network, changed, tmp_path, fresh=True)
-    assert new.status == "deployed" and new.transactions == 9
+    assert new.status == "deployed" and new.transactions == TOTAL_TXS
     assert new.deployment.address("ReceivableToken") != old.address("ReceivableToken")
     assert _deploy(manager, local_network, changed, tmp_path).status == "verified"
 
@@ -125,7 +135,7 @@ def test_fresh_chain_gets_a_new_deployment(
     assert clean_chain.revert(before)  # the chain forgets the contracts; manifest and journal remain
     manager.nonces.resync(manager.signer.address)
     second = _deploy(manager, local_network, tierchain_build.artifacts, tmp_path)
-    assert second.status == "deployed" and second.transactions == 9
+    assert second.status == "deployed" and second.transactions == TOTAL_TXS
     assert second.deployment.address("ParticipantRegistry") == first.deployment.address("ParticipantRegistry")
     assert manager.w3.eth.get_code(second.deployment.address("RepaymentDesk"))
 
@@ -138,7 +148,7 @@ def test_interrupted_deployment_resumes(
         _deploy(manager, local_network, broken, tmp_path)
     assert not manifest_path(tmp_path, "local").exists()
     resumed = _deploy(manager, local_network, tierchain_build.artifacts, tmp_path)
-    assert resumed.status == "resumed" and resumed.transactions == 9 - 5
+    assert resumed.status == "resumed" and resumed.transactions == TOTAL_TXS - 2 * 5  # 5 proxies done
     assert resumed.deployment.address("ParticipantRegistry") == manager.w3.to_checksum_address(
         manager.w3.eth.get_transaction_receipt(resumed.deployment.contracts["ParticipantRegistry"].tx_hash)[
             "contractAddress"
