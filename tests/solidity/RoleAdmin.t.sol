@@ -3,7 +3,11 @@ pragma solidity ^0.8.24;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {Base} from "./Base.t.sol";
+import {World} from "./utils/World.sol";
+import {IssuanceDesk} from "../../contracts/IssuanceDesk.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
+import {IReceivableToken} from "../../contracts/interfaces/IReceivableToken.sol";
+import {ITradeRegistry} from "../../contracts/interfaces/ITradeRegistry.sol";
 import {Roles} from "../../contracts/libraries/Roles.sol";
 
 /// @notice Who administers which role: ONBOARDING (an operator key, acting at once) registers participants and
@@ -201,5 +205,58 @@ contract RoleAdminTest is Base {
         vm.expectRevert(_unauthorized(onboarder, Roles.ONBOARDING));
         vm.prank(onboarder);
         registry.register(newcomer, _legalId(newcomer), _roles(Roles.SUPPLIER));
+    }
+}
+
+/// @notice The policy settings (oracle threshold, settlement currencies, metadata base URI) belong to POLICY
+///         (governance, the policy class); DEFAULT_ADMIN_ROLE alone does not change them.
+contract PolicyRoleTest is World {
+    address internal policy = makeAddr("policy");
+    address internal governance = makeAddr("governance");
+
+    function setUp() public {
+        _deployWorld();
+        vm.startPrank(admin);
+        registry.grantRole(Roles.POLICY, policy);
+        registry.grantRole(bytes32(0), governance);
+        vm.stopPrank();
+    }
+
+    function test_policy_setsThresholdCurrencyAndBaseURI() public {
+        vm.startPrank(policy);
+        trades.setThreshold(3);
+        issuance.setCurrency("USD", makeAddr("dUSD"));
+        token.setBaseURI("https://tierchain.example/v1/metadata/");
+        vm.stopPrank();
+        assertEq(trades.threshold(), 3);
+        assertEq(issuance.currencyToken("USD"), makeAddr("dUSD"));
+        assertEq(token.contractURI(), "https://tierchain.example/v1/metadata/contract");
+    }
+
+    function test_RevertWhen_defaultAdminAloneSetsPolicy() public {
+        vm.startPrank(governance);
+        vm.expectRevert(abi.encodeWithSelector(ITradeRegistry.NotAdmin.selector, governance));
+        trades.setThreshold(3);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.NotAdmin.selector, governance));
+        issuance.setCurrency("USD", makeAddr("dUSD"));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NotAuthorized.selector, governance));
+        token.setBaseURI("https://tierchain.example/v1/metadata/");
+        vm.stopPrank();
+    }
+
+    function test_RevertWhen_operatorRolesSetPolicy() public {
+        address operator = makeAddr("operator");
+        vm.startPrank(admin);
+        registry.grantRole(Roles.ONBOARDING, operator);
+        registry.grantRole(Roles.GUARDIAN, operator);
+        vm.stopPrank();
+        vm.startPrank(operator);
+        vm.expectRevert(abi.encodeWithSelector(ITradeRegistry.NotAdmin.selector, operator));
+        trades.setThreshold(3);
+        vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.NotAdmin.selector, operator));
+        issuance.setCurrency("USD", makeAddr("dUSD"));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NotAuthorized.selector, operator));
+        token.setBaseURI("https://tierchain.example/v1/metadata/");
+        vm.stopPrank();
     }
 }
