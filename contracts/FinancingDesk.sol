@@ -261,6 +261,7 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
         ) revert UpgradeMiswired(newImplementation);
     }
 
+    /// @dev The contract's ERC-7201 namespace (`tierchain.storage.FinancingDesk`), at `STORAGE_SLOT`.
     function _s() private pure returns (FinancingDeskStorage storage $) {
         assembly {
             $.slot := STORAGE_SLOT

@@ -357,6 +357,7 @@ contract IssuanceDesk is
         ) revert UpgradeMiswired(newImplementation);
     }
 
+    /// @dev The contract's ERC-7201 namespace (`tierchain.storage.IssuanceDesk`), at `STORAGE_SLOT`.
     function _s() private pure returns (IssuanceDeskStorage storage $) {
         assembly {
             $.slot := STORAGE_SLOT

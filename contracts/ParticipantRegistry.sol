@@ -260,6 +260,7 @@ contract ParticipantRegistry is
         if (bytes(reason).length == 0) revert ReasonRequired();
     }
 
+    /// @dev The contract's ERC-7201 namespace (`tierchain.storage.ParticipantRegistry`), at `STORAGE_SLOT`.
     function _s() private pure returns (ParticipantRegistryStorage storage $) {
         assembly {
             $.slot := STORAGE_SLOT

@@ -743,6 +743,7 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
         }
     }
 
+    /// @dev The contract's ERC-7201 namespace (`tierchain.storage.ReceivableToken`), at `STORAGE_SLOT`.
     function _s() private pure returns (ReceivableTokenStorage storage $) {
         assembly {
             $.slot := STORAGE_SLOT

@@ -227,6 +227,7 @@ contract RepaymentDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
         ) revert UpgradeMiswired(newImplementation);
     }
 
+    /// @dev The contract's ERC-7201 namespace (`tierchain.storage.RepaymentDesk`), at `STORAGE_SLOT`.
     function _s() private pure returns (RepaymentDeskStorage storage $) {
         assembly {
             $.slot := STORAGE_SLOT

@@ -272,6 +272,7 @@ contract TradeRegistry is Initializable, EIP712Upgradeable, UUPSUpgradeable, ITr
         }
     }
 
+    /// @dev The contract's ERC-7201 namespace (`tierchain.storage.TradeRegistry`), at `STORAGE_SLOT`.
     function _s() private pure returns (TradeRegistryStorage storage $) {
         assembly {
             $.slot := STORAGE_SLOT
