@@ -108,7 +108,7 @@ class Versions:
     current: Extraction
 
     def cli(self, command: str, version: Path, *extra: str) -> list[str]:
-        build = self.base / f"build-{version.name}"
+        build = self.base / f"build-{version.parent.name}"
         return [
             command,
             "--root",
@@ -142,10 +142,10 @@ def versions(tmp_path_factory: pytest.TempPathFactory) -> Versions:
         "--contracts",
         str(v1),
         "--build-dir",
-        str(base / "build-contracts"),
+        str(base / "build-v1"),
     ]
     assert main([*args, "--version", "1.0.0", "--snapshot", str(snapshot)]) == 0
-    released = extract(PROJECT_ROOT, v1, base / "build-contracts")
+    released = extract(PROJECT_ROOT, v1, base / "build-v1")
     current = extract(PROJECT_ROOT, v2, base / "build-v2")
     return Versions(base, v1, v2, snapshot, released, current)
 
@@ -185,7 +185,7 @@ def test_released_layout_is_read_from_the_compiler(versions: Versions) -> None:
     assert rec.members is not None and [(m.label, m.offset) for m in rec.members] == [("x", 0), ("y", 16)]
     assert snapshot.contracts["Same"].upgradeable and snapshot.contracts["Same"].storage == []
     # the probe contract is generated in the build directory, not among the sources
-    assert (versions.base / "build-contracts" / "StorageLayoutProbe.sol").is_file()
+    assert (versions.base / "build-v1" / "StorageLayoutProbe.sol").is_file()
     assert not any(p.name.startswith("StorageLayoutProbe") for p in versions.v1.iterdir())
 
 
