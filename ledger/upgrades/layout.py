@@ -773,36 +773,24 @@ class _Side:
 def _diff_type(
     old_id: str, old: _Side, new_id: str, new: _Side, subject: str, renames: RenameAllowList
 ) -> list[str]:
+    """Why two types are not the same layout, as precisely as possible; [] when they are (up to
+    allowed renames of nested members)."""
     if canonical(old_id, old.types) == canonical(new_id, new.types):
         return []
     o, n = old.types[old_id], new.types[new_id]
-    found: list[str] = []
     if o.members is not None and n.members is not None:
-        found = _diff_members(
-            o.members,
-            old,
-            n.members,
-            new,
-            f"{subject} ({o.label})",
-            o.label.split(" ", 1)[-1],
-            renames,
-            nested=True,
-        )
-    elif o.encoding == n.encoding == "mapping" and o.key and n.key and o.value and n.value:
-        if canonical(o.key, old.types) == canonical(n.key, new.types):
-            found = _diff_type(o.value, old, n.value, new, f"{subject} → mapping value", renames)
-    elif (
-        o.encoding == n.encoding
-        and o.base
-        and n.base
-        and canonical(o.base, old.types) != canonical(n.base, new.types)
-    ):
-        same_length = (
-            o.encoding == "dynamic_array" or o.label.rsplit("[", 1)[-1] == n.label.rsplit("[", 1)[-1]
-        )
-        if same_length:
-            found = _diff_type(o.base, old, n.base, new, f"{subject} → array element", renames)
-    return found or [f"{subject}: type changed from {o.label} to {n.label}"]
+        struct = o.label.split(" ", 1)[-1]
+        where = f"{subject} ({o.label})"
+        return _diff_members(o.members, old, n.members, new, where, struct, renames, nested=True)
+    same_key = (
+        o.key is not None and n.key is not None and canonical(o.key, old.types) == canonical(n.key, new.types)
+    )
+    if o.encoding == n.encoding == "mapping" and same_key and o.value and n.value:
+        return _diff_type(o.value, old, n.value, new, f"{subject} → mapping value", renames)
+    same_length = o.encoding == "dynamic_array" or o.label.rsplit("[", 1)[-1] == n.label.rsplit("[", 1)[-1]
+    if o.encoding == n.encoding and o.base and n.base and same_length:
+        return _diff_type(o.base, old, n.base, new, f"{subject} → array element", renames)
+    return [f"{subject}: type changed from {o.label} to {n.label}"]
 
 
 def _diff_members(

@@ -65,6 +65,7 @@ V1 = {
     "Inserted": namespaced("Inserted", "uint256 a; uint256 b;"),
     "Renamed": namespaced("Renamed", "uint256 a; uint256 b;"),
     "Nested": namespaced("Nested", "uint256 a; mapping(uint256 => Rec) recs; Rec[] list;", extra=REC),
+    "NestedRename": namespaced("NestedRename", "mapping(uint256 => Rec) recs;", extra=REC),
     "SlotConstant": namespaced("SlotConstant", "uint256 a;"),
     "Plain": namespaced("Plain", "uint256 a;"),
     "Dropped": namespaced("Dropped", "uint256 a;"),
@@ -86,6 +87,9 @@ V2 = {
         "Nested",
         "uint256 a; mapping(uint256 => Rec) recs; Rec[] list;",
         extra="struct Rec { uint128 x; uint64 y; uint8 z; }",
+    ),
+    "NestedRename": namespaced(
+        "NestedRename", "mapping(uint256 => Rec) recs;", extra="struct Rec { uint128 x; uint128 z; }"
     ),
     "SlotConstant": namespaced(
         "SlotConstant", "uint256 a;", slot=erc7201_slot("test.storage.SlotConstant") + 0x100
@@ -214,6 +218,8 @@ def test_every_change_is_reported_once_with_its_member(versions: Versions) -> No
         f"{where('Nested')}: member `list` → array element (struct Nested.Rec): member `y`: type changed "
         "from uint128 to uint64",
         f"{where('Nested')}: member `list` → array element (struct Nested.Rec): {nested_growth}",
+        f"{where('NestedRename')}: member `recs` → mapping value (struct NestedRename.Rec): member `y` "
+        "renamed to `z`; if intended, allow it with --allow-rename NestedRename.Rec.y=z",
         f"{where('Removed')}: released member `b` (uint256, slot 1 offset 0) was removed",
         f"{where('Removed')}: {moved('c', 2, 1)}",
         f"{where('Renamed')}: member `b` renamed to `total`; if intended, allow it with "
@@ -230,8 +236,9 @@ def test_every_change_is_reported_once_with_its_member(versions: Versions) -> No
 
 def test_appends_renamed_struct_types_and_allowed_renames_pass(versions: Versions) -> None:
     released = load_snapshot(versions.snapshot)
-    result = compare(released, versions.current.layout, ["RenamedStorage.b=total", "Same.SameStorage.nope=x"])
-    assert not any("Renamed" in line for line in result.problems)
+    allowed = ["RenamedStorage.b=total", "NestedRename.Rec.y=z", "Same.SameStorage.nope=x"]
+    result = compare(released, versions.current.layout, allowed)
+    assert not any("Renamed" in line or "NestedRename" in line for line in result.problems)
     assert result.notes == ["--allow-rename Same.SameStorage.nope=x matched no member; remove it"]
     assert result.new_namespaces == ["test.storage.Fresh"]
     grows = versions.current.layout.namespaces["test.storage.Grows"]
@@ -246,7 +253,7 @@ def test_check_command_lists_problems_and_exits_1(
     code = main(versions.cli("check", versions.v2, "--snapshot", str(versions.snapshot)))
     out = capsys.readouterr().out.splitlines()
     assert code == 1
-    assert out[0] == f"storage layout: 15 problem(s) against released 1.0.0 ({versions.snapshot}):"
+    assert out[0] == f"storage layout: 16 problem(s) against released 1.0.0 ({versions.snapshot}):"
     assert f"  - {where('Retyped')}: member `b`: type changed from uint128 to uint64" in out
 
 
@@ -255,7 +262,7 @@ def test_check_command_passes_with_a_one_line_summary(
 ) -> None:
     assert main(versions.cli("check", versions.v1, "--snapshot", str(versions.snapshot))) == 0
     assert capsys.readouterr().out.splitlines() == [
-        f"storage layout OK: 11 namespace(s) compatible with released 1.0.0 ({versions.snapshot}); "
+        f"storage layout OK: 12 namespace(s) compatible with released 1.0.0 ({versions.snapshot}); "
         "0 member(s) appended"
     ]
 
