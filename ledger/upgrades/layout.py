@@ -48,7 +48,8 @@ Command line::
     python -m ledger.upgrades.layout check [--allow-rename Struct.old=new ...]
     python -m ledger.upgrades.layout snapshot --version 1.1.0
 
-`check` exits 1 listing the problems, 0 with a one-line summary. `snapshot` (run when a version is
+`check` exits 1 listing the problems, 0 with a one-line summary, 2 on a malformed argument (as does
+`snapshot`). `snapshot` (run when a version is
 released) writes the snapshot, refusing a layout that has problems of its own, a version older than
 the snapshot's, or (for a newer version) a layout incompatible with the snapshot it succeeds; the
 same version again replaces its layout (a release corrected before it was deployed).
