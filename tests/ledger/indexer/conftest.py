@@ -15,6 +15,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from eth_utils.crypto import keccak
 from sqlalchemy import Engine, text
 from web3.contract import Contract
 
@@ -28,6 +29,10 @@ from ledger.localchain import LocalChain
 from ledger.rpc import make_web3
 from ledger.tx import TransactionManager
 from tests.ledger.indexer.world import DAY, MNEMONIC, PG_URL, PROJECT_ROOT, DbFactory, World, populate
+
+
+def _role(name: str) -> bytes:
+    return keccak(text=name)
 
 
 @pytest.fixture(scope="session")
@@ -65,13 +70,22 @@ def world(indexer_chain: LocalChain, build: CompileResult, tmp_path_factory: pyt
         receipt = tm.deploy(arts[name], *args)
         return w3.eth.contract(address=receipt["contractAddress"], abi=arts[name].abi)
 
+    def proxied(name: str, immutables: list[Any], initializer: list[Any]) -> Contract:
+        """The implementation behind an ERC1967Proxy that initializes it (what `ledger.deploy` does)."""
+        implementation = deploy(name, *immutables)
+        init = implementation.encode_abi("initialize", args=initializer)
+        proxy = deploy("ERC1967Proxy", implementation.address, init)
+        return w3.eth.contract(address=proxy.address, abi=arts[name].abi)
+
     deploy_block = int(w3.eth.block_number) + 1
-    registry = deploy("ParticipantRegistry", admin)
-    trades = deploy("TradeRegistry", registry.address, 1)
-    token = deploy("ReceivableToken", registry.address, "Tierchain Receivable", "TRCV", 2)
-    issuance = deploy("IssuanceDesk", registry.address, trades.address, token.address)
-    financing = deploy("FinancingDesk", registry.address, token.address)
-    repayment = deploy("RepaymentDesk", registry.address, token.address, 7 * DAY)
+    registry = proxied("ParticipantRegistry", [], [admin])
+    for role in ("ONBOARDING", "POLICY"):  # the admin key onboards and sets policy itself here
+        tm.send({"to": registry.address, "data": registry.encode_abi("grantRole", args=[_role(role), admin])})
+    trades = proxied("TradeRegistry", [registry.address], [1])
+    token = proxied("ReceivableToken", [registry.address, 2], ["Tierchain Receivable", "TRCV"])
+    issuance = proxied("IssuanceDesk", [registry.address, trades.address, token.address], [])
+    financing = proxied("FinancingDesk", [registry.address, token.address], [])
+    repayment = proxied("RepaymentDesk", [registry.address, token.address, 7 * DAY], [])
     settlement = deploy("SettlementToken", "Digital CNY deposit", "dCNY", 2, admin)
     contracts = {
         "ParticipantRegistry": registry,
