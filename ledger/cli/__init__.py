@@ -2,8 +2,9 @@
 
 Each module holds one group and stays thin over the ledger modules: `chain` (local anvil), `deploy`
 (compile, deploy), `lifecycle` (participant, obligation, token, finance, repay), `settlement` (test
-cash, balances), `reports` (indexer reads), `serve` (the API), `bench`, `dev` (the whole local
-network, detached). Errors and exit codes are handled once, in `common.guarded`.
+cash, balances), `gov` (governance: proposals, settings, pause), `reports` (indexer reads), `serve`
+(the API), `bench`, `dev` (the whole local network, detached). Errors and exit codes are handled
+once, in `common.guarded`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from ledger.cli.bench import bench_app
 from ledger.cli.chain import chain_app
 from ledger.cli.deploy import compile_cmd, deploy_cmd
 from ledger.cli.dev import dev_app
+from ledger.cli.gov import gov_app
 from ledger.cli.lifecycle import finance_app, obligation_app, participant_app, repay_app, token_app
 from ledger.cli.reports import report_app
 from ledger.cli.serve import serve_cmd
@@ -31,6 +33,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(finance_app, name="finance")
 app.add_typer(repay_app, name="repay")
 app.add_typer(settlement_app, name="settlement")
+app.add_typer(gov_app, name="gov")
 app.add_typer(report_app, name="report")
 app.add_typer(indexer_app, name="index")
 app.add_typer(oracle_app, name="oracle")
