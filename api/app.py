@@ -27,6 +27,7 @@ from api.routes import (
     documents,
     events,
     financing,
+    governance,
     health,
     obligations,
     participants,
@@ -217,6 +218,7 @@ def create_app(
         events,
         tx,
         dev,
+        governance,
     ):
         v1.include_router(module.router)
     app.include_router(v1)

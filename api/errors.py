@@ -177,6 +177,7 @@ _REVERT_STATUS: dict[str, int] = {
             "RedemptionsOutstanding",
             "SignatureExpired",
             "AttestationExpired",
+            "OperationPaused",
         ),
         409,
     ),
@@ -361,6 +362,8 @@ async def _contract_revert(request: Request, exc: Exception) -> JSONResponse:
         field = _field_holding(request, name, exc.args_by_name)
     if field is not None:
         detail = f"{field}: {detail}"
+    if name == "OperationPaused":
+        detail = f"{detail}: {_paused_operation(exc.args_by_name)}"
     return problem(
         status,
         slugify(name),
@@ -370,6 +373,19 @@ async def _contract_revert(request: Request, exc: Exception) -> JSONResponse:
         field=field,
         contract_error={"name": name, "args": args, "contract": exc.contract},
         tx_hash=exc.tx_hash,
+    )
+
+
+def _paused_operation(args: Mapping[str, Any]) -> str:
+    """What a pause stops, in words: the operation's name and how it resumes."""
+    from ledger.governance.operations import operation_names
+
+    bits = args.get("operation")
+    names = operation_names(bits) if isinstance(bits, int) else []
+    what = " and ".join(names) or "this operation"
+    return (
+        f"{what} paused by the guardian; GET /v1/governance shows what is paused, and an `unpause` "
+        "governance proposal resumes it"
     )
 
 
