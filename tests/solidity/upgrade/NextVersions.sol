@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {ReceivableToken} from "../../../contracts/ReceivableToken.sol";
+import {FinancingDesk} from "../../../contracts/FinancingDesk.sol";
+import {IParticipantRegistry} from "../../../contracts/interfaces/IParticipantRegistry.sol";
+import {IReceivableToken} from "../../../contracts/interfaces/IReceivableToken.sol";
+
+/// @title ReceivableTokenV2
+/// @notice The next version of the receivable token, as a later release would ship it: the 1.0.0 code
+///         unchanged, plus state in a NEW ERC-7201 namespace (a release note set by the upgrade's own call,
+///         and a memo per token that its holder may set) and the functions that use it.
+/// @dev `version()` of 1.0.0 is `external pure` and not `virtual`, so a subclass cannot answer "1.1.0"; the
+///      release note set by `initializeV2` is what tells this implementation apart on-chain. The 1.0.0
+///      namespace (`tierchain.storage.ReceivableToken`) is only ever reached through the inherited code.
+contract ReceivableTokenV2 is ReceivableToken {
+    /// @custom:storage-location erc7201:tierchain.storage.ReceivableTokenV2
+    struct ReceivableTokenV2Storage {
+        string releaseNote;
+        mapping(uint256 tokenId => bytes32 memo) memos;
+    }
+
+    // keccak256(abi.encode(uint256(keccak256("tierchain.storage.ReceivableTokenV2")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant V2_STORAGE_SLOT = 0xdee31e2891f7f745f001fd3eca6c49d341a66c465745630f84ad120e2c91d400;
+
+    /// @notice The upgrade to this version recorded its release note.
+    event ReleaseNoteSet(string note);
+    /// @notice The holder of `tokenId` attached `memo` to it (for example its own ledger reference).
+    event MemoSet(uint256 indexed tokenId, address indexed holder, bytes32 memo);
+
+    /// @notice `account` does not hold `tokenId`.
+    error NotHolder(address account, uint256 tokenId);
+
+    /// @notice The implementation, wired like 1.0.0.
+    /// @param registry Participant registry (proxy).
+    /// @param valueDecimals_ Decimals of values for display.
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor(IParticipantRegistry registry, uint8 valueDecimals_) ReceivableToken(registry, valueDecimals_) {}
+
+    /// @notice Runs once, in the upgrade's `upgradeToAndCall`: records the release note.
+    /// @param note The release note.
+    function initializeV2(string calldata note) external reinitializer(2) {
+        _v2().releaseNote = note;
+        emit ReleaseNoteSet(note);
+    }
+
+    /// @notice The release note recorded by the upgrade to this version.
+    function releaseNote() external view returns (string memory) {
+        return _v2().releaseNote;
+    }
+
+    /// @notice The holder of `tokenId` attaches `memo` to it.
+    /// @param tokenId A live token the caller holds.
+    /// @param memo The memo (0 clears it).
+    function setMemo(uint256 tokenId, bytes32 memo) external {
+        if (this.ownerOf(tokenId) != msg.sender) revert NotHolder(msg.sender, tokenId);
+        _v2().memos[tokenId] = memo;
+        emit MemoSet(tokenId, msg.sender, memo);
+    }
+
+    /// @notice The memo of `tokenId` (0 when none).
+    function memoOf(uint256 tokenId) external view returns (bytes32) {
+        return _v2().memos[tokenId];
+    }
+
+    function _v2() private pure returns (ReceivableTokenV2Storage storage $) {
+        assembly {
+            $.slot := V2_STORAGE_SLOT
+        }
+    }
+}
+
+/// @title FinancingDeskV2
+/// @notice The next version of the financing desk: the 1.0.0 code unchanged, plus state in a NEW ERC-7201
+///         namespace (a bank's own reference per offer, and how many offers carry one) and the function that
+///         uses it. `version()` stays "1.0.0" for the reason given on ReceivableTokenV2.
+contract FinancingDeskV2 is FinancingDesk {
+    /// @custom:storage-location erc7201:tierchain.storage.FinancingDeskV2
+    struct FinancingDeskV2Storage {
+        uint256 taggedOffers;
+        mapping(uint256 offerId => bytes32 tag) tags;
+    }
+
+    // keccak256(abi.encode(uint256(keccak256("tierchain.storage.FinancingDeskV2")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant V2_STORAGE_SLOT = 0x0da5b47cfe2b84490b43686f71d64cdecabd9a4fbacb27720a93bfbc750edd00;
+
+    /// @notice The bank of `offerId` tagged it with its own reference `tag`.
+    event OfferTagged(uint256 indexed offerId, address indexed bank, bytes32 tag);
+
+    /// @notice A tag of zero.
+    error EmptyTag();
+
+    /// @notice The implementation, wired like 1.0.0.
+    /// @param registry The participant registry (proxy).
+    /// @param receivables The receivable token (proxy).
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor(IParticipantRegistry registry, IReceivableToken receivables) FinancingDesk(registry, receivables) {}
+
+    /// @notice The bank of offer `offerId` (in any status) tags it with its own reference.
+    /// @param offerId An existing offer made by the caller.
+    /// @param tag The bank's reference (non-zero).
+    function tagOffer(uint256 offerId, bytes32 tag) external {
+        if (tag == bytes32(0)) revert EmptyTag();
+        Offer memory o = this.offer(offerId);
+        if (o.status == OfferStatus.None) revert UnknownOffer(offerId);
+        if (o.bank != msg.sender) revert NotOfferBank(offerId, msg.sender);
+        FinancingDeskV2Storage storage $ = _v2();
+        if ($.tags[offerId] == bytes32(0)) ++$.taggedOffers;
+        $.tags[offerId] = tag;
+        emit OfferTagged(offerId, msg.sender, tag);
+    }
+
+    /// @notice The bank's tag of `offerId` (0 when none).
+    function offerTag(uint256 offerId) external view returns (bytes32) {
+        return _v2().tags[offerId];
+    }
+
+    /// @notice How many offers carry a tag.
+    function taggedOffers() external view returns (uint256) {
+        return _v2().taggedOffers;
+    }
+
+    function _v2() private pure returns (FinancingDeskV2Storage storage $) {
+        assembly {
+            $.slot := V2_STORAGE_SLOT
+        }
+    }
+}
