@@ -54,6 +54,7 @@ HOLDERS = frozenset({"tier1", "tier2", "tier3"})
 SUPPLIERS = frozenset({"tier1", "tier2", "tier3", "outsider"})
 SEE_A = frozenset({"core", "tier1", "tier2", "tier3", "bank"}) | OVERSEERS
 NOBODY: frozenset[str] = frozenset()
+OPERATOR = frozenset({"operator"})
 HUGE = 2**53 - 1  # schema-valid, more than any token holds: the contract refuses
 ZERO_ADDRESS = "0x" + "00" * 20
 UNATTESTED = "0x" + "ab" * 32
@@ -72,6 +73,7 @@ class Objects:
     document: str
     bank: str
     obligor: str
+    governance: str  # a governance proposal id: governance has no owners, so the same in both worlds
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,11 @@ def _propose(o: Objects, _: str) -> dict[str, Any]:
 
 def _offer(o: Objects, _: str) -> dict[str, Any]:
     return {"token_id": o.token, "value": 100_00, "rate_bps": 500, "expiry": int(time.time()) + 30 * DAY}
+
+
+def _govern(_: Objects | None, role: str) -> dict[str, Any]:
+    """A harmless change (clearing the metadata base URI), unique per role: the second cell repeats it."""
+    return {"actions": [{"action": "set-base-uri", "args": {"uri": ""}}], "description": f"matrix {role}"}
 
 
 def _prepare(o: Objects, role: str) -> dict[str, Any]:
@@ -220,6 +227,18 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", "/v1/dev/advance"): Rule(
         frozenset({"operator"}), frozenset({"operator"}), body=lambda o, r: {"seconds": 1}
     ),
+    # Governance has no owners: "own" and "other" name the same proposal. Its routes come last in the
+    # document, so the pause below stops issuance only after every other cell ran.
+    ("GET", "/v1/governance"): Rule(OVERSEERS, OVERSEERS),
+    ("GET", "/v1/governance/proposals"): Rule(OVERSEERS, OVERSEERS),
+    ("POST", "/v1/governance/proposals"): Rule(OPERATOR, OPERATOR, body=_govern),
+    ("GET", "/v1/governance/proposals/{governance_id}"): Rule(OVERSEERS, OVERSEERS),
+    ("POST", "/v1/governance/proposals/{governance_id}/approve"): Rule(OPERATOR, OPERATOR),
+    ("POST", "/v1/governance/proposals/{governance_id}/execute"): Rule(OPERATOR, OPERATOR),
+    ("POST", "/v1/governance/proposals/{governance_id}/cancel"): Rule(OPERATOR, OPERATOR),
+    ("POST", "/v1/governance/pause"): Rule(
+        OPERATOR, OPERATOR, body=lambda o, r: {"operations": ["issuance"], "reason": f"matrix {r}"}
+    ),
 }
 PUBLIC = {("GET", "/v1/health"), ("GET", "/v1/ready")}
 
@@ -312,6 +331,9 @@ def matrix(
     api.app.state.ctx.sync()  # type: ignore[attr-defined]
     doc_a = api.get(f"/v1/obligations/{slot_a}", headers=parties["core"].headers).json()["documents"][0]
     doc_b = api.get(f"/v1/obligations/{slot_b}", headers=operator_headers).json()["documents"][0]
+    governed = api.post("/v1/governance/proposals", json=_govern(None, "fixture"), headers=operator_headers)
+    assert governed.status_code == 201, governed.text
+    governance = str(governed.json()["result"]["id"])
 
     base = Objects(
         address=parties["tier1"].address,
@@ -323,6 +345,7 @@ def matrix(
         document=doc_a,
         bank=parties["bank"].address,
         obligor=parties["core"].address,
+        governance=governance,
     )
     tokens = {"tier1": root_a, "tier2": piece2, "tier3": piece3, "bank": piece3}
     own = {
@@ -344,6 +367,7 @@ def matrix(
         document=doc_b,
         bank=parties["bank_b"].address,
         obligor=parties["core_b"].address,
+        governance=governance,
     )
     headers = {name: parties[name].headers for name in ROLES if name in parties}
     headers["operator"] = operator_headers
@@ -390,6 +414,7 @@ def _fill(path: str, objects: Objects, key_id: Callable[[str], str]) -> str:
         "proposal_id": objects.proposal,
         "offer_id": objects.offer,
         "fingerprint": objects.document,
+        "governance_id": objects.governance,
     }
     if "{key_id}" in path:
         values["key_id"] = key_id(objects.address)
