@@ -28,7 +28,7 @@ from ledger.config import Settings
 from ledger.indexer.db import make_engine, upgrade
 from ledger.indexer.decode import RawLog
 from ledger.indexer.ingest import Indexer, rebuild_projections
-from ledger.indexer.manifest import INDEXED_CONTRACTS, IndexedDeployment
+from ledger.indexer.manifest import SYSTEM_CONTRACTS, IndexedDeployment
 from ledger.indexer.queries import holders, lineage
 from ledger.indexer.source import Header
 
@@ -51,7 +51,7 @@ class SyntheticChain:
     """A `ChainSource` over a pre-built history: one slot, then `splits` pieces split off it."""
 
     def __init__(self, splits: int, per_block: int = 50, deep: int = 10, seed: int = 7) -> None:
-        self.token = _address(0xA000 + INDEXED_CONTRACTS.index("ReceivableToken"))
+        self.token = _address(0xA000 + SYSTEM_CONTRACTS.index("ReceivableToken"))
         self._logs: dict[int, list[RawLog]] = {}
         rng = random.Random(seed)
         face = 10**30  # well above 2^63: exercises U256
@@ -108,7 +108,7 @@ class SyntheticChain:
         return [log for b in range(from_block, to_block + 1) for log in self._logs.get(b, [])]
 
     def deployment(self) -> IndexedDeployment:
-        contracts = {name: {"address": _address(0xA000 + i)} for i, name in enumerate(INDEXED_CONTRACTS)}
+        contracts = {name: {"address": _address(0xA000 + i)} for i, name in enumerate(SYSTEM_CONTRACTS)}
         return IndexedDeployment.model_validate(
             {"network": "bench", "chain_id": CHAIN_ID, "deploy_block": 1, "contracts": contracts}
         )

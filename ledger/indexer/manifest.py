@@ -14,7 +14,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from ledger.config import Settings
 from ledger.indexer.errors import IndexerError
 
-INDEXED_CONTRACTS = (
+# The system contracts (their proxies: each proxy's `Upgraded(implementation)` is in its ABI) and,
+# where the deployment has them, the governance contracts. A deployment made before governance has
+# none of the latter and is indexed all the same.
+SYSTEM_CONTRACTS = (
     "ParticipantRegistry",
     "TradeRegistry",
     "ReceivableToken",
@@ -22,6 +25,8 @@ INDEXED_CONTRACTS = (
     "FinancingDesk",
     "RepaymentDesk",
 )
+GOVERNANCE_CONTRACTS = ("OperatorSeats", "TierchainTimelock", "TierchainGovernor")
+INDEXED_CONTRACTS = (*SYSTEM_CONTRACTS, *GOVERNANCE_CONTRACTS)
 
 
 class ContractRef(BaseModel):
@@ -52,8 +57,10 @@ class IndexedDeployment(BaseModel):
             raise IndexerError(f"deployment {self.network!r} has no contract {name!r}") from exc
 
     def indexed(self) -> dict[str, str]:
-        """Address (lower case) → contract name, for every contract the indexer follows."""
-        return {self.address(name): name for name in INDEXED_CONTRACTS}
+        """Address (lower case) → contract name, for every contract the indexer follows: the system
+        contracts (all required) and the governance contracts the deployment has."""
+        present = [n for n in GOVERNANCE_CONTRACTS if n in self.contracts]
+        return {self.address(name): name for name in (*SYSTEM_CONTRACTS, *present)}
 
     @property
     def start_block(self) -> int:

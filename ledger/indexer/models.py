@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from ledger.indexer.types import U256
@@ -282,6 +282,35 @@ class ForcedTransfer(_EventRow, table=True):
     enforcer: str = Field(max_length=42)
 
 
+class GovernanceProposal(SQLModel, table=True):
+    """A governance proposal as the governor's and timelock's events tell it.
+
+    `state` is what the events alone say: `proposed`, `queued`, `executed` or `cancelled` (a veto on
+    the timelock included). Whether a proposed one is still open, has passed or expired depends on the
+    chain's clock; `tierchain gov status` and `GET /v1/governance/proposals` read that from the chain.
+    """
+
+    __tablename__ = "governance_proposals"
+
+    proposal_id: int = Field(primary_key=True, sa_type=U256)
+    proposer: str = Field(max_length=42, index=True)
+    description: str = Field(sa_type=Text)
+    state: str = Field(default="proposed", max_length=16, index=True)
+    approvals: int = Field(default=0, sa_type=BigInteger)
+    against: int = Field(default=0, sa_type=BigInteger)
+    targets: list[str] = _json_list()
+    calldatas: list[str] = _json_list()
+    vote_start: int = Field(sa_type=BigInteger)
+    vote_end: int = Field(sa_type=BigInteger)
+    eta: int | None = Field(default=None, sa_type=BigInteger)
+    operation_id: str | None = Field(default=None, max_length=66, index=True)
+    created_block: int = Field(sa_type=BigInteger)
+    created_tx: str = Field(max_length=66)
+    queued_block: int | None = Field(default=None, sa_type=BigInteger)
+    executed_block: int | None = Field(default=None, sa_type=BigInteger)
+    cancelled_block: int | None = Field(default=None, sa_type=BigInteger)
+
+
 RAW_TABLES: tuple[type[SQLModel], ...] = (Block, Cursor, Event)
 # Children first, so deleting in this order never trips a foreign key.
 PROJECTION_TABLES: tuple[type[SQLModel], ...] = (
@@ -297,4 +326,5 @@ PROJECTION_TABLES: tuple[type[SQLModel], ...] = (
     Document,
     Currency,
     Participant,
+    GovernanceProposal,
 )

@@ -37,6 +37,7 @@ from ledger.indexer.models import (
     Financing,
     ForcedTransfer,
     Freeze,
+    GovernanceProposal,
     Obligation,
     Participant,
     Proposal,
@@ -69,7 +70,18 @@ ROLE_NAMES: dict[str, str] = {
     "0x" + "00" * 32: "DEFAULT_ADMIN",
     **{
         "0x" + keccak(text=name).hex(): name
-        for name in ("CORE_ENTERPRISE", "SUPPLIER", "BANK", "REGULATOR", "ORACLE", "ENFORCEMENT", "DESK")
+        for name in (
+            "CORE_ENTERPRISE",
+            "SUPPLIER",
+            "BANK",
+            "REGULATOR",
+            "ORACLE",
+            "ENFORCEMENT",
+            "DESK",
+            "ONBOARDING",
+            "GUARDIAN",
+            "POLICY",
+        )
     },
 }
 PARTICIPANT_STATUS = ("none", "active", "suspended")
@@ -96,6 +108,9 @@ class Projector:
         # Settlement token address → ISO code, loaded lazily; history rows waiting for a bulk insert.
         self._codes: dict[str, str] | None = None
         self._history_rows: dict[type[SQLModel], list[dict[str, Any]]] = {}
+        # Timelock operations scheduled in a transaction, by tx hash: the governor's `ProposalQueued`
+        # follows its calls' `CallScheduled` in the same transaction and names the proposal.
+        self._scheduled: dict[str, str] = {}
         self._handlers: dict[tuple[str, str], Callable[[EventRecord], None]] = {
             ("ParticipantRegistry", "ParticipantRegistered"): self._participant_registered,
             ("ParticipantRegistry", "ParticipantStatusChanged"): self._participant_status,
@@ -124,6 +139,13 @@ class Projector:
             ("RepaymentDesk", "ObligationDefaulted"): self._state(DEFAULTED),
             ("RepaymentDesk", "Redeemed"): self._redeemed,
             ("RepaymentDesk", "DustSwept"): self._dust_swept,
+            ("TierchainGovernor", "ProposalCreated"): self._governance_proposed,
+            ("TierchainGovernor", "VoteCast"): self._governance_vote,
+            ("TierchainGovernor", "ProposalQueued"): self._governance_queued,
+            ("TierchainGovernor", "ProposalExecuted"): self._governance_executed,
+            ("TierchainGovernor", "ProposalCanceled"): self._governance_cancelled,
+            ("TierchainTimelock", "CallScheduled"): self._operation_scheduled,
+            ("TierchainTimelock", "Cancelled"): self._operation_vetoed,
         }
 
     # ---------------------------------------------------------------- plumbing
@@ -500,6 +522,78 @@ class Projector:
         if obligation is not None:
             obligation.paid_out += int(e.args["amount"])
             obligation.dust_swept += int(e.args["amount"])
+
+    # ---------------------------------------------------------------- governance
+
+    def _governance_proposed(self, e: EventRecord) -> None:
+        a = e.args
+        proposal_id = int(a["proposalId"])
+        self._add(
+            GovernanceProposal(
+                proposal_id=proposal_id,
+                proposer=a["proposer"],
+                description=a["description"],
+                targets=list(a["targets"]),
+                calldatas=list(a["calldatas"]),
+                vote_start=int(a["voteStart"]),
+                vote_end=int(a["voteEnd"]),
+                created_block=e.block_number,
+                created_tx=e.tx_hash,
+            ),
+            proposal_id,
+        )
+
+    def _governance_proposal(self, e: EventRecord) -> GovernanceProposal | None:
+        proposal = self._get(GovernanceProposal, int(e.args["proposalId"]))
+        if proposal is None:
+            log.error("%s for unknown governance proposal tx=%s", e.name, e.tx_hash)
+        return proposal
+
+    def _governance_vote(self, e: EventRecord) -> None:
+        proposal = self._governance_proposal(e)
+        if proposal is None:
+            return
+        support, weight = int(e.args["support"]), int(e.args["weight"])
+        if support == 1:
+            proposal.approvals += weight
+        elif support == 0:
+            proposal.against += weight
+
+    def _operation_scheduled(self, e: EventRecord) -> None:
+        self._scheduled[e.tx_hash] = e.args["id"]
+
+    def _governance_queued(self, e: EventRecord) -> None:
+        proposal = self._governance_proposal(e)
+        if proposal is None:
+            return
+        proposal.state = "queued"
+        proposal.eta = int(e.args["etaSeconds"])
+        proposal.queued_block = e.block_number
+        proposal.operation_id = self._scheduled.pop(e.tx_hash, None)
+
+    def _governance_executed(self, e: EventRecord) -> None:
+        proposal = self._governance_proposal(e)
+        if proposal is not None:
+            proposal.state = "executed"
+            proposal.executed_block = e.block_number
+
+    def _governance_cancelled(self, e: EventRecord) -> None:
+        proposal = self._governance_proposal(e)
+        if proposal is not None:
+            proposal.state = "cancelled"
+            proposal.cancelled_block = e.block_number
+
+    def _operation_vetoed(self, e: EventRecord) -> None:
+        """The guardian cancelled a queued operation on the timelock: its proposal is cancelled too."""
+        with self.session.no_autoflush:
+            self.session.flush()
+            proposal = self.session.exec(
+                select(GovernanceProposal).where(GovernanceProposal.operation_id == e.args["id"])
+            ).first()
+        if proposal is not None:
+            self._cache[(GovernanceProposal, proposal.proposal_id)] = proposal
+            proposal.state = "cancelled"
+            proposal.cancelled_block = e.block_number
 
 
 __all__ = ["OUTSTANDING", "ROLE_NAMES", "Projector", "currency_code"]

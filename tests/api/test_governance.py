@@ -247,3 +247,25 @@ def test_a_retried_write_with_its_idempotency_key_is_replayed(
     assert replayed.headers.get("Idempotent-Replayed") == "true"
     listed = _ok(api.get("/v1/governance/proposals", headers=operator_headers))["items"]
     assert [p["state"] for p in listed if p["id"] == pid] == ["executed"]
+
+
+def test_governance_events_are_in_the_audit_export(
+    api: TestClient, parties: dict[str, Party], operator_headers: dict[str, str]
+) -> None:
+    pid = _propose(api, operator_headers, "Audited change")
+    _ok(api.post(f"/v1/governance/proposals/{pid}/approve", headers=operator_headers))
+    _ok(api.post(f"/v1/governance/proposals/{pid}/execute", headers=operator_headers))
+    pause = {"operations": ["financing"], "reason": "audited pause"}
+    _ok(api.post("/v1/governance/pause", json=pause, headers=operator_headers))
+
+    events = _ok(api.get("/v1/regulator/audit", headers=parties["regulator"].headers))["events"]
+    seen = {(e["contract"], e["name"]) for e in events}
+    for name in ("ProposalCreated", "VoteCast", "ProposalQueued", "ProposalExecuted"):
+        assert ("TierchainGovernor", name) in seen, name
+    assert {("TierchainTimelock", "CallScheduled"), ("TierchainTimelock", "CallExecuted")} <= seen
+    assert ("ParticipantRegistry", "OperationsPaused") in seen
+    assert {e["contract"] for e in events if e["name"] == "Upgraded"} >= {"ReceivableToken", "RepaymentDesk"}
+    [created] = [e for e in events if e["name"] == "ProposalCreated" and str(e["args"]["proposalId"]) == pid]
+    assert created["args"]["description"] == "Audited change"
+    csv = api.get("/v1/regulator/audit.csv", headers=parties["regulator"].headers)
+    assert csv.status_code == 200 and "ProposalExecuted" in csv.text and "audited pause" in csv.text
