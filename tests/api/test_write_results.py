@@ -42,6 +42,32 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("post", "/v1/regulator/tokens/{token_id}/unfreeze"): {"token_id", "frozen", "reason_code"},
     ("post", "/v1/participants/{address}/status"): {"account", "previous", "current"},
     ("post", "/v1/tx/submit"): {"from", "to", "logs"},
+    ("post", "/v1/governance/proposals"): {
+        "id",
+        "description",
+        "description_hash",
+        "state",
+        "needed",
+        "action_class",
+        "delay_seconds",
+    },
+    ("post", "/v1/governance/proposals/{governance_id}/approve"): {
+        "id",
+        "voter",
+        "approvals",
+        "needed",
+        "state",
+    },
+    ("post", "/v1/governance/proposals/{governance_id}/execute"): {
+        "id",
+        "steps",
+        "transactions",
+        "state",
+        "eta",
+        "eta_iso",
+    },
+    ("post", "/v1/governance/proposals/{governance_id}/cancel"): {"id", "by", "via", "state"},
+    ("post", "/v1/governance/pause"): {"operations", "paused", "reason"},
 }
 
 
