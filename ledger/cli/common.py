@@ -26,6 +26,7 @@ from eth_account import Account
 from eth_utils.address import is_address, to_checksum_address
 from pydantic import BaseModel
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -66,11 +67,14 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
         except ChainUnavailable as exc:
             hint = "" if "chain up" in str(exc) else " (is the node up? the local one: `tierchain chain up`)"
             err_console.print(
-                f"[red]error:[/red] chain unavailable: {exc}{hint}", highlight=False, soft_wrap=True
+                f"[red]error:[/red] chain unavailable: {escape(str(exc))}{hint}",
+                highlight=False,
+                soft_wrap=True,
             )
             raise typer.Exit(code=EXIT_CHAIN) from exc
         except TierchainError as exc:
-            err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            # The message is text, not markup: "[governance]" must print as written.
+            err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(code=EXIT_FAILED) from exc
 
     return wrapper
