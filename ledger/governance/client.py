@@ -128,7 +128,7 @@ class Governance(ClientBase):
         if not description.strip():
             raise ValueError("description: a proposal needs a description (it is what approvers read)")
         calls = self.calls(actions)
-        if key is None:
+        if key is None or self._journaled_gas(key) is None:  # a retry of a sent proposal skips these
             self._require_seat(
                 proposer.address, int(self.w3.eth.block_number), "only seated operators propose"
             )

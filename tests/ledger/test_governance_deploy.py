@@ -206,3 +206,17 @@ def test_a_bad_governance_table_names_the_field(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         _network(tmp_path, TABLE, **values)
+
+
+def test_cli_deploy_refuses_a_network_without_governance(
+    project_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from ledger.cli import app
+
+    monkeypatch.setenv("TIERCHAIN_PROJECT_ROOT", str(project_root))
+    monkeypatch.setenv("TIERCHAIN_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["deploy", "--network", "sepolia"])
+    assert result.exit_code != 0
+    assert "network 'sepolia' has no [governance] table" in " ".join(result.output.split())
