@@ -166,8 +166,7 @@ contract TierchainGovernor is
     function _setApprovalsRequired(uint256 newApprovals) private {
         uint256 seats = OperatorSeats(address(token())).seatCount();
         if (newApprovals == 0 || newApprovals > seats) revert InvalidApprovalsRequired(newApprovals, seats);
-        uint256 oldApprovals = approvalsRequired();
-        _approvalsRequired.push(clock(), SafeCast.toUint208(newApprovals));
+        (uint208 oldApprovals,) = _approvalsRequired.push(clock(), SafeCast.toUint208(newApprovals));
         emit ApprovalsRequiredSet(oldApprovals, newApprovals);
     }
 
