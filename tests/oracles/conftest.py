@@ -177,11 +177,26 @@ def deploy_oracle_world(tx: Any, build_dir: Path, journal_path: Path, threshold:
 
     names = ("ParticipantRegistry", "TradeRegistry")
     artifacts = {name: load_artifact(build_dir, name) for name in names}
+    proxy = load_artifact(build_dir, "ERC1967Proxy")
     admin = tx.signer.address
-    registry_address = tx.deploy(artifacts["ParticipantRegistry"], admin)["contractAddress"]
-    trade_address = tx.deploy(artifacts["TradeRegistry"], registry_address, threshold)["contractAddress"]
-    registry = tx.w3.eth.contract(address=registry_address, abi=artifacts["ParticipantRegistry"].abi)
-    trade = tx.w3.eth.contract(address=trade_address, abi=artifacts["TradeRegistry"].abi)
+
+    def proxied(name: str, immutables: list[Any], initializer: list[Any]) -> Any:
+        """The implementation behind an ERC1967Proxy that initializes it (what `ledger.deploy` does)."""
+        implementation = tx.deploy(artifacts[name], *immutables)["contractAddress"]
+        init = tx.w3.eth.contract(abi=artifacts[name].abi).encode_abi("initialize", args=initializer)
+        address = tx.deploy(proxy, implementation, init)["contractAddress"]
+        return tx.w3.eth.contract(address=address, abi=artifacts[name].abi)
+
+    registry = proxied("ParticipantRegistry", [], [admin])
+    registry_address = registry.address
+    # The admin key onboards here too (ONBOARDING), and administers ORACLE (DEFAULT_ADMIN_ROLE).
+    tx.send(
+        {
+            "to": registry_address,
+            "data": registry.encode_abi("grantRole", args=[keccak(text="ONBOARDING"), admin]),
+        }
+    )
+    trade = proxied("TradeRegistry", [registry_address], [threshold])
     seller, buyer = Account.create().address, Account.create().address
     oracles = [Account.create() for _ in range(3)]
     entries = [
