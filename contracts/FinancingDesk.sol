@@ -130,7 +130,7 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
     function initialize() external initializer {}
 
     /// @notice The version of this implementation ("1.0.0").
-    function version() external pure returns (string memory) {
+    function version() external pure virtual returns (string memory) {
         return "1.0.0";
     }
 

@@ -139,7 +139,7 @@ contract IssuanceDesk is
     }
 
     /// @notice The version of this implementation ("1.0.0").
-    function version() external pure returns (string memory) {
+    function version() external pure virtual returns (string memory) {
         return "1.0.0";
     }
 

@@ -59,7 +59,7 @@ contract ParticipantRegistry is
     }
 
     /// @inheritdoc IParticipantRegistry
-    function version() external pure returns (string memory) {
+    function version() external pure virtual returns (string memory) {
         return "1.0.0";
     }
 

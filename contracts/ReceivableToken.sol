@@ -148,7 +148,7 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
     }
 
     /// @inheritdoc IReceivableToken
-    function version() external pure returns (string memory) {
+    function version() external pure virtual returns (string memory) {
         return "1.0.0";
     }
 

@@ -65,7 +65,7 @@ contract TradeRegistry is Initializable, EIP712Upgradeable, UUPSUpgradeable, ITr
     }
 
     /// @inheritdoc ITradeRegistry
-    function version() external pure returns (string memory) {
+    function version() external pure virtual returns (string memory) {
         return "1.0.0";
     }
 

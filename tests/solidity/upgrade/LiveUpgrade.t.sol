@@ -21,7 +21,15 @@ import {IParticipantRegistry} from "../../../contracts/interfaces/IParticipantRe
 import {IReceivableToken} from "../../../contracts/interfaces/IReceivableToken.sol";
 import {ITradeRegistry} from "../../../contracts/interfaces/ITradeRegistry.sol";
 import {Roles} from "../../../contracts/libraries/Roles.sol";
-import {ReceivableTokenV2, FinancingDeskV2} from "./NextVersions.sol";
+import {
+    NEXT_VERSION,
+    ParticipantRegistryV2,
+    TradeRegistryV2,
+    ReceivableTokenV2,
+    IssuanceDeskV2,
+    FinancingDeskV2,
+    RepaymentDeskV2
+} from "./NextVersions.sol";
 
 /// @notice A live upgrade of all six proxies in the middle of a multi-tier lifecycle, through governance
 ///         as deployed on a permissioned network: 3 operator seats, 2 approvals, policy 24 h / admin 48 h,
@@ -29,10 +37,9 @@ import {ReceivableTokenV2, FinancingDeskV2} from "./NextVersions.sol";
 ///         Every observable of every holder, piece, slot, offer, account, participant, role, document and
 ///         proposal is snapshotted before and after, and compared field by field; then the lifecycle runs
 ///         to its end on the new code and every minor unit is accounted for.
-/// @dev `version()` is `external pure` and not `virtual` in 1.0.0, so no subclass can answer "1.1.0": the
-///      release upgrades ReceivableToken and FinancingDesk to V2s that add state in new ERC-7201 namespaces
-///      (see NextVersions.sol), and the four other proxies to fresh implementations of the same code (what
-///      a patch release is).
+/// @dev The release (NextVersions.sol) answers `version()` "1.1.0" everywhere: ReceivableToken and
+///      FinancingDesk V2s add state in new ERC-7201 namespaces, the four others keep the 1.0.0 code (what a
+///      patch release is).
 contract LiveUpgradeTest is World {
     // ------------------------------------------------------------------ governance as deployed
     uint256 internal constant POLICY_DELAY = 24 hours;
@@ -561,12 +568,12 @@ contract LiveUpgradeTest is World {
 
     function _nextVersions() internal returns (address[6] memory next, bytes[6] memory init) {
         next = [
-            address(new ParticipantRegistry()),
-            address(new TradeRegistry(registry)),
+            address(new ParticipantRegistryV2()),
+            address(new TradeRegistryV2(registry)),
             address(new ReceivableTokenV2(registry, 2)),
-            address(new IssuanceDesk(registry, trades, token)),
+            address(new IssuanceDeskV2(registry, trades, token)),
             address(new FinancingDeskV2(registry, token)),
-            address(new RepaymentDesk(registry, token, GRACE))
+            address(new RepaymentDeskV2(registry, token, GRACE))
         ];
         init[2] = abi.encodeCall(ReceivableTokenV2.initializeV2, (RELEASE_NOTE));
     }
@@ -587,12 +594,12 @@ contract LiveUpgradeTest is World {
         p.description = description;
     }
 
-    /// @dev version() cannot be overridden (not virtual in 1.0.0), so every proxy still answers "1.0.0"; the
-    ///      V2 code is recognised by its release note and its initialized version (2 for the token).
+    /// @dev Every proxy answers the next version, and the token's upgrade call ran (initialized version 2,
+    ///      release note recorded).
     function _checkVersions() internal view {
         address[6] memory proxies = _proxies();
         for (uint256 i = 0; i < 6; ++i) {
-            assertEq(IReceivableToken(proxies[i]).version(), "1.0.0", "version() is not virtual in 1.0.0");
+            assertEq(IReceivableToken(proxies[i]).version(), NEXT_VERSION, "version() of the next release");
             uint256 initialized = uint256(vm.load(proxies[i], _INITIALIZABLE_SLOT));
             assertEq(initialized, proxies[i] == address(token) ? 2 : 1, "initialized version");
         }

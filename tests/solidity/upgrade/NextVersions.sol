@@ -1,18 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {ParticipantRegistry} from "../../../contracts/ParticipantRegistry.sol";
+import {TradeRegistry} from "../../../contracts/TradeRegistry.sol";
 import {ReceivableToken} from "../../../contracts/ReceivableToken.sol";
+import {IssuanceDesk} from "../../../contracts/IssuanceDesk.sol";
 import {FinancingDesk} from "../../../contracts/FinancingDesk.sol";
+import {RepaymentDesk} from "../../../contracts/RepaymentDesk.sol";
 import {IParticipantRegistry} from "../../../contracts/interfaces/IParticipantRegistry.sol";
 import {IReceivableToken} from "../../../contracts/interfaces/IReceivableToken.sol";
+import {ITradeRegistry} from "../../../contracts/interfaces/ITradeRegistry.sol";
+
+/// @dev The version every next implementation of this release answers.
+string constant NEXT_VERSION = "1.1.0";
 
 /// @title ReceivableTokenV2
 /// @notice The next version of the receivable token, as a later release would ship it: the 1.0.0 code
 ///         unchanged, plus state in a NEW ERC-7201 namespace (a release note set by the upgrade's own call,
 ///         and a memo per token that its holder may set) and the functions that use it.
-/// @dev `version()` of 1.0.0 is `external pure` and not `virtual`, so a subclass cannot answer "1.1.0"; the
-///      release note set by `initializeV2` is what tells this implementation apart on-chain. The 1.0.0
-///      namespace (`tierchain.storage.ReceivableToken`) is only ever reached through the inherited code.
+/// @dev Answers `version()` "1.1.0"; the release note is set by `initializeV2` in the upgrade's own call. The
+///      1.0.0 namespace (`tierchain.storage.ReceivableToken`) is only ever reached through the inherited code.
 contract ReceivableTokenV2 is ReceivableToken {
     /// @custom:storage-location erc7201:tierchain.storage.ReceivableTokenV2
     struct ReceivableTokenV2Storage {
@@ -36,6 +43,11 @@ contract ReceivableTokenV2 is ReceivableToken {
     /// @param valueDecimals_ Decimals of values for display.
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor(IParticipantRegistry registry, uint8 valueDecimals_) ReceivableToken(registry, valueDecimals_) {}
+
+    /// @notice This release's version.
+    function version() external pure override returns (string memory) {
+        return NEXT_VERSION;
+    }
 
     /// @notice Runs once, in the upgrade's `upgradeToAndCall`: records the release note.
     /// @param note The release note.
@@ -73,7 +85,7 @@ contract ReceivableTokenV2 is ReceivableToken {
 /// @title FinancingDeskV2
 /// @notice The next version of the financing desk: the 1.0.0 code unchanged, plus state in a NEW ERC-7201
 ///         namespace (a bank's own reference per offer, and how many offers carry one) and the function that
-///         uses it. `version()` stays "1.0.0" for the reason given on ReceivableTokenV2.
+///         uses it. Answers `version()` "1.1.0".
 contract FinancingDeskV2 is FinancingDesk {
     /// @custom:storage-location erc7201:tierchain.storage.FinancingDeskV2
     struct FinancingDeskV2Storage {
@@ -95,6 +107,11 @@ contract FinancingDeskV2 is FinancingDesk {
     /// @param receivables The receivable token (proxy).
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor(IParticipantRegistry registry, IReceivableToken receivables) FinancingDesk(registry, receivables) {}
+
+    /// @notice This release's version.
+    function version() external pure override returns (string memory) {
+        return NEXT_VERSION;
+    }
 
     /// @notice The bank of offer `offerId` (in any status) tags it with its own reference.
     /// @param offerId An existing offer made by the caller.
@@ -124,5 +141,61 @@ contract FinancingDeskV2 is FinancingDesk {
         assembly {
             $.slot := V2_STORAGE_SLOT
         }
+    }
+}
+
+/// @title ParticipantRegistryV2
+/// @notice The next registry: the 1.0.0 code unchanged (a patch release), answering `version()` "1.1.0".
+contract ParticipantRegistryV2 is ParticipantRegistry {
+    /// @notice This release's version.
+    function version() external pure override returns (string memory) {
+        return NEXT_VERSION;
+    }
+}
+
+/// @title TradeRegistryV2
+/// @notice The next trade registry: the 1.0.0 code unchanged (a patch release), answering "1.1.0".
+contract TradeRegistryV2 is TradeRegistry {
+    /// @param registry The participant registry (proxy).
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor(IParticipantRegistry registry) TradeRegistry(registry) {}
+
+    /// @notice This release's version.
+    function version() external pure override returns (string memory) {
+        return NEXT_VERSION;
+    }
+}
+
+/// @title IssuanceDeskV2
+/// @notice The next issuance desk: the 1.0.0 code unchanged (a patch release), answering "1.1.0".
+contract IssuanceDeskV2 is IssuanceDesk {
+    /// @param registry The participant registry (proxy).
+    /// @param trades The trade registry (proxy).
+    /// @param receivables The receivable token (proxy).
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor(IParticipantRegistry registry, ITradeRegistry trades, IReceivableToken receivables)
+        IssuanceDesk(registry, trades, receivables)
+    {}
+
+    /// @notice This release's version.
+    function version() external pure override returns (string memory) {
+        return NEXT_VERSION;
+    }
+}
+
+/// @title RepaymentDeskV2
+/// @notice The next repayment desk: the 1.0.0 code unchanged (a patch release), answering "1.1.0".
+contract RepaymentDeskV2 is RepaymentDesk {
+    /// @param registry The participant registry (proxy).
+    /// @param receivables The receivable token (proxy).
+    /// @param gracePeriod_ Grace after maturity before a default may be declared (unchanged).
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor(IParticipantRegistry registry, IReceivableToken receivables, uint256 gracePeriod_)
+        RepaymentDesk(registry, receivables, gracePeriod_)
+    {}
+
+    /// @notice This release's version.
+    function version() external pure override returns (string memory) {
+        return NEXT_VERSION;
     }
 }
