@@ -37,7 +37,7 @@ from ledger.governance.errors import (
     UnknownProposal,
 )
 from ledger.governance.models import Proposal
-from ledger.govflow import advance, chain_time, iso
+from ledger.govflow import advance, iso
 
 log = logging.getLogger(__name__)
 
@@ -530,7 +530,7 @@ def execute(
             eta=eta,
             eta_iso=iso(eta),
         )
-        log.info("governance proposal advanced id=%s steps=%s now=%d", number, result.steps, chain_time(gov))
+        log.info("governance proposal advanced id=%s steps=%s eta=%s", number, result.steps, eta)
         return _written(last, result)
 
     with refusals():

@@ -160,3 +160,24 @@ def test_refusals_name_the_proposal_and_its_state(cli_env: CliEnv) -> None:
     assert cancelled["state"] == "canceled" and cancelled["via"] == "governor"
     after = run(["gov", "approve", pid, *cli_env.key_env("admin")])
     assert after.exit_code == 1 and "is canceled" in _one_line(after)
+
+
+def test_execute_says_the_eta_when_not_ready(cli_env: CliEnv) -> None:
+    # Give set-base-uri an hour's delay (at once: that change has no delay yet), then walk one.
+    slow = propose(
+        cli_env,
+        "Metadata waits an hour",
+        ["set-function-delay", "function=set-base-uri", "delay_seconds=3600"],
+    )
+    run_json(["gov", "approve", str(slow), *cli_env.key_env("admin")])
+    assert run_json(["gov", "execute", str(slow), *cli_env.key_env("admin")])["state"] == "executed"
+    pid = str(propose(cli_env, "Metadata, slowly"))
+    run_json(["gov", "approve", pid, *cli_env.key_env("admin")])
+    queued = run_json(["gov", "execute", pid, *cli_env.key_env("admin")])
+    assert queued["steps"] == ["queued"] and queued["state"] == "queued"
+    early = run(["gov", "execute", pid, *cli_env.key_env("admin")])
+    assert early.exit_code == 1
+    line = _one_line(early)
+    assert f"executable at {queued['eta_iso']} (unix {queued['eta']}), in " in line and "not ready" in line
+    detail = run_json(["gov", "status", pid])
+    assert (detail["state"], detail["ready"], detail["delay_seconds"]) == ("queued", False, 3600)
