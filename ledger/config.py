@@ -12,6 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
+from eth_utils.address import to_checksum_address
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -256,10 +257,11 @@ class GovernanceConfig(_Strict):
         return self
 
     def resolved(self, deployer: str) -> GovernanceConfig:
-        """The same table with every "deployer" replaced by the deploying key's address."""
+        """The same table with every "deployer" replaced by the deploying key's address, and every
+        address in its checksummed form (how the manifest and the deployment steps name them)."""
 
         def one(value: str) -> str:
-            return deployer if value == DEPLOYER else value
+            return str(to_checksum_address(deployer if value == DEPLOYER else value))
 
         operators = [one(o) for o in self.operators]
         lowered = [o.lower() for o in operators]

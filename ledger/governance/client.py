@@ -17,6 +17,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError
@@ -32,7 +33,12 @@ from ledger.governance.actions import (
     SPEC_CLASS,
     Action,
     ActionClass,
+    ActionError,
     Call,
+    Seat,
+    SetCurrency,
+    Unseat,
+    Upgrade,
     decode_call,
     encode_all,
 )
@@ -111,6 +117,30 @@ class Governance(ClientBase):
         hashed = keccak(text=description)
         return int(self._view(self.governor, "hashProposal", targets, values, datas, hashed))
 
+    def preflight(self, actions: Sequence[Action]) -> None:
+        """Refuse, before proposing, actions that could only fail when executed (`ActionError`)."""
+        for action in actions:
+            if isinstance(action, Upgrade) and not bytes(
+                self.w3.eth.get_code(to_checksum_address(action.implementation))
+            ):
+                raise ActionError(
+                    f"upgrade: implementation: {action.implementation} has no code on this chain"
+                )
+            if isinstance(action, Unseat):
+                if not bool(self._view(self.seats, "isSeated", action.operator)):
+                    raise ActionError(f"unseat: operator: {action.operator} holds no seat")
+            elif isinstance(action, Seat) and bool(self._view(self.seats, "isSeated", action.operator)):
+                raise ActionError(f"seat: operator: {action.operator} holds a seat already")
+            if isinstance(action, SetCurrency):
+                current = checksum(
+                    str(self._view(self.issuance, "currencyToken", action.currency.encode("ascii")))
+                )
+                if int(current, 16) != 0:
+                    raise ActionError(
+                        f"set-currency: currency: {action.currency} is settled by {current} already "
+                        "(a currency is mapped once)"
+                    )
+
     def required_delay(self, actions: Sequence[Action]) -> int:
         """Seconds the timelock holds a proposal of `actions` (the largest of its calls' delays)."""
         targets, _, datas = self._proposal_args(self.calls(actions))
@@ -129,6 +159,7 @@ class Governance(ClientBase):
             raise ValueError("description: a proposal needs a description (it is what approvers read)")
         calls = self.calls(actions)
         if key is None or self._journaled_gas(key) is None:  # a retry of a sent proposal skips these
+            self.preflight(actions)
             self._require_seat(
                 proposer.address, int(self.w3.eth.block_number), "only seated operators propose"
             )

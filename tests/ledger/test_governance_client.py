@@ -210,6 +210,40 @@ def test_refusals_name_the_seat_the_proposal_and_the_state(gov: Governance) -> N
         gov.enact(OUTSIDER, [action], "At once")
 
 
+def test_nothing_doomed_is_proposed(gov: Governance) -> None:
+    nowhere = "0x" + "de" * 20
+    doomed = [
+        ("seat", {"operator": A.address}, "seat: operator: .* holds a seat already"),
+        ("unseat", {"operator": OUTSIDER.address}, "unseat: operator: .* holds no seat"),
+        ("upgrade", {"contract": "TradeRegistry", "implementation": nowhere}, "has no code on this chain"),
+        ("set-currency", {"currency": "CNY", "token": nowhere}, "CNY is settled by 0x.* already"),
+    ]
+    for name, arguments, message in doomed:
+        with pytest.raises(ActionError, match=message):
+            gov.propose(A, [parse_action(name, arguments)], f"Doomed {name}")
+
+
+def test_an_upgrade_goes_through_governance(
+    gov: Governance, clean_chain: LocalChain, tierchain_build: CompileResult
+) -> None:
+    from ledger.deploy import IMPLEMENTATION_SLOT
+
+    trades = gov.deployment.address("TradeRegistry")
+    registry = gov.deployment.address("ParticipantRegistry")
+    receipt = gov.manager.deploy(tierchain_build.artifacts["TradeRegistry"], registry)
+    new = gov.w3.to_checksum_address(receipt["contractAddress"])
+    upgrade = parse_action("upgrade", {"contract": "TradeRegistry", "implementation": new})
+    proposal = _walk(gov, clean_chain, [upgrade], "TradeRegistry 1.0.1")
+    slot = bytes(gov.w3.eth.get_storage_at(trades, IMPLEMENTATION_SLOT))
+    assert gov.w3.to_checksum_address(slot[-20:]) == new
+    status = gov.status(proposal)
+    assert status.action_class == "admin" and status.delay_seconds == ADMIN_DELAY
+    assert [(v.action, v.contract, v.arguments) for v in status.actions] == [
+        ("upgrade", "TradeRegistry", {"contract": "TradeRegistry", "implementation": new})
+    ]
+    assert int(gov._view(gov.trades, "threshold")) == 2  # the state behind the proxy stayed
+
+
 def test_config_pause_and_unpause_through_governance(gov: Governance, clean_chain: LocalChain) -> None:
     config = gov.config()
     assert config.seats == [o.address for o in OPERATORS] and config.approvals_required == 2
