@@ -86,6 +86,11 @@ def _gov(
     return client.governance, signer
 
 
+def _unix(seconds: int | None) -> str | None:
+    """Unix seconds as plain digits for the tables (which group other integers by thousands)."""
+    return str(seconds) if seconds is not None else None
+
+
 @gov_app.command("propose")
 @guarded
 def gov_propose(
@@ -189,7 +194,7 @@ def gov_execute(
     if as_json:
         emit_json(result)
         return
-    show(f"proposal {' and '.join(names)}", result, False)
+    show(f"proposal {' and '.join(names)}", {**result, "eta": _unix(last.eta)}, False)
     if last.step == "queued" and last.eta is not None:
         console.print(
             f"executable at {iso(last.eta)}: run `tierchain gov execute {number}` then", soft_wrap=True
@@ -242,6 +247,7 @@ def gov_status(
             return
         detail["approvals"] = f"{detail['approvals']}/{detail.pop('needed')}"
         detail["actions"] = [action_words(a) for a in proposal.actions]
+        detail["eta"] = _unix(proposal.eta)
         show(f"proposal {number}", detail, False)
         return
     proposals = gov.proposals()
