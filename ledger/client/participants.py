@@ -27,8 +27,11 @@ from ledger.client.models import (
 )
 from ledger.governance.actions import Action, parse_action
 from ledger.governance.client import Governance
-from ledger.governance.errors import GovernanceError
+from ledger.governance.errors import GovernanceError, GovernanceRequired
 from ledger.keys import Signer
+
+# The registry's participant role bits, in bit order (contracts/libraries/Roles.sol, BIT_*).
+PARTICIPANT_ROLE_BITS = ("CORE_ENTERPRISE", "SUPPLIER", "BANK", "REGULATOR", "ORACLE")
 
 
 class ParticipantOps(ClientBase):
@@ -75,7 +78,17 @@ class ParticipantOps(ClientBase):
     def set_status(
         self, admin: Signer, account: str, status: ParticipantStatus, *, key: str | None = None
     ) -> StatusChanged:
-        """Activate or suspend `account` (the onboarding key, which must also administer its roles)."""
+        """Activate or suspend `account` (the onboarding key, which must also administer its roles:
+        a REGULATOR or ORACLE is stopped through governance, by revoking its role)."""
+        bits = int(self._view(self.registry, "participant", checksum(account))[2])
+        held = [role_id(name) for i, name in enumerate(PARTICIPANT_ROLE_BITS) if bits & (1 << i)]
+        foreign = [r for r in held if not self._administers(admin, r)]
+        if foreign:
+            raise GovernanceRequired(
+                f"{checksum(account)} holds {_names(foreign)}, which governance administers: "
+                f"{admin.address} cannot change its status; revoke the role through governance instead "
+                "(`tierchain gov propose` revoke-role)"
+            )
         receipt = self._send(admin, self.registry, "setStatus", checksum(account), int(status), key=key)
         event = self._event(receipt, self.registry, "ParticipantStatusChanged")
         return StatusChanged(

@@ -22,7 +22,7 @@ from governance_world import (
     deployer_manager,
 )
 
-from ledger.client import TierchainClient
+from ledger.client import ParticipantStatus, TierchainClient
 from ledger.compile import CompileResult
 from ledger.config import NetworkConfig
 from ledger.deploy import Deployment
@@ -291,6 +291,9 @@ def test_the_local_network_enacts_at_once(
     )
     assert registered.roles == (keccak(text="REGULATOR"),)
     assert tierchain_client.has_role(actors["regulator"].address, "REGULATOR")
+    # Its status is then governance's: the onboarding key may not suspend it.
+    with pytest.raises(GovernanceRequired, match="holds REGULATOR, which governance administers"):
+        tierchain_client.set_status(admin, actors["regulator"].address, ParticipantStatus.SUSPENDED)
 
 
 # --- the catalogue (no chain) ------------------------------------------------------------------------
