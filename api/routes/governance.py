@@ -22,7 +22,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api.deps import ContextDep, OperatorParticipant, OverseerParticipant, WriterDep
-from api.errors import Conflict, Forbidden, NotFound, RefusedField
+from api.errors import Conflict, Forbidden, NotFound, RefusedField, Unprocessable
 from api.schemas import PROBLEM_RESPONSES, RequestModel, WriteResult
 from ledger.client import TxResult
 from ledger.governance.actions import Action, ActionError, ActionName, parse_action
@@ -372,6 +372,8 @@ def refusals() -> Iterator[None]:
         raise WrongState(str(exc)) from exc
     except (NotASeat, NotAuthorized) as exc:
         raise Forbidden(f"the operator's key cannot do this: {exc}") from exc
+    except ActionError as exc:
+        raise Unprocessable(str(exc), field="actions") from exc
     except GovernanceError as exc:
         raise Conflict(str(exc)) from exc
 
@@ -401,6 +403,20 @@ def parse_actions(items: Sequence[ActionRequest]) -> list[Action]:
                 raise RefusedField(field, f"{message} ({item.action})") from exc
             raise RefusedField(f"actions.{i}", str(exc)) from exc
     return actions
+
+
+def preflight(gov: Governance, actions: Sequence[Action]) -> None:
+    """Refuse, before anything is sent, actions the chain's state says could only fail (a seat held
+    already, an implementation without code, a currency mapped already), naming the argument."""
+    for i, action in enumerate(actions):
+        try:
+            gov.preflight([action])
+        except ActionError as exc:
+            _name, _, rest = str(exc).partition(": ")
+            argument, sep, message = rest.partition(": ")
+            if not sep or argument not in type(action).model_fields:
+                raise RefusedField(f"actions.{i}", str(exc)) from exc
+            raise RefusedField(f"actions.{i}.args.{argument}", f"{message} ({action.action})") from exc
 
 
 def _written(outcome: TxResult, result: BaseModel) -> WriteResult[Any]:
@@ -462,6 +478,7 @@ def propose(
         raise RefusedField("description", "a proposal needs a description (it is what approvers read)")
     actions = parse_actions(body.actions)
     gov = _governance(ctx)
+    preflight(gov, actions)
 
     def make() -> WriteResult[Any]:
         ref = gov.propose(writer.signer(), actions, body.description, key=writer.key)

@@ -145,6 +145,21 @@ def test_the_operator_proposes_approves_and_executes(
             "by the onboarding key",
         ),
         ([], "actions", "at least 1 item"),
+        (
+            [{"action": "seat", "args": {"operator": "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"}}],
+            "actions.0.args.operator",
+            "holds a seat already (seat)",
+        ),
+        (
+            [
+                {
+                    "action": "upgrade",
+                    "args": {"contract": "TradeRegistry", "implementation": "0x" + "ab" * 20},
+                }
+            ],
+            "actions.0.args.implementation",
+            "has no code on this chain (upgrade)",
+        ),
     ],
 )
 def test_a_bad_action_or_argument_is_named(
