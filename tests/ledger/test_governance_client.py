@@ -5,6 +5,7 @@ Also the local network's one-seat, zero-delay governance (`enact`), and the cata
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from governance_world import (
     ADMIN_DELAY,
     GUARDIAN,
     KEYS,
+    MNEMONIC,
     ONBOARDING,
     OPERATORS,
     OUTSIDER,
@@ -24,7 +26,7 @@ from governance_world import (
 
 from ledger.client import ParticipantStatus, TierchainClient
 from ledger.compile import CompileResult
-from ledger.config import NetworkConfig
+from ledger.config import AnvilConfig, NetworkConfig
 from ledger.deploy import Deployment
 from ledger.errors import ErrorDecoder
 from ledger.governance.actions import ActionError, decode_call, encode, parse_action
@@ -62,36 +64,58 @@ def _walk(gov: Governance, chain: LocalChain, actions: list[Any], description: s
 
 
 @pytest.fixture(scope="module")
+def own_chain(project_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalChain]:
+    """This module's own anvil: its tests travel days in time, which must not reach other modules."""
+    folder = tmp_path_factory.mktemp("governance-chain")
+    config = AnvilConfig(mnemonic=MNEMONIC, state_file=folder / "anvil-state.json")
+    with LocalChain(config, project_root, folder / "data") as chain:
+        yield chain
+
+
+@pytest.fixture(scope="module")
+def own_network(own_chain: LocalChain, local_network: NetworkConfig) -> NetworkConfig:
+    return local_network.model_copy(update={"rpc_urls": [own_chain.url]})
+
+
+@pytest.fixture(scope="module")
 def governed(
-    anvil: LocalChain,
-    local_network: NetworkConfig,
+    own_chain: LocalChain,
+    own_network: NetworkConfig,
     tierchain_build: CompileResult,
     tierchain_abis: dict[str, list[dict[str, Any]]],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Deployment:
     """The 2-of-3 system, with two oracles onboarded and granted ORACLE through governance."""
     folder = tmp_path_factory.mktemp("governed")
-    manager = deployer_manager(anvil, local_network, tierchain_build, folder)
-    deployment = deploy_governed(manager, local_network, tierchain_build, folder).deployment
+    manager = deployer_manager(own_chain, own_network, tierchain_build, folder)
+    deployment = deploy_governed(manager, own_network, tierchain_build, folder).deployment
     client = TierchainClient(manager, deployment, tierchain_abis)
     for i, oracle in enumerate(ORACLES):
         client.register_participant(ONBOARDING, oracle.address, keccak(text=f"oracle-{i}"), [])
     grants = [parse_action("grant-role", {"role": "ORACLE", "account": o.address}) for o in ORACLES]
-    _walk(client.governance, anvil, grants, "Seat two oracles")
+    _walk(client.governance, own_chain, grants, "Seat two oracles")
     return deployment
 
 
 @pytest.fixture
+def chain(own_chain: LocalChain, governed: Deployment) -> Iterator[LocalChain]:
+    """This module's chain, rolled back after the test."""
+    snapshot = own_chain.snapshot()
+    yield own_chain
+    assert own_chain.revert(snapshot)
+
+
+@pytest.fixture
 def gov(
-    clean_chain: LocalChain,
-    local_network: NetworkConfig,
+    chain: LocalChain,
+    own_network: NetworkConfig,
     governed: Deployment,
     tierchain_abis: dict[str, list[dict[str, Any]]],
     tmp_path: Path,
 ) -> Governance:
     manager = TransactionManager(
-        make_web3(clean_chain.url),
-        local_network,
+        make_web3(chain.url),
+        own_network,
         OUTSIDER,
         TxJournal(tmp_path / "journal.sqlite"),
         ErrorDecoder.from_artifacts(tierchain_abis),
@@ -103,7 +127,7 @@ pytestmark = pytest.mark.chain
 
 
 def test_a_policy_change_waits_for_two_approvals_and_the_policy_delay(
-    gov: Governance, clean_chain: LocalChain
+    gov: Governance, chain: LocalChain
 ) -> None:
     assert int(gov._view(gov.trades, "threshold")) == 2
     action = parse_action("set-threshold", {"threshold": 1})
@@ -134,8 +158,8 @@ def test_a_policy_change_waits_for_two_approvals_and_the_policy_delay(
         gov.execute(A, ref.proposal_id)
     assert not_ready.value.eta == queued.eta
 
-    clean_chain.increase_time(POLICY_DELAY)
-    clean_chain.mine()
+    chain.increase_time(POLICY_DELAY)
+    chain.mine()
     assert gov.status(ref.proposal_id).ready
     assert gov.execute(A, ref.proposal_id).step == "executed"
     assert int(gov._view(gov.trades, "threshold")) == 1
@@ -145,7 +169,7 @@ def test_a_policy_change_waits_for_two_approvals_and_the_policy_delay(
     assert listed[ref.proposal_id].state == "executed" and listed[ref.proposal_id].approvals == 2
 
 
-def test_an_admin_change_waits_the_admin_delay(gov: Governance, clean_chain: LocalChain) -> None:
+def test_an_admin_change_waits_the_admin_delay(gov: Governance, chain: LocalChain) -> None:
     regulator = KEYS[3]
     client = TierchainClient(gov.manager, gov.deployment, gov._abis)
     client.register_participant(ONBOARDING, regulator.address, keccak(text="regulator"), [])
@@ -156,12 +180,12 @@ def test_an_admin_change_waits_the_admin_delay(gov: Governance, clean_chain: Loc
     queued = gov.execute(A, ref.proposal_id)
     assert queued.eta == gov._now() + ADMIN_DELAY
     assert gov.status(ref.proposal_id).action_class == "admin"
-    clean_chain.increase_time(POLICY_DELAY)  # the policy delay is not enough for an admin change
-    clean_chain.mine()
+    chain.increase_time(POLICY_DELAY)  # the policy delay is not enough for an admin change
+    chain.mine()
     with pytest.raises(ProposalNotReady):
         gov.execute(A, ref.proposal_id)
-    clean_chain.increase_time(ADMIN_DELAY - POLICY_DELAY)
-    clean_chain.mine()
+    chain.increase_time(ADMIN_DELAY - POLICY_DELAY)
+    chain.mine()
     gov.execute(A, ref.proposal_id)
     assert client.has_role(regulator.address, "REGULATOR")
     # Elsewhere than a one-seat, zero-delay network, the client refuses to grant it at once.
@@ -224,7 +248,7 @@ def test_nothing_doomed_is_proposed(gov: Governance) -> None:
 
 
 def test_an_upgrade_goes_through_governance(
-    gov: Governance, clean_chain: LocalChain, tierchain_build: CompileResult
+    gov: Governance, chain: LocalChain, tierchain_build: CompileResult
 ) -> None:
     from ledger.deploy import IMPLEMENTATION_SLOT, check_deployment
 
@@ -233,7 +257,7 @@ def test_an_upgrade_goes_through_governance(
     receipt = gov.manager.deploy(tierchain_build.artifacts["TradeRegistry"], registry)
     new = gov.w3.to_checksum_address(receipt["contractAddress"])
     upgrade = parse_action("upgrade", {"contract": "TradeRegistry", "implementation": new})
-    proposal = _walk(gov, clean_chain, [upgrade], "TradeRegistry 1.0.1")
+    proposal = _walk(gov, chain, [upgrade], "TradeRegistry 1.0.1")
     slot = bytes(gov.w3.eth.get_storage_at(trades, IMPLEMENTATION_SLOT))
     assert gov.w3.to_checksum_address(slot[-20:]) == new
     status = gov.status(proposal)
@@ -248,7 +272,7 @@ def test_an_upgrade_goes_through_governance(
     assert check_deployment(gov.w3, gov.deployment, changed) == "ok"
 
 
-def test_config_pause_and_unpause_through_governance(gov: Governance, clean_chain: LocalChain) -> None:
+def test_config_pause_and_unpause_through_governance(gov: Governance, chain: LocalChain) -> None:
     config = gov.config()
     assert config.seats == [o.address for o in OPERATORS] and config.approvals_required == 2
     assert (config.min_delay_seconds, config.default_delay_seconds) == (POLICY_DELAY, ADMIN_DELAY)
@@ -265,7 +289,7 @@ def test_config_pause_and_unpause_through_governance(gov: Governance, clean_chai
     assert paused.paused == gov.paused() == ["moves", "financing"]
     _walk(
         gov,
-        clean_chain,
+        chain,
         [parse_action("unpause", {"operations": "moves", "reason": "fixed"})],
         "Resume moves",
     )
