@@ -366,7 +366,11 @@ class Governance(ClientBase):
             raise UnknownProposal(proposal_id)
         targets, _, datas, description_hash = details
         snapshot = int(self._view(self.governor, "proposalSnapshot", proposal_id))
+        # The snapshot is the proposal's block while the voting delay is 0; else look further back.
         description = self._descriptions(snapshot, snapshot).get(proposal_id)
+        if description is None:
+            start = self.deployment.contracts["TierchainGovernor"].block_number
+            description = self._descriptions(start, snapshot).get(proposal_id)
         return self._proposal(
             proposal_id, list(targets), [bytes(d) for d in datas], bytes(description_hash), description
         )
@@ -378,7 +382,8 @@ class Governance(ClientBase):
         if not rows:
             return []
         snapshots = [int(self._view(self.governor, "proposalSnapshot", int(r[0]))) for r in rows]
-        descriptions = self._descriptions(min(snapshots), max(snapshots))
+        start = min([*snapshots, self.deployment.contracts["TierchainGovernor"].block_number])
+        descriptions = self._descriptions(start, max(snapshots))
         return [
             self._proposal(
                 int(pid), list(targets), [bytes(d) for d in datas], bytes(dh), descriptions.get(int(pid))
