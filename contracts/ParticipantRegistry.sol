@@ -113,13 +113,17 @@ contract ParticipantRegistry is
     /// @inheritdoc IParticipantRegistry
     /// @dev The caller needs ONBOARDING and the admin role of every participant role `account` holds, so
     ///      suspending a regulator or an oracle takes what granting it would.
-    function setStatus(address account, Status status) external onlyRole(Roles.ONBOARDING) {
+    /// @dev Governance (DEFAULT_ADMIN_ROLE) may set any participant's status; the ONBOARDING key only that of a
+    ///      participant whose every role it administers (a trading party, not an oracle or a regulator).
+    function setStatus(address account, Status status) external {
+        bool governance = hasRole(DEFAULT_ADMIN_ROLE, msg.sender);
+        if (!governance) _checkRole(Roles.ONBOARDING);
         if (status == Status.None) revert InvalidStatus(status);
         Participant storage p = _s().participants[account];
         Status previous = p.status;
         if (previous == Status.None) revert NotRegistered(account);
         if (previous == status) revert InvalidStatus(status);
-        _checkRoleAdmins(p.roleBits);
+        if (!governance) _checkRoleAdmins(p.roleBits);
         p.status = status;
         emit ParticipantStatusChanged(account, previous, status);
     }

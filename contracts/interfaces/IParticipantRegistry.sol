@@ -77,8 +77,9 @@ interface IParticipantRegistry is IAccessControlEnumerable {
     /// @notice True once `bindDesks` has run.
     function desksBound() external view returns (bool);
 
-    /// @notice Moves `account` to `status` (Active or Suspended). ONBOARDING only; the caller must also hold
-    ///         the admin role of every participant role `account` holds.
+    /// @notice Moves `account` to `status` (Active or Suspended). Governance (DEFAULT_ADMIN_ROLE) for any
+    ///         participant; the ONBOARDING key for a participant whose every role it administers (core
+    ///         enterprises, suppliers, banks) — suspending an oracle or a regulator is a governance change.
     function setStatus(address account, Status status) external;
 
     /// @notice Pauses `operations` (a mask of `Roles.OP_*` bits) at once, with a reason. GUARDIAN only.

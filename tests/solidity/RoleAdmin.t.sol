@@ -194,8 +194,25 @@ contract RoleAdminTest is Base {
         vm.expectRevert(_unauthorized(governance, Roles.ONBOARDING));
         vm.prank(governance);
         registry.register(newcomer, _legalId(newcomer), new bytes32[](0));
-        vm.expectRevert(_unauthorized(governance, Roles.ONBOARDING));
+    }
+
+    /// @notice Governance alone (no ONBOARDING) suspends and reactivates anyone: an oracle or a regulator
+    ///         that only governance administers, and a trading party too.
+    function test_governanceAloneSetsAnyStatus() public {
+        vm.startPrank(governance);
+        registry.setStatus(regulator, IParticipantRegistry.Status.Suspended);
+        registry.setStatus(supplier1, IParticipantRegistry.Status.Suspended);
+        vm.stopPrank();
+        assertFalse(registry.isActive(regulator));
+        assertFalse(registry.isActive(supplier1));
         vm.prank(governance);
+        registry.setStatus(regulator, IParticipantRegistry.Status.Active);
+        assertTrue(registry.isActive(regulator));
+    }
+
+    function test_RevertWhen_neitherOnboardingNorGovernanceSetsStatus() public {
+        vm.expectRevert(_unauthorized(outsider, Roles.ONBOARDING));
+        vm.prank(outsider);
         registry.setStatus(supplier1, IParticipantRegistry.Status.Suspended);
     }
 
