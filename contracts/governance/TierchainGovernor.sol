@@ -7,6 +7,9 @@ import {GovernorCountingSimple} from "@openzeppelin/contracts/governance/extensi
 import {GovernorVotes} from "@openzeppelin/contracts/governance/extensions/GovernorVotes.sol";
 import {GovernorSuperQuorum} from "@openzeppelin/contracts/governance/extensions/GovernorSuperQuorum.sol";
 import {GovernorProposalGuardian} from "@openzeppelin/contracts/governance/extensions/GovernorProposalGuardian.sol";
+import {
+    GovernorSequentialProposalId
+} from "@openzeppelin/contracts/governance/extensions/GovernorSequentialProposalId.sol";
 import {GovernorStorage} from "@openzeppelin/contracts/governance/extensions/GovernorStorage.sol";
 import {GovernorTimelockControl} from "@openzeppelin/contracts/governance/extensions/GovernorTimelockControl.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
@@ -26,6 +29,11 @@ import {OperatorSeats} from "./OperatorSeats.sol";
 ///      queued. Voting delay 0, proposal threshold 1 seat, voting period in blocks. The proposal guardian
 ///      cancels any proposal; the timelock's cancellers (the governor and the guardian key) cancel a queued
 ///      operation.
+///      Proposal ids are sequential (GovernorSequentialProposalId): the first proposal is 1, the next 2, and so
+///      on; {latestProposalId} is the last one given. The id is known once the proposal is made (propose's
+///      return value, the ProposalCreated event, or {getProposalId} of its calls and description hash, which
+///      reverts `GovernorNonexistentProposal(0)` for calls never proposed). Proposing the same calls with the
+///      same description again resolves to the same id and is refused, as before.
 contract TierchainGovernor is
     Governor,
     GovernorSettings,
@@ -33,6 +41,7 @@ contract TierchainGovernor is
     GovernorVotes,
     GovernorSuperQuorum,
     GovernorProposalGuardian,
+    GovernorSequentialProposalId,
     GovernorStorage,
     GovernorTimelockControl
 {
@@ -129,6 +138,22 @@ contract TierchainGovernor is
         return super.state(proposalId);
     }
 
+    /// @notice The sequential id given to the proposal of these calls and description hash.
+    /// @dev Reverts `GovernorNonexistentProposal(0)` when they were never proposed.
+    /// @param targets The proposal's call targets.
+    /// @param values The proposal's call values.
+    /// @param calldatas The proposal's call data.
+    /// @param descriptionHash keccak256 of the proposal's description.
+    /// @return The proposal's id (1, 2, 3... in the order proposals were made).
+    function getProposalId(
+        address[] memory targets,
+        uint256[] memory values,
+        bytes[] memory calldatas,
+        bytes32 descriptionHash
+    ) public view override(Governor, GovernorSequentialProposalId) returns (uint256) {
+        return super.getProposalId(targets, values, calldatas, descriptionHash);
+    }
+
     /// @notice Votes are Against (0), For (1, an approval) or Abstain (2); only For votes count toward the quorum.
     /// @return The ERC-6372 counting mode string.
     function COUNTING_MODE() public pure override(IGovernor, GovernorCountingSimple) returns (string memory) {
@@ -170,14 +195,16 @@ contract TierchainGovernor is
         emit ApprovalsRequiredSet(oldApprovals, newApprovals);
     }
 
-    /// @dev Records the proposal's calls (GovernorStorage) so it can be queued/executed by id.
+    /// @dev Numbers the proposal (GovernorSequentialProposalId, before Governor reads the id through
+    ///      {getProposalId}) and records its calls under that number (GovernorStorage) so it can be
+    ///      queued/executed by id.
     function _propose(
         address[] memory targets,
         uint256[] memory values,
         bytes[] memory calldatas,
         string memory description,
         address proposer
-    ) internal override(Governor, GovernorStorage) returns (uint256) {
+    ) internal override(Governor, GovernorSequentialProposalId, GovernorStorage) returns (uint256) {
         return super._propose(targets, values, calldatas, description, proposer);
     }
 

@@ -234,11 +234,90 @@ contract TierchainGovernorTest is GovFixture {
         assertEq(dh, keccak256(bytes(p.description)));
         (uint256 first,,,,) = governor.proposalDetailsAt(0);
         assertEq(first, id);
+        assertEq(id, 1, "the first proposal is number 1");
         governor.queue(id);
         vm.warp(governor.proposalEta(id));
         governor.execute(id);
         assertEq(target.threshold(), 3);
         assertEq(uint8(governor.state(id)), uint8(IGovernor.ProposalState.Executed));
+    }
+
+    /// @notice Ids are 1, 2, 3... in the order proposals are made; getProposalId resolves calls and a
+    ///         description hash to the id they were given, and refuses calls never proposed.
+    function test_proposalIdsAreSequential() public {
+        assertEq(governor.latestProposalId(), 0, "no proposal yet");
+        Proposal memory a = _policyProposal();
+        Proposal memory b = _call(address(target), abi.encodeCall(GovernedTarget.setThreshold, (4)));
+        b.description = "second";
+        Proposal memory c = _call(address(target), abi.encodeCall(GovernedTarget.setAdmin, (stranger)));
+        c.description = "third";
+
+        vm.expectEmit(address(governor));
+        emit IGovernor.ProposalCreated(
+            1,
+            op1,
+            a.targets,
+            a.values,
+            new string[](1),
+            a.calldatas,
+            block.number,
+            block.number + VOTING_PERIOD,
+            a.description
+        );
+        assertEq(_propose(a, op1), 1);
+        assertEq(_propose(b, op2), 2);
+        assertEq(_propose(c, op3), 3);
+        assertEq(governor.latestProposalId(), 3);
+        assertEq(governor.proposalCount(), 3);
+
+        assertEq(governor.getProposalId(a.targets, a.values, a.calldatas, keccak256(bytes(a.description))), 1);
+        assertEq(governor.getProposalId(b.targets, b.values, b.calldatas, keccak256(bytes(b.description))), 2);
+        assertEq(governor.getProposalId(c.targets, c.values, c.calldatas, keccak256(bytes(c.description))), 3);
+        assertEq(governor.proposalProposer(2), op2);
+        (uint256 first,,,,) = governor.proposalDetailsAt(0);
+        (uint256 last,,,,) = governor.proposalDetailsAt(2);
+        assertEq(first, 1);
+        assertEq(last, 3);
+
+        vm.expectRevert(abi.encodeWithSelector(IGovernor.GovernorNonexistentProposal.selector, 0));
+        governor.getProposalId(a.targets, a.values, a.calldatas, keccak256("never proposed"));
+        vm.expectRevert(abi.encodeWithSelector(IGovernor.GovernorNonexistentProposal.selector, 4));
+        governor.state(4);
+    }
+
+    /// @notice The same calls and description proposed again resolve to the same id and are refused, even
+    ///         once cancelled; the number is not spent.
+    function test_reproposingResolvesToTheSameIdAndIsRefused() public {
+        Proposal memory p = _policyProposal();
+        uint256 id = _propose(p, op1);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IGovernor.GovernorUnexpectedProposalState.selector, id, IGovernor.ProposalState.Pending, bytes32(0)
+            )
+        );
+        _propose(p, op2);
+        vm.prank(guardian);
+        governor.cancel(id);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IGovernor.GovernorUnexpectedProposalState.selector, id, IGovernor.ProposalState.Canceled, bytes32(0)
+            )
+        );
+        _propose(p, op1);
+        assertEq(governor.latestProposalId(), 1, "a refused proposal takes no number");
+
+        p.description = "one call, again";
+        assertEq(_propose(p, op1), 2, "a new description is a new proposal");
+    }
+
+    /// @notice The id-only queue/execute/cancel (GovernorStorage) work on sequential ids and refuse unknown ones.
+    function test_storageByIdRefusesAnUnknownId() public {
+        vm.expectRevert(abi.encodeWithSelector(IGovernor.GovernorNonexistentProposal.selector, 1));
+        governor.queue(1);
+        vm.expectRevert(abi.encodeWithSelector(IGovernor.GovernorNonexistentProposal.selector, 1));
+        governor.execute(1);
+        vm.expectRevert(abi.encodeWithSelector(IGovernor.GovernorNonexistentProposal.selector, 1));
+        governor.cancel(1);
     }
 
     function test_theGuardianCancelsAnyProposalAtAnyStage() public {

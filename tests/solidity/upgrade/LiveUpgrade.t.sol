@@ -122,6 +122,8 @@ contract LiveUpgradeTest is World {
         Proposal memory p = _upgradeProposal(next, init, "Release 1.1.0");
 
         uint256 id = _propose(p, op1);
+        assertEq(id, 1, "the governor's first proposal is number 1");
+        assertEq(governor.getProposalId(p.targets, p.values, p.calldatas, keccak256(bytes(p.description))), id);
         assertEq(uint8(governor.state(id)), uint8(IGovernor.ProposalState.Pending));
         vm.roll(block.number + 1);
         _approve(id, op1);
