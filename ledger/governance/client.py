@@ -111,11 +111,20 @@ class Governance(ClientBase):
     def _proposal_args(self, calls: Sequence[Call]) -> tuple[list[str], list[int], list[bytes]]:
         return [c.target for c in calls], [0] * len(calls), [c.data for c in calls]
 
-    def proposal_id(self, actions: Sequence[Action], description: str) -> int:
-        """The id the governor gives a proposal of these actions and description."""
+    def find_proposal(self, actions: Sequence[Action], description: str) -> int | None:
+        """The id the governor gave a proposal of these actions and description, or None when they were
+        never proposed. Ids are sequential (1, 2, 3...), given when the proposal is made: the chain
+        resolves the calls and description hash to theirs (`getProposalId`)."""
         targets, values, datas = self._proposal_args(self.calls(actions))
-        hashed = keccak(text=description)
-        return int(self._view(self.governor, "hashProposal", targets, values, datas, hashed))
+        try:
+            found = self._view(
+                self.governor, "getProposalId", targets, values, datas, keccak(text=description)
+            )
+        except ContractRevert as exc:
+            if exc.error_name == "GovernorNonexistentProposal":
+                return None
+            raise
+        return int(found)
 
     def preflight(self, actions: Sequence[Action]) -> None:
         """Refuse, before proposing, actions that could only fail when executed (`ActionError`)."""
@@ -154,7 +163,12 @@ class Governance(ClientBase):
     def propose(
         self, proposer: Signer, actions: Sequence[Action], description: str, *, key: str | None = None
     ) -> ProposalRef:
-        """Propose `actions`; the proposer must hold a seat. The description makes the id unique."""
+        """Propose `actions`; the proposer must hold a seat. The same actions need a new description
+        to be proposed again.
+
+        The id is the governor's next number (1, 2, 3...), known only once the proposal is mined: it
+        is read from the receipt's `ProposalCreated`. A retry with the same idempotency `key` gets the
+        journaled transaction's receipt back, hence the same id."""
         if not description.strip():
             raise ValueError("description: a proposal needs a description (it is what approvers read)")
         calls = self.calls(actions)
@@ -163,11 +177,11 @@ class Governance(ClientBase):
             self._require_seat(
                 proposer.address, int(self.w3.eth.block_number), "only seated operators propose"
             )
-            existing = self._state_or_none(self.proposal_id(actions, description))
+            existing = self.find_proposal(actions, description)
             if existing is not None:
                 raise ProposalStateError(
-                    self.proposal_id(actions, description),
-                    existing.label,
+                    existing,
+                    self._state(existing).label,
                     "the same actions were already proposed with this description; change the description",
                 )
         targets, values, datas = self._proposal_args(calls)
@@ -295,17 +309,19 @@ class Governance(ClientBase):
         delay applies (the local network); otherwise `GovernanceRequired` names the way through
         governance. Re-running with the same description resumes where the proposal stands."""
         self.require_enactable(signer, actions)
-        proposal_id = self.proposal_id(actions, description)
         sent: list[str] = []
 
         def step_key(step: str) -> str | None:
             return f"{key}:{step}" if key is not None else None
 
-        for _ in range(5):
-            state = self._state_or_none(proposal_id)
-            if state is None:
-                sent.append(self.propose(signer, actions, description, key=step_key("propose")).tx_hash)
-            elif state in (ProposalState.PENDING, ProposalState.ACTIVE):
+        proposal_id = self.find_proposal(actions, description)
+        if proposal_id is None:  # its number is known once proposed
+            ref = self.propose(signer, actions, description, key=step_key("propose"))
+            proposal_id = ref.proposal_id
+            sent.append(ref.tx_hash)
+        for _ in range(4):
+            state = self._state(proposal_id)
+            if state in (ProposalState.PENDING, ProposalState.ACTIVE):
                 sent.append(self.approve(signer, proposal_id, key=step_key("approve")).tx_hash)
             elif state == ProposalState.SUCCEEDED:
                 sent.append(self.execute(signer, proposal_id, key=step_key("queue")).tx_hash)
@@ -354,6 +370,10 @@ class Governance(ClientBase):
 
     # ----------------------------------------------------------------------------- reads
 
+    def latest_proposal_id(self) -> int:
+        """The governor's last proposal id (0 before its first proposal; ids run 1, 2, 3...)."""
+        return int(self._view(self.governor, "latestProposalId"))
+
     def state(self, proposal_id: int) -> str:
         return self._state(proposal_id).label
 
@@ -363,7 +383,7 @@ class Governance(ClientBase):
             self._view(self.governor, "proposalDetails", proposal_id) if self._exists(proposal_id) else None
         )
         if details is None:
-            raise UnknownProposal(proposal_id)
+            raise UnknownProposal(proposal_id, self.latest_proposal_id())
         targets, _, datas, description_hash = details
         snapshot = int(self._view(self.governor, "proposalSnapshot", proposal_id))
         # The snapshot is the proposal's block while the voting delay is 0; else look further back.
@@ -462,7 +482,7 @@ class Governance(ClientBase):
     def _state(self, proposal_id: int) -> ProposalState:
         state = self._state_or_none(proposal_id)
         if state is None:
-            raise UnknownProposal(proposal_id)
+            raise UnknownProposal(proposal_id, self.latest_proposal_id())
         return state
 
     def _votes(self, proposal_id: int) -> tuple[int, int, int]:

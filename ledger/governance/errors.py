@@ -14,11 +14,18 @@ class GovernanceNotDeployed(GovernanceError):
 
 
 class UnknownProposal(GovernanceError):
-    """No proposal with this id exists on the governor."""
+    """No proposal with this id exists on the governor. `latest` is the governor's last id, when known:
+    ids are numbered 1, 2, 3... in the order proposals were made."""
 
-    def __init__(self, proposal_id: int) -> None:
+    def __init__(self, proposal_id: int, latest: int | None = None) -> None:
         self.proposal_id = proposal_id
-        super().__init__(f"proposal {proposal_id} does not exist on the governor")
+        self.latest = latest
+        message = f"proposal {proposal_id} does not exist on the governor"
+        if latest == 0:
+            message += "; it has no proposals yet"
+        elif latest is not None:
+            message += f"; its proposals are numbered 1 to {latest}"
+        super().__init__(message)
 
 
 class NotASeat(GovernanceError):

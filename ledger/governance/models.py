@@ -32,7 +32,8 @@ FINAL_STATES = (ProposalState.CANCELED, ProposalState.DEFEATED, ProposalState.EX
 
 @dataclass(frozen=True, kw_only=True)
 class ProposalRef(TxResult):
-    """A proposal just made: its id and the hash of its description (what the timelock salt uses)."""
+    """A proposal just made: its id (the governor's next number: 1, 2, 3...) and the hash of its
+    description (what the timelock salt uses)."""
 
     proposal_id: int
     description: str

@@ -215,6 +215,31 @@ def test_the_guardian_cancels_and_vetoes(gov: Governance) -> None:
         gov.execute(A, queued_ref.proposal_id)
 
 
+def test_proposal_ids_are_sequential_and_a_retry_keeps_its_id(gov: Governance) -> None:
+    """Ids are the governor's numbers, 1, 2, 3...: known once proposed (from the receipt), resolved from
+    the calls and description by the chain, and the same for a retry with the same key."""
+    latest = gov.latest_proposal_id()
+    assert latest >= 1  # the fixture's "Seat two oracles"
+    action = parse_action("set-threshold", {"threshold": 1})
+    assert gov.find_proposal([action], "Numbered") is None
+    first = gov.propose(A, [action], "Numbered", key="gov-numbered")
+    assert first.proposal_id == latest + 1 == gov.latest_proposal_id()
+    again = gov.propose(A, [action], "Numbered", key="gov-numbered")  # the journaled transaction's receipt
+    assert (again.proposal_id, again.tx_hash) == (first.proposal_id, first.tx_hash)
+    assert gov.latest_proposal_id() == first.proposal_id
+    assert gov.find_proposal([action], "Numbered") == first.proposal_id
+    assert gov.find_proposal([action], "Numbered, never") is None
+    second = gov.propose(B, [action], "Numbered, again")
+    assert second.proposal_id == first.proposal_id + 1
+    assert [p.proposal_id for p in gov.proposals()] == list(range(1, second.proposal_id + 1))
+    assert gov.status(second.proposal_id).proposer == B.address
+    numbered = f"its proposals are numbered 1 to {second.proposal_id}"
+    with pytest.raises(UnknownProposal, match=f"^proposal 0 does not exist on the governor; {numbered}$"):
+        gov.status(0)
+    with pytest.raises(UnknownProposal, match=numbered):
+        gov.approve(A, second.proposal_id + 1)
+
+
 def test_refusals_name_the_seat_the_proposal_and_the_state(gov: Governance) -> None:
     action = parse_action("set-threshold", {"threshold": 1})
     with pytest.raises(NotASeat, match=f"{OUTSIDER.address} holds no operator seat; only seated operators"):
@@ -224,7 +249,9 @@ def test_refusals_name_the_seat_the_proposal_and_the_state(gov: Governance) -> N
         NotASeat, match=rf"only seats held at block {gov.status(ref.proposal_id).snapshot_block}"
     ):
         gov.approve(OUTSIDER, ref.proposal_id)
-    with pytest.raises(ProposalStateError, match="already proposed with this description"):
+    with pytest.raises(
+        ProposalStateError, match=rf"proposal {ref.proposal_id} is pending: .*already proposed"
+    ):
         gov.propose(B, [action], "Threshold once")
     with pytest.raises(UnknownProposal, match="proposal 12345 does not exist"):
         gov.status(12345)
@@ -305,7 +332,9 @@ def test_the_local_network_enacts_at_once(
     enacted = gov.enact(admin, [uri], "Point metadata at the API")
     assert len(enacted.transactions) == 4  # propose, approve, queue, execute
     assert gov.status(enacted.proposal_id).state == "executed"
-    assert gov.enact(admin, [uri], "Point metadata at the API").transactions == []  # done already
+    assert enacted.proposal_id == gov.latest_proposal_id()
+    done = gov.enact(admin, [uri], "Point metadata at the API")
+    assert (done.proposal_id, done.transactions) == (enacted.proposal_id, [])  # done already
     # The client routes roles only governance grants through `enact`: callers see no difference.
     court = actors["court"].address
     assert tierchain_client.grant_role(admin, court, "ENFORCEMENT").granted
