@@ -2,8 +2,8 @@
 operator's writes: propose, approve, execute (queue, then execute once the delay has passed),
 cancel, and the guardian's pause.
 
-Proposal ids are uint256 hashes (the governor's), beyond what a JSON number carries exactly: they are
-decimal strings here, in paths and answers alike. Reads come from the chain through
+Proposal ids are the governor's sequential numbers (1 for its first proposal, then 2, 3...), JSON
+integers in answers and decimal digits in paths. Reads come from the chain through
 `ledger.governance.client.Governance`; writes sign with the operator's key, which must hold a seat
 (to propose and approve) or the GUARDIAN role (to pause and cancel). Refusals name what stands in the
 way: an unknown action or a bad argument (422 naming `actions.N.args.<name>`), a proposal that does
@@ -43,15 +43,17 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/governance", tags=["governance"], responses=PROBLEM_RESPONSES)
 
-_ID = "71006105953614624394434394934497004493530497385437400567813318138862462433436"
+_ID = 7
 _SEAT = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 _HASH = "0x5c504ed432cb51138bcf09aa5e8a410dd4a1e204ef84bfed1be16dfba1b22060"
+# Any uint256 in decimal is a well-formed id: a number the governor has not given (a 78-digit hash
+# copied from an older deployment, say) is a 404 naming the ids it has, not a 422.
 GovernanceId = Annotated[
     str,
     Path(
         pattern=r"^[0-9]{1,78}$",
-        description="a governance proposal id: the governor's uint256, in decimal",
-        examples=[_ID],
+        description="a governance proposal id: the governor's number (1, 2, 3...), in decimal",
+        examples=[str(_ID)],
     ),
 ]
 Operation = Literal["issuance", "moves", "financing", "repayment", "all"]
@@ -155,7 +157,7 @@ class ProposalView(BaseModel):
         }
     )
 
-    id: str = Field(description="the proposal id, a uint256 in decimal")
+    id: int = Field(description="the proposal id: the governor's number, 1 for its first proposal")
     state: Literal["pending", "active", "canceled", "defeated", "succeeded", "queued", "expired", "executed"]
     proposer: str
     description: str | None = Field(description="null when its ProposalCreated log is not found")
@@ -175,7 +177,7 @@ class ProposalView(BaseModel):
     @classmethod
     def of(cls, p: Proposal) -> ProposalView:
         return cls(
-            id=str(p.proposal_id),
+            id=p.proposal_id,
             state=p.state,
             proposer=p.proposer,
             description=p.description,
@@ -278,7 +280,7 @@ class ProposedResult(BaseModel):
         }
     )
 
-    id: str
+    id: int
     description: str
     description_hash: str
     state: str
@@ -294,7 +296,7 @@ class ApprovedResult(BaseModel):
         }
     )
 
-    id: str
+    id: int
     voter: str
     approvals: int
     needed: int
@@ -320,7 +322,7 @@ class AdvancedResult(BaseModel):
         }
     )
 
-    id: str
+    id: int
     steps: list[Literal["queued", "executed"]]
     transactions: list[str]
     state: str
@@ -333,7 +335,7 @@ class CancelledResult(BaseModel):
         json_schema_extra={"examples": [{"id": _ID, "by": _SEAT, "via": "governor", "state": "canceled"}]}
     )
 
-    id: str
+    id: int
     by: str
     via: Literal["governor", "timelock"]
     state: str
@@ -487,7 +489,7 @@ def propose(
         return _written(
             ref,
             ProposedResult(
-                id=str(ref.proposal_id),
+                id=ref.proposal_id,
                 description=ref.description,
                 description_hash="0x" + ref.description_hash.hex(),
                 state=status.state,
@@ -514,7 +516,7 @@ def approve(
     def make() -> WriteResult[Any]:
         done = gov.approve(writer.signer(), number, key=writer.key)
         result = ApprovedResult(
-            id=str(number), voter=done.voter, approvals=done.approvals, needed=done.needed, state=done.state
+            id=number, voter=done.voter, approvals=done.approvals, needed=done.needed, state=done.state
         )
         return _written(done, result)
 
@@ -540,7 +542,7 @@ def execute(
         last = steps[-1]
         eta = next((s.eta for s in reversed(steps) if s.eta is not None), None)
         result = AdvancedResult(
-            id=str(number),
+            id=number,
             steps=[s.step for s in steps],
             transactions=[s.tx_hash for s in steps],
             state=gov.state(number),
@@ -569,7 +571,7 @@ def cancel(
 
     def make() -> WriteResult[Any]:
         done = gov.cancel(writer.signer(), number, key=writer.key)
-        result = CancelledResult(id=str(number), by=done.by, via=done.via, state=gov.state(number))
+        result = CancelledResult(id=number, by=done.by, via=done.via, state=gov.state(number))
         return _written(done, result)
 
     with refusals():

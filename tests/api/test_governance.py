@@ -20,14 +20,16 @@ URI = "https://api.example/v1/metadata/"
 
 def _propose(
     api: TestClient, headers: dict[str, str], description: str, actions: list[dict[str, Any]] | None = None
-) -> str:
+) -> int:
     body = {
         "actions": actions or [{"action": "set-base-uri", "args": {"uri": URI}}],
         "description": description,
     }
     made = api.post("/v1/governance/proposals", json=body, headers=headers)
     assert made.status_code == 201, made.text
-    return str(made.json()["result"]["id"])
+    pid = made.json()["result"]["id"]
+    assert isinstance(pid, int) and pid >= 1  # the governor's number, a JSON integer
+    return int(pid)
 
 
 def _ok(response: Any, status: int = 200) -> Any:
@@ -243,6 +245,28 @@ def test_a_pause_stops_a_split_with_a_clear_problem(
     assert unknown.status_code == 422 and unknown.json()["field"] == "operations.0"
 
 
+def test_proposal_ids_are_numbers_one_after_another(
+    api: TestClient, parties: dict[str, Party], operator_headers: dict[str, str]
+) -> None:
+    first = _propose(api, operator_headers, "Numbered: first")
+    second = _propose(api, operator_headers, "Numbered: second")
+    assert second == first + 1
+    listed = _ok(api.get("/v1/governance/proposals", headers=operator_headers))["items"]
+    assert [p["id"] for p in listed] == list(range(1, second + 1))
+    one = _ok(api.get(f"/v1/governance/proposals/{first}", headers=parties["regulator"].headers))
+    assert (one["id"], one["description"]) == (first, "Numbered: first")
+    padded = _ok(api.get(f"/v1/governance/proposals/000{second}", headers=operator_headers))
+    assert padded["id"] == second
+    for bad in ("-1", "0x1", "1.0", "one"):
+        refused = api.get(f"/v1/governance/proposals/{bad}", headers=operator_headers)
+        assert refused.status_code == 422, (bad, refused.text)
+    missing = api.get(f"/v1/governance/proposals/{second + 1}", headers=operator_headers)
+    assert missing.status_code == 404
+    assert missing.json()["detail"] == (
+        f"proposal {second + 1} does not exist on the governor; its proposals are numbered 1 to {second}"
+    )
+
+
 def test_a_retried_write_with_its_idempotency_key_is_replayed(
     api: TestClient, operator_headers: dict[str, str]
 ) -> None:
@@ -253,6 +277,9 @@ def test_a_retried_write_with_its_idempotency_key_is_replayed(
     assert first.status_code == second.status_code == 201, second.text
     assert second.json() == first.json() and second.headers.get("Idempotent-Replayed") == "true"
     pid = first.json()["result"]["id"]
+    assert isinstance(pid, int)
+    latest = _ok(api.get("/v1/governance/proposals", headers=operator_headers))["items"][-1]
+    assert latest["id"] == pid and latest["description"] == "Metadata, once"  # proposed once
 
     _ok(api.post(f"/v1/governance/proposals/{pid}/approve", headers=operator_headers))
     keyed = {**operator_headers, "Idempotency-Key": "gov-execute-1"}
@@ -280,7 +307,7 @@ def test_governance_events_are_in_the_audit_export(
     assert {("TierchainTimelock", "CallScheduled"), ("TierchainTimelock", "CallExecuted")} <= seen
     assert ("ParticipantRegistry", "OperationsPaused") in seen
     assert {e["contract"] for e in events if e["name"] == "Upgraded"} >= {"ReceivableToken", "RepaymentDesk"}
-    [created] = [e for e in events if e["name"] == "ProposalCreated" and str(e["args"]["proposalId"]) == pid]
+    [created] = [e for e in events if e["name"] == "ProposalCreated" and int(e["args"]["proposalId"]) == pid]
     assert created["args"]["description"] == "Audited change"
     csv = api.get("/v1/regulator/audit.csv", headers=parties["regulator"].headers)
     assert csv.status_code == 200 and "ProposalExecuted" in csv.text and "audited pause" in csv.text
