@@ -12,7 +12,7 @@ exist or is in the wrong state a refusal (exit 1), naming the proposal and its s
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -44,12 +44,18 @@ gov_app = typer.Typer(
     no_args_is_help=True,
 )
 
-IdArg = Annotated[str, typer.Argument(metavar="ID", help="proposal id (decimal, as `gov status` lists it)")]
+IdArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="ID", help="proposal id: the governor's number (1, 2, 3...), as `gov status` lists it"
+    ),
+]
 OPERATION_NAMES = ", ".join([*OPERATIONS, "all"])
 
 
 def proposal_id(value: str) -> int:
-    """A proposal id from decimal digits (or 0x hex), else a usage error naming the value."""
+    """A proposal id from decimal digits (or 0x hex), else a usage error naming the value. Any uint256
+    is well-formed: one the governor has not given is refused by the chain, naming the ids it has."""
     text = value.strip()
     try:
         number = int(text, 16) if text.lower().startswith("0x") else int(text, 10)
@@ -91,6 +97,15 @@ def _unix(seconds: int | None) -> str | None:
     return str(seconds) if seconds is not None else None
 
 
+def _show(title: str, result: dict[str, Any], as_json: bool) -> None:
+    """A result with its proposal `id`: a JSON integer, and in the table plain digits (as `gov approve
+    ID` takes it, not grouped by thousands)."""
+    if as_json:
+        emit_json(result)
+        return
+    show(title, {**result, "id": str(result["id"])}, False)
+
+
 @gov_app.command("propose")
 @guarded
 def gov_propose(
@@ -130,7 +145,7 @@ def gov_propose(
         "class": status.action_class,
         "delay_seconds": status.delay_seconds,
     }
-    show("proposal created", result, as_json)
+    _show("proposal created", result, as_json)
 
 
 @gov_app.command("approve")
@@ -156,7 +171,7 @@ def gov_approve(
         "approvals": f"{approved.approvals}/{approved.needed}",
         "state": approved.state,
     }
-    show("proposal approved", result, as_json)
+    _show("proposal approved", result, as_json)
 
 
 @gov_app.command("execute")
@@ -194,7 +209,7 @@ def gov_execute(
     if as_json:
         emit_json(result)
         return
-    show(f"proposal {' and '.join(names)}", {**result, "eta": _unix(last.eta)}, False)
+    show(f"proposal {' and '.join(names)}", {**result, "id": str(number), "eta": _unix(last.eta)}, False)
     if last.step == "queued" and last.eta is not None:
         console.print(
             f"executable at {iso(last.eta)}: run `tierchain gov execute {number}` then", soft_wrap=True
@@ -224,7 +239,7 @@ def gov_cancel(
         "via": cancelled.via,
         "state": gov.state(number),
     }
-    show("proposal cancelled", result, as_json)
+    _show("proposal cancelled", result, as_json)
 
 
 @gov_app.command("status")
@@ -247,6 +262,7 @@ def gov_status(
             return
         detail["approvals"] = f"{detail['approvals']}/{detail.pop('needed')}"
         detail["actions"] = [action_words(a) for a in proposal.actions]
+        detail["id"] = str(number)
         detail["eta"] = _unix(proposal.eta)
         show(f"proposal {number}", detail, False)
         return
@@ -256,13 +272,12 @@ def gov_status(
         return
     if not proposals:
         console.print("no governance proposals")
-    for p in proposals:  # ids are 78-digit numbers: one block per proposal reads better than a table
+    for p in proposals:  # one block per proposal: its actions and description are free text
         row = proposal_row(p)
         eta = f", ETA {row['eta']}" if row["eta"] else ""
-        console.print(f"[bold]{row['id']}[/bold]", highlight=False, soft_wrap=True)
         console.print(
-            f"  {row['state']}, approvals {row['approvals']}, {row['class'] or 'unclassified'} "
-            f"{row['delay_seconds']:,} s{eta}",
+            f"[bold]{row['id']}[/bold]  {row['state']}, approvals {row['approvals']}, "
+            f"{row['class'] or 'unclassified'} {row['delay_seconds']:,} s{eta}",
             highlight=False,
             soft_wrap=True,
         )

@@ -5,6 +5,7 @@ line with exit 2 for a bad action or argument and exit 1 for a proposal that can
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -61,6 +62,7 @@ def test_propose_approve_execute_then_status_shows_it_executed(cli_env: CliEnv) 
         ]
     )
     assert made["actions"] == [f"set-base-uri uri={URI}"] and made["class"] == "policy"
+    assert isinstance(made["id"], int) and made["id"] >= 1  # the governor's number
     assert (made["state"], made["needed"], made["delay_seconds"]) == ("pending", 1, 0)
     pid = str(made["id"])
 
@@ -80,7 +82,8 @@ def test_propose_approve_execute_then_status_shows_it_executed(cli_env: CliEnv) 
     listed = run_json(["gov", "status"])
     assert [p["state"] for p in listed if p["id"] == int(pid)] == ["executed"]
     table = run(["gov", "status"])
-    assert table.exit_code == 0 and "set-base-uri" in table.output and "executed" in table.output
+    assert table.exit_code == 0 and "set-base-uri" in table.output
+    assert f"{pid}  executed, approvals 1/1, policy 0 s, ETA " in table.output
 
     again = run(["gov", "execute", pid, *cli_env.key_env("admin")])
     assert again.exit_code == 1
@@ -130,9 +133,23 @@ def test_a_bad_action_or_argument_is_a_usage_error(cli_env: CliEnv, args: list[s
     assert message in _one_line(result)
 
 
+def test_ids_are_numbers_one_after_another(cli_env: CliEnv) -> None:
+    first = propose(cli_env, "Numbered: first")
+    second = propose(cli_env, "Numbered: second", ["set-threshold", "threshold=2"])
+    assert second == first + 1
+    assert [p["id"] for p in run_json(["gov", "status"])] == list(range(1, second + 1))
+    assert run_json(["gov", "status", f"0x{second:x}"])["id"] == second
+    shown = run(["gov", "status", str(second)])
+    assert shown.exit_code == 0 and f"proposal {second}" in shown.output
+    approved = run(["gov", "approve", str(second), *cli_env.key_env("admin")])
+    assert approved.exit_code == 0  # the id in plain digits, as ID takes them
+    assert re.search(rf"│ id\s+│ {second}\s+│", approved.output), approved.output
+
+
 def test_refusals_name_the_proposal_and_its_state(cli_env: CliEnv) -> None:
     unknown = run(["gov", "status", "12345"])
     assert unknown.exit_code == 1 and "proposal 12345 does not exist" in _one_line(unknown)
+    assert "its proposals are numbered 1 to " in _one_line(unknown)
     not_an_id = run(["gov", "approve", "twelve", *cli_env.key_env("admin")])
     assert not_an_id.exit_code == 2 and "'twelve' is not a proposal id" in _one_line(not_an_id)
     no_description = run(["gov", "propose", "set-threshold", "threshold=2", *cli_env.key_env("admin")])
