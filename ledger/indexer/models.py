@@ -288,6 +288,8 @@ class GovernanceProposal(SQLModel, table=True):
     `state` is what the events alone say: `proposed`, `queued`, `executed` or `cancelled` (a veto on
     the timelock included). Whether a proposed one is still open, has passed or expired depends on the
     chain's clock; `tierchain gov status` and `GET /v1/governance/proposals` read that from the chain.
+    `proposal_id` is the governor's number (1, 2, 3... in the order proposals were made), from
+    `ProposalCreated`; the column stays a uint256, as the governor's ids are.
     """
 
     __tablename__ = "governance_proposals"

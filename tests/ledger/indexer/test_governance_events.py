@@ -46,6 +46,7 @@ def test_governance_pause_and_upgrade_events_are_indexed(
     assert gov.cancel(admin, vetoed).via == "timelock"
     withdrawn = gov.propose(admin, [_uri("https://c.example/")], "Indexed: cancelled").proposal_id
     assert gov.cancel(admin, withdrawn).via == "governor"
+    assert (vetoed, withdrawn) == (executed + 1, executed + 2)  # the governor numbers its proposals
     gov.pause(admin, ["moves", "financing"], "incident 7")
 
     engine = make_db()
@@ -70,6 +71,7 @@ def test_governance_pause_and_upgrade_events_are_indexed(
             assert implementation == tierchain_deployment.implementations[name].address.lower()
 
         rows = {p.proposal_id: p for p in session.exec(select(GovernanceProposal)).all()}
+        assert sorted(rows) == list(range(1, withdrawn + 1))
         done = rows[executed]
         assert (done.state, done.approvals, done.against) == ("executed", 1, 0)
         assert done.description == "Indexed: executed" and done.proposer == admin.address.lower()
