@@ -27,7 +27,7 @@ from ledger.client.models import (
 )
 from ledger.governance.actions import Action, parse_action
 from ledger.governance.client import Governance
-from ledger.governance.errors import GovernanceError, GovernanceRequired
+from ledger.governance.errors import GovernanceError
 from ledger.keys import Signer
 
 # The registry's participant role bits, in bit order (contracts/libraries/Roles.sol, BIT_*).
@@ -78,18 +78,23 @@ class ParticipantOps(ClientBase):
     def set_status(
         self, admin: Signer, account: str, status: ParticipantStatus, *, key: str | None = None
     ) -> StatusChanged:
-        """Activate or suspend `account` (the onboarding key, which must also administer its roles:
-        a REGULATOR or ORACLE is stopped through governance, by revoking its role)."""
+        """Activate or suspend `account`: at once by the onboarding key when it administers every role
+        `account` holds (a trading party), else through governance (`enact`; an oracle or a regulator)."""
         bits = int(self._view(self.registry, "participant", checksum(account))[2])
         held = [role_id(name) for i, name in enumerate(PARTICIPANT_ROLE_BITS) if bits & (1 << i)]
         foreign = [r for r in held if not self._administers(admin, r)]
-        if foreign:
-            raise GovernanceRequired(
-                f"{checksum(account)} holds {_names(foreign)}, which governance administers: "
-                f"{admin.address} cannot change its status; revoke the role through governance instead "
-                "(`tierchain gov propose` revoke-role)"
+        if foreign and status in (ParticipantStatus.ACTIVE, ParticipantStatus.SUSPENDED):
+            action = parse_action(
+                "set-status",
+                {
+                    "account": checksum(account),
+                    "status": "active" if status == ParticipantStatus.ACTIVE else "suspended",
+                },
             )
-        receipt = self._send(admin, self.registry, "setStatus", checksum(account), int(status), key=key)
+            what = f"{'Reactivate' if status == ParticipantStatus.ACTIVE else 'Suspend'} {checksum(account)}"
+            receipt = self._enact(admin, [action], f"{what} ({_names(foreign)})", key, "status")
+        else:
+            receipt = self._send(admin, self.registry, "setStatus", checksum(account), int(status), key=key)
         event = self._event(receipt, self.registry, "ParticipantStatusChanged")
         return StatusChanged(
             **self._meta(receipt),

@@ -180,6 +180,20 @@ class RevokeRole(GrantRole):
     signature: ClassVar[str] = "revokeRole(bytes32,address)"
 
 
+class SetStatus(_Action):
+    """Suspend or reactivate a participant governance administers (an oracle or a regulator); the
+    onboarding key sets the status of trading parties itself."""
+
+    action: Literal["set-status"] = "set-status"
+    account: Address
+    status: Literal["active", "suspended"]
+    target: ClassVar[str] = "ParticipantRegistry"
+    signature: ClassVar[str] = "setStatus(address,uint8)"
+
+    def call_args(self) -> tuple[Any, ...]:
+        return (self.account, 1 if self.status == "active" else 2)
+
+
 class SetThreshold(_Action):
     """Set M, the oracle signatures an attestation needs (at most the active oracles)."""
 
@@ -296,6 +310,7 @@ class SetFunctionDelay(_Action):
 Action = Annotated[
     GrantRole
     | RevokeRole
+    | SetStatus
     | SetThreshold
     | SetCurrency
     | SetBaseUri
@@ -310,6 +325,7 @@ Action = Annotated[
 ActionName = Literal[
     "grant-role",
     "revoke-role",
+    "set-status",
     "set-threshold",
     "set-currency",
     "set-base-uri",
@@ -325,6 +341,7 @@ ACTIONS: dict[str, type[_Action]] = {
     for c in (
         GrantRole,
         RevokeRole,
+        SetStatus,
         SetThreshold,
         SetCurrency,
         SetBaseUri,
@@ -433,6 +450,11 @@ def _from_values(cls: type[_Action], contract: str, values: tuple[Any, ...]) -> 
     if cls in (GrantRole, RevokeRole):
         role = governed_role_name(bytes(values[0]))
         args = {"role": role or "0x" + bytes(values[0]).hex(), "account": values[1]}
+    elif cls is SetStatus:
+        statuses = {1: "active", 2: "suspended"}
+        if values[1] not in statuses:
+            raise ValueError(f"status {values[1]} is neither active nor suspended")
+        args = {"account": values[0], "status": statuses[values[1]]}
     elif cls is SetThreshold:
         args = {"threshold": values[0]}
     elif cls is SetCurrency:

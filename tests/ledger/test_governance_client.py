@@ -344,9 +344,11 @@ def test_the_local_network_enacts_at_once(
     )
     assert registered.roles == (keccak(text="REGULATOR"),)
     assert tierchain_client.has_role(actors["regulator"].address, "REGULATOR")
-    # Its status is then governance's: the onboarding key may not suspend it.
-    with pytest.raises(GovernanceRequired, match="holds REGULATOR, which governance administers"):
-        tierchain_client.set_status(admin, actors["regulator"].address, ParticipantStatus.SUSPENDED)
+    # Its status is then governance's: the client suspends it through `enact`, not the onboarding key.
+    suspended = tierchain_client.set_status(admin, actors["regulator"].address, ParticipantStatus.SUSPENDED)
+    assert suspended.current == ParticipantStatus.SUSPENDED
+    proposals = [p for p in gov.proposals() if p.actions and p.actions[0].action == "set-status"]
+    assert proposals and proposals[-1].state == "executed"
 
 
 # --- the catalogue (no chain) ------------------------------------------------------------------------
@@ -368,6 +370,7 @@ WHO = "0x" + "ab" * 20
     [
         ("grant-role", {"role": "oracle", "account": WHO}, "ParticipantRegistry"),
         ("revoke-role", {"role": "DEFAULT_ADMIN", "account": WHO}, "ParticipantRegistry"),
+        ("set-status", {"account": WHO, "status": "suspended"}, "ParticipantRegistry"),
         ("set-threshold", {"threshold": 3}, "TradeRegistry"),
         ("set-currency", {"currency": "EUR", "token": WHO}, "IssuanceDesk"),
         ("set-base-uri", {"uri": "https://x.example/"}, "ReceivableToken"),
