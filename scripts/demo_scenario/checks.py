@@ -52,6 +52,16 @@ def final_checks(run: Run) -> list[Check]:
         not moved,
         "all match" if not moved else "; ".join(f"{m.actor}: {m.end} != {m.expected_end}" for m in moved),
     )
+    g = s.governance
+    court = run.p("court").address
+    check(
+        "the court's ENFORCEMENT came through governance",
+        g is not None and g.state == "executed" and c.has_role(court, "ENFORCEMENT"),
+        f"proposal #{g.proposal_id}: {g.approvals} of {g.needed} approvals, "
+        f"{g.delay_seconds} s in the timelock, executed in block {g.executed_block}"
+        if g is not None
+        else "no governance step ran",
+    )
     live = live_tokens(run)
     check("no live token left", not live, "every piece burned" if not live else f"still live: {live}")
     desk = c.cash_balance(CURRENCY, c.repayment.address)

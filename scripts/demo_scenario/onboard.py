@@ -1,5 +1,6 @@
 """Stage 1: the deployment's transactions, every participant registered with its legal-id hash and
-role, the court's executor given ENFORCEMENT, and settlement cash minted to the payers."""
+role, and settlement cash minted to the payers (the court's ENFORCEMENT comes through governance:
+`govern`)."""
 
 from __future__ import annotations
 
@@ -32,8 +33,6 @@ def onboard(run: Run) -> None:
         if party.is_participant:
             registered = c.register_participant(admin, party.address, party.legal_id_hash, [party.role])
             run.record(1, f"register {party.key} as {party.role}", "admin", registered)
-    granted = c.grant_role(admin, run.p("court").address, "ENFORCEMENT")
-    run.record(1, "grant ENFORCEMENT to court", "admin", granted)
     for key, amount in CASH.items():
         run.record(
             1,

@@ -89,6 +89,20 @@ def financings(s: Summary) -> Table:
 
 def refusals(s: Summary) -> Panel:
     lines = [Text.assemble(("refused: ", "bold red"), r.what, "\n  ", (r.detail, "dim")) for r in s.refusals]
+    if (g := s.governance) is not None:
+        lines.insert(
+            0,
+            Text.assemble(
+                ("governed: ", "bold cyan"),
+                f"proposal #{g.proposal_id} {g.action} — {g.state}",
+                "\n  ",
+                (
+                    f"{g.approvals} of {g.needed} seats approved; {g.delay_seconds} s in the timelock "
+                    "(the local network's delays are zero; besu-qbft waits 48 h for a role grant)",
+                    "dim",
+                ),
+            ),
+        )
     lines += [
         Text.assemble(
             ("frozen: ", "bold cyan"),

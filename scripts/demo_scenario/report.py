@@ -69,6 +69,20 @@ class Refusal(BaseModel):
     detail: str
 
 
+class Governed(BaseModel):
+    """The administrative change the demo carried through governance, step by step."""
+
+    proposal_id: int
+    action: str
+    description: str
+    approvals: int
+    needed: int
+    delay_seconds: int
+    eta: int
+    state: str
+    executed_block: int
+
+
 class FreezeEvent(BaseModel):
     token_id: int
     frozen_tx: str
@@ -129,6 +143,7 @@ class Summary(BaseModel):
     financings: list[FinancingDeal] = Field(default_factory=list)
     refusals: list[Refusal] = Field(default_factory=list)
     freezes: list[FreezeEvent] = Field(default_factory=list)
+    governance: Governed | None = None
     cash: list[CashLine] = Field(default_factory=list)
     checks: list[Check] = Field(default_factory=list)
     index: IndexReport | None = None

@@ -23,6 +23,7 @@ from ledger.localchain import LocalChain
 from .cast import ORACLES, cast
 from .chain import deploy, start_chain
 from .checks import final_checks
+from .govern import govern
 from .indexed import compare_holders, compare_lineage_and_reconcile, open_mirror
 from .issue import attest, issue, reuse_invoice
 from .onboard import onboard, record_deployment
@@ -105,6 +106,8 @@ def _scenario(
     say("1  registering participants")
     record_deployment(run)
     onboard(run)
+    say("1  the operators carry one change through governance: propose, approve, queue, execute")
+    govern(run)
     mirror = open_mirror(run) if options.index else None
     paper = make_paperwork(
         settings.data_dir / "documents",
