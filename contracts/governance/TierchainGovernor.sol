@@ -191,8 +191,8 @@ contract TierchainGovernor is
     function _setApprovalsRequired(uint256 newApprovals) private {
         uint256 seats = OperatorSeats(address(token())).seatCount();
         if (newApprovals == 0 || newApprovals > seats) revert InvalidApprovalsRequired(newApprovals, seats);
-        (uint208 oldApprovals,) = _approvalsRequired.push(clock(), SafeCast.toUint208(newApprovals));
-        emit ApprovalsRequiredSet(oldApprovals, newApprovals);
+        (uint208 oldApprovals, uint208 recorded) = _approvalsRequired.push(clock(), SafeCast.toUint208(newApprovals));
+        emit ApprovalsRequiredSet(oldApprovals, recorded);
     }
 
     /// @dev Numbers the proposal (GovernorSequentialProposalId, before Governor reads the id through
