@@ -36,6 +36,7 @@ from ledger.governance.actions import (
     ActionError,
     Call,
     Seat,
+    SetApprovals,
     SetCurrency,
     Unseat,
     Upgrade,
@@ -149,6 +150,33 @@ class Governance(ClientBase):
                         f"set-currency: currency: {action.currency} is settled by {current} already "
                         "(a currency is mapped once)"
                     )
+        self._check_quorum_kept(actions)
+
+    def _check_quorum_kept(self, actions: Sequence[Action]) -> None:
+        """Refuse a proposal that would leave fewer seats than the approvals governance needs: no
+        proposal could pass afterwards, and governance would be locked for good."""
+        if not any(isinstance(a, Seat | Unseat | SetApprovals) for a in actions):
+            return
+        seats = int(self._view(self.seats, "seatCount"))
+        approvals = int(self._view(self.governor, "approvalsRequired"))
+        for action in actions:
+            if isinstance(action, Unseat):
+                seats -= 1
+            elif isinstance(action, Seat):
+                seats += 1
+            elif isinstance(action, SetApprovals):
+                if action.approvals > seats:
+                    raise ActionError(
+                        f"set-approvals: approvals: {action.approvals} is more than the {seats} seats "
+                        "held at that point of the proposal"
+                    )
+                approvals = action.approvals
+        if approvals > seats:
+            raise ActionError(
+                f"unseat: operator: the proposal leaves {seats} seat(s) but {approvals} approvals "
+                "needed, so no later proposal could pass; lower the approvals in the same proposal "
+                "(set-approvals before or after the unseat)"
+            )
 
     def required_delay(self, actions: Sequence[Action]) -> int:
         """Seconds the timelock holds a proposal of `actions` (the largest of its calls' delays)."""

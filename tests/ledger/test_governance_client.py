@@ -274,6 +274,17 @@ def test_nothing_doomed_is_proposed(gov: Governance) -> None:
             gov.propose(A, [parse_action(name, arguments)], f"Doomed {name}")
 
 
+def test_no_proposal_may_leave_fewer_seats_than_approvals(gov: Governance) -> None:
+    unseat_a, unseat_b = (parse_action("unseat", {"operator": s.address}) for s in (A, B))
+    with pytest.raises(ActionError, match=r"leaves 1 seat\(s\) but 2 approvals needed"):
+        gov.propose(A, [unseat_a, unseat_b], "Two operators leave")
+    with pytest.raises(ActionError, match="set-approvals: approvals: 3 is more than the 2 seats"):
+        gov.propose(A, [unseat_a, parse_action("set-approvals", {"approvals": 3})], "More than the seats")
+    # Lowering the approvals in the same proposal keeps governance alive: nothing refused before sending.
+    gov.preflight([unseat_a, unseat_b, parse_action("set-approvals", {"approvals": 1})])
+    gov.preflight([unseat_a])
+
+
 def test_an_upgrade_goes_through_governance(
     gov: Governance, chain: LocalChain, tierchain_build: CompileResult
 ) -> None:
