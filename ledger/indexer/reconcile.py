@@ -163,3 +163,31 @@ def reconcile(
     for mismatch in found:
         log.error("reconcile mismatch %s", mismatch)
     return found
+
+
+@dataclass(frozen=True)
+class ChainSlot:
+    """One obligation as the contracts report it: ReceivableToken's terms and RepaymentDesk's account."""
+
+    obligor: str
+    face: int
+    supply: int
+    paid: int
+    state: str
+
+
+def chain_slots(
+    source: RpcSource, deployment: IndexedDeployment, block: int, slots: Sequence[int]
+) -> dict[int, ChainSlot]:
+    """The chain's view of `slots` at `block` (batched eth_call), for reports that reconcile a subset."""
+    token = deployment.address("ReceivableToken")
+    desk = deployment.address("RepaymentDesk")
+    reader = _Reader(source, block)
+    terms = reader.run([_Call(token, "slotTerms(uint256)", (s,), (SLOT_TERMS,)) for s in slots])
+    accounts = reader.run([_Call(desk, "account(uint256)", (s,), (ACCOUNT,)) for s in slots])
+    found = {}
+    for s, (t,), (a,) in zip(slots, terms, accounts, strict=True):
+        obligor, _maturity, _root, _currency, _min_unit, face, supply = t
+        paid, _face, _paid_out, _redeemed, _c, _m, state = a
+        found[s] = ChainSlot(obligor.lower(), face, supply, paid, REPAYMENT_STATES[state])
+    return found
