@@ -4,7 +4,9 @@ API keys are stored only as sha256 hashes of their secret; request nonces make s
 single-use; idempotency records hold the first answer to a keyed write; custodial keys map a
 participant to the keystore file the service signs with; document verdicts remember what the
 documents route concluded about each submitted trade document; financing requests record a holder
-asking a bank to finance a token (what lets that bank see it, see `api.access`). The schema is
+asking a bank to finance a token (what lets that bank see it, see `api.access`); participant
+profiles are the directory of legal names and unified social credit codes the regulatory exports
+name parties by (`api.directory`). The schema is
 created by `api/migrations` with version table `alembic_version_api`, so it never collides with the
 indexer's.
 """
@@ -91,6 +93,17 @@ financing_requests = Table(
     Column("holder", String(42), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("token_id", "bank", "holder"),
+)
+
+participant_profiles = Table(
+    "participant_profiles",
+    metadata,
+    Column("address", String(42), primary_key=True),
+    Column("legal_name", Text, nullable=False),
+    Column("uscc", String(18), nullable=False),
+    Column("legal_id_hash", String(66), nullable=False),
+    Column("updated_by", String(42), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 custodial_keys = Table(

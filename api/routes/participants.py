@@ -20,7 +20,8 @@ from api.deps import (
     SessionDep,
     WriterDep,
 )
-from api.errors import NotFound, RefusedField
+from api.directory import LegalName, ProfileView, check_uscc, read_profile, save_profile, verify_registered
+from api.errors import Forbidden, NotFound, RefusedField
 from api.results import RegisteredResult, StatusChangedResult
 from api.schemas import PROBLEM_RESPONSES, Address, RequestModel, WriteResult
 from api.security import Role, Scope, issue_api_key, list_api_keys, revoke_api_key
@@ -63,6 +64,10 @@ class Onboard(RequestModel):
     address: Address | None = Field(
         default=None, description="the participant's own account; `self` custody only"
     )
+    legal_name: LegalName | None = Field(
+        default=None,
+        description="the legal name for the participant directory; `legal_id` must then be its USCC",
+    )
 
     def check(self) -> None:
         """`address` goes with `self` custody only: a cross-field rule, so a refusal (422 naming
@@ -73,6 +78,8 @@ class Onboard(RequestModel):
             raise RefusedField(
                 "address", "only with custody 'self': the service creates a custodial participant's key"
             )
+        if self.legal_name is not None:
+            check_uscc("legal_id", self.legal_id)
 
 
 OnboardRequest = Annotated[Onboard, Body()]
@@ -143,8 +150,11 @@ def _view(ctx: ContextDep, row: ParticipantRow) -> ParticipantView:
 
 
 @router.post("", status_code=201, summary="Onboard a participant (operator)")
-def onboard(body: OnboardRequest, ctx: ContextDep, _: OperatorParticipant, writer: WriterDep) -> Onboarded:
+def onboard(
+    body: OnboardRequest, ctx: ContextDep, caller: OperatorParticipant, writer: WriterDep
+) -> Onboarded:
     body.check()
+    operator = caller.address
 
     def make() -> Onboarded:
         created = ctx.keys.create() if body.custody == "custodial" else None
@@ -179,12 +189,15 @@ def onboard(body: OnboardRequest, ctx: ContextDep, _: OperatorParticipant, write
                 ctx.keys.discard(created.address)
             raise
         ctx.sync()
+        legal_id_hash = "0x" + registered.legal_id_hash.hex()
+        if body.legal_name is not None:
+            save_profile(ctx.engine, address.lower(), body.legal_name, body.legal_id, legal_id_hash, operator)
         key_id, api_key = issue_api_key(ctx.engine, address, [s.value for s in body.scopes])
         view = ParticipantView(
             address=address.lower(),
             status="active",
             roles=sorted(body.roles),
-            legal_id_hash="0x" + registered.legal_id_hash.hex(),
+            legal_id_hash=legal_id_hash,
             custodial=created is not None,
         )
         return Onboarded(
@@ -220,6 +233,42 @@ def get_participant(
     if row is None:
         raise NotFound(f"participant {address} not found")
     return _view(ctx, row)
+
+
+class ProfileRequest(RequestModel):
+    """A directory entry: the USCC must hash to the legal id the registry holds for the participant."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"legal_name": "华信汽车股份有限公司", "uscc": "91350100M000100Y43"}]
+        },
+    )
+
+    legal_name: LegalName
+    uscc: str = Field(min_length=1, max_length=200, description="unified social credit code, in capitals")
+
+
+@router.put("/{address}/profile", summary="Record a participant's legal name and USCC (operator)")
+def put_profile(
+    address: AddressPath,
+    body: ProfileRequest,
+    ctx: ContextDep,
+    session: SessionDep,
+    caller: OperatorParticipant,
+) -> ProfileView:
+    check_uscc("uscc", body.uscc)
+    hashed = verify_registered(session, address.lower(), body.uscc)
+    return save_profile(ctx.engine, address.lower(), body.legal_name, body.uscc, hashed, caller.address)
+
+
+@router.get("/{address}/profile", summary="A participant's directory entry (itself, regulator, operator)")
+def get_profile(address: AddressPath, caller: CurrentParticipant, ctx: ContextDep) -> ProfileView:
+    if not (caller.sees_everything or caller.address == address.lower()):
+        raise Forbidden(
+            "a participant's profile is read by the participant itself, a REGULATOR or the OPERATOR"
+        )
+    return read_profile(ctx.engine, address.lower())
 
 
 @router.post("/{address}/status", summary="Suspend or reinstate a participant (operator)")

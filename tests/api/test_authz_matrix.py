@@ -103,6 +103,10 @@ def _offer(o: Objects, _: str) -> dict[str, Any]:
     return {"token_id": o.token, "value": 100_00, "rate_bps": 500, "expiry": int(time.time()) + 30 * DAY}
 
 
+def _period(_: Objects, __: str) -> dict[str, Any]:
+    return {"from": "2000-01-01", "to": "2100-12-31"}
+
+
 def _govern(_: Objects | None, role: str) -> dict[str, Any]:
     """A harmless change (clearing the metadata base URI), unique per role: the second cell repeats it."""
     return {"actions": [{"action": "set-base-uri", "args": {"uri": ""}}], "description": f"matrix {role}"}
@@ -133,6 +137,11 @@ TABLE: dict[tuple[str, str], Rule] = {
         frozenset({"operator"}), frozenset({"operator"}), body=lambda o, r: {"scopes": ["read"]}
     ),
     ("GET", "/v1/participants/{address}/api-keys"): Rule(frozenset({"operator"}), frozenset({"operator"})),
+    # a USCC that is valid but not the one registered: the operator's cell is refused with a 422
+    ("PUT", "/v1/participants/{address}/profile"): Rule(
+        OPERATOR, OPERATOR, body=lambda o, r: {"legal_name": "矩阵测试有限公司", "uscc": "91350100M000100Y43"}
+    ),
+    ("GET", "/v1/participants/{address}/profile"): Rule(EVERYONE, OVERSEERS),
     ("DELETE", "/v1/participants/{address}/api-keys/{key_id}"): Rule(
         frozenset({"operator"}), frozenset({"operator"})
     ),
@@ -178,6 +187,13 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/financing/requests"): Rule(EVERYONE, EVERYONE),
     ("GET", "/v1/financing/offers"): Rule(EVERYONE, EVERYONE),
     ("GET", "/v1/financing/offers/{offer_id}"): Rule(frozenset({"bank", "tier3"}) | OVERSEERS, OVERSEERS),
+    # the offers here are open: those who may read a registration are told 409 (not accepted yet)
+    ("GET", "/v1/financing/offers/{offer_id}/registration"): Rule(
+        frozenset({"bank", "tier3"}) | OVERSEERS, OVERSEERS
+    ),
+    ("GET", "/v1/financing/offers/{offer_id}/registration.csv"): Rule(
+        frozenset({"bank", "tier3"}) | OVERSEERS, OVERSEERS
+    ),
     ("POST", "/v1/financing/offers/{offer_id}/accept"): Rule(frozenset({"tier3"}), NOBODY),
     ("POST", "/v1/financing/offers/{offer_id}/cancel"): Rule(frozenset({"bank"}), NOBODY),
     ("GET", "/v1/financing/book"): Rule(
@@ -212,6 +228,10 @@ TABLE: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/v1/regulator/audit"): Rule(OVERSEERS, OVERSEERS),
     ("GET", "/v1/regulator/audit.csv"): Rule(OVERSEERS, OVERSEERS),
+    ("GET", "/v1/regulator/registrations"): Rule(OVERSEERS, OVERSEERS),
+    ("GET", "/v1/regulator/registrations.csv"): Rule(OVERSEERS, OVERSEERS),
+    ("GET", "/v1/regulator/reports/periodic"): Rule(OVERSEERS, OVERSEERS, query=_period),
+    ("GET", "/v1/regulator/reports/periodic.csv"): Rule(OVERSEERS, OVERSEERS, query=_period),
     ("GET", "/v1/events/stream"): Rule(
         EVERYONE, EVERYONE, query=lambda o, r: {"max_seconds": 0.05, "heartbeat": 1}
     ),
