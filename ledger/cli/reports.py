@@ -13,6 +13,7 @@ from rich.tree import Tree
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from ledger.cli import regulatory
 from ledger.cli.common import JsonOpt, address, console, emit_json, guarded, plain, rows_table, settings
 from ledger.errors import TierchainError
 from ledger.indexer import queries
@@ -154,5 +155,7 @@ def report_book(bank: Annotated[str, typer.Argument(metavar="BANK")], as_json: J
     columns += ["obligor", "current_value", "redeemed"]
     console.print(rows_table(f"financing book of {bank}", [plain(r) for r in rows], columns))
 
+
+regulatory.register(report_app)
 
 __all__ = ["report_app"]
