@@ -25,8 +25,8 @@ from ledger.regulatory.period import Period, PeriodError
 router = APIRouter(tags=["regulatory exports"], responses=PROBLEM_RESPONSES)
 
 _DAY = "an ISO date (YYYY-MM-DD), an Asia/Shanghai calendar day, inclusive"
-From = Annotated[date | None, Query(alias="from", description=f"first day: {_DAY}; default: the beginning")]
-To = Annotated[date | None, Query(alias="to", description=f"last day: {_DAY}; default: today")]
+From = Annotated[date | None, Query(alias="from", description=f"first day: {_DAY}; default: the first block")]
+To = Annotated[date | None, Query(alias="to", description=f"last day: {_DAY}; default: the head")]
 FromRequired = Annotated[date, Query(alias="from", description=f"first day: {_DAY}")]
 ToRequired = Annotated[date, Query(alias="to", description=f"last day: {_DAY}")]
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {

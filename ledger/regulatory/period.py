@@ -16,29 +16,40 @@ class PeriodError(ValueError):
 
 @dataclass(frozen=True)
 class Period:
-    start: date
-    end: date
+    """`start` to `end`, inclusive; either may be open (None): from the first block, up to the head."""
+
+    start: date | None
+    end: date | None
 
     @classmethod
     def of(cls, start: date | None, end: date | None) -> Period:
-        """The period from `start` to `end` (inclusive); missing ends default to 2000-01-01 and today."""
-        first = start or date(2000, 1, 1)
-        last = end or datetime.now(SHANGHAI).date()
-        if first > last:
+        if start is not None and end is not None and start > end:
             raise PeriodError(
-                f"the period is reversed: from {first.isoformat()} is after to {last.isoformat()}"
+                f"the period is reversed: from {start.isoformat()} is after to {end.isoformat()}"
             )
-        return cls(first, last)
+        return cls(start, end)
 
     @property
     def since(self) -> int:
-        """Unix seconds at the start of `start` in Shanghai (inclusive)."""
+        """Unix seconds at the start of `start` in Shanghai (inclusive); 0 when open."""
+        if self.start is None:
+            return 0
         return int(datetime.combine(self.start, time.min, SHANGHAI).timestamp())
 
     @property
     def until(self) -> int:
-        """Unix seconds at the start of the day after `end` in Shanghai (exclusive)."""
+        """Unix seconds at the start of the day after `end` in Shanghai (exclusive); 2^62 when open."""
+        if self.end is None:
+            return 2**62
         return int(datetime.combine(self.end + timedelta(days=1), time.min, SHANGHAI).timestamp())
+
+    @property
+    def first(self) -> str:
+        return self.start.isoformat() if self.start is not None else "start"
+
+    @property
+    def last(self) -> str:
+        return self.end.isoformat() if self.end is not None else "head"
 
     def contains(self, timestamp: int) -> bool:
         return self.since <= timestamp < self.until

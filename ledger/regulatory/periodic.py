@@ -103,8 +103,8 @@ class Reconciliation(BaseModel):
 
 
 class PeriodicReport(BaseModel):
-    period_from: str
-    period_to: str
+    period_from: str = Field(description="first day (Asia/Shanghai), or `start`")
+    period_to: str = Field(description="last day (Asia/Shanghai), or `head`")
     timezone: str = "Asia/Shanghai"
     by_core_enterprise: list[Line]
     by_tier: list[Line]
@@ -267,8 +267,8 @@ def periodic_report(session: Session, period: Period) -> tuple[PeriodicReport, s
         totals.financing_price += line.financing_price
     directory = load_directory(session.connection())
     report = PeriodicReport(
-        period_from=period.start.isoformat(),
-        period_to=period.end.isoformat(),
+        period_from=period.first,
+        period_to=period.last,
         by_core_enterprise=_named(tally.core, directory),
         by_tier=[tally.tier[t] for t in sorted(tally.tier)],
         by_bank=_named(tally.bank, directory),

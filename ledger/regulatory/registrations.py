@@ -63,8 +63,8 @@ class RegistrationRecord(BaseModel):
 
 
 class RegistrationExport(BaseModel):
-    period_from: str
-    period_to: str
+    period_from: str = Field(description="first day (Asia/Shanghai), or `start`")
+    period_to: str = Field(description="last day (Asia/Shanghai), or `head`")
     count: int
     records: list[RegistrationRecord]
 
@@ -150,8 +150,8 @@ def registrations(session: Session, period: Period) -> RegistrationExport:
     ).all()
     records = [r for f in offers if (r := record(session, f, directory, txs)) is not None]
     return RegistrationExport(
-        period_from=period.start.isoformat(),
-        period_to=period.end.isoformat(),
+        period_from=period.first,
+        period_to=period.last,
         count=len(records),
         records=records,
     )

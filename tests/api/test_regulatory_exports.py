@@ -221,6 +221,12 @@ def test_registrations_and_periodic_report_reconcile(
     # registration records: every financing, its parties by name (or the marker), property and lineage
     export = _ok(api.get("/v1/regulator/registrations", params=period, headers=regulator))
     assert export["count"] == 2
+    open_ended = _ok(api.get("/v1/regulator/registrations", headers=regulator))
+    assert (open_ended["period_from"], open_ended["period_to"], open_ended["records"]) == (
+        "start",
+        "head",
+        export["records"],
+    )
     by_offer = {r["offer_id"]: r for r in export["records"]}
     named = by_offer[life.offers["tier1"]]
     assert named["registration_type"] == "应收账款转让"

@@ -46,3 +46,8 @@ def test_periods_are_shanghai_days_inclusive() -> None:
     assert p.contains(p.since) and not p.contains(p.until)
     with pytest.raises(PeriodError, match="reversed"):
         Period.of(date(2026, 1, 2), date(2026, 1, 1))
+
+
+def test_open_periods_run_from_the_first_block_to_the_head() -> None:
+    p = Period.of(None, None)
+    assert (p.first, p.last, p.since) == ("start", "head", 0) and p.contains(4_102_444_800)
