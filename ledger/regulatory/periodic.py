@@ -140,8 +140,14 @@ class _Tally:
             self.bank.setdefault(bank, Line(key=bank)).add(flow, amount, price)
 
 
-def _timestamps(session: Session) -> dict[int, int]:
-    return dict(session.exec(select(Event.id, Event.block_timestamp)).all())  # type: ignore[arg-type]
+def _timestamps(session: Session, period: Period) -> dict[int, int]:
+    """Block timestamps of the token moves in the period, by event id."""
+    rows = session.exec(
+        select(Event.id, Event.block_timestamp)
+        .join(Transfer, col(Transfer.event_id) == col(Event.id))
+        .where(col(Event.block_timestamp) >= period.since, col(Event.block_timestamp) < period.until)
+    ).all()
+    return {int(i): int(t) for i, t in rows if i is not None}
 
 
 def _transfers(session: Session, period: Period, tally: _Tally, stamps: dict[int, int]) -> None:
@@ -253,7 +259,7 @@ def periodic_report(session: Session, period: Period) -> tuple[PeriodicReport, s
         if period.contains(o.issued_at):
             tally.issued_slots.add(o.slot)
             tally.add("issued", o.slot, o.obligor, o.face, tier=1, bank=None)
-    stamps = _timestamps(session)
+    stamps = _timestamps(session, period)
     _transfers(session, period, tally, stamps)
     financed = _financings(session, period, tally)
     _states(session, period, tally, financed)
