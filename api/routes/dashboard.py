@@ -1,4 +1,5 @@
-"""The web dashboard: static files from `api/dashboard/` at `/dashboard/`, and `/` sending people there.
+"""The web dashboard: static files from `api/dashboard/` at `/dashboard/` (its message catalogues from
+`api/dashboard/i18n/` at `/dashboard/i18n/`), and `/` sending people there.
 
 The page is plain ES modules with no build step; it talks to `/v1` with the API key the user signs in
 with, so these routes need no authentication and serve only the files named in the folder (no path
@@ -16,7 +17,9 @@ from fastapi.responses import FileResponse, RedirectResponse
 from api.errors import NotFound
 
 ASSETS = Path(__file__).resolve().parents[1] / "dashboard"
+CATALOGUES = ASSETS / "i18n"
 MEDIA_TYPES = {
+    ".json": "application/json; charset=utf-8",
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
@@ -35,9 +38,9 @@ HEADERS = {
 router = APIRouter(include_in_schema=False)
 
 
-def _published() -> dict[str, Path]:
+def _published(folder: Path = ASSETS) -> dict[str, Path]:
     """The servable files by name, read once per request from the folder (a handful of entries)."""
-    return {p.name: p for p in ASSETS.iterdir() if p.is_file() and p.suffix in MEDIA_TYPES}
+    return {p.name: p for p in folder.iterdir() if p.is_file() and p.suffix in MEDIA_TYPES}
 
 
 @router.get("/")
@@ -53,6 +56,15 @@ def dashboard_slash() -> RedirectResponse:
 @router.get("/dashboard/")
 def dashboard() -> FileResponse:
     return asset("index.html")
+
+
+@router.get("/dashboard/i18n/{name}")
+def catalogue(name: str) -> FileResponse:
+    """A message catalogue (`en.json`, `zh-CN.json`)."""
+    path = _published(CATALOGUES).get(name) if name.endswith(".json") else None
+    if path is None:
+        raise NotFound(f"no message catalogue {name!r}")
+    return FileResponse(path, media_type=MEDIA_TYPES[path.suffix], headers=HEADERS)
 
 
 @router.get("/dashboard/{name}")
