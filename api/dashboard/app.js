@@ -1,10 +1,14 @@
 // The dashboard page: sign in with an API key (kept in sessionStorage), then the panels of the
 // caller's roles, each filled from /v1. A panel whose endpoint this server lacks says so and the
-// rest of the page carries on. Everything shown is set through textContent, never parsed as HTML.
+// rest of the page carries on. Everything shown is set through textContent, never parsed as HTML,
+// and every text comes from the message catalogues (i18n.js): switching language redraws the page.
 
 import { Api, Problem } from "./api.js";
+import { count, dateOf, dayOf, has, loadCatalogues, locale, money, percentFromBps, roleWord, setLocale, stateWord, t, translatePage } from "./i18n.js";
 import { renderLineage } from "./lineage.js";
-import { formatMinor, formatMoney } from "./money.js";
+import { formatMinor } from "./money.js";
+import { learnNames, nameOf, partyNode, partyText, resetNames, short } from "./names.js";
+import { describeProblem } from "./problems.js";
 
 const KEY = "tierchain.apiKey";
 const EVERYTHING = new Set(["REGULATOR", "OPERATOR"]);
@@ -33,39 +37,55 @@ function h(tag, attrs = {}, ...children) {
   return node;
 }
 
-function short(address) {
-  return typeof address === "string" && address.length > 12 ? `${address.slice(0, 6)}…${address.slice(-4)}` : String(address ?? "—");
-}
-
+/** A party as text (the lineage picture): its legal name, else a short address. */
 function holderLabel(address) {
-  if (!address) return "—";
-  if (state.me && address.toLowerCase() === state.me.address.toLowerCase()) return `you (${short(address)})`;
-  const roles = state.roleOf.get(address.toLowerCase());
-  return roles && roles.length ? `${roles[0].replace("_", " ").toLowerCase()} ${short(address)}` : short(address);
+  return partyText(address);
 }
 
-function date(seconds) {
-  if (seconds === null || seconds === undefined) return "—";
-  return new Date(Number(seconds) * 1000).toISOString().slice(0, 10);
+/** A state as a translated word in a coloured pill (the colour by the state itself). */
+function statePill(value) {
+  const known = typeof value === "string" && /^[a-z_]+$/.test(value) ? value : "unknown";
+  return h("span", { class: `pill state state-${known}`, "data-state": value ?? "" }, stateWord(value));
 }
 
-function percentFromBps(bps) {
-  return bps === null || bps === undefined ? "—" : `${formatMinor(bps)}%`;
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
+/** Every address in an answer (values and keys, nested), for the directory lookups of a page. */
+function addressesIn(value, out = []) {
+  if (typeof value === "string" && ADDRESS.test(value)) out.push(value);
+  else if (Array.isArray(value)) for (const v of value) addressesIn(v, out);
+  else if (value && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      if (ADDRESS.test(k)) out.push(k);
+      addressesIn(v, out);
+    }
+  }
+  return out;
+}
+
+/** Learn the names of the parties in `rows` before drawing them. */
+function namesFor(rows) {
+  return learnNames(state.api, addressesIn(rows));
 }
 
 function showProblem(box, error) {
   if (!box) return;
+  box.lastError = error || null;
   if (!error) {
     box.hidden = true;
     box.replaceChildren();
     return;
   }
-  const body = error instanceof Problem ? error.body : { title: "Error", detail: String(error.message || error) };
-  const status = error instanceof Problem ? ` (${error.status})` : "";
-  const parts = [h("strong", {}, `${body.title || "Refused"}${status}`)];
-  if (body.detail) parts.push(h("span", { class: "detail" }, body.detail));
-  if (body.contract_error && body.contract_error.name) parts.push(h("div", { class: "mono" }, `contract error: ${body.contract_error.name}`));
-  if (body.field) parts.push(h("div", { class: "mono" }, `field: ${body.field}`));
+  const { sentence, detail, status, code } = describeProblem(error);
+  const parts = [h("strong", { class: "sentence" }, sentence)];
+  const facts = [];
+  if (status) facts.push(t("problem.status", { status }));
+  if (code) facts.push(code);
+  const field = error instanceof Problem && error.body ? error.body.field : null;
+  if (field) facts.push(t("problem.field", { field }));
+  if (detail) parts.push(h("span", { class: "detail", lang: "en" }, detail));
+  if (facts.length) parts.push(h("div", { class: "mono facts" }, facts.join(" · ")));
+  box.dataset.code = code || "";
   box.replaceChildren(...parts);
   box.hidden = false;
 }
@@ -83,7 +103,7 @@ function table(columns, rows, { rowClass } = {}) {
       columns.map((c) => {
         if (c.render) return h("td", { class: c.class || "" }, c.render(row));
         const value = row[c.key];
-        if (c.money) return h("td", { class: "money" }, formatMoney(value, c.currency ? c.currency(row) : undefined));
+        if (c.money) return h("td", { class: "money" }, money(value, c.currency ? c.currency(row) : undefined));
         return h("td", { class: c.class || "" }, value === null || value === undefined ? "—" : String(value));
       }),
     ),
@@ -91,13 +111,14 @@ function table(columns, rows, { rowClass } = {}) {
   return h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, head), h("tbody", {}, body)));
 }
 
+/** A column title for a field of an answer: the catalogue's word for it, else the field's name. */
 function humanize(key) {
-  return key.replace(/_/g, " ");
+  return has(`field.${key}`) ? t(`field.${key}`) : key.replace(/_/g, " ");
 }
 
 /** A table for rows of a shape this page does not know in advance (future endpoints). */
 function autoTable(rows) {
-  if (!rows.length) return h("div", { class: "empty" }, "Nothing yet.");
+  if (!rows.length) return h("div", { class: "empty" }, t("empty.nothing"));
   const keys = Object.keys(rows[0]);
   const columns = keys.map((key) => ({
     key,
@@ -107,7 +128,7 @@ function autoTable(rows) {
       rows[0][key] !== null && typeof rows[0][key] === "object"
         ? (row) => describe(key, row[key])
         : /address|obligor|bank|owner|holder/.test(key) && typeof rows[0][key] === "string"
-          ? (row) => h("span", { class: "mono", title: row[key] }, holderLabel(row[key]))
+          ? (row) => partyNode(row[key])
           : key.endsWith("bps")
             ? (row) => percentFromBps(row[key])
             : undefined,
@@ -119,7 +140,7 @@ function describe(key, value) {
   if (value === null || value === undefined) return "—";
   if (Array.isArray(value)) return value.map(String).join(", ");
   return Object.entries(value)
-    .map(([k, v]) => `${k.startsWith("0x") ? short(k) : k}: ${MONEY_KEYS.has(key) && typeof v !== "object" ? formatMinor(v) : String(v)}`)
+    .map(([k, v]) => `${k.startsWith("0x") ? partyText(k) : k}: ${MONEY_KEYS.has(key) && typeof v !== "object" ? formatMinor(v) : String(v)}`)
     .join("; ");
 }
 
@@ -129,17 +150,17 @@ function describe(key, value) {
 async function fill(panelId, path, load) {
   const panel = document.getElementById(panelId);
   const body = $(".body", panel);
-  body.replaceChildren(h("div", { class: "empty" }, "Loading…"));
+  body.replaceChildren(h("div", { class: "empty" }, t("status.loading")));
   panel.dataset.status = "loading";
   try {
     await load(body);
     panel.dataset.status = "ready";
   } catch (error) {
     if (error instanceof Problem && error.unavailable) {
-      body.replaceChildren(h("div", { class: "unavailable" }, `Not available on this server (GET /v1${path}: ${error.status}).`));
+      body.replaceChildren(h("div", { class: "unavailable" }, t("status.unavailable", { path: `GET /v1${path}`, status: error.status })));
       panel.dataset.status = "unavailable";
     } else if (error instanceof Problem && error.status === 403) {
-      body.replaceChildren(h("div", { class: "unavailable" }, `Not available to your role: ${error.body.detail || error.message}`));
+      body.replaceChildren(h("div", { class: "unavailable" }, t("status.forbidden", { detail: error.body.detail || error.message })));
       panel.dataset.status = "forbidden";
     } else {
       body.replaceChildren();
@@ -157,37 +178,38 @@ function openLineage(tokenId) {
 }
 
 function lineageButton(tokenId) {
-  return h("button", { class: "small secondary", type: "button", "data-lineage": tokenId, onclick: () => openLineage(tokenId) }, "Lineage");
+  return h("button", { class: "small secondary", type: "button", "data-lineage": tokenId, onclick: () => openLineage(tokenId), "aria-label": t("action.lineageOf", { id: tokenId }) }, t("action.lineage"));
 }
 
 function tokenStatus(token) {
   const pills = [];
-  if (token.frozen) pills.push(h("span", { class: "pill frozen" }, "frozen"));
-  if (state.financed.has(Number(token.token_id))) pills.push(h("span", { class: "pill financed" }, "financed"));
-  if (token.burned) pills.push(h("span", { class: "pill" }, "redeemed"));
+  if (token.frozen) pills.push(h("span", { class: "pill frozen" }, t("mark.frozen")));
+  if (state.financed.has(Number(token.token_id))) pills.push(h("span", { class: "pill financed" }, t("mark.financed")));
+  if (token.burned) pills.push(h("span", { class: "pill" }, t("mark.redeemed")));
   return pills.length ? pills : "—";
 }
 
 async function loadHoldings(body) {
   const rows = await state.api.list("/tokens");
   state.holdings = rows;
+  await namesFor(rows.map((r) => r.obligor));
   if (!rows.length) {
-    body.replaceChildren(h("div", { class: "empty" }, "You hold no pieces."));
+    body.replaceChildren(h("div", { class: "empty" }, t("holdings.empty")));
     return;
   }
   const cur = (r) => r.currency_code;
   body.replaceChildren(
     table(
       [
-        { title: "Token", render: (r) => `#${r.token.token_id}`, class: "token-id" },
-        { title: "Obligation", render: (r) => String(r.token.slot) },
-        { title: "Value", money: true, render: (r) => formatMoney(r.token.value, cur(r)), class: "money" },
-        { title: "Obligor", render: (r) => h("span", { class: "mono", title: r.obligor || "" }, holderLabel(r.obligor)) },
-        { title: "Maturity", render: (r) => date(r.maturity) },
-        { title: "Tier", render: (r) => String(r.token.depth + 1) },
-        { title: "State", render: (r) => h("span", { class: "pill state" }, r.state || "—") },
-        { title: "Status", render: (r) => tokenStatus(r.token) },
-        { title: "", render: (r) => lineageButton(r.token.token_id) },
+        { title: t("col.token"), render: (r) => `#${r.token.token_id}`, class: "token-id" },
+        { title: t("col.obligation"), render: (r) => String(r.token.slot) },
+        { title: t("col.value"), money: true, render: (r) => money(r.token.value, cur(r)), class: "money" },
+        { title: t("col.obligor"), render: (r) => partyNode(r.obligor) },
+        { title: t("col.maturity"), render: (r) => dateOf(r.maturity) },
+        { title: t("col.tier"), render: (r) => String(r.token.depth + 1) },
+        { title: t("col.state"), render: (r) => statePill(r.state) },
+        { title: t("col.marks"), render: (r) => tokenStatus(r.token) },
+        { title: t("col.actions"), render: (r) => lineageButton(r.token.token_id) },
       ],
       rows,
       { rowClass: (r) => (r.token.frozen ? "is-frozen" : "") },
@@ -199,23 +221,24 @@ async function loadHoldings(body) {
 async function loadObligations(body) {
   const rows = await state.api.list("/obligations");
   state.obligations = rows;
+  await namesFor(rows.map((o) => o.obligor));
   for (const o of rows) if (o.currency_code) state.currency.set(Number(o.slot), o.currency_code);
   if (!rows.length) {
-    body.replaceChildren(h("div", { class: "empty" }, "No obligations visible to you."));
+    body.replaceChildren(h("div", { class: "empty" }, t("obligations.empty")));
     return;
   }
   const cur = (o) => o.currency_code;
   body.replaceChildren(
     table(
       [
-        { title: "Slot", key: "slot" },
-        { title: "Obligor", render: (o) => h("span", { class: "mono", title: o.obligor }, holderLabel(o.obligor)) },
-        { title: "Face", key: "face", money: true, currency: cur },
-        { title: "Paid", key: "paid", money: true, currency: cur },
-        { title: "Maturity", render: (o) => date(o.maturity) },
-        { title: "State", render: (o) => h("span", { class: "pill state" }, o.state) },
-        { title: "Root", render: (o) => `#${o.root_token_id}` },
-        { title: "", render: (o) => lineageButton(o.root_token_id) },
+        { title: t("col.obligation"), key: "slot" },
+        { title: t("col.obligor"), render: (o) => partyNode(o.obligor) },
+        { title: t("col.face"), key: "face", money: true, currency: cur },
+        { title: t("col.paid"), key: "paid", money: true, currency: cur },
+        { title: t("col.maturity"), render: (o) => dateOf(o.maturity) },
+        { title: t("col.state"), render: (o) => statePill(o.state) },
+        { title: t("col.root"), render: (o) => `#${o.root_token_id}` },
+        { title: t("col.actions"), render: (o) => lineageButton(o.root_token_id) },
       ],
       rows,
     ),
@@ -224,13 +247,14 @@ async function loadObligations(body) {
 
 async function loadBook(body) {
   const rows = await state.api.list("/financing/book");
+  await namesFor(rows);
   for (const entry of rows) {
     if (entry.financed_token_id !== null && entry.financed_token_id !== undefined && entry.status !== "cancelled") {
       state.financed.add(Number(entry.financed_token_id));
     }
   }
   if (!rows.length) {
-    body.replaceChildren(h("div", { class: "empty" }, "No offers yet."));
+    body.replaceChildren(h("div", { class: "empty" }, t("book.empty")));
     return;
   }
   if (!("offer_id" in rows[0])) {
@@ -241,16 +265,16 @@ async function loadBook(body) {
   body.replaceChildren(
     table(
       [
-        { title: "Offer", key: "offer_id" },
-        { title: "Status", render: (e) => h("span", { class: e.status === "financed" ? "pill financed" : "pill" }, e.status) },
-        { title: "Token", render: (e) => `#${e.financed_token_id ?? e.token_id}` },
-        { title: "Value", key: "value", money: true, currency: cur },
-        { title: "Price", key: "price", money: true, currency: cur },
-        { title: "Discount", key: "discount", money: true, currency: cur },
-        { title: "Rate", render: (e) => percentFromBps(e.rate_bps) },
-        { title: "Days", key: "days" },
-        { title: "Maturity", render: (e) => date(e.maturity) },
-        { title: "Holder", render: (e) => h("span", { class: "mono", title: e.holder || "" }, holderLabel(e.holder)) },
+        { title: t("col.offer"), key: "offer_id" },
+        { title: t("col.status"), render: (e) => statePill(e.status) },
+        { title: t("col.token"), render: (e) => `#${e.financed_token_id ?? e.token_id}` },
+        { title: t("col.value"), key: "value", money: true, currency: cur },
+        { title: t("col.price"), key: "price", money: true, currency: cur },
+        { title: t("col.discount"), key: "discount", money: true, currency: cur },
+        { title: t("col.rate"), render: (e) => percentFromBps(e.rate_bps) },
+        { title: t("col.days"), key: "days" },
+        { title: t("col.maturity"), render: (e) => dateOf(e.maturity) },
+        { title: t("col.holder"), render: (e) => partyNode(e.holder) },
       ],
       rows,
     ),
@@ -259,12 +283,13 @@ async function loadBook(body) {
 
 async function loadCalendar(body) {
   const rows = await state.api.list("/repayment/calendar");
+  await namesFor(rows);
   if (!Array.isArray(rows)) {
-    body.replaceChildren(h("div", { class: "empty" }, "Unexpected answer."));
+    body.replaceChildren(h("div", { class: "empty" }, t("status.unexpected")));
     return;
   }
   if (!rows.length) {
-    body.replaceChildren(h("div", { class: "empty" }, "Nothing falls due."));
+    body.replaceChildren(h("div", { class: "empty" }, t("calendar.empty")));
     return;
   }
   if (!("slot" in rows[0])) {
@@ -275,13 +300,13 @@ async function loadCalendar(body) {
   body.replaceChildren(
     table(
       [
-        { title: "Due", render: (e) => e.maturity_date || date(e.maturity) },
-        { title: "Slot", key: "slot" },
-        { title: "Obligor", render: (e) => h("span", { class: "mono", title: e.obligor }, holderLabel(e.obligor)) },
-        { title: "Face", key: "face", money: true, currency: cur },
-        { title: "Paid", key: "paid", money: true, currency: cur },
-        { title: "Outstanding", key: "outstanding", money: true, currency: cur },
-        { title: "State", render: (e) => h("span", { class: "pill state" }, e.state || "—") },
+        { title: t("col.due"), render: (e) => (e.maturity_date ? dayOf(e.maturity_date) : dateOf(e.maturity)) },
+        { title: t("col.obligation"), key: "slot" },
+        { title: t("col.obligor"), render: (e) => partyNode(e.obligor) },
+        { title: t("col.face"), key: "face", money: true, currency: cur },
+        { title: t("col.paid"), key: "paid", money: true, currency: cur },
+        { title: t("col.outstanding"), key: "outstanding", money: true, currency: cur },
+        { title: t("col.state"), render: (e) => statePill(e.state) },
       ],
       rows,
     ),
@@ -289,23 +314,24 @@ async function loadCalendar(body) {
 }
 
 const EXPOSURES = [
-  ["By obligor", "/regulator/exposures/obligors"],
-  ["By bank", "/regulator/exposures/banks"],
-  ["By tier", "/regulator/exposures/tiers"],
+  ["exposures.byObligor", "/regulator/exposures/obligors"],
+  ["exposures.byBank", "/regulator/exposures/banks"],
+  ["exposures.byTier", "/regulator/exposures/tiers"],
 ];
 
 /** Three views of exposure; each section stands alone, and the panel fails only if all do. */
 async function loadExposures(body) {
   const answers = await Promise.allSettled(EXPOSURES.map(([, path]) => state.api.get(path)));
   if (answers.every((a) => a.status === "rejected")) throw answers[0].reason;
+  await namesFor(answers.filter((a) => a.status === "fulfilled").map((a) => a.value));
   const sections = [];
   answers.forEach((answer, i) => {
     const [title, path] = EXPOSURES[i];
-    sections.push(h("h3", {}, title));
+    sections.push(h("h3", {}, t(title)));
     if (answer.status === "rejected") {
       const error = answer.reason;
       const why = error instanceof Problem ? `${error.status}: ${error.body.detail || error.body.title}` : String(error);
-      sections.push(h("div", { class: "unavailable" }, `Not available (GET /v1${path}, ${why}).`));
+      sections.push(h("div", { class: "unavailable" }, t("status.unavailableSection", { path: `GET /v1${path}`, why })));
       return;
     }
     const rows = Array.isArray(answer.value) ? answer.value : (answer.value && answer.value.items) || [];
@@ -315,13 +341,13 @@ async function loadExposures(body) {
 }
 
 function tierTable(rows) {
-  if (!rows.length) return h("div", { class: "empty" }, "No live pieces.");
+  if (!rows.length) return h("div", { class: "empty" }, t("exposures.noPieces"));
   return table(
     [
-      { title: "Tier", render: (t) => `Tier ${Number(t.depth) + 1}` },
-      { title: "Pieces", key: "tokens" },
-      { title: "Holders", key: "holders" },
-      { title: "Value", key: "value", money: true },
+      { title: t("col.tier"), render: (row) => t("tier.n", { n: Number(row.depth) + 1 }) },
+      { title: t("col.pieces"), render: (row) => count(row.tokens) },
+      { title: t("col.holders"), render: (row) => count(row.holders) },
+      { title: t("col.value"), key: "value", money: true },
     ],
     rows,
   );
@@ -330,19 +356,20 @@ function tierTable(rows) {
 async function loadFrozen(body) {
   const answer = await state.api.list("/regulator/frozen");
   const rows = (Array.isArray(answer) ? answer : []).map((r) => (r && r.token ? { ...r.token, ...r, token: undefined } : r));
+  await namesFor(rows.map((r) => r.owner));
   if (!rows.length) {
-    body.replaceChildren(h("div", { class: "empty" }, "No token is frozen."));
+    body.replaceChildren(h("div", { class: "empty" }, t("supervision.noneFrozen")));
     return;
   }
   body.replaceChildren(
     table(
       [
-        { title: "Token", render: (t) => `#${t.token_id}`, class: "token-id" },
-        { title: "Obligation", render: (t) => String(t.slot ?? "—") },
-        { title: "Holder", render: (t) => h("span", { class: "mono", title: t.owner || "" }, holderLabel(t.owner)) },
-        { title: "Value", money: true, key: "value", currency: (t) => state.currency.get(Number(t.slot)) },
-        { title: "Reason", render: (t) => String(t.reason_code ?? "—") },
-        { title: "", render: (t) => h("button", { class: "small secondary", type: "button", onclick: () => openLineage(t.token_id) }, "Lineage") },
+        { title: t("col.token"), render: (row) => `#${row.token_id}`, class: "token-id" },
+        { title: t("col.obligation"), render: (row) => String(row.slot ?? "—") },
+        { title: t("col.holder"), render: (row) => partyNode(row.owner) },
+        { title: t("col.value"), money: true, key: "value", currency: (row) => state.currency.get(Number(row.slot)) },
+        { title: t("col.reason"), render: (row) => String(row.reason_code ?? "—") },
+        { title: t("col.actions"), render: (row) => h("button", { class: "small secondary", type: "button", onclick: () => openLineage(row.token_id), "aria-label": t("action.lineageOf", { id: row.token_id }) }, t("action.lineage")) },
       ],
       rows,
       { rowClass: () => "is-frozen" },
@@ -408,7 +435,7 @@ async function showLineage(tokenId) {
     const data = await state.api.get(`/tokens/${Number(tokenId)}/lineage`);
     const views = [...(data.ancestors || []), ...walk(data.tree)];
     const slot = Number(data.token.slot);
-    await rolesOf(views.map((v) => v.owner));
+    await Promise.all([rolesOf(views.map((v) => v.owner)), namesFor(views.map((v) => v.owner))]);
     const currency = state.currency.get(slot) || "";
     const financed = await financedIn(slot, views);
     if (stale()) return;
@@ -422,7 +449,7 @@ async function showLineage(tokenId) {
     });
     const frozen = views.filter((v) => v.frozen).length;
     const marked = views.filter((v) => financed.has(Number(v.token_id))).length;
-    summary.textContent = `Token #${tokenId} · obligation ${slot} · ${svg.dataset.nodes} pieces over ${svg.dataset.levels} tiers · ${frozen} frozen · ${marked} financed`;
+    summary.textContent = t("lineage.summary", { token: tokenId, slot, nodes: svg.dataset.nodes, levels: svg.dataset.levels, frozen, financed: marked });
     panel.dataset.status = "ready";
     const keep = state.selected !== undefined && views.some((v) => Number(v.token_id) === state.selected);
     const wanted = keep ? state.selected : Number(tokenId);
@@ -445,18 +472,18 @@ function selectToken(view, { quiet = false } = {}) {
   const box = $("#token-action");
   state.selected = Number(view.token_id);
   if (!state.roles.has("REGULATOR")) return;
-  const reason = h("input", { type: "number", min: 0, max: 4294967295, step: 1, value: 1, id: "token-action-reason", "aria-label": "reason code" });
+  const reason = h("input", { type: "number", min: 0, max: 4294967295, step: 1, value: 1, id: "token-action-reason", "aria-label": t("supervision.reason") });
   const freeze = !view.frozen;
   const button = h(
     "button",
     { type: "button", class: freeze ? "danger" : "secondary", id: "token-action-button", "data-action": freeze ? "freeze" : "unfreeze" },
-    freeze ? "Freeze" : "Unfreeze",
+    freeze ? t("action.freeze") : t("action.unfreeze"),
   );
   button.addEventListener("click", () => setFrozen(Number(view.token_id), reason.value, freeze, $("#panel-lineage")));
   box.replaceChildren(
-    h("strong", {}, `Token #${view.token_id}`),
-    h("span", { class: view.frozen ? "pill frozen" : "pill" }, view.frozen ? "frozen" : "not frozen"),
-    h("label", { for: "token-action-reason" }, "Reason code"),
+    h("strong", {}, t("lineage.tokenN", { id: view.token_id })),
+    h("span", { class: view.frozen ? "pill frozen" : "pill" }, view.frozen ? t("mark.frozen") : t("mark.notFrozen")),
+    h("label", { for: "token-action-reason" }, t("supervision.reason")),
     reason,
     button,
   );
@@ -472,7 +499,7 @@ async function setFrozen(tokenId, reasonCode, freeze, panel) {
   const action = freeze ? "freeze" : "unfreeze";
   try {
     const result = await state.api.post(`/regulator/tokens/${Number(tokenId)}/${action}`, { reason_code: Number(reasonCode) });
-    outcome.textContent = `Token #${tokenId} ${freeze ? "frozen" : "unfrozen"} (reason ${reasonCode}, tx ${short(result && result.tx_hash)}).`;
+    outcome.textContent = t(freeze ? "supervision.frozenDone" : "supervision.unfrozenDone", { id: tokenId, reason: reasonCode, tx: short(result && result.tx_hash) });
     outcome.hidden = false;
     document.body.dataset.lastAction = `${action}:${tokenId}`;
   } catch (error) {
@@ -500,6 +527,7 @@ function signedOut(problem) {
   state.roleOf = new Map();
   state.lineageOf = null;
   state.selected = undefined;
+  resetNames();
   $("#dashboard").hidden = true;
   for (const panel of document.querySelectorAll(".panel")) {
     panel.hidden = true;
@@ -530,12 +558,9 @@ async function signIn(key) {
   state.roles = new Set(me.roles || []);
   $("#sign-in").hidden = true;
   showProblem($("#sign-in-problem"), null);
-  const who = [
-    h("span", { class: "mono", title: me.address, id: "who-address" }, short(me.address)),
-    ...[...state.roles].map((role) => h("span", { class: "role" }, role.replace("_", " ").toLowerCase())),
-  ];
-  if (me.status && me.status !== "active") who.push(h("span", { class: "pill frozen" }, me.status));
-  $("#who").replaceChildren(...who);
+  resetNames(me.address, [...state.roles].some((r) => EVERYTHING.has(r)));
+  await learnNames(api, [me.address]);
+  drawWho();
   $("#who").hidden = false;
   $("#sign-out").hidden = false;
   $("#dashboard").hidden = false;
@@ -545,7 +570,36 @@ async function signIn(key) {
   document.body.dataset.state = "ready";
 }
 
-async function load() {
+/** The header's "who": the caller's name (or short address, the address on hover) and roles. */
+function drawWho() {
+  const me = state.me;
+  if (!me) return;
+  const who = [
+    h("span", { class: "party-name", title: me.address, id: "who-address", "data-address": me.address }, nameOf(me.address) || short(me.address)),
+    ...[...state.roles].map((role) => h("span", { class: "role" }, roleWord(role))),
+  ];
+  if (me.status && me.status !== "active") who.push(h("span", { class: "pill frozen" }, stateWord(me.status)));
+  $("#who").replaceChildren(...who);
+}
+
+/** After a language switch: the static texts, the header, open problems and every panel again. */
+async function redraw() {
+  translatePage();
+  $("#lang-switch").value = locale();
+  for (const box of document.querySelectorAll(".problem")) if (box.lastError) showProblem(box, box.lastError);
+  if (!state.api) return;
+  drawWho();
+  const selected = state.selected;
+  const lineage = state.lineageOf;
+  const action = $("#token-action");
+  action.hidden = true;
+  document.body.dataset.state = "loading";
+  await load({ lineage });
+  state.selected = selected;
+  document.body.dataset.state = "ready";
+}
+
+async function load({ lineage = null } = {}) {
   const shown = (id) => !document.getElementById(id).hidden;
   const first = [];
   if (shown("panel-obligations")) first.push(fill("panel-obligations", "/obligations", loadObligations));
@@ -556,7 +610,7 @@ async function load() {
   if (shown("panel-calendar")) rest.push(fill("panel-calendar", "/repayment/calendar", loadCalendar));
   if (shown("panel-exposures")) rest.push(fill("panel-exposures", "/regulator/exposures/*", loadExposures));
   if (shown("panel-supervision")) rest.push(fill("panel-supervision", "/regulator/frozen", loadFrozen));
-  const start = pickLineageToken();
+  const start = lineage ?? pickLineageToken();
   if (start !== null) rest.push(showLineage(start));
   await Promise.all(rest);
   // Holdings were drawn before the book said which pieces are financed; redraw their marks.
@@ -571,7 +625,20 @@ function pickLineageToken() {
   return null;
 }
 
-function start() {
+async function start() {
+  try {
+    await loadCatalogues();
+  } catch (error) {
+    document.body.dataset.state = "broken";
+    document.body.textContent = String(error.message || error); // no catalogue: nothing else to say it in
+    return;
+  }
+  translatePage();
+  const switcher = $("#lang-switch");
+  switcher.value = locale();
+  switcher.addEventListener("change", () => {
+    if (setLocale(switcher.value)) redraw();
+  });
   $("#sign-in-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const key = $("#api-key").value.trim();

@@ -2,7 +2,7 @@
 // top to bottom; a box per piece with its holder and value; an edge from each parent to its child.
 // Financed and frozen pieces are marked, and a legend says how.
 
-import { formatMoney } from "./money.js";
+import { money, t } from "./i18n.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const BOX_W = 184;
@@ -18,6 +18,22 @@ function el(name, attrs = {}, text) {
   for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
   if (text !== undefined) node.textContent = text;
   return node;
+}
+
+/** Width of a text in "Latin character" units: a CJK character is drawn about twice as wide. */
+function units(text) {
+  return [...String(text)].reduce((n, c) => n + (c.codePointAt(0) >= 0x2e80 ? 1.8 : 1), 0);
+}
+
+/** `text` cut to `max` units with an ellipsis (the full text stays in the node's title). */
+function fit(text, max) {
+  if (units(text) <= max) return text;
+  let out = "";
+  for (const c of text) {
+    if (units(out + c) > max - 1) break;
+    out += c;
+  }
+  return `${out}…`;
 }
 
 /** Ancestors and the subtree, as one tree of {view, children}: root → … → parent → token → …. */
@@ -81,7 +97,7 @@ export function renderLineage(host, data, options = {}) {
     width: totalW,
     height: totalH,
     role: "img",
-    "aria-label": `Lineage of token ${focus}: ${placed.length} pieces over ${levels} tiers`,
+    "aria-label": t("lineage.aria", { id: focus, nodes: placed.length, levels }),
     "data-nodes": placed.length,
     "data-levels": levels,
   });
@@ -103,8 +119,8 @@ export function renderLineage(host, data, options = {}) {
     const depth = minDepth + i;
     const band = el("g", { class: "level", "data-depth": depth });
     band.append(el("rect", { x: 0, y: PAD + i * LEVEL_H, width: totalW, height: LEVEL_H, class: i % 2 ? "band odd" : "band" }));
-    band.append(el("text", { x: 12, y: PAD + i * LEVEL_H + LEVEL_H / 2 - 4, class: "level-label" }, `Tier ${depth + 1}`));
-    band.append(el("text", { x: 12, y: PAD + i * LEVEL_H + LEVEL_H / 2 + 12, class: "level-sub" }, `depth ${depth}`));
+    band.append(el("text", { x: 12, y: PAD + i * LEVEL_H + LEVEL_H / 2 - 4, class: "level-label" }, t("tier.n", { n: depth + 1 })));
+    band.append(el("text", { x: 12, y: PAD + i * LEVEL_H + LEVEL_H / 2 + 12, class: "level-sub" }, t("lineage.depth", { n: depth })));
     svg.append(band);
   }
 
@@ -150,22 +166,24 @@ export function renderLineage(host, data, options = {}) {
       "data-parent-id": v.parent_id ?? "",
       tabindex: 0,
     });
-    g.append(el("title", {}, `Token #${v.token_id}${v.frozen ? " (frozen)" : ""}${isFinanced ? " (financed)" : ""}`));
+    const marks = [v.frozen && t("mark.frozen"), isFinanced && t("mark.financed"), v.burned && t("mark.redeemed")].filter(Boolean);
+    const holderTitle = hidden || !v.owner ? "" : ` · ${label(v.owner)} (${v.owner})`;
+    g.append(el("title", {}, `${t("lineage.tokenN", { id: v.token_id })}${marks.length ? ` (${marks.join(", ")})` : ""}${holderTitle}`));
     g.append(el("rect", { width: BOX_W, height: BOX_H, rx: 8, ry: 8, class: "box" }));
     g.append(el("text", { x: 10, y: 19, class: "node-id" }, `#${v.token_id}`));
     let badgeX = BOX_W - 8;
     const badge = (text, kind) => {
-      const w = text.length * 6.4 + 10;
+      const w = units(text) * 6.4 + 10;
       badgeX -= w;
       g.append(el("rect", { x: badgeX, y: 7, width: w, height: 16, rx: 8, class: `badge ${kind}` }));
       g.append(el("text", { x: badgeX + w / 2, y: 19, class: `badge-text ${kind}` }, text));
       badgeX -= 4;
     };
-    if (v.frozen) badge("FROZEN", "frozen-badge");
-    if (isFinanced) badge("FINANCED", "financed-badge");
-    if (v.burned) badge("REDEEMED", "burned-badge");
-    g.append(el("text", { x: 10, y: 38, class: "node-holder" }, hidden ? "holder not visible" : label(v.owner)));
-    g.append(el("text", { x: 10, y: 54, class: "node-value" }, hidden ? "value not visible" : formatMoney(v.value, currency)));
+    if (v.frozen) badge(t("badge.frozen"), "frozen-badge");
+    if (isFinanced) badge(t("badge.financed"), "financed-badge");
+    if (v.burned) badge(t("badge.redeemed"), "burned-badge");
+    g.append(el("text", { x: 10, y: 38, class: "node-holder", "data-address": hidden ? "" : v.owner || "" }, hidden ? t("lineage.holderHidden") : fit(label(v.owner), 28)));
+    g.append(el("text", { x: 10, y: 54, class: "node-value" }, hidden ? t("lineage.valueHidden") : money(v.value, currency)));
     if (onSelect) {
       g.addEventListener("click", () => onSelect(v));
       g.addEventListener("keydown", (event) => {
@@ -178,11 +196,11 @@ export function renderLineage(host, data, options = {}) {
 
   const legend = el("g", { class: "legend", transform: `translate(${LABEL_W},${PAD + levels * LEVEL_H + 14})` });
   const entries = [
-    ["", "piece"],
-    ["financed", "financed by a bank"],
-    ["frozen", "frozen by the regulator"],
-    ["burned", "redeemed"],
-    ["hidden", "not visible to you"],
+    ["", t("legend.piece")],
+    ["financed", t("legend.financed")],
+    ["frozen", t("legend.frozen")],
+    ["burned", t("legend.redeemed")],
+    ["hidden", t("legend.hidden")],
   ];
   let lx = 0;
   for (const [kind, text] of entries) {
@@ -190,7 +208,7 @@ export function renderLineage(host, data, options = {}) {
     item.append(el("rect", { width: 26, height: 18, rx: 4, class: "box" }));
     item.append(el("text", { x: 32, y: 13, class: "legend-text" }, text));
     legend.append(item);
-    lx += 48 + text.length * 7.2;
+    lx += 48 + units(text) * 7.2;
   }
   svg.append(legend);
   // The picture is at least as wide as its legend.

@@ -211,7 +211,7 @@ def test_supplier_sees_its_holdings_and_the_pieces_it_split_off(
     assert visible_panels(page) == {"panel-holdings", "panel-obligations", "panel-lineage", "panel-calendar"}
     panel_settled(page, "panel-holdings")
     assert table_token_ids(page, "panel-holdings") == {scene.tier2_piece}
-    assert "150,000.00 CNY" in page.inner_text("#panel-holdings")  # 400,000 - 200,000 split - 50,000 financed
+    assert "CN¥150,000.00" in page.inner_text("#panel-holdings")  # 400,000 - 200,000 split - 50,000 financed
 
     page.wait_for_selector(".lineage-svg")
     nodes = {n["id"]: n for n in lineage_nodes(page)}
@@ -233,7 +233,7 @@ def test_obligor_sees_its_obligations_and_the_maturity_calendar(
     assert "panel-exposures" not in visible_panels(page)
     panel_settled(page, "panel-obligations")
     text = page.inner_text("#panel-obligations")
-    assert "1,000,000.00 CNY" in text and f"#{scene.root}" in text
+    assert "CN¥1,000,000.00" in text and f"#{scene.root}" in text
     if panel_settled(page, "panel-calendar") == "ready":
         assert "1,000,000.00" in page.inner_text("#panel-calendar")
     page.wait_for_selector(".lineage-svg")
@@ -286,8 +286,8 @@ def test_regulator_sees_exposures_and_the_marked_lineage_picture(
     assert [i for i, n in nodes.items() if "frozen" in n["classes"]] == [scene.frozen_piece]
     assert [i for i, n in nodes.items() if "financed" in n["classes"]] == [scene.financed_piece]
     assert "FROZEN" in nodes[scene.frozen_piece]["text"] and "FINANCED" in nodes[scene.financed_piece]["text"]
-    assert "600,000.00 CNY" in nodes[scene.root]["text"]  # 1,000,000 face less 400,000 split off
-    assert "50,000.00 CNY" in nodes[scene.financed_piece]["text"]
+    assert "CN¥600,000.00" in nodes[scene.root]["text"]  # 1,000,000 face less 400,000 split off
+    assert "CN¥50,000.00" in nodes[scene.financed_piece]["text"]
     assert not any("hidden" in n["classes"] for n in nodes.values())  # the regulator sees every holder
     legend = page.text_content(".lineage-svg .legend")
     assert legend is not None and "financed" in legend and "frozen" in legend
@@ -334,15 +334,16 @@ def test_regulator_freezes_a_piece_and_the_chain_agrees(scene: Scene, page: Any,
 
 
 def test_a_refused_freeze_shows_the_problem_detail(scene: Scene, page: Any, screenshots: Path) -> None:
-    """The self-custody regulator cannot have the API sign for it: the refusal's problem+json is shown
-    (without the freeze route yet, the 404 problem is shown the same way)."""
+    """The self-custody regulator cannot have the API sign for it: the refusal is shown as a sentence
+    with the problem+json's detail and status beneath (without the freeze route yet, the 404 problem
+    is shown the same way)."""
     sign_in(page, scene.server, scene.parties["regulator"].api_key)
     page.fill("#freeze-token", str(scene.open_piece))
     page.fill("#freeze-reason", "9")
     page.click("#freeze-form button[value=freeze]")
     assert last_action(page, "panel-supervision").startswith(f"refused:{scene.open_piece}")
     problem = page.inner_text("#panel-supervision .problem")
-    status = re.search(r"\((\d{3})\)", problem)
+    status = re.search(r"HTTP (\d{3})", problem)
     assert status is not None and int(status.group(1)) >= 400, problem
     if has_freeze_route(scene.server):
         assert int(status.group(1)) != 404 and "/v1/tx/prepare" in problem  # the self-custody detail
