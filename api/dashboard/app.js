@@ -6,7 +6,6 @@
 import { Api, Problem } from "./api.js";
 import { count, dateOf, dayOf, has, loadCatalogues, locale, money, percentFromBps, roleWord, setLocale, stateWord, t, translatePage } from "./i18n.js";
 import { renderLineage } from "./lineage.js";
-import { formatMinor } from "./money.js";
 import { learnNames, nameOf, partyNode, partyText, resetNames, short } from "./names.js";
 import { describeProblem } from "./problems.js";
 
@@ -140,7 +139,7 @@ function describe(key, value) {
   if (value === null || value === undefined) return "—";
   if (Array.isArray(value)) return value.map(String).join(", ");
   return Object.entries(value)
-    .map(([k, v]) => `${k.startsWith("0x") ? partyText(k) : k}: ${MONEY_KEYS.has(key) && typeof v !== "object" ? formatMinor(v) : String(v)}`)
+    .map(([k, v]) => `${k.startsWith("0x") ? partyText(k) : k}: ${MONEY_KEYS.has(key) && typeof v !== "object" ? money(v) : String(v)}`)
     .join("; ");
 }
 

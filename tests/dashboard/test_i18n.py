@@ -344,6 +344,36 @@ def test_a_contract_refusal_is_a_sentence_in_the_chosen_language(scene: Scene, z
     assert sentence in {messages("en")["error.NonexistentToken"], messages("en")["problem.not-found"]}
 
 
+# WCAG 2 contrast of every visible text of the page (HTML, not the SVG picture) against the first
+# opaque background behind it: 4.5:1, or 3:1 for large text.
+LOW_CONTRAST = """() => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const behind = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0.9)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const bad = [];
+  for (const el of document.querySelectorAll('body *:not(svg):not(svg *)')) {
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own || !el.getClientRects().length || getComputedStyle(el).visibility === 'hidden') continue;
+    const style = getComputedStyle(el);
+    const [a, b] = [lum(rgb(style.color).slice(0, 3)), lum(behind(el))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+    const what = `${el.tagName}.${el.className} ${ratio.toFixed(2)}`;
+    if (ratio < (large ? 3 : 4.5)) bad.push(`${what}: ${el.textContent.trim().slice(0, 30)}`);
+  }
+  return bad;
+}"""
+
 # Words a Chinese page may still show: the product's name, language names, HTTP and API paths.
 LATIN_ALLOWED = {"Tierchain", "English", "HTTP", "API", "GET", "v1", "tc"}
 
@@ -362,6 +392,7 @@ def test_the_chinese_page_shows_no_english_and_fits_a_phone_and_a_laptop(
     latin = {w for w in re.findall(r"[A-Za-z]{2,}", text) if w not in LATIN_ALLOWED}
     assert latin == set(), f"English left on the zh-CN page: {sorted(latin)}"
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    assert page.evaluate(LOW_CONTRAST) == []
 
     # Every control has a name; tab order reaches the language switch and the forms in page order.
     unnamed = page.evaluate(
