@@ -252,6 +252,45 @@ def test_money_and_dates_follow_the_language(scene: Scene, page: Any) -> None:
     assert got["zh-CN"][7] == "2026年3月1日" and got["en"][7] == "Mar 1, 2026"
 
 
+def test_refusals_map_to_sentences_with_a_generic_fallback_that_keeps_the_detail(
+    live_server: LiveServer, page: Any
+) -> None:
+    page.goto(f"{live_server.url}/dashboard/")
+    page.wait_for_selector("body[data-state='signed-out']")
+    got = page.evaluate(
+        """async () => {
+            const { Problem } = await import('./api.js');
+            const { describeProblem } = await import('./problems.js');
+            const i = await import('./i18n.js');
+            const base = 'https://tierchain.dev/problems/';
+            const cases = [
+                new Problem(409, {type: base + 'token-frozen', detail: 'token 3 is frozen',
+                                  contract_error: {name: 'TokenFrozen', args: {}}}),
+                new Problem(422, {type: base + 'not-multiple-of-min-unit', detail: 'pieces.0.value: 7',
+                                  contract_error: {name: 'NotMultipleOfMinUnit', args: {}}}),
+                new Problem(422, {type: base + 'brand-new-error', detail: 'what the API said',
+                                  contract_error: {name: 'BrandNewError', args: {}}}),
+                new Problem(418, {type: base + 'teapot', title: 'Teapot', detail: 'short and stout'}),
+                new Problem(403, {type: base + 'forbidden', detail: 'only a REGULATOR'}),
+            ];
+            const out = {};
+            for (const locale of ['zh-CN', 'en']) {
+                i.setLocale(locale);
+                out[locale] = cases.map((c) => describeProblem(c)).map((d) => [d.sentence, d.detail, d.code]);
+            }
+            return out;
+        }"""
+    )
+    for locale in ("zh-CN", "en"):
+        m = messages(locale)
+        frozen, unit, unknown, teapot, forbidden = got[locale]
+        assert frozen == [m["error.TokenFrozen"], "token 3 is frozen", "TokenFrozen"]
+        assert unit == [m["error.NotMultipleOfMinUnit"], "pieces.0.value: 7", "NotMultipleOfMinUnit"]
+        assert unknown == [m["problem.contractGeneric"], "what the API said", "BrandNewError"]
+        assert teapot == [m["problem.generic"], "short and stout", "teapot"]
+        assert forbidden == [m["problem.forbidden"], "only a REGULATOR", "forbidden"]
+
+
 def valid_uscc(seed: int) -> str:
     digits = f"{time.time_ns() + seed:017d}"[-9:]
     body = "91320500" + "".join(ALPHABET[int(d) + 10] for d in digits)
