@@ -641,11 +641,12 @@ async function start() {
   $("#sign-in-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const key = $("#api-key").value.trim();
-    if (key) signIn(key);
+    if (key) signIn(key).then(() => state.api && $("#main").focus()); // keyboard users land on the panels
   });
   $("#sign-out").addEventListener("click", () => {
     sessionStorage.removeItem(KEY);
     signedOut();
+    $("#api-key").focus();
   });
   $("#lineage-form").addEventListener("submit", (event) => {
     event.preventDefault();

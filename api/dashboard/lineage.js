@@ -168,7 +168,12 @@ export function renderLineage(host, data, options = {}) {
     });
     const marks = [v.frozen && t("mark.frozen"), isFinanced && t("mark.financed"), v.burned && t("mark.redeemed")].filter(Boolean);
     const holderTitle = hidden || !v.owner ? "" : ` · ${label(v.owner)} (${v.owner})`;
-    g.append(el("title", {}, `${t("lineage.tokenN", { id: v.token_id })}${marks.length ? ` (${marks.join(", ")})` : ""}${holderTitle}`));
+    const title = `${t("lineage.tokenN", { id: v.token_id })}${marks.length ? ` (${marks.join(", ")})` : ""}${holderTitle}`;
+    g.append(el("title", {}, title));
+    if (onSelect) {
+      g.setAttribute("role", "button");
+      g.setAttribute("aria-label", title);
+    }
     g.append(el("rect", { width: BOX_W, height: BOX_H, rx: 8, ry: 8, class: "box" }));
     g.append(el("text", { x: 10, y: 19, class: "node-id" }, `#${v.token_id}`));
     let badgeX = BOX_W - 8;
