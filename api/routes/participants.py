@@ -11,6 +11,8 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from fastapi import APIRouter, Body, Path
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select as sa_select
+from sqlmodel import select
 
 from api.deps import (
     ContextDep,
@@ -25,6 +27,7 @@ from api.errors import Forbidden, NotFound, RefusedField
 from api.results import RegisteredResult, StatusChangedResult
 from api.schemas import PROBLEM_RESPONSES, Address, RequestModel, WriteResult
 from api.security import Role, Scope, issue_api_key, list_api_keys, revoke_api_key
+from api.tables import participant_profiles
 from ledger.client import ParticipantStatus
 from ledger.indexer.models import Participant as ParticipantRow
 
@@ -223,6 +226,36 @@ def me(caller: CurrentParticipant, ctx: ContextDep, session: SessionDep) -> Part
             custodial=False,
         )
     return _view(ctx, row)
+
+
+HOLDER_ROLES = ("CORE_ENTERPRISE", "SUPPLIER", "BANK")
+
+
+class DirectoryEntry(BaseModel):
+    """An active holder a participant may pay: its address, legal name (null when none is on file) and
+    holder roles. The USCC and the registry's hash stay behind `GET /participants/{address}/profile`."""
+
+    address: str
+    legal_name: str | None
+    roles: list[str]
+
+
+@router.get(
+    "/directory",
+    summary="Active holders (core, suppliers, banks) by legal name: whom one may pay (any participant)",
+)
+def directory(_: CurrentParticipant, ctx: ContextDep, session: SessionDep) -> list[DirectoryEntry]:
+    rows = session.exec(select(ParticipantRow).where(ParticipantRow.status == "active")).all()
+    holders = [(row.address, sorted(r for r in row.roles if r in HOLDER_ROLES)) for row in rows]
+    c = participant_profiles.c
+    with ctx.engine.connect() as connection:
+        names = {a: n for a, n in connection.execute(sa_select(c.address, c.legal_name))}
+    entries = [
+        DirectoryEntry(address=address, legal_name=names.get(address), roles=roles)
+        for address, roles in holders
+        if roles
+    ]
+    return sorted(entries, key=lambda e: (e.legal_name is None, e.legal_name or "", e.address))
 
 
 @router.get("/{address}", summary="One participant (regulator, operator)")

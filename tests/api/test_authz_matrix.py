@@ -8,7 +8,9 @@ nor a 5xx. Writes use bodies the contract
 refuses where they could change the world under the other cells (an oversized value, an expiry in the
 past). Every 2xx answered to a participant must not mention the strangers of world B (their
 addresses), which none of the participants here has any business with (the oracles excepted: they
-attested world B's documents, and see their own attestations).
+attested world B's documents, and see their own attestations). The participant directory is the one
+route whose purpose is to name every active holder (whom one may pay), world B's too: it is exempt
+from that check and must carry nothing but addresses, legal names and holder roles.
 
 Side effects: after every write cell, allowed or refused, what the caller can see (tokens,
 obligations, offers, proposals) must not have grown, except by objects the write itself created and
@@ -58,6 +60,7 @@ OPERATOR = frozenset({"operator"})
 HUGE = 2**53 - 1  # schema-valid, more than any token holds: the contract refuses
 ZERO_ADDRESS = "0x" + "00" * 20
 UNATTESTED = "0x" + "ab" * 32
+DIRECTORY = frozenset({"/v1/participants/directory"})  # names every active holder by design
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,7 @@ TABLE: dict[tuple[str, str], Rule] = {
         body=lambda o, r: {"legal_id": f"USCC-matrix-{r}-{time.time_ns()}", "roles": ["SUPPLIER"]},
     ),
     ("GET", "/v1/participants/me"): Rule(EVERYONE, EVERYONE),
+    ("GET", "/v1/participants/directory"): Rule(EVERYONE, EVERYONE),
     ("GET", "/v1/participants/{address}"): Rule(OVERSEERS, OVERSEERS),
     ("POST", "/v1/participants/{address}/status"): Rule(
         frozenset({"operator"}), frozenset({"operator"}), body=lambda o, r: {"status": "active"}
@@ -620,7 +624,11 @@ def test_every_route_against_every_role_and_ownership(matrix: Matrix) -> None:
                     or (status >= 500 and template != "/v1/ready")
                 ):
                     failures.append("expected allowed " + where)
-                if 200 <= status < 300 and role not in OVERSEERS:
+                if 200 <= status < 300 and template in DIRECTORY:
+                    extra = [sorted(set(e) - {"address", "legal_name", "roles"}) for e in response.json()]
+                    if any(extra):
+                        failures.append(f"directory carries more than names: {extra} " + where)
+                elif 200 <= status < 300 and role not in OVERSEERS:
                     strangers = matrix.strangers[-1:] if role == "oracle1" else matrix.strangers
                     leaked = [s for s in strangers if s in response.text.lower()]
                     if leaked:
