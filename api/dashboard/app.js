@@ -6,8 +6,9 @@
 import { Api, Problem } from "./api.js";
 import { count, dateOf, dayOf, has, loadCatalogues, locale, money, percentFromBps, roleWord, setLocale, stateWord, t, translatePage } from "./i18n.js";
 import { renderLineage } from "./lineage.js";
-import { learnNames, nameOf, partyNode, partyText, resetNames, short } from "./names.js";
+import { knowNames, learnNames, nameOf, partyNode, partyText, resetNames, short } from "./names.js";
 import { describeProblem } from "./problems.js";
+import { toBigInt } from "./money.js";
 
 const KEY = "tierchain.apiKey";
 const EVERYTHING = new Set(["REGULATOR", "OPERATOR"]);
@@ -511,6 +512,337 @@ async function setFrozen(tokenId, reasonCode, freeze, panel) {
   await Promise.all(refreshes);
 }
 
+// ------------------------------------------------------------------------------------ paying and selling
+
+/** "1,234.5" (the currency's major units, as typed) → minor units as a BigInt, or null when not an amount. */
+function parseAmount(text) {
+  const clean = String(text || "").replace(/[,\s，]/g, "");
+  const match = /^(\d+)(?:\.(\d{1,2}))?$/.exec(clean);
+  if (!match) return null;
+  return BigInt(match[1]) * 100n + BigInt((match[2] || "").padEnd(2, "0"));
+}
+
+/** The active holders one may pay, by legal name; their names join the page's cache. */
+async function loadDirectory() {
+  if (state.directory) return state.directory;
+  try {
+    state.directory = await state.api.get("/participants/directory");
+  } catch {
+    state.directory = [];
+  }
+  knowNames(state.directory);
+  return state.directory;
+}
+
+function directoryOption(entry) {
+  const label = entry.legal_name || short(entry.address);
+  return h("option", { value: entry.address, title: entry.address }, label);
+}
+
+/** The caller's live pieces that can move: not frozen, not redeemed, with value. */
+function payablePieces() {
+  return (state.holdings || []).filter((r) => !r.token.frozen && !r.token.burned && toBigInt(r.token.value) > 0n);
+}
+
+function pieceOption(row) {
+  return h("option", { value: row.token.token_id }, t("pay.pieceOption", { id: row.token.token_id, value: money(row.token.value, row.currency_code), obligor: partyText(row.obligor) }));
+}
+
+function pieceRow(tokenId) {
+  return (state.holdings || []).find((r) => String(r.token.token_id) === String(tokenId)) || null;
+}
+
+function receiverRow(index) {
+  const me = state.me ? state.me.address.toLowerCase() : "";
+  const receivers = (state.directory || []).filter((e) => e.address.toLowerCase() !== me);
+  const id = `pay-to-${index}`;
+  const amountId = `pay-amount-${index}`;
+  const row = h(
+    "div",
+    { class: "pay-row", "data-row": index },
+    h("label", { for: id }, t("pay.receiver")),
+    h("select", { id, class: "pay-to", required: true }, h("option", { value: "" }, t("pay.choose")), receivers.map(directoryOption)),
+    h("label", { for: amountId }, t("pay.amount")),
+    h("input", { id: amountId, class: "pay-amount", inputmode: "decimal", autocomplete: "off", required: true, placeholder: "0.00" }),
+  );
+  if (index > 0) {
+    row.append(h("button", { type: "button", class: "small secondary", "aria-label": t("pay.removeReceiverN", { n: index + 1 }), onclick: () => row.remove() }, t("pay.removeReceiver")));
+  }
+  return row;
+}
+
+let payRows = 0;
+
+async function loadPay() {
+  const panel = $("#panel-pay");
+  await loadDirectory();
+  const pieces = payablePieces();
+  const select = $("#pay-piece");
+  const previous = select.value;
+  select.replaceChildren(...pieces.map(pieceOption));
+  if (previous && pieces.some((r) => String(r.token.token_id) === previous)) select.value = previous;
+  payRows = 0;
+  $("#pay-rows").replaceChildren(receiverRow(payRows++));
+  $("#pay-review").hidden = true;
+  $("#pay-form").hidden = !pieces.length;
+  const body = $(".body", panel);
+  body.hidden = Boolean(pieces.length);
+  body.replaceChildren(pieces.length ? "" : h("div", { class: "empty" }, t("pay.nothing")));
+}
+
+/** What the form says, or a sentence saying what is missing. */
+function readPayment() {
+  const piece = pieceRow($("#pay-piece").value);
+  if (!piece) return { error: t("pay.needPiece") };
+  const lines = [];
+  for (const row of document.querySelectorAll("#pay-rows .pay-row")) {
+    const to = $(".pay-to", row).value;
+    const amount = parseAmount($(".pay-amount", row).value);
+    if (!to) return { error: t("pay.needReceiver") };
+    if (amount === null || amount <= 0n) return { error: t("pay.needAmount") };
+    lines.push({ to, value: amount });
+  }
+  if (!lines.length) return { error: t("pay.needReceiver") };
+  const total = lines.reduce((sum, l) => sum + l.value, 0n);
+  return { piece, lines, total, remaining: toBigInt(piece.token.value) - total };
+}
+
+function localProblem(box, sentence) {
+  box.lastError = null;
+  box.replaceChildren(h("strong", { class: "sentence" }, sentence));
+  box.hidden = false;
+}
+
+function previewPayment() {
+  const panel = $("#panel-pay");
+  const problem = $(".problem", panel);
+  showProblem(problem, null);
+  $(".outcome", panel).hidden = true;
+  const payment = readPayment();
+  if (payment.error) {
+    localProblem(problem, payment.error);
+    return;
+  }
+  state.payment = payment;
+  const cur = payment.piece.currency_code;
+  const rows = payment.lines.map((l) => ({ to: l.to, value: l.value.toString() }));
+  const review = $("#pay-review");
+  $(".body-review", review).replaceChildren(
+    h("p", { class: "review-piece" }, t("pay.reviewPiece", { id: payment.piece.token.token_id, value: money(payment.piece.token.value, cur) })),
+    table(
+      [
+        { title: t("pay.receiver"), render: (r) => partyNode(r.to), class: "review-to" },
+        { title: t("pay.amount"), render: (r) => money(r.value, cur), class: "money review-amount" },
+      ],
+      rows,
+    ),
+    h("p", { class: "review-total" }, t("pay.reviewTotal", { total: money(payment.total.toString(), cur) })),
+    h("p", { class: payment.remaining < 0n ? "review-remaining over" : "review-remaining" }, t("pay.reviewRemaining", { remaining: money(payment.remaining.toString(), cur) })),
+    payment.remaining < 0n ? h("p", { class: "warn" }, t("pay.overWarning")) : null,
+    h("p", { class: "hint" }, t(payment.lines.length > 1 ? "pay.howBatch" : "pay.howSplit")),
+  );
+  $("#pay-form").hidden = true;
+  review.hidden = false;
+  review.focus();
+}
+
+/** progress → result or refusal, the same for every write of these panels. */
+async function runWrite(panel, review, send, describeResult) {
+  const progress = $(".progress", panel);
+  const outcome = $(".outcome", panel);
+  const problem = $(".problem", panel);
+  for (const button of review.querySelectorAll("button")) button.disabled = true;
+  progress.textContent = t("write.progress");
+  progress.hidden = false;
+  panel.dataset.write = "sending";
+  try {
+    const answer = await send();
+    progress.hidden = true;
+    review.hidden = true;
+    outcome.replaceChildren(
+      h("strong", {}, t("write.mined", { block: answer.block_number })),
+      h("div", { class: "mono tx", "data-tx": answer.tx_hash }, t("write.tx", { tx: answer.tx_hash })),
+      describeResult(answer.result || {}),
+    );
+    outcome.hidden = false;
+    panel.dataset.write = "done";
+    outcome.focus();
+    return answer;
+  } catch (error) {
+    progress.hidden = true;
+    showProblem(problem, error);
+    panel.dataset.write = "refused";
+    return null;
+  } finally {
+    for (const button of review.querySelectorAll("button")) button.disabled = false;
+  }
+}
+
+async function sendPayment() {
+  const panel = $("#panel-pay");
+  const payment = state.payment;
+  if (!payment) return;
+  const tokenId = Number(payment.piece.token.token_id);
+  const body = { pieces: payment.lines.map((l) => ({ to: l.to, value: Number(l.value) })) };
+  const answer = await runWrite(panel, $("#pay-review"), () => state.api.post(`/tokens/${tokenId}/split`, body), (result) => {
+    const ids = result.token_ids || (result.token_id !== undefined ? [result.token_id] : []);
+    return h("div", { class: "new-pieces" }, t("pay.newPieces", { ids: ids.map((i) => `#${i}`).join(", ") }));
+  });
+  if (!answer) {
+    $("#pay-review").hidden = true;
+    $("#pay-form").hidden = false;
+    return;
+  }
+  state.payment = null;
+  await fill("panel-holdings", "/tokens", loadHoldings);
+  await refreshActions({ keepOutcome: true });
+}
+
+// -------------------------------------------------------------------- offers and financing requests
+
+async function loadOffers(body) {
+  await loadDirectory();
+  const mine = new Map((state.holdings || []).map((r) => [String(r.token.token_id), r]));
+  const offers = (await state.api.list("/financing/offers?status=open")).filter((o) => mine.has(String(o.token_id)));
+  const now = Date.now() / 1000;
+  const live = offers.filter((o) => Number(o.expiry) > now);
+  await namesFor(live.map((o) => o.bank));
+  const quotes = await Promise.all(
+    live.map(async (o) => {
+      const row = mine.get(String(o.token_id));
+      try {
+        return await state.api.get(`/financing/obligations/${row.token.slot}/quote?value=${o.value}&rate_bps=${o.rate_bps}&day_count=${o.day_count}`);
+      } catch {
+        return null;
+      }
+    }),
+  );
+  state.offers = live.map((o, i) => ({ ...o, quote: quotes[i], row: mine.get(String(o.token_id)) }));
+  const askPiece = $("#ask-piece");
+  askPiece.replaceChildren(...payablePieces().map(pieceOption));
+  const banks = (state.directory || []).filter((e) => (e.roles || []).includes("BANK"));
+  $("#ask-bank").replaceChildren(...banks.map(directoryOption));
+  if (!state.offers.length) {
+    body.replaceChildren(h("div", { class: "empty" }, t("offers.none")));
+    return;
+  }
+  const cur = (o) => o.row.currency_code;
+  body.replaceChildren(
+    table(
+      [
+        { title: t("offers.bank"), render: (o) => partyNode(o.bank) },
+        { title: t("col.token"), render: (o) => `#${o.token_id}`, class: "token-id" },
+        { title: t("col.value"), render: (o) => money(o.value, cur(o)), class: "money" },
+        { title: t("offers.price"), render: (o) => (o.quote ? money(o.quote.price, cur(o)) : "—"), class: "money offer-price" },
+        { title: t("offers.discount"), render: (o) => (o.quote ? money(o.quote.discount, cur(o)) : "—"), class: "money" },
+        { title: t("offers.rate"), render: (o) => percentFromBps(o.rate_bps) },
+        { title: t("offers.dayCount"), render: (o) => t(`dayCount.${o.day_count}`) },
+        { title: t("offers.recourse"), render: (o) => t(o.recourse ? "offers.withRecourse" : "offers.withoutRecourse") },
+        { title: t("offers.expiry"), render: (o) => dateOf(o.expiry) },
+        { title: t("col.actions"), render: (o) => h("button", { type: "button", class: "small", "data-offer": o.offer_id, "aria-label": t("offers.acceptN", { id: o.offer_id, bank: partyText(o.bank) }), onclick: () => previewOffer(o) }, t("offers.accept")) },
+      ],
+      state.offers,
+      { rowClass: () => "offer-row" },
+    ),
+  );
+}
+
+function previewOffer(offer) {
+  const panel = $("#panel-offers");
+  showProblem($(".problem", panel), null);
+  $(".outcome", panel).hidden = true;
+  state.offer = offer;
+  const cur = offer.row.currency_code;
+  const remaining = toBigInt(offer.row.token.value) - toBigInt(offer.value);
+  const review = $("#offer-review");
+  $(".body-review", review).replaceChildren(
+    h("p", {}, t("offers.reviewSell", { value: money(offer.value, cur), id: offer.token_id }), " ", partyNode(offer.bank)),
+    h("p", { class: "review-price" }, t("offers.reviewPrice", { price: offer.quote ? money(offer.quote.price, cur) : "—", discount: offer.quote ? money(offer.quote.discount, cur) : "—" })),
+    h("p", {}, t("offers.reviewTerms", { rate: percentFromBps(offer.rate_bps), dayCount: t(`dayCount.${offer.day_count}`), recourse: t(offer.recourse ? "offers.withRecourse" : "offers.withoutRecourse") })),
+    h("p", { class: "review-remaining" }, t("pay.reviewRemaining", { remaining: money(remaining.toString(), cur) })),
+  );
+  review.hidden = false;
+  review.focus();
+}
+
+async function sendOffer() {
+  const offer = state.offer;
+  if (!offer) return;
+  const panel = $("#panel-offers");
+  const cur = offer.row.currency_code;
+  const answer = await runWrite(panel, $("#offer-review"), () => state.api.post(`/financing/offers/${Number(offer.offer_id)}/accept`, {}), (result) =>
+    h("div", { class: "new-pieces" }, t("offers.done", { id: result.financed_token_id, price: money(result.price, cur) })),
+  );
+  if (!answer) return;
+  state.offer = null;
+  await fill("panel-holdings", "/tokens", loadHoldings);
+  await refreshActions({ keepOutcome: true });
+}
+
+async function askFinancing() {
+  const panel = $("#panel-offers");
+  const outcome = $(".ask-outcome", panel);
+  const problem = $(".ask-problem", panel);
+  showProblem(problem, null);
+  outcome.hidden = true;
+  const tokenId = Number($("#ask-piece").value);
+  const bank = $("#ask-bank").value;
+  if (!tokenId || !bank) {
+    localProblem(problem, t(tokenId ? "offers.needBank" : "pay.needPiece"));
+    return;
+  }
+  try {
+    await state.api.post("/financing/requests", { token_id: tokenId, bank });
+    outcome.textContent = t("offers.asked", { id: tokenId, bank: partyText(bank) });
+    outcome.hidden = false;
+  } catch (error) {
+    showProblem(problem, error);
+  }
+}
+
+/** Redraw the pay and offers panels from the holdings just loaded. */
+async function refreshActions({ keepOutcome = false } = {}) {
+  const shown = (id) => !document.getElementById(id).hidden;
+  if (!keepOutcome) {
+    for (const id of ["panel-pay", "panel-offers"]) {
+      const panel = document.getElementById(id);
+      for (const part of panel.querySelectorAll(".outcome, .progress, .review")) part.hidden = true;
+    }
+  }
+  const work = [];
+  if (shown("panel-pay")) work.push(loadPay());
+  if (shown("panel-offers")) work.push(fill("panel-offers", "/financing/offers", loadOffers));
+  await Promise.all(work);
+}
+
+function wireActions() {
+  $("#pay-add").addEventListener("click", () => {
+    const row = receiverRow(payRows++);
+    $("#pay-rows").append(row);
+    $(".pay-to", row).focus();
+  });
+  $("#pay-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    previewPayment();
+  });
+  $("#pay-send").addEventListener("click", () => sendPayment());
+  $("#pay-back").addEventListener("click", () => {
+    $("#pay-review").hidden = true;
+    $("#pay-form").hidden = false;
+    $("#pay-piece").focus();
+  });
+  $("#offer-send").addEventListener("click", () => sendOffer());
+  $("#offer-back").addEventListener("click", () => {
+    $("#offer-review").hidden = true;
+    const first = $("#panel-offers button[data-offer]");
+    if (first) first.focus();
+  });
+  $("#ask-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    askFinancing();
+  });
+}
+
 // ------------------------------------------------------------------------------------ session
 
 function visibleFor(element) {
@@ -526,6 +858,8 @@ function signedOut(problem) {
   state.roleOf = new Map();
   state.lineageOf = null;
   state.selected = undefined;
+  state.directory = null;
+  state.holdings = null;
   resetNames();
   $("#dashboard").hidden = true;
   for (const panel of document.querySelectorAll(".panel")) {
@@ -614,6 +948,7 @@ async function load({ lineage = null } = {}) {
   await Promise.all(rest);
   // Holdings were drawn before the book said which pieces are financed; redraw their marks.
   if (state.financed.size && shown("panel-holdings")) await fill("panel-holdings", "/tokens", loadHoldings);
+  await refreshActions();
 }
 
 function pickLineageToken() {
@@ -648,6 +983,7 @@ async function start() {
     signedOut();
     $("#api-key").focus();
   });
+  wireActions();
   $("#lineage-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const id = $("#lineage-token").value;

@@ -47,6 +47,13 @@ export async function learnNames(api, addresses) {
   );
 }
 
+/** Names from the participant directory (GET /v1/participants/directory): [{address, legal_name}]. */
+export function knowNames(entries) {
+  for (const entry of entries || []) {
+    if (entry && typeof entry.address === "string" && entry.legal_name) names.set(entry.address.toLowerCase(), entry.legal_name);
+  }
+}
+
 /** The legal name on file for `address`, or null. */
 export function nameOf(address) {
   return typeof address === "string" ? names.get(address.toLowerCase()) ?? null : null;

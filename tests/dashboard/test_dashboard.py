@@ -208,7 +208,14 @@ def test_supplier_sees_its_holdings_and_the_pieces_it_split_off(
     scene: Scene, page: Any, screenshots: Path
 ) -> None:
     sign_in(page, scene.server, scene.parties["tier2"].api_key)
-    assert visible_panels(page) == {"panel-holdings", "panel-obligations", "panel-lineage", "panel-calendar"}
+    assert visible_panels(page) == {
+        "panel-holdings",
+        "panel-pay",
+        "panel-offers",
+        "panel-obligations",
+        "panel-lineage",
+        "panel-calendar",
+    }
     panel_settled(page, "panel-holdings")
     assert table_token_ids(page, "panel-holdings") == {scene.tier2_piece}
     assert "CN¥150,000.00" in page.inner_text("#panel-holdings")  # 400,000 - 200,000 split - 50,000 financed

@@ -1,0 +1,213 @@
+"""Paying and selling by clicking, in a real browser over real HTTP on a real chain: a tier-1
+supplier pays two named tier-2 suppliers from one piece (a batch split) in zh-CN, seeing names and
+a preview first; a holder accepts a bank's offer in English and the piece moves to the bank; a
+payment of more than the piece holds is refused with a sentence. Every value is read back from the
+chain."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from ledger.client import DayCount
+from ledger.regulatory.uscc import ALPHABET, check_character
+from tests.api.support import DAY, ApiWorld
+from tests.dashboard.fixtures import Scene
+from tests.dashboard.test_dashboard import sign_in
+
+pytestmark = pytest.mark.chain
+
+CATALOGUES = Path(__file__).resolve().parents[2] / "api" / "dashboard" / "i18n"
+RECEIVER_A = "无锡精密轴承有限公司"
+RECEIVER_B = "常州恒通电子科技有限公司"
+
+
+@pytest.fixture
+def chinese_page(browser_context: Any) -> Iterator[Any]:
+    """A tab whose browser prefers Chinese (as a clerk's does): the page opens in zh-CN."""
+    tab = browser_context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.set_default_timeout(20_000)
+    cdp = browser_context.new_cdp_session(tab)
+    agent = tab.evaluate("navigator.userAgent")
+    cdp.send("Emulation.setUserAgentOverride", {"userAgent": agent, "acceptLanguage": "zh-CN,zh"})
+    cdp.send("Emulation.setLocaleOverride", {"locale": "zh-CN"})
+    yield tab
+    tab.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def messages(locale: str) -> dict[str, str]:
+    loaded: dict[str, str] = json.loads((CATALOGUES / f"{locale}.json").read_text(encoding="utf-8"))
+    return loaded
+
+
+def uscc(seed: int) -> str:
+    digits = f"{time.time_ns() + seed:017d}"[-9:]
+    body = "91320200" + "".join(ALPHABET[int(d) + 10] for d in digits)
+    return body + check_character(body)
+
+
+def named_supplier(api: TestClient, operator_headers: dict[str, str], legal_name: str, seed: int) -> str:
+    body = {"legal_id": uscc(seed), "roles": ["SUPPLIER"], "custody": "custodial", "legal_name": legal_name}
+    answer = api.post("/v1/participants", json=body, headers=operator_headers)
+    assert answer.status_code == 201, answer.text
+    address: str = answer.json()["participant"]["address"]
+    return address
+
+
+def wait_written(page: Any, panel: str) -> str:
+    page.wait_for_selector(f"#{panel}[data-write='done'], #{panel}[data-write='refused']", timeout=60_000)
+    state: str = page.get_attribute(f"#{panel}", "data-write")
+    return state
+
+
+def pay_form_ready(page: Any) -> None:
+    page.wait_for_selector("#pay-form:not([hidden]) #pay-to-0 option[value^='0x']", state="attached")
+
+
+def test_a_tier1_supplier_pays_two_named_tier2_suppliers_by_clicking_in_chinese(
+    scene: Scene, chinese_page: Any, api: TestClient, operator_headers: dict[str, str], screenshots: Path
+) -> None:
+    page = chinese_page
+    first = named_supplier(api, operator_headers, RECEIVER_A, 1)
+    second = named_supplier(api, operator_headers, RECEIVER_B, 2)
+    client = scene.server.ctx.client
+    held = client.balance_of(scene.root)
+    assert held == 600_000_00
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    sign_in(page, scene.server, scene.parties["tier1"].api_key)
+    assert page.get_attribute("html", "lang") == "zh-CN"
+    pay_form_ready(page)
+    assert page.inner_text("#h-pay") == "支付供应商"
+    page.select_option("#pay-piece", str(scene.root))
+    names = page.eval_on_selector_all("#pay-to-0 option", "els => els.map(e => e.textContent)")
+    assert RECEIVER_A in names and RECEIVER_B in names
+    page.select_option("#pay-to-0", label=RECEIVER_A)
+    page.fill("#pay-amount-0", "120,000.00")
+    page.click("#pay-add")
+    page.select_option("#pay-to-1", label=RECEIVER_B)
+    page.fill("#pay-amount-1", "80000")
+    page.click("#pay-preview")
+
+    review = page.wait_for_selector("#pay-review:not([hidden])")
+    assert page.evaluate("document.activeElement.id") == "pay-review"
+    shown = review.inner_text()
+    assert RECEIVER_A in shown and RECEIVER_B in shown
+    assert "¥120,000.00" in shown and "¥80,000.00" in shown
+    assert "剩余" in shown and "¥400,000.00" in shown
+    assert "批量拆分" in shown
+    page.screenshot(path=str(screenshots / "tier1-pay-preview-zh-CN.png"), full_page=True)
+
+    page.click("#pay-send")
+    assert wait_written(page, "panel-pay") == "done", page.inner_text("#panel-pay .problem")
+    outcome = page.inner_text("#panel-pay .outcome")
+    tx = page.get_attribute("#panel-pay .outcome .tx", "data-tx")
+    assert tx and re.fullmatch(r"0x[0-9a-f]{64}", tx) and tx in outcome
+    new = [int(i) for i in re.findall(r"#(\d+)", page.inner_text("#panel-pay .outcome .new-pieces"))]
+    assert len(new) == 2
+
+    # the chain agrees: the pieces are the receivers', with the amounts typed; the rest stayed
+    assert client.balance_of(scene.root) == 400_000_00
+    assert (client.owner_of(new[0]).lower(), client.balance_of(new[0])) == (first.lower(), 120_000_00)
+    assert (client.owner_of(new[1]).lower(), client.balance_of(new[1])) == (second.lower(), 80_000_00)
+    receipt = client.w3.eth.get_transaction_receipt(tx)
+    assert receipt["status"] == 1
+    # the holdings now show what remains, and the form is ready for the next payment
+    page.wait_for_selector("#panel-holdings[data-status='ready']")
+    pay_form_ready(page)
+    assert "¥400,000.00" in page.inner_text("#panel-holdings")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(200)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(screenshots / "tier1-pay-done-zh-CN-390.png"), full_page=True)
+
+
+def test_a_holder_accepts_a_banks_offer_by_clicking_and_the_piece_moves_to_the_bank(
+    scene: Scene, page: Any, api_world: ApiWorld, screenshots: Path
+) -> None:
+    ctx = scene.server.ctx
+    client = ctx.client
+    bank, tier3 = scene.parties["bank"], scene.parties["tier3"]
+    offer = client.make_offer(
+        ctx.keys.signer(bank.address),
+        scene.open_piece,
+        30_000_00,
+        600,
+        DayCount.ACT_365F,
+        api_world.now + 5 * DAY,
+    )
+    ctx.sync()
+
+    sign_in(page, scene.server, tier3.api_key)
+    assert page.get_attribute("html", "lang") == "en"
+    page.wait_for_selector("#panel-offers[data-status='ready']")
+    row = page.inner_text(f"#panel-offers tr:has(button[data-offer='{offer.offer_id}'])")
+    assert "CN¥30,000.00" in row and "6.00%" in row and "Actual/365 (fixed)" in row
+    assert "recourse" in row.lower()
+    headers = page.eval_on_selector_all("#panel-offers th", "els => els.map(e => e.textContent)")
+    for title in ("Bank", "Price", "Discount", "Discount rate", "Day count", "Recourse", "Expires"):
+        assert title in headers
+    # the ask-for-financing form lists the banks by name or short address
+    assert page.eval_on_selector_all("#ask-bank option", "els => els.length") >= 1
+
+    page.click(f"button[data-offer='{offer.offer_id}']")
+    review = page.wait_for_selector("#offer-review:not([hidden])")
+    text = review.inner_text()
+    assert "CN¥30,000.00" in text and f"#{scene.open_piece}" in text and "CN¥70,000.00" in text
+    price = re.search(r"receive (CN¥[\d,.]+)", text)
+    assert price
+    page.screenshot(path=str(screenshots / "holder-offer-preview-en.png"), full_page=True)
+
+    page.click("#offer-send")
+    assert wait_written(page, "panel-offers") == "done"
+    tx = page.get_attribute("#panel-offers .outcome .tx", "data-tx")
+    assert tx and re.fullmatch(r"0x[0-9a-f]{64}", tx)
+    financed = int(re.findall(r"#(\d+)", page.inner_text("#panel-offers .outcome .new-pieces"))[0])
+    assert client.owner_of(financed).lower() == bank.address.lower()
+    assert client.balance_of(financed) == 30_000_00
+    assert client.balance_of(scene.open_piece) == 70_000_00
+    assert price.group(1) in page.inner_text("#panel-offers .outcome")
+    page.wait_for_selector("#panel-offers[data-status='ready']")
+    assert page.query_selector(f"button[data-offer='{offer.offer_id}']") is None
+
+
+def test_a_payment_of_more_than_the_piece_holds_is_refused_with_a_sentence(
+    scene: Scene, page: Any, api: TestClient, operator_headers: dict[str, str]
+) -> None:
+    named_supplier(api, operator_headers, RECEIVER_A, 3)
+    client = scene.server.ctx.client
+    sign_in(page, scene.server, scene.parties["tier3"].api_key)
+    pay_form_ready(page)
+    page.select_option("#pay-piece", str(scene.open_piece))
+    page.select_option("#pay-to-0", label=RECEIVER_A)
+    page.fill("#pay-amount-0", "100,000.01")
+    page.click("#pay-preview")
+    review = page.wait_for_selector("#pay-review:not([hidden])")
+    assert messages("en")["pay.overWarning"] in review.inner_text()
+    page.click("#pay-send")
+    assert wait_written(page, "panel-pay") == "refused"
+    box = page.wait_for_selector("#panel-pay .problem:not([hidden])")
+    code = box.get_attribute("data-code")
+    en = messages("en")
+    sentence = en.get(f"error.{code}") or en.get(f"problem.{code}")
+    assert code and sentence, f"no sentence for {code}"
+    assert page.inner_text("#panel-pay .problem .sentence") == sentence
+    assert client.balance_of(scene.open_piece) == 100_000_00
+    # nothing typed is lost: the form is back with the same values
+    assert page.input_value("#pay-amount-0") == "100,000.01"
+
+    # a line without an amount is caught before anything is sent
+    page.fill("#pay-amount-0", "")
+    page.click("#pay-preview")
+    assert page.inner_text("#panel-pay .problem .sentence") == en["pay.needAmount"]
