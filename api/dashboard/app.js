@@ -599,7 +599,7 @@ function readPayment() {
     const to = $(".pay-to", row).value;
     const amount = parseAmount($(".pay-amount", row).value);
     if (!to) return { error: t("pay.needReceiver") };
-    if (amount === null || amount <= 0n) return { error: t("pay.needAmount") };
+    if (amount === null || amount <= 0n || amount > BigInt(Number.MAX_SAFE_INTEGER)) return { error: t("pay.needAmount") };
     lines.push({ to, value: amount });
   }
   if (!lines.length) return { error: t("pay.needReceiver") };
@@ -934,6 +934,7 @@ async function redraw() {
 
 async function load({ lineage = null } = {}) {
   const shown = (id) => !document.getElementById(id).hidden;
+  if (shown("panel-pay") || shown("panel-offers")) await loadDirectory(); // names before the first tables
   const first = [];
   if (shown("panel-obligations")) first.push(fill("panel-obligations", "/obligations", loadObligations));
   if (shown("panel-holdings")) first.push(fill("panel-holdings", "/tokens", loadHoldings));

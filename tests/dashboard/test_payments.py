@@ -127,6 +127,19 @@ def test_a_tier1_supplier_pays_two_named_tier2_suppliers_by_clicking_in_chinese(
     pay_form_ready(page)
     assert "¥400,000.00" in page.inner_text("#panel-holdings")
 
+    # the clerk's panels speak Chinese only, and every control in them has a name
+    text = page.inner_text("#panel-pay") + page.inner_text("#panel-offers")
+    text = re.sub(r"0x[0-9a-fA-F]+…?[0-9a-fA-F]*", " ", text)
+    assert {w for w in re.findall(r"[A-Za-z]{2,}", text)} == set()
+    unnamed = page.evaluate(
+        """() => [...document.querySelectorAll(':is(#panel-pay, #panel-offers) :is(input, select, button)')]
+            .filter(e => e.offsetParent !== null)
+            .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+                         && !e.textContent.trim())
+            .map(e => e.id || e.outerHTML.slice(0, 60))"""
+    )
+    assert unnamed == []
+
     page.set_viewport_size({"width": 390, "height": 844})
     page.wait_for_timeout(200)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
@@ -134,7 +147,7 @@ def test_a_tier1_supplier_pays_two_named_tier2_suppliers_by_clicking_in_chinese(
 
 
 def test_a_holder_accepts_a_banks_offer_by_clicking_and_the_piece_moves_to_the_bank(
-    scene: Scene, page: Any, api_world: ApiWorld, screenshots: Path
+    scene: Scene, page: Any, api: TestClient, api_world: ApiWorld, screenshots: Path
 ) -> None:
     ctx = scene.server.ctx
     client = ctx.client
@@ -180,6 +193,17 @@ def test_a_holder_accepts_a_banks_offer_by_clicking_and_the_piece_moves_to_the_b
     assert price.group(1) in page.inner_text("#panel-offers .outcome")
     page.wait_for_selector("#panel-offers[data-status='ready']")
     assert page.query_selector(f"button[data-offer='{offer.offer_id}']") is None
+
+    # what remains can be offered to a bank for financing, from the same panel
+    page.select_option("#ask-piece", str(scene.open_piece))
+    page.select_option("#ask-bank", bank.address)
+    page.click("#ask-form button[type=submit]")
+    page.wait_for_selector("#panel-offers .ask-outcome:not([hidden])")
+    asked = api.get("/v1/financing/requests", headers=bank.headers)
+    assert asked.status_code == 200, asked.text
+    rows = asked.json()
+    rows = rows["items"] if isinstance(rows, dict) else rows
+    assert any(int(r["token_id"]) == scene.open_piece and r["holder"] == tier3.address for r in rows)
 
 
 def test_a_payment_of_more_than_the_piece_holds_is_refused_with_a_sentence(
