@@ -235,3 +235,43 @@ def test_a_payment_of_more_than_the_piece_holds_is_refused_with_a_sentence(
     page.fill("#pay-amount-0", "")
     page.click("#pay-preview")
     assert page.inner_text("#panel-pay .problem .sentence") == en["pay.needAmount"]
+
+
+def press_until(page: Any, key: str, condition: str, limit: int = 60) -> None:
+    """Press `key` until the JavaScript `condition` holds (a keyboard user's way through the page)."""
+    for _ in range(limit):
+        if page.evaluate(condition):
+            return
+        page.keyboard.press(key)
+    raise AssertionError(f"{condition} never held after {limit} presses of {key}")
+
+
+def test_a_payment_is_made_with_the_keyboard_alone(
+    scene: Scene, page: Any, api: TestClient, operator_headers: dict[str, str]
+) -> None:
+    receiver = named_supplier(api, operator_headers, RECEIVER_B, 4)
+    client = scene.server.ctx.client
+    sign_in(page, scene.server, scene.parties["tier3"].api_key)
+    pay_form_ready(page)
+    piece = int(page.eval_on_selector("#pay-piece", "e => e.value"))
+    held = client.balance_of(piece)
+
+    press_until(page, "Tab", "document.activeElement.id === 'pay-piece'")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "pay-to-0"
+    press_until(
+        page, "ArrowDown", f"document.activeElement.selectedOptions[0].textContent === '{RECEIVER_B}'"
+    )
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "pay-amount-0"
+    page.keyboard.type("1,000")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#pay-review:not([hidden])")
+    assert page.evaluate("document.activeElement.id") == "pay-review"
+    press_until(page, "Tab", "document.activeElement.id === 'pay-send'", limit=6)  # past the copy buttons
+    page.keyboard.press("Enter")
+    assert wait_written(page, "panel-pay") == "done", page.inner_text("#panel-pay .problem")
+    assert page.evaluate("document.activeElement.classList.contains('outcome')")
+    new = int(re.findall(r"#(\d+)", page.inner_text("#panel-pay .outcome .new-pieces"))[0])
+    assert (client.owner_of(new).lower(), client.balance_of(new)) == (receiver.lower(), 1_000_00)
+    assert client.balance_of(piece) == held - 1_000_00
