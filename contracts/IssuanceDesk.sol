@@ -36,7 +36,9 @@ contract IssuanceDesk is
     UUPSUpgradeable
 {
     /// @notice The terms of an obligation. `face` and `minUnit` are minor units of `currency`
-    ///         (ISO 4217, ASCII); `maturity` is a unix timestamp.
+    ///         (ISO 4217, ASCII); `maturity` is a unix timestamp. `tenorJustification` is the code of the
+    ///         reason a term runs beyond the policy's `longTenor` (0: none); `agreedTermRef` identifies the
+    ///         contract clause agreeing a payment term beyond the SME term (0: none). Both are recorded.
     struct Terms {
         address supplier;
         address obligor;
@@ -45,6 +47,15 @@ contract IssuanceDesk is
         uint256 maturity;
         uint256 minUnit;
         bytes32[] documents;
+        uint16 tenorJustification;
+        bytes32 agreedTermRef;
+    }
+
+    /// @notice What `_checkRules` works from: the documents' cover and dates and the obligor's policy.
+    struct Facts {
+        uint256 cover;
+        uint256 earliestDue;
+        uint256 deliveredAt;
     }
 
     bytes32 public constant CONFIRMATION_TYPEHASH =
@@ -96,6 +107,15 @@ contract IssuanceDesk is
     );
     event ProposalRejected(uint256 indexed proposalId, address indexed obligor, uint32 reasonCode);
     event ProposalCancelled(uint256 indexed proposalId, address indexed supplier);
+    /// @notice The terms of proposal `proposalId` (slot 0 at proposal; the slot once issued) carry a long-tenor
+    ///         justification code and/or an agreed contract term reference. Emitted only when one is set.
+    event TermsJustified(
+        uint256 indexed proposalId, uint256 indexed slot, uint16 tenorJustification, bytes32 agreedTermRef
+    );
+    /// @notice `payer` paid `receiver` with `value` of token `tokenId` (as `pieceId`), backed by `documents`.
+    event TradeBackedMove(
+        uint256 indexed tokenId, uint256 indexed pieceId, address indexed payer, address receiver, uint256 value
+    );
 
     error NotAdmin(address account);
     error UnknownCurrency(bytes3 currency);
@@ -117,6 +137,21 @@ contract IssuanceDesk is
     error InvalidSupplierSignature(address supplier);
     error InsufficientDocumentCover(uint256 invoiceTotal, uint256 face);
     error MaturityTooLate(uint256 maturity, uint256 latestMaturity);
+    /// @notice The term from now to maturity, `tenor` seconds, exceeds the policy's `maxTenor`.
+    error TenorTooLong(uint256 tenor, uint256 maxTenor);
+    /// @notice A term of `tenor` seconds, above the policy's `longTenor`, without a justification code.
+    error LongTenorNeedsJustification(uint256 tenor, uint256 longTenor);
+    /// @notice A large obligor makes a small, medium or micro supplier wait `term` seconds after delivery,
+    ///         beyond the policy's `smePaymentTerm`, and the terms cite no agreed contract term.
+    error SmePaymentTermExceeded(uint256 term, uint256 smePaymentTerm);
+    /// @notice The obligation's minimum unit is below the policy's.
+    error MinUnitBelowPolicy(uint256 minUnit, uint256 policyMinUnit);
+    /// @notice The obligor is suspended from issuing until `until` (three obligations overdue within the window).
+    error ObligorSuspended(address obligor, uint256 until);
+    /// @notice A trade-backed move whose recipients, values and document lists differ in length (or are empty).
+    error MoveBatchMismatch(uint256 recipients, uint256 values, uint256 documentLists);
+    /// @notice Only the holder of token `tokenId` (`owner`) pays with it through this desk.
+    error NotHolder(address account, uint256 tokenId, address owner);
     /// @notice An upgrade to `newImplementation`, which is not wired to this desk's registry, trades and token.
     error UpgradeMiswired(address newImplementation);
 
@@ -175,9 +210,9 @@ contract IssuanceDesk is
         IssuanceDeskStorage storage $ = _s();
         if (msg.sender != terms.supplier) revert NotSupplier(msg.sender);
         _checkTerms(terms);
-        (uint256 cover, uint256 earliestDue) =
+        (uint256 cover, uint256 earliestDue, uint256 deliveredAt) =
             trades.checkUsable(terms.documents, terms.supplier, terms.obligor, terms.currency);
-        _checkCover(terms, cover, earliestDue);
+        _checkRules(terms, Facts(cover, earliestDue, deliveredAt));
         proposalId = ++$.lastProposalId;
         $.pending[proposalId] = hashTerms(terms);
         emit ObligationProposed(
@@ -190,6 +225,7 @@ contract IssuanceDesk is
             terms.minUnit,
             terms.documents
         );
+        _emitJustified(proposalId, 0, terms);
     }
 
     /// @notice The obligor confirms proposal `proposalId`; `terms` must be the proposed terms.
@@ -301,18 +337,81 @@ contract IssuanceDesk is
         address currency = _checkTerms(terms);
         (slot, tokenId) =
             token.createSlot(terms.obligor, currency, terms.face, terms.maturity, terms.minUnit, terms.supplier);
-        (uint256 cover, uint256 earliestDue) =
+        (uint256 cover, uint256 earliestDue, uint256 deliveredAt) =
             trades.consume(terms.documents, terms.supplier, terms.obligor, terms.currency, slot);
-        _checkCover(terms, cover, earliestDue);
+        _checkRules(terms, Facts(cover, earliestDue, deliveredAt));
         emit ObligationIssued(proposalId, slot, tokenId, msg.sender);
+        _emitJustified(proposalId, slot, terms);
+    }
+
+    /// @notice The holder of `tokenId` pays its own suppliers with it: `values[i]` to `recipients[i]`, each
+    ///         backed by the trade documents `documents[i]` (an invoice, or an order with its delivery note,
+    ///         sold by the recipient to the holder in the obligation's currency). A value equal to what is
+    ///         left of the token moves the token itself. This is the path for moves the obligor's policy
+    ///         requires a trade background for (银发〔2025〕77号); a plain token transfer to a non-bank is refused.
+    /// @dev Stops while `OP_MOVES` is paused, as a holder's own transfer does. Each recipient's documents are
+    ///      consumed for its value before the piece is made; the token checks parties, freeze, maturity, unit
+    ///      and depth. A receiving contract is called by the token, under its guard.
+    function moveWithTrade(
+        uint256 tokenId,
+        address[] calldata recipients,
+        uint256[] calldata values,
+        bytes32[][] calldata documents
+    ) external nonReentrant returns (uint256[] memory pieceIds) {
+        uint256 n = recipients.length;
+        if (n == 0 || values.length != n || documents.length != n) {
+            revert MoveBatchMismatch(n, values.length, documents.length);
+        }
+        participants.checkNotPaused(Roles.OP_MOVES);
+        address owner = token.ownerOf(tokenId);
+        if (owner != msg.sender) revert NotHolder(msg.sender, tokenId, owner);
+        uint256 slot = token.slotOf(tokenId);
+        pieceIds = new uint256[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            trades.consumeForMove(documents[i], msg.sender, recipients[i], slot, values[i]);
+            pieceIds[i] = token.deskTransfer(msg.sender, tokenId, recipients[i], values[i]);
+            emit TradeBackedMove(tokenId, pieceIds[i], msg.sender, recipients[i], values[i]);
+        }
     }
 
     /// @dev The invoices must cover the face, and the obligation may not defer payment more than
-    ///      `MAX_MATURITY_DEFERRAL` past the day the earliest of them falls due.
-    function _checkCover(Terms calldata terms, uint256 invoiceTotal, uint256 earliestDue) private pure {
-        if (invoiceTotal < terms.face) revert InsufficientDocumentCover(invoiceTotal, terms.face);
-        uint256 latestMaturity = earliestDue + MAX_MATURITY_DEFERRAL;
+    ///      `MAX_MATURITY_DEFERRAL` past the day the earliest of them falls due. Then the compliance policy
+    ///      of the obligor (registry): not suspended; term from now to maturity within `maxTenor`, and above
+    ///      `longTenor` only with a justification code; minimum unit at least the policy's; and when a large
+    ///      obligor pays a small, medium or micro supplier, maturity within `smePaymentTerm` of delivery
+    ///      unless an agreed contract term is cited. Run at proposal and again at issue (the term is shorter
+    ///      then; a suspension or a policy change may have come in between).
+    function _checkRules(Terms calldata terms, Facts memory f) private view {
+        if (f.cover < terms.face) revert InsufficientDocumentCover(f.cover, terms.face);
+        uint256 latestMaturity = f.earliestDue + MAX_MATURITY_DEFERRAL;
         if (terms.maturity > latestMaturity) revert MaturityTooLate(terms.maturity, latestMaturity);
+        (
+            IParticipantRegistry.Policy memory p,
+            uint256 suspendedUntil,
+            IParticipantRegistry.SizeClass obligorClass,
+            IParticipantRegistry.SizeClass supplierClass
+        ) = participants.issuanceRules(terms.obligor, terms.supplier);
+        if (block.timestamp < suspendedUntil) revert ObligorSuspended(terms.obligor, suspendedUntil);
+        // _checkTerms ensured maturity > now.
+        uint256 tenor = terms.maturity - block.timestamp;
+        if (tenor > p.maxTenor) revert TenorTooLong(tenor, p.maxTenor);
+        if (tenor > p.longTenor && terms.tenorJustification == 0) {
+            revert LongTenorNeedsJustification(tenor, p.longTenor);
+        }
+        if (terms.minUnit < p.minUnit) revert MinUnitBelowPolicy(terms.minUnit, p.minUnit);
+        if (
+            obligorClass == IParticipantRegistry.SizeClass.Large && supplierClass > IParticipantRegistry.SizeClass.Large
+                && terms.agreedTermRef == bytes32(0) && terms.maturity > f.deliveredAt
+        ) {
+            uint256 term = terms.maturity - f.deliveredAt;
+            if (term > p.smePaymentTerm) revert SmePaymentTermExceeded(term, p.smePaymentTerm);
+        }
+    }
+
+    function _emitJustified(uint256 proposalId, uint256 slot, Terms calldata terms) private {
+        if (terms.tenorJustification != 0 || terms.agreedTermRef != bytes32(0)) {
+            emit TermsJustified(proposalId, slot, terms.tenorJustification, terms.agreedTermRef);
+        }
     }
 
     /// @dev Roles and status are checked at proposal and again at confirmation: either may have changed. The

@@ -34,7 +34,18 @@ contract ParticipantRegistry is
         mapping(bytes32 legalIdHash => address account) accountByLegalId;
         bool desksBound;
         uint8 pausedOperations;
+        // 1.0.0 ends here; compliance policy (appended).
+        Policy defaultPolicy;
+        mapping(address obligor => Policy) obligorPolicies;
+        mapping(address account => SizeClass) sizeClasses;
+        mapping(address obligor => ObligorRecord) obligorRecords;
     }
+
+    /// @notice Three obligations of one obligor marked overdue within this window suspend its issuance
+    ///         (票交所 practice for supply-chain bills: 持续逾期 is three overdue acceptances within six months).
+    uint256 public constant OVERDUE_WINDOW = 182 days;
+    /// @notice How long a suspension for persistent overdue lasts: two years.
+    uint256 public constant SUSPENSION = 730 days;
 
     // keccak256(abi.encode(uint256(keccak256("tierchain.storage.ParticipantRegistry")) - 1)) & ~bytes32(uint256(0xff))
     bytes32 private constant STORAGE_SLOT = 0x89352bd20ca9e9ea8faa5cb3d3a294f3ffa7fb0b3d312f09c92ff3568d913a00;
@@ -56,6 +67,17 @@ contract ParticipantRegistry is
         _setRoleAdmin(Roles.SUPPLIER, Roles.ONBOARDING);
         _setRoleAdmin(Roles.BANK, Roles.ONBOARDING);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        Policy memory p = Policy({
+            maxTenor: 365 days,
+            longTenor: 180 days,
+            smePaymentTerm: 60 days,
+            maxDepth: 32,
+            minUnit: 1,
+            tradeBackground: true,
+            isSet: true
+        });
+        _s().defaultPolicy = p;
+        emit PolicySet(p, msg.sender, "initial policy");
     }
 
     /// @inheritdoc IParticipantRegistry
@@ -185,12 +207,30 @@ contract ParticipantRegistry is
     }
 
     /// @inheritdoc IParticipantRegistry
-    /// @dev One call for the token's transfer path: the MOVES bit and both holder records.
-    function checkMove(address from, address to) external view {
+    /// @dev One call for the token's transfer path: the MOVES bit, both holder records, the trade-background
+    ///      rule and the depth. Moving to oneself (a merge of one's own pieces) needs no trade document.
+    function checkMove(address from, address to, address obligor, uint256 depth) external view {
         ParticipantRegistryStorage storage $ = _s();
         if ($.pausedOperations & Roles.OP_MOVES != 0) revert OperationPaused(Roles.OP_MOVES);
         _checkHolder($, from);
+        if (to == from) {
+            if (depth != 0) _checkDepth(_policyOf($, obligor), depth);
+            return;
+        }
+        _checkHolder($, to);
+        Policy memory p = _policyOf($, obligor);
+        if (p.tradeBackground && $.participants[to].roleBits & Roles.BIT_BANK == 0) {
+            revert TradeBackgroundRequired(from, to);
+        }
+        if (depth != 0) _checkDepth(p, depth);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function checkDeskMove(address from, address to, address obligor, uint256 depth) external view {
+        ParticipantRegistryStorage storage $ = _s();
+        _checkHolder($, from);
         if (to != from) _checkHolder($, to);
+        if (depth != 0) _checkDepth(_policyOf($, obligor), depth);
     }
 
     /// @inheritdoc IParticipantRegistry
@@ -204,6 +244,114 @@ contract ParticipantRegistry is
         ParticipantRegistryStorage storage $ = _s();
         if ($.pausedOperations & operation != 0) revert OperationPaused(operation);
         _checkActiveRole($, account, role);
+    }
+
+    // ------------------------------------------------------------------ compliance policy
+
+    /// @inheritdoc IParticipantRegistry
+    function setPolicy(Policy calldata policy, string calldata reason) external onlyRole(Roles.POLICY) {
+        Policy memory p = _validPolicy(policy, reason);
+        _s().defaultPolicy = p;
+        emit PolicySet(p, msg.sender, reason);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function setObligorPolicy(address obligor, Policy calldata policy, string calldata reason)
+        external
+        onlyRole(Roles.POLICY)
+    {
+        if (obligor == address(0)) revert ZeroAddress();
+        Policy memory p = _validPolicy(policy, reason);
+        _s().obligorPolicies[obligor] = p;
+        emit ObligorPolicySet(obligor, p, msg.sender, reason);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function clearObligorPolicy(address obligor, string calldata reason) external onlyRole(Roles.POLICY) {
+        if (bytes(reason).length == 0) revert PolicyReasonRequired();
+        ParticipantRegistryStorage storage $ = _s();
+        if (!$.obligorPolicies[obligor].isSet) revert NoObligorPolicy(obligor);
+        delete $.obligorPolicies[obligor];
+        emit ObligorPolicySet(obligor, $.obligorPolicies[obligor], msg.sender, reason);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function defaultPolicy() external view returns (Policy memory) {
+        return _s().defaultPolicy;
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function policyOf(address obligor) external view returns (Policy memory) {
+        return _policyOf(_s(), obligor);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    /// @dev The same keys that onboard record the class: ONBOARDING, or governance.
+    function setSizeClass(address account, SizeClass sizeClass) external {
+        if (!hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) _checkRole(Roles.ONBOARDING);
+        if (sizeClass == SizeClass.Unclassified || uint8(sizeClass) > uint8(SizeClass.Micro)) {
+            revert InvalidSizeClass(sizeClass);
+        }
+        ParticipantRegistryStorage storage $ = _s();
+        if ($.participants[account].status == Status.None) revert NotRegistered(account);
+        SizeClass previous = $.sizeClasses[account];
+        $.sizeClasses[account] = sizeClass;
+        emit SizeClassSet(account, previous, sizeClass);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function sizeClassOf(address account) external view returns (SizeClass) {
+        return _s().sizeClasses[account];
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    /// @dev The record keeps the last three strikes; the third within `OVERDUE_WINDOW` (first to last)
+    ///      suspends for `SUSPENSION` from now. A strike while suspended extends nothing.
+    function recordOverdue(address obligor, uint256 slot) external onlyRole(Roles.DESK) {
+        ObligorRecord storage r = _s().obligorRecords[obligor];
+        uint40 nowTs = uint40(block.timestamp);
+        uint40 first = r.strike1;
+        r.strike0 = first;
+        r.strike1 = r.strike2;
+        r.strike2 = nowTs;
+        uint32 count = r.overdueCount + 1;
+        r.overdueCount = count;
+        emit ObligorOverdueRecorded(obligor, slot, nowTs, count);
+        if (first != 0 && nowTs - first <= OVERDUE_WINDOW && r.suspendedUntil <= nowTs) {
+            uint40 until = uint40(block.timestamp + SUSPENSION);
+            r.suspendedUntil = until;
+            emit ObligorSuspended(obligor, until, first, nowTs);
+        }
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function liftSuspension(address obligor, string calldata reason) external onlyRole(Roles.POLICY) {
+        if (bytes(reason).length == 0) revert PolicyReasonRequired();
+        ObligorRecord storage r = _s().obligorRecords[obligor];
+        if (r.suspendedUntil <= block.timestamp) revert ObligorNotSuspended(obligor);
+        r.suspendedUntil = 0;
+        r.strike0 = 0;
+        r.strike1 = 0;
+        r.strike2 = 0;
+        emit ObligorSuspensionLifted(obligor, msg.sender, reason);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function obligorRecord(address obligor) external view returns (ObligorRecord memory) {
+        return _s().obligorRecords[obligor];
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function issuanceRules(address obligor, address supplier)
+        external
+        view
+        returns (Policy memory policy, uint256 suspendedUntil, SizeClass obligorClass, SizeClass supplierClass)
+    {
+        ParticipantRegistryStorage storage $ = _s();
+        policy = _policyOf($, obligor);
+        suspendedUntil = $.obligorRecords[obligor].suspendedUntil;
+        obligorClass = $.sizeClasses[obligor];
+        supplierClass = $.sizeClasses[supplier];
     }
 
     // ------------------------------------------------------------------ roles
@@ -247,6 +395,28 @@ contract ParticipantRegistry is
         uint8 bit = Roles.bitOf(role);
         bool has = bit == 0 ? hasRole(role, account) : p.roleBits & bit != 0;
         if (!has) revert MissingRole(account, role);
+    }
+
+    function _policyOf(ParticipantRegistryStorage storage $, address obligor) private view returns (Policy memory) {
+        Policy memory p = $.obligorPolicies[obligor];
+        return p.isSet ? p : $.defaultPolicy;
+    }
+
+    function _checkDepth(Policy memory p, uint256 depth) private pure {
+        if (depth > p.maxDepth) revert SplitTooDeep(depth, p.maxDepth);
+    }
+
+    /// @dev A policy keeps the law's outer bounds: a term of at most one year (365 days), a long-tenor
+    ///      threshold within it, an SME term of at least a day, a depth of at least one split.
+    function _validPolicy(Policy calldata policy, string calldata reason) private pure returns (Policy memory p) {
+        if (bytes(reason).length == 0) revert PolicyReasonRequired();
+        p = policy;
+        if (p.maxTenor == 0 || p.maxTenor > 365 days) revert InvalidPolicy("maxTenor");
+        if (p.longTenor == 0 || p.longTenor > p.maxTenor) revert InvalidPolicy("longTenor");
+        if (p.smePaymentTerm == 0 || p.smePaymentTerm > p.maxTenor) revert InvalidPolicy("smePaymentTerm");
+        if (p.maxDepth == 0) revert InvalidPolicy("maxDepth");
+        if (p.minUnit == 0) revert InvalidPolicy("minUnit");
+        p.isSet = true;
     }
 
     /// @dev The caller must hold the admin role of each participant role in `roleBits`.

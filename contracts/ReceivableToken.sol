@@ -324,7 +324,7 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
         if (from.slot != to.slot) revert SlotMismatch(fromTokenId, toTokenId);
         if (to.frozen) revert TokenFrozen(toTokenId);
         _spendAllowance(msg.sender, fromTokenId, from, value);
-        participants.checkMove(from.owner, to.owner);
+        participants.checkMove(from.owner, to.owner, _s().heads[from.slot].obligor, 0);
         _checkPolicy(fromTokenId, from, value, CHECK_FROZEN | CHECK_LIVE | CHECK_UNIT);
         _moveValue(fromTokenId, toTokenId, value);
         _checkOnERC3525Received(fromTokenId, toTokenId, to.owner, value);
@@ -583,9 +583,9 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
     {
         ReceivableTokenStorage storage $ = _s();
         if (to == address(0)) revert InvalidReceiver(to);
-        _checkParties(c.owner, to, policy);
-        _checkPolicy(fromTokenId, c, value, policy);
         uint256 depth = uint256($.values[fromTokenId].depth) + 1;
+        _checkParties(c, to, policy, depth);
+        _checkPolicy(fromTokenId, c, value, policy);
         newTokenId = _createToken(to, c.slot, fromTokenId, depth);
         _moveValue(fromTokenId, newTokenId, value);
     }
@@ -594,7 +594,7 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
     function _moveToken(uint256 tokenId, TokenCore memory c, address to, uint256 policy) private {
         ReceivableTokenStorage storage $ = _s();
         if (to == address(0)) revert InvalidReceiver(to);
-        _checkParties(c.owner, to, policy);
+        _checkParties(c, to, policy, 0);
         _checkPolicy(tokenId, c, 0, policy & (CHECK_FROZEN | CHECK_LIVE));
         // A balance counts tokens owned; an owner's count is >= 1 here and no count nears 2^256.
         unchecked {
@@ -650,10 +650,17 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
     }
 
     /// @dev The registry's one check of a move's parties: a holder move (`CHECK_OPEN`) also checks that moves
-    ///      are not paused; a check without `CHECK_PARTIES` (enforcement) checks the receiver only.
-    function _checkParties(address owner, address to, uint256 policy) private view {
-        if (policy & CHECK_OPEN != 0) participants.checkMove(owner, to);
-        else participants.checkHolders(policy & CHECK_PARTIES != 0 ? owner : to, to);
+    ///      are not paused and the obligor's compliance policy (trade background, depth); a desk move checks
+    ///      the depth; a check without `CHECK_PARTIES` (enforcement, a court order) checks the receiver only.
+    ///      `depth` is the new piece's, 0 when no piece is made.
+    function _checkParties(TokenCore memory c, address to, uint256 policy, uint256 depth) private view {
+        if (policy & CHECK_PARTIES == 0) {
+            participants.checkHolders(to, to);
+            return;
+        }
+        address obligor = _s().heads[c.slot].obligor;
+        if (policy & CHECK_OPEN != 0) participants.checkMove(c.owner, to, obligor, depth);
+        else participants.checkDeskMove(c.owner, to, obligor, depth);
     }
 
     /// @dev The checks of new terms' numbers, each with its own error.

@@ -142,6 +142,7 @@ contract RepaymentDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
         if (a.state != State.Outstanding || block.timestamp < a.maturity) revert NotOverdue(slot);
         a.state = State.Overdue;
         emit ObligationOverdue(slot, a.maturity, a.paid, a.face);
+        _recordOverdue(slot);
     }
 
     /// @notice Declares `slot` in default once the grace period after maturity ended unpaid; what was paid
@@ -152,9 +153,18 @@ contract RepaymentDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
         if (state == State.Repaid || state == State.Defaulted) revert SlotClosed(slot, state);
         uint256 defaultableAt = uint256(a.maturity) + gracePeriod;
         if (block.timestamp < defaultableAt) revert GracePeriodRunning(slot, defaultableAt);
-        if (state == State.Outstanding) emit ObligationOverdue(slot, a.maturity, a.paid, a.face);
         a.state = State.Defaulted;
+        if (state == State.Outstanding) {
+            emit ObligationOverdue(slot, a.maturity, a.paid, a.face);
+            _recordOverdue(slot);
+        }
         emit ObligationDefaulted(slot, a.paid, a.face, msg.sender);
+    }
+
+    /// @dev Every obligation that goes overdue counts once on its obligor's record in the registry
+    ///      (three within the window suspend the obligor's issuance).
+    function _recordOverdue(uint256 slot) private {
+        participants.recordOverdue(token.slotTerms(slot).obligor, slot);
     }
 
     /// @notice The caller redeems its token `tokenId` after maturity of a settled slot, for

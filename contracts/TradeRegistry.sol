@@ -42,6 +42,9 @@ contract TradeRegistry is Initializable, EIP712Upgradeable, UUPSUpgradeable, ITr
         uint8 threshold;
         mapping(bytes32 fingerprint => Document) documents;
         mapping(uint256 nonce => bool) nonceUsed;
+        // 1.0.0 ends here; trade background of onward moves (appended).
+        mapping(bytes32 fingerprint => uint256) movedValue;
+        mapping(uint256 slot => bytes3) slotCurrency;
     }
 
     // keccak256(abi.encode(uint256(keccak256("tierchain.storage.TradeRegistry")) - 1)) & ~bytes32(uint256(0xff))
@@ -125,45 +128,75 @@ contract TradeRegistry is Initializable, EIP712Upgradeable, UUPSUpgradeable, ITr
     /// @inheritdoc ITradeRegistry
     function consume(bytes32[] calldata fingerprints, address seller, address buyer, bytes3 currency, uint256 slot)
         external
-        returns (uint256 invoiceTotal, uint256 earliestDue)
+        returns (uint256, uint256, uint256)
     {
-        TradeRegistryStorage storage $ = _s();
         if (!participants.hasRole(Roles.DESK, msg.sender)) revert NotDesk(msg.sender);
         // Slot 0 means "unused" in storage, so it can never be the slot a document backs.
         if (slot == 0) revert InvalidSlot(slot);
         uint64 slot64 = uint256(slot).toUint64();
-        earliestDue = type(uint256).max;
+        Tally memory t = _newTally();
         for (uint256 i = 0; i < fingerprints.length; ++i) {
-            bytes32 fp = fingerprints[i];
-            Document storage doc = $.documents[fp];
-            (uint256 amount, uint256 due) = _checkDocument(fp, doc, seller, buyer, currency);
-            invoiceTotal += amount;
-            if (due < earliestDue) earliestDue = due;
+            Document storage doc = _s().documents[fingerprints[i]];
+            _count(t, fingerprints[i], doc, seller, buyer, currency);
             // Marking before the next iteration also refuses a fingerprint listed twice.
             doc.usedBySlot = slot64;
-            emit DocumentUsed(fp, slot);
+            emit DocumentUsed(fingerprints[i], slot);
         }
-        if (invoiceTotal == 0) revert NoInvoice();
+        _s().slotCurrency[slot] = currency;
+        return _result(t);
+    }
+
+    /// @inheritdoc ITradeRegistry
+    /// @dev Invoices back the move with what is left of their amount; a purchase order counts only beside a
+    ///      delivery note of the same parties in the same call (goods ordered and delivered). Cover is taken
+    ///      from the documents in the order cited, each up to its amount, until `value` is covered.
+    function consumeForMove(
+        bytes32[] calldata fingerprints,
+        address payer,
+        address receiver,
+        uint256 slot,
+        uint256 value
+    ) external {
+        if (!participants.hasRole(Roles.DESK, msg.sender)) revert NotDesk(msg.sender);
+        if (fingerprints.length == 0) revert NoDocuments();
+        Move memory m = Move(payer, receiver, slot, _s().slotCurrency[slot], false);
+        if (m.currency == bytes3(0)) revert InvalidSlot(slot);
+        for (uint256 i = 0; i < fingerprints.length; ++i) {
+            if (_checkMoveDocument(fingerprints[i], m) == DocumentKind.DeliveryNote) m.delivered = true;
+        }
+        uint256 left = value;
+        for (uint256 i = 0; i < fingerprints.length && left != 0; ++i) {
+            left = _takeCover(fingerprints[i], m, left);
+        }
+        if (left != 0) revert InsufficientTradeCover(value - left, value);
+    }
+
+    /// @inheritdoc ITradeRegistry
+    function movedValue(bytes32 fingerprint) external view returns (uint256) {
+        return _s().movedValue[fingerprint];
+    }
+
+    /// @inheritdoc ITradeRegistry
+    function slotCurrency(uint256 slot) external view returns (bytes3) {
+        return _s().slotCurrency[slot];
     }
 
     /// @inheritdoc ITradeRegistry
     function checkUsable(bytes32[] calldata fingerprints, address seller, address buyer, bytes3 currency)
         external
         view
-        returns (uint256 invoiceTotal, uint256 earliestDue)
+        returns (uint256 invoiceTotal, uint256 earliestDue, uint256 deliveredAt)
     {
         TradeRegistryStorage storage $ = _s();
-        earliestDue = type(uint256).max;
+        Tally memory t = _newTally();
         for (uint256 i = 0; i < fingerprints.length; ++i) {
             bytes32 fp = fingerprints[i];
             for (uint256 j = 0; j < i; ++j) {
                 if (fingerprints[j] == fp) revert DocumentAlreadyUsed(fp, 0);
             }
-            (uint256 amount, uint256 due) = _checkDocument(fp, $.documents[fp], seller, buyer, currency);
-            invoiceTotal += amount;
-            if (due < earliestDue) earliestDue = due;
+            _count(t, fp, $.documents[fp], seller, buyer, currency);
         }
-        if (invoiceTotal == 0) revert NoInvoice();
+        return _result(t);
     }
 
     /// @inheritdoc ITradeRegistry
@@ -196,6 +229,74 @@ contract TradeRegistry is Initializable, EIP712Upgradeable, UUPSUpgradeable, ITr
         }
     }
 
+    /// @dev What the documents of an obligation add up to: invoice total, earliest due day, earliest invoice
+    ///      and earliest delivery note issue dates.
+    struct Tally {
+        uint256 total;
+        uint256 earliestDue;
+        uint256 invoicedAt;
+        uint256 deliveredAt;
+    }
+
+    function _newTally() private pure returns (Tally memory) {
+        return Tally(0, type(uint256).max, type(uint256).max, type(uint256).max);
+    }
+
+    function _count(Tally memory t, bytes32 fp, Document storage doc, address seller, address buyer, bytes3 currency)
+        private
+        view
+    {
+        (uint256 amount, uint256 due) = _checkDocument(fp, doc, seller, buyer, currency);
+        t.total += amount;
+        if (due < t.earliestDue) t.earliestDue = due;
+        DocumentKind kind = doc.kind;
+        uint256 issued = doc.issueDate;
+        if (kind == DocumentKind.DeliveryNote && issued < t.deliveredAt) t.deliveredAt = issued;
+        if (kind == DocumentKind.Invoice && issued < t.invoicedAt) t.invoicedAt = issued;
+    }
+
+    /// @dev Delivery is the earliest delivery note's issue date; without one, the earliest invoice's.
+    function _result(Tally memory t) private pure returns (uint256, uint256, uint256) {
+        if (t.total == 0) revert NoInvoice();
+        return (t.total, t.earliestDue, t.deliveredAt != type(uint256).max ? t.deliveredAt : t.invoicedAt);
+    }
+
+    /// @dev The parties, obligation and currency of a trade-backed move, and whether a delivery note is cited.
+    struct Move {
+        address payer;
+        address receiver;
+        uint256 slot;
+        bytes3 currency;
+        bool delivered;
+    }
+
+    /// @dev A document backing a move: attested, never used for an obligation, sold by the receiver to the
+    ///      payer (the one paying with the piece bought the goods), in the obligation's currency.
+    function _checkMoveDocument(bytes32 fp, Move memory m) private view returns (DocumentKind) {
+        Document storage doc = _s().documents[fp];
+        if (doc.attestedAt == 0) revert DocumentNotAttested(fp);
+        if (doc.usedBySlot != 0) revert DocumentAlreadyUsed(fp, doc.usedBySlot);
+        if (doc.seller != m.receiver || doc.buyer != m.payer) revert DocumentPartyMismatch(fp, doc.seller, doc.buyer);
+        if (doc.currency != m.currency) revert DocumentCurrencyMismatch(fp, doc.currency);
+        return doc.kind;
+    }
+
+    /// @dev Takes what is left of `fp`'s amount, up to `left`, for the move; returns what is still uncovered.
+    ///      Invoices count; a purchase order counts only beside a delivery note.
+    function _takeCover(bytes32 fp, Move memory m, uint256 left) private returns (uint256) {
+        TradeRegistryStorage storage $ = _s();
+        Document storage doc = $.documents[fp];
+        DocumentKind kind = doc.kind;
+        if (kind != DocumentKind.Invoice && !(kind == DocumentKind.PurchaseOrder && m.delivered)) return left;
+        uint256 moved = $.movedValue[fp];
+        uint256 room = doc.amount - moved;
+        uint256 take = room < left ? room : left;
+        if (take == 0) return left;
+        $.movedValue[fp] = moved + take;
+        emit DocumentBackedMove(fp, m.slot, m.payer, m.receiver, take);
+        return left - take;
+    }
+
     /// @dev Returns the invoice amount the document contributes and the day it falls due (its due date, or
     ///      its issue date when it has none); a supporting document contributes 0 and no due day (max).
     function _checkDocument(bytes32 fp, Document storage doc, address seller, address buyer, bytes3 currency)
@@ -205,6 +306,8 @@ contract TradeRegistry is Initializable, EIP712Upgradeable, UUPSUpgradeable, ITr
     {
         if (doc.attestedAt == 0) revert DocumentNotAttested(fp);
         if (doc.usedBySlot != 0) revert DocumentAlreadyUsed(fp, doc.usedBySlot);
+        uint256 moved = _s().movedValue[fp];
+        if (moved != 0) revert DocumentBacksMoves(fp, moved);
         // A buyerless warehouse receipt may support any obligation of its depositor.
         if (doc.seller != seller || (doc.buyer != buyer && doc.buyer != address(0))) {
             revert DocumentPartyMismatch(fp, doc.seller, doc.buyer);

@@ -23,6 +23,48 @@ interface IParticipantRegistry is IAccessControlEnumerable {
         uint8 roleBits;
     }
 
+    /// @notice An enterprise's size class under the national classification (《中小企业划型标准规定》):
+    ///         大型 Large, 中型 Medium, 小型 Small, 微型 Micro. `Unclassified` until onboarding records it.
+    enum SizeClass {
+        Unclassified,
+        Large,
+        Medium,
+        Small,
+        Micro
+    }
+
+    /// @notice The compliance policy of a deployment, or of one obligor when `isSet` (an override).
+    ///         Durations are seconds; `minUnit` is minor units.
+    /// @param maxTenor The longest term from issue to maturity (银发〔2025〕77号: never over one year).
+    /// @param longTenor Above this term, confirmation must carry a justification code (the notice: six months
+    ///        in principle).
+    /// @param smePaymentTerm How long after delivery a large enterprise may make a small, medium or micro
+    ///        supplier wait (国务院令第802号: 60 days) unless the terms cite an agreed contract term.
+    /// @param maxDepth The deepest a piece may sit below its obligation's root (a split making depth
+    ///        `maxDepth + 1` is refused).
+    /// @param minUnit The smallest minimum unit an obligation may set: every piece is a multiple of it.
+    /// @param tradeBackground Whether a split or transfer to a non-bank participant must cite a trade document.
+    /// @param isSet True for a stored policy (always for the deployment's once initialized).
+    struct Policy {
+        uint32 maxTenor;
+        uint32 longTenor;
+        uint32 smePaymentTerm;
+        uint16 maxDepth;
+        uint48 minUnit;
+        bool tradeBackground;
+        bool isSet;
+    }
+
+    /// @notice An obligor's overdue record: the times of its last three obligations marked overdue (newest
+    ///         last), how many were ever marked, and the end of a suspension of its issuance (0 when none).
+    struct ObligorRecord {
+        uint40 strike0;
+        uint40 strike1;
+        uint40 strike2;
+        uint32 overdueCount;
+        uint40 suspendedUntil;
+    }
+
     /// @notice Emitted once when `account` joins with the legal identifier hash `legalIdHash`.
     event ParticipantRegistered(address indexed account, bytes32 indexed legalIdHash);
     /// @notice Emitted on every status change, including the first activation.
@@ -34,7 +76,35 @@ interface IParticipantRegistry is IAccessControlEnumerable {
     /// @notice Governance (`by`, a POLICY holder) unpaused `operations`, giving `reason`.
     event OperationsUnpaused(uint8 operations, address indexed by, string reason);
 
+    /// @notice The deployment's policy changed, by POLICY `by`, for `reason`.
+    event PolicySet(Policy policy, address indexed by, string reason);
+    /// @notice The policy of obligor `obligor` overrides the deployment's (`policy.isSet`) or no longer does.
+    event ObligorPolicySet(address indexed obligor, Policy policy, address indexed by, string reason);
+    /// @notice Onboarding recorded the size class of `account`.
+    event SizeClassSet(address indexed account, SizeClass previous, SizeClass current);
+    /// @notice Obligation `slot` of `obligor` was marked overdue at `at`; `overdueCount` counts them all.
+    event ObligorOverdueRecorded(address indexed obligor, uint256 indexed slot, uint256 at, uint256 overdueCount);
+    /// @notice `obligor` may not issue until `until`: its third overdue obligation within the window.
+    event ObligorSuspended(address indexed obligor, uint256 until, uint256 firstStrike, uint256 lastStrike);
+    /// @notice POLICY `by` lifted the suspension of `obligor` early, for `reason`; its strikes are cleared.
+    event ObligorSuspensionLifted(address indexed obligor, address indexed by, string reason);
+
     error ZeroAddress();
+    /// @notice A policy field out of range: `field` names it (e.g. "longTenor").
+    error InvalidPolicy(string field);
+    /// @notice A policy change without a reason.
+    error PolicyReasonRequired();
+    /// @notice `obligor` has no policy override to clear.
+    error NoObligorPolicy(address obligor);
+    /// @notice `obligor` is not suspended: nothing to lift.
+    error ObligorNotSuspended(address obligor);
+    /// @notice The size class is not one of Large, Medium, Small, Micro.
+    error InvalidSizeClass(SizeClass sizeClass);
+    /// @notice A move from `from` to `to`, a non-bank, without a cited trade document while the obligor's
+    ///         policy requires one (银发〔2025〕77号: no transfer without a genuine trade background).
+    error TradeBackgroundRequired(address from, address to);
+    /// @notice A split making a piece `depth` levels below its root, beyond the policy's `maxDepth`.
+    error SplitTooDeep(uint256 depth, uint256 maxDepth);
     error InvalidLegalIdHash();
     error AlreadyRegistered(address account);
     error LegalIdAlreadyRegistered(bytes32 legalIdHash, address account);
@@ -106,9 +176,45 @@ interface IParticipantRegistry is IAccessControlEnumerable {
     /// @notice Reverts unless both `from` and `to` are active participants allowed to hold receivables.
     function checkHolders(address from, address to) external view;
 
-    /// @notice The check of a holder-initiated move: reverts `OperationPaused(OP_MOVES)` while moves are
-    ///         paused, otherwise as `checkHolders(from, to)`.
-    function checkMove(address from, address to) external view;
+    /// @notice The check of a holder-initiated move of a piece of `obligor`'s obligation: reverts
+    ///         `OperationPaused(OP_MOVES)` while moves are paused, then as `checkHolders(from, to)`, then
+    ///         `TradeBackgroundRequired` when the value changes hands to a non-bank and the obligor's policy
+    ///         requires a trade document, then `SplitTooDeep` when `depth` (the new piece's; 0 for no new
+    ///         piece) exceeds the policy's.
+    function checkMove(address from, address to, address obligor, uint256 depth) external view;
+    /// @notice The check of a desk's move (financing, a trade-backed payment): as `checkHolders(from, to)`,
+    ///         then the depth of a new piece (0 for none) against `obligor`'s policy.
+    function checkDeskMove(address from, address to, address obligor, uint256 depth) external view;
+
+    // ------------------------------------------------------------------ compliance policy
+
+    /// @notice Sets the deployment's policy, with a reason. POLICY (governance) only.
+    function setPolicy(Policy calldata policy, string calldata reason) external;
+    /// @notice Sets a policy for `obligor` that replaces the deployment's, with a reason. POLICY only.
+    function setObligorPolicy(address obligor, Policy calldata policy, string calldata reason) external;
+    /// @notice Removes `obligor`'s override: the deployment's policy applies again. POLICY only.
+    function clearObligorPolicy(address obligor, string calldata reason) external;
+    /// @notice The deployment's policy.
+    function defaultPolicy() external view returns (Policy memory);
+    /// @notice The policy that applies to obligations of `obligor`: its override, or the deployment's.
+    function policyOf(address obligor) external view returns (Policy memory);
+    /// @notice Records the size class of a registered `account`. ONBOARDING (or governance) only.
+    function setSizeClass(address account, SizeClass sizeClass) external;
+    /// @notice The recorded size class of `account`.
+    function sizeClassOf(address account) external view returns (SizeClass);
+    /// @notice Records that obligation `slot` of `obligor` went overdue now; the third within
+    ///         `OVERDUE_WINDOW` suspends `obligor`'s issuance for `SUSPENSION`. DESK only.
+    function recordOverdue(address obligor, uint256 slot) external;
+    /// @notice Lifts `obligor`'s suspension with a recorded reason and clears its strikes. POLICY only.
+    function liftSuspension(address obligor, string calldata reason) external;
+    /// @notice The overdue record of `obligor`.
+    function obligorRecord(address obligor) external view returns (ObligorRecord memory);
+    /// @notice Everything an issuance checks in one call: the obligor's policy, the end of its suspension
+    ///         (0 or past when none) and the size classes of both parties.
+    function issuanceRules(address obligor, address supplier)
+        external
+        view
+        returns (Policy memory policy, uint256 suspendedUntil, SizeClass obligorClass, SizeClass supplierClass);
 
     /// @notice Reverts unless `account` is active and holds the participant role `role`.
     function checkActiveRole(address account, bytes32 role) external view;

@@ -57,6 +57,10 @@ interface ITradeRegistry {
     );
     event DocumentUsed(bytes32 indexed fingerprint, uint256 indexed slot);
     event ThresholdChanged(uint8 previous, uint8 current);
+    /// @notice `fingerprint` backs `value` of a move of a piece of `slot` from `payer` to `receiver`.
+    event DocumentBackedMove(
+        bytes32 indexed fingerprint, uint256 indexed slot, address indexed payer, address receiver, uint256 value
+    );
 
     error NotAdmin(address account);
     error NotDesk(address account);
@@ -74,6 +78,13 @@ interface ITradeRegistry {
     error DocumentPartyMismatch(bytes32 fingerprint, address seller, address buyer);
     error DocumentCurrencyMismatch(bytes32 fingerprint, bytes3 currency);
     error NoInvoice();
+    /// @notice A move citing no trade document.
+    error NoDocuments();
+    /// @notice The cited documents cover `covered` of the move's `value`: each backs moves up to its amount,
+    ///         in total, ever; a purchase order counts only beside a delivery note.
+    error InsufficientTradeCover(uint256 covered, uint256 value);
+    /// @notice `fingerprint` already backed `moved` of onward moves, so it cannot back an obligation.
+    error DocumentBacksMoves(bytes32 fingerprint, uint256 moved);
     error InvalidSlot(uint256 slot);
     /// @notice An upgrade to `newImplementation`, which is not wired to this contract's registry.
     error UpgradeMiswired(address newImplementation);
@@ -91,9 +102,26 @@ interface ITradeRegistry {
     /// @return invoiceTotal Sum of the amounts of the invoices among `fingerprints`.
     /// @return earliestDue The earliest day an invoice among `fingerprints` falls due: its attested due date,
     ///         or its issue date when it has none (payable on receipt). Unix seconds.
+    /// @return deliveredAt When the goods were delivered: the earliest delivery note's issue date, or the
+    ///         earliest invoice's when no delivery note is cited. Unix seconds.
     function consume(bytes32[] calldata fingerprints, address seller, address buyer, bytes3 currency, uint256 slot)
         external
-        returns (uint256 invoiceTotal, uint256 earliestDue);
+        returns (uint256 invoiceTotal, uint256 earliestDue, uint256 deliveredAt);
+    /// @notice Lets `fingerprints` back a move of `value` of a piece of `slot` from `payer` (the buyer of the
+    ///         goods) to `receiver` (their seller); only Tierchain desks call this. Each document backs moves
+    ///         up to its amount in total, ever, and never an obligation; anything less than `value`
+    ///         covered reverts `InsufficientTradeCover`.
+    function consumeForMove(
+        bytes32[] calldata fingerprints,
+        address payer,
+        address receiver,
+        uint256 slot,
+        uint256 value
+    ) external;
+    /// @notice How much of onward moves `fingerprint` has backed so far.
+    function movedValue(bytes32 fingerprint) external view returns (uint256);
+    /// @notice The ISO 4217 code of obligation `slot`, recorded when its documents were consumed.
+    function slotCurrency(uint256 slot) external view returns (bytes3);
 
     /// @notice Reverts unless `fingerprints` could back an obligation of `seller` on `buyer` in `currency`.
     /// @return invoiceTotal Sum of the amounts of the invoices among `fingerprints`.
@@ -101,7 +129,7 @@ interface ITradeRegistry {
     function checkUsable(bytes32[] calldata fingerprints, address seller, address buyer, bytes3 currency)
         external
         view
-        returns (uint256 invoiceTotal, uint256 earliestDue);
+        returns (uint256 invoiceTotal, uint256 earliestDue, uint256 deliveredAt);
 
     /// @notice The attested document `fingerprint` (all zero when never attested).
     function document(bytes32 fingerprint) external view returns (Document memory);

@@ -31,6 +31,7 @@ abstract contract Base is Test {
     function setUp() public virtual {
         vm.warp(T0);
         registry = Deploy.registryWithOperator(admin);
+        Deploy.setPolicy(registry, admin, Deploy.mechanicsPolicy());
         _register(coreEnterprise, Roles.CORE_ENTERPRISE);
         _register(supplier1, Roles.SUPPLIER);
         _register(supplier2, Roles.SUPPLIER);

@@ -355,21 +355,21 @@ contract PauseTest is World {
     // ------------------------------------------------------------------ registry checks
 
     function test_checkMove_refusesWhileMovesPausedBeforeHolderChecks() public {
-        registry.checkMove(supplier1, supplier2);
+        registry.checkMove(supplier1, supplier2, core1, 0);
         _pause(Roles.OP_MOVES);
         vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.OperationPaused.selector, Roles.OP_MOVES));
-        registry.checkMove(supplier1, supplier2);
+        registry.checkMove(supplier1, supplier2, core1, 0);
         vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.OperationPaused.selector, Roles.OP_MOVES));
-        registry.checkMove(stranger, stranger);
+        registry.checkMove(stranger, stranger, core1, 0);
         // The plain holder check (desk moves) ignores the pause.
         registry.checkHolders(supplier1, supplier2);
     }
 
     function test_checkMove_otherBitsLeaveMovesOpen() public {
         _pause(Roles.OP_ALL & ~Roles.OP_MOVES);
-        registry.checkMove(supplier1, supplier2);
+        registry.checkMove(supplier1, supplier2, core1, 0);
         vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.ParticipantNotActive.selector, stranger));
-        registry.checkMove(supplier1, stranger);
+        registry.checkMove(supplier1, stranger, core1, 0);
     }
 
     function test_checkNotPaused_followsTheBits() public {

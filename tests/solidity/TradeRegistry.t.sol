@@ -543,7 +543,7 @@ contract TradeRegistryTest is Base {
         bytes32 inv = keccak256("invoice-001");
         _attest(inv, INVOICE, 1_000);
         // The buyerless receipt backs the depositor's obligation on any buyer, and only once.
-        (uint256 cover,) = trade.checkUsable(_fps(inv, wr), supplier1, coreEnterprise, CNY);
+        (uint256 cover,,) = trade.checkUsable(_fps(inv, wr), supplier1, coreEnterprise, CNY);
         assertEq(cover, 1_000);
         vm.prank(desk);
         trade.consume(_fps(inv, wr), supplier1, coreEnterprise, CNY, SLOT);
@@ -669,7 +669,8 @@ contract TradeRegistryTest is Base {
         vm.expectEmit(address(trade));
         emit ITradeRegistry.DocumentUsed(inv2, SLOT);
         vm.prank(desk);
-        (uint256 total, uint256 earliestDue) = trade.consume(_fps(inv1, po, inv2), supplier1, coreEnterprise, CNY, SLOT);
+        (uint256 total, uint256 earliestDue,) =
+            trade.consume(_fps(inv1, po, inv2), supplier1, coreEnterprise, CNY, SLOT);
 
         assertEq(total, 1_000_000);
         assertEq(earliestDue, block.timestamp + 90 days);
@@ -690,10 +691,10 @@ contract TradeRegistryTest is Base {
         p.dueDate = 1; // a supporting document's dates never count
         trade.attest(p, _sigs2(p));
 
-        (, uint256 due) = trade.checkUsable(_fps(dated, po), supplier1, coreEnterprise, CNY);
+        (, uint256 due,) = trade.checkUsable(_fps(dated, po), supplier1, coreEnterprise, CNY);
         assertEq(due, block.timestamp + 90 days);
         // An invoice without a due date is due on its issue date.
-        (, due) = trade.checkUsable(_fps(dated, undated), supplier1, coreEnterprise, CNY);
+        (, due,) = trade.checkUsable(_fps(dated, undated), supplier1, coreEnterprise, CNY);
         assertEq(due, block.timestamp - 1 days);
     }
 
@@ -796,7 +797,7 @@ contract TradeRegistryTest is Base {
         vm.expectRevert(abi.encodeWithSelector(ITradeRegistry.InvalidSlot.selector, uint256(0)));
         trade.consume(_fps(inv), supplier1, coreEnterprise, CNY, 0);
         // Still usable for a real slot.
-        (uint256 cover,) = trade.checkUsable(_fps(inv), supplier1, coreEnterprise, CNY);
+        (uint256 cover,,) = trade.checkUsable(_fps(inv), supplier1, coreEnterprise, CNY);
         assertEq(cover, 1_000);
     }
 
@@ -809,15 +810,17 @@ contract TradeRegistryTest is Base {
         _attest(inv1, INVOICE, 250);
         _attest(inv2, INVOICE, 750);
         _attest(dn, DELIVERY_NOTE, 1_000_000);
-        (uint256 total, uint256 due) = trade.checkUsable(_fps(inv1, dn, inv2), supplier1, coreEnterprise, CNY);
+        (uint256 total, uint256 due, uint256 delivered) =
+            trade.checkUsable(_fps(inv1, dn, inv2), supplier1, coreEnterprise, CNY);
         assertEq(total, 1_000);
         assertEq(trade.document(inv1).usedBySlot, 0);
         // Still consumable afterwards, with the same answer.
         vm.prank(desk);
-        (uint256 consumedTotal, uint256 consumedDue) =
+        (uint256 consumedTotal, uint256 consumedDue, uint256 consumedDelivered) =
             trade.consume(_fps(inv1, dn, inv2), supplier1, coreEnterprise, CNY, SLOT);
         assertEq(consumedTotal, total);
         assertEq(consumedDue, due);
+        assertEq(consumedDelivered, delivered);
     }
 
     function test_RevertWhen_checkUsableNotAttested() public {
@@ -914,11 +917,11 @@ contract TradeRegistryTest is Base {
             vm.prank(desk);
             trade.consume(fps, supplier1, coreEnterprise, CNY, SLOT);
         } else {
-            (uint256 cover, uint256 due) = trade.checkUsable(fps, supplier1, coreEnterprise, CNY);
+            (uint256 cover, uint256 due,) = trade.checkUsable(fps, supplier1, coreEnterprise, CNY);
             assertEq(cover, expected);
             assertEq(due, block.timestamp + 90 days); // every invoice here falls due on the same day
             vm.prank(desk);
-            (cover,) = trade.consume(fps, supplier1, coreEnterprise, CNY, SLOT);
+            (cover,,) = trade.consume(fps, supplier1, coreEnterprise, CNY, SLOT);
             assertEq(cover, expected);
         }
     }

@@ -416,7 +416,8 @@ contract LiveUpgradeTest is World {
         bytes32[] memory docs = new bytes32[](2);
         docs[0] = attestInvoice(supplier1, core1, FACE_A);
         docs[1] = attestDocument(ITradeRegistry.DocumentKind.DeliveryNote, supplier1, core1, FACE_A);
-        IssuanceDesk.Terms memory t = IssuanceDesk.Terms(supplier1, core1, CNY, FACE_A, maturityA, MIN_UNIT, docs);
+        IssuanceDesk.Terms memory t =
+            IssuanceDesk.Terms(supplier1, core1, CNY, FACE_A, maturityA, MIN_UNIT, docs, 0, bytes32(0));
         uint256 proposalId = _propose(t);
         uint256 deadline = block.timestamp + 1 days;
         bytes32 digest = issuance.confirmationDigest(proposalId, t, issuance.nonces(core1), deadline);

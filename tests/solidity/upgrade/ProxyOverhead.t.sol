@@ -277,6 +277,7 @@ contract ProxyOverheadTest is Test {
         Cast memory c = s.cast;
         s.cash = new SettlementToken("Digital CNY deposit", "dCNY", 2, admin);
         Deploy.grantOperatorRoles(s.registry, admin);
+        Deploy.setPolicy(s.registry, admin, Deploy.mechanicsPolicy());
         address[] memory desks = new address[](3);
         (desks[0], desks[1], desks[2]) = (address(s.issuance), address(s.financing), address(s.repayment));
         vm.startPrank(admin);
@@ -445,7 +446,8 @@ contract ProxyOverheadTest is Test {
     ) internal returns (uint256 slot, uint256 tokenId) {
         bytes32[] memory docs = new bytes32[](1);
         docs[0] = _attest(s, f, supplier, obligor, face);
-        IssuanceDesk.Terms memory t = IssuanceDesk.Terms(supplier, obligor, CNY, face, maturity, MIN_UNIT, docs);
+        IssuanceDesk.Terms memory t =
+            IssuanceDesk.Terms(supplier, obligor, CNY, face, maturity, MIN_UNIT, docs, 0, bytes32(0));
         vm.prank(supplier);
         uint256 proposalId = s.issuance.propose(t);
         vm.prank(obligor);

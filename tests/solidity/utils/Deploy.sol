@@ -48,6 +48,40 @@ library Deploy {
         grantOperatorRoles(r, admin);
     }
 
+    /// @notice The mechanics-only policy the pre-compliance suites run under: terms up to the law's year with
+    ///         no justification, any depth, no trade document for onward moves, no SME test (the fixture's
+    ///         participants carry no size class). The compliance suites set `Deploy.lawPolicy()` instead.
+    function mechanicsPolicy() internal pure returns (IParticipantRegistry.Policy memory) {
+        return IParticipantRegistry.Policy({
+            maxTenor: 365 days,
+            longTenor: 365 days,
+            smePaymentTerm: 60 days,
+            maxDepth: type(uint16).max,
+            minUnit: 1,
+            tradeBackground: false,
+            isSet: true
+        });
+    }
+
+    /// @notice The policy a new deployment starts with (the registry's `initialize`).
+    function lawPolicy() internal pure returns (IParticipantRegistry.Policy memory) {
+        return IParticipantRegistry.Policy({
+            maxTenor: 365 days,
+            longTenor: 180 days,
+            smePaymentTerm: 60 days,
+            maxDepth: 32,
+            minUnit: 1,
+            tradeBackground: true,
+            isSet: true
+        });
+    }
+
+    /// @notice `admin` (POLICY) sets `policy` as the deployment's.
+    function setPolicy(ParticipantRegistry r, address admin, IParticipantRegistry.Policy memory policy) internal {
+        vm.prank(admin);
+        r.setPolicy(policy, "test fixture");
+    }
+
     /// @notice The trade registry requiring `threshold` oracle signatures.
     function trades(IParticipantRegistry r, uint8 threshold) internal returns (TradeRegistry) {
         address impl = address(new TradeRegistry(r));

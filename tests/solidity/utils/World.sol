@@ -63,6 +63,7 @@ abstract contract World is Test {
         (core1, core1Key) = makeAddrAndKey("core1");
 
         registry = Deploy.registryWithOperator(admin);
+        Deploy.setPolicy(registry, admin, Deploy.mechanicsPolicy());
         trades = Deploy.trades(registry, ORACLE_THRESHOLD);
         token = Deploy.token(registry, "Tierchain Receivable", "TCR", 2);
         issuance = Deploy.issuance(registry, trades, token);
@@ -182,7 +183,7 @@ abstract contract World is Test {
     {
         bytes32[] memory docs = new bytes32[](1);
         docs[0] = fp;
-        t = IssuanceDesk.Terms(supplier, obligor, CNY, face, maturity, minUnit, docs);
+        t = IssuanceDesk.Terms(supplier, obligor, CNY, face, maturity, minUnit, docs, 0, bytes32(0));
     }
 
     function _propose(IssuanceDesk.Terms memory t) internal returns (uint256 proposalId) {
