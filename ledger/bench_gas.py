@@ -60,7 +60,11 @@ class GasFigure:
 def _network(project_root: Path, url: str, mnemonic: str) -> NetworkConfig:
     base = parse_network(project_root / "chain_config" / "local.toml", project_root)
     anvil = base.anvil.model_copy(update={"mnemonic": mnemonic}) if base.anvil else None
-    return base.model_copy(update={"rpc_urls": [url], "anvil": anvil})
+    # Plain splits and transfers between suppliers measure the token's mechanics, so the bench deploys
+    # with the trade-background rule off; `split_trade_backed` measures the path the default policy asks for.
+    policy = base.deploy.policy.model_copy(update={"trade_background": False})
+    deploy = base.deploy.model_copy(update={"policy": policy})
+    return base.model_copy(update={"rpc_urls": [url], "anvil": anvil, "deploy": deploy})
 
 
 def measure(client: TierchainClient, chain: LocalChain, mnemonic: str) -> dict[str, int]:
@@ -126,6 +130,24 @@ def measure(client: TierchainClient, chain: LocalChain, mnemonic: str) -> dict[s
     batch = client.split_batch(t1, root, [(s.address, 10_000_00) for s in tier2])
     gas["batch_split_10"] = batch.gas_used
     gas["batch_split_10_per_piece"] = batch.gas_used // 10
+
+    # Under the default policy a tier-to-tier payment cites a trade document (docs/compliance.md): the
+    # invoice t2 sold t1, attested, then the payment through IssuanceDesk.moveWithTrade.
+    trade_invoice = Attestation(
+        fingerprint=keccak(text="invoice INV-T2-0001"),
+        kind=DocumentKind.INVOICE,
+        seller=t2.address,
+        buyer=t1.address,
+        amount=100_000_00,
+        currency="CNY",
+        issue_date=now - DAY,
+        due_date=now + 30 * DAY,
+        nonce=2,
+        deadline=now + DAY,
+    )
+    client.sign_and_attest(oracles[0], trade_invoice, oracles[:2])
+    backed = client.pay_with_trade(t1, root, [(t2.address, 20_000_00, [trade_invoice.fingerprint])])
+    gas["split_trade_backed"] = backed.gas_used
 
     third = client.split(t1, root, t2.address, 50_000_00)
     gas["transfer_whole_new_holder"] = client.transfer(t2, first.token_id, t3.address).gas_used

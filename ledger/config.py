@@ -158,6 +158,42 @@ class SettlementTokenSpec(_Strict):
     decimals: int = Field(default=2, ge=0, le=18)
 
 
+DAY = 86_400
+
+
+class PolicySpec(_Strict):
+    """The compliance policy a deployment starts with (`[deploy.policy]`; docs/compliance.md). The
+    defaults are the registry's own: the 2025 rules as written (PBoC notice Yinfa [2025] No. 77,
+    State Council Decree No. 802)."""
+
+    max_tenor_days: int = Field(default=365, ge=1, le=365, description="longest term from issue to maturity")
+    long_tenor_days: int = Field(default=180, ge=1, le=365, description="above it, a justification code")
+    sme_payment_term_days: int = Field(default=60, ge=1, le=365, description="SME term after delivery")
+    max_depth: int = Field(default=32, ge=1, le=65_535, description="deepest piece below its root")
+    min_unit: int = Field(default=1, ge=1, le=2**48 - 1, description="smallest minimum unit (minor units)")
+    trade_background: bool = Field(default=True, description="onward moves to non-banks cite a document")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PolicySpec:
+        if self.long_tenor_days > self.max_tenor_days:
+            raise ValueError("long_tenor_days may not exceed max_tenor_days")
+        if self.sme_payment_term_days > self.max_tenor_days:
+            raise ValueError("sme_payment_term_days may not exceed max_tenor_days")
+        return self
+
+    def as_abi(self) -> tuple[int, int, int, int, int, bool, bool]:
+        """`IParticipantRegistry.Policy` as a tuple (durations in seconds; `isSet` true)."""
+        return (
+            self.max_tenor_days * DAY,
+            self.long_tenor_days * DAY,
+            self.sme_payment_term_days * DAY,
+            self.max_depth,
+            self.min_unit,
+            self.trade_background,
+            True,
+        )
+
+
 class DeployConfig(_Strict):
     """What `tierchain deploy` sets up on a network (`[deploy]` in the network file)."""
 
@@ -170,6 +206,7 @@ class DeployConfig(_Strict):
     currencies: dict[str, str] = Field(
         default_factory=dict, description="ISO 4217 code to the address of an existing settlement ERC-20"
     )
+    policy: PolicySpec = Field(default_factory=PolicySpec, description="the compliance policy at deployment")
 
     @field_validator("currencies")
     @classmethod

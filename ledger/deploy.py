@@ -394,10 +394,14 @@ class _Deployer:
             for code, address in sorted(currencies.items())
             if issuance.functions.currencyToken(code.encode("ascii")).call() != address
         }
-        if pending:
+        registry_contract = self.contract("ParticipantRegistry")
+        policy = cfg.policy.as_abi()
+        policy_done = tuple(registry_contract.functions.defaultPolicy().call()) == policy
+        if pending or not policy_done:
             hold_policy(self)
         for code, address in pending.items():
             self.wire(f"set-currency:{code}", False, issuance, "setCurrency", code.encode("ascii"), address)
+        self.wire("set-policy", policy_done, registry_contract, "setPolicy", policy, "policy at deployment")
         hand_over(self, self.governance)
         return self.state.model_copy(update={"currencies": currencies, "governance": self.governance})
 
@@ -408,6 +412,7 @@ def _steps(config: DeployConfig, governance: GovernanceConfig) -> list[str]:
         *_expected_contracts(config),
         "bind-desks",
         *(f"set-currency:{c}" for c in currencies),
+        "set-policy",
         *governance_steps(governance),
     ]
 

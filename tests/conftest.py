@@ -18,6 +18,7 @@ from ledger.keys import Signer, local_accounts
 from ledger.localchain import LocalChain
 from ledger.rpc import make_web3
 from ledger.tx import TransactionManager
+from tests.support.policy import MECHANICS_POLICY
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_CONTRACTS = PROJECT_ROOT / "tests" / "fixtures" / "contracts"
@@ -49,7 +50,11 @@ def anvil(session_dir: Path) -> Iterator[LocalChain]:
 @pytest.fixture(scope="session")
 def local_network(anvil: LocalChain) -> NetworkConfig:
     network = parse_network(PROJECT_ROOT / "chain_config" / "local.toml", PROJECT_ROOT)
-    return network.model_copy(update={"rpc_urls": [anvil.url], "receipt_timeout_seconds": 20.0})
+    # The mechanics suites move pieces between suppliers freely (tests/support/policy.py).
+    deploy = network.deploy.model_copy(update={"policy": MECHANICS_POLICY})
+    return network.model_copy(
+        update={"rpc_urls": [anvil.url], "receipt_timeout_seconds": 20.0, "deploy": deploy}
+    )
 
 
 @pytest.fixture(scope="session")

@@ -36,6 +36,7 @@ from api.schemas import (
     chain_now,
 )
 from ledger.client import Terms
+from ledger.client.models import agreed_term_ref
 from ledger.indexer import queries
 from ledger.indexer.models import Obligation, Proposal, Token
 
@@ -56,6 +57,22 @@ class ProposeRequest(RequestModel):
         gt=0, le=MAX_MIN_UNIT, description="minor units; pieces are multiples", examples=[100]
     )
     documents: list[Bytes32] = Field(min_length=1, description="fingerprints of attested documents")
+    tenor_justification: JsonInt = Field(
+        default=0,
+        ge=0,
+        lt=2**16,
+        description="why the term runs past the policy's long-tenor threshold (a code; 0: none); recorded",
+        examples=[0],
+    )
+    agreed_term: str | None = Field(
+        default=None,
+        max_length=512,
+        description=(
+            "the contract clause agreeing a payment term past the SME limit, as written (its keccak256 is "
+            "recorded) or a 0x 32-byte reference; omit when none"
+        ),
+        examples=["采购合同 HT-2025-001 第4.2条"],
+    )
 
     def check(self, now: int) -> None:
         """The rules the schema cannot say, refused before anything is signed (422 naming the field)."""
@@ -74,6 +91,8 @@ class ProposeRequest(RequestModel):
             maturity=self.maturity,
             min_unit=self.min_unit,
             documents=tuple(bytes.fromhex(d[2:]) for d in self.documents),
+            tenor_justification=self.tenor_justification,
+            agreed_term_ref=agreed_term_ref(self.agreed_term),
         )
 
 
@@ -93,6 +112,8 @@ class ProposalView(BaseModel):
     status: str
     reason_code: int | None
     slot: int | None
+    tenor_justification: int = Field(description="long-tenor justification code; 0 for none")
+    agreed_term_ref: str | None = Field(description="keccak256 of the agreed contract term; null for none")
 
 
 class ObligationView(BaseModel):
@@ -108,6 +129,8 @@ class ObligationView(BaseModel):
     paid: int
     documents: list[str]
     proposal_id: int | None
+    tenor_justification: int = Field(description="long-tenor justification code; 0 for none")
+    agreed_term_ref: str | None = Field(description="keccak256 of the agreed contract term; null for none")
 
 
 class ObligationDetail(ObligationView):
@@ -135,6 +158,8 @@ def proposal_terms(p: Proposal) -> Terms:
         maturity=p.maturity,
         min_unit=p.min_unit,
         documents=tuple(bytes.fromhex(d.removeprefix("0x")) for d in p.documents),
+        tenor_justification=p.tenor_justification,
+        agreed_term_ref=bytes.fromhex(p.agreed_term_ref[2:]) if p.agreed_term_ref else b"\x00" * 32,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ledger.client.compliance import ComplianceOps
 from ledger.client.documents import DocumentOps
 from ledger.client.financing import FinancingOps
 from ledger.client.issuance import IssuanceOps
@@ -17,7 +18,9 @@ from ledger.keys import Signer
 from ledger.tx import TransactionManager
 
 
-class TierchainClient(ParticipantOps, DocumentOps, IssuanceOps, ReceivableOps, FinancingOps, RepaymentOps):
+class TierchainClient(
+    ParticipantOps, ComplianceOps, DocumentOps, IssuanceOps, ReceivableOps, FinancingOps, RepaymentOps
+):
     """Typed facade over the deployed system.
 
     Build it from a `TransactionManager` (any signer may be passed per call: the manager keeps one

@@ -114,7 +114,7 @@ class Attestation:
         }
 
 
-_TERMS_TYPE = "(address,address,bytes3,uint256,uint256,uint256,bytes32[])"
+_TERMS_TYPE = "(address,address,bytes3,uint256,uint256,uint256,bytes32[],uint16,bytes32)"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -128,6 +128,10 @@ class Terms:
     maturity: int
     min_unit: int
     documents: tuple[bytes, ...]
+    # Recorded with the obligation (docs/compliance.md): why a term runs past the policy's long-tenor
+    # threshold (a code, 0 for none), and the contract clause agreeing a term past the SME limit (32 bytes).
+    tenor_justification: int = 0
+    agreed_term_ref: bytes = b"\x00" * 32
 
     def as_abi(self) -> tuple[Any, ...]:
         return (
@@ -138,11 +142,24 @@ class Terms:
             self.maturity,
             self.min_unit,
             [bytes32(d) for d in self.documents],
+            self.tenor_justification,
+            bytes32(self.agreed_term_ref),
         )
 
     def hash(self) -> bytes:
         """keccak256(abi.encode(terms)), as `IssuanceDesk.hashTerms` computes it."""
         return keccak(abi_encode([_TERMS_TYPE], [self.as_abi()]))
+
+
+def agreed_term_ref(clause: str | None) -> bytes:
+    """The 32 bytes recorded for an agreed contract term: a `0x` 32-byte hex given as is, otherwise
+    keccak256 of the clause reference as written (UTF-8, e.g. "采购合同 HT-2025-001 第4.2条"); none: zeros."""
+    if clause is None or not clause.strip():
+        return b"\x00" * 32
+    text = clause.strip()
+    if text.startswith("0x") and len(text) == 66:
+        return bytes32(text)
+    return keccak(text=text)
 
 
 # ---------------------------------------------------------------------------------------- results

@@ -72,6 +72,28 @@ class ReceivableOps(ClientBase):
             self._split_result(r, t, checksum(to), v) for r, (t, to, v) in zip(receipts, splits, strict=True)
         ]
 
+    def pay_with_trade(
+        self,
+        holder: Signer,
+        token_id: int,
+        payments: Sequence[tuple[str, int, Sequence[bytes | str]]],
+        *,
+        key: str | None = None,
+    ) -> BatchSplit:
+        """Pay suppliers (recipient, value, trade documents) with `token_id` through the IssuanceDesk's
+        `moveWithTrade`: each payment cites attested documents sold by its recipient to the holder
+        (docs/compliance.md, rule 3). A value equal to what is left of the token moves the token itself, so
+        `token_ids` may include `token_id`."""
+        recipients = [checksum(to) for to, _, _ in payments]
+        values = [v for _, v, _ in payments]
+        documents = [[bytes32(d) for d in docs] for _, _, docs in payments]
+        receipt = self._send(
+            holder, self.issuance, "moveWithTrade", token_id, recipients, values, documents, key=key
+        )
+        moved = self._events(receipt, self.issuance, "TradeBackedMove")
+        ids = tuple(int(m["args"]["pieceId"]) for m in moved)
+        return BatchSplit(**self._meta(receipt), from_token_id=token_id, token_ids=ids)
+
     def merge(
         self, holder: Signer, from_token_id: int, to_token_id: int, value: int, *, key: str | None = None
     ) -> Merged:

@@ -307,6 +307,74 @@ class SetFunctionDelay(_Action):
         return (bytes.fromhex(self.function[2:]), self.delay_seconds)
 
 
+_POLICY_TUPLE = "(uint32,uint32,uint32,uint16,uint48,bool,bool)"
+
+
+class SetPolicy(_Action):
+    """Set the deployment's compliance policy (docs/compliance.md), with a recorded reason."""
+
+    action: Literal["set-policy"] = "set-policy"
+    max_tenor_days: int = Field(ge=1, le=365)
+    long_tenor_days: int = Field(ge=1, le=365)
+    sme_payment_term_days: int = Field(ge=1, le=365)
+    max_depth: int = Field(ge=1, le=65_535)
+    min_unit: int = Field(ge=1, le=2**48 - 1)
+    trade_background: bool
+    reason: str = Field(min_length=1, max_length=1024)
+    target: ClassVar[str] = "ParticipantRegistry"
+    signature: ClassVar[str] = f"setPolicy({_POLICY_TUPLE},string)"
+
+    def policy_tuple(self) -> tuple[int, int, int, int, int, bool, bool]:
+        if self.long_tenor_days > self.max_tenor_days:
+            raise ActionError(f"{self.action}: long_tenor_days may not exceed max_tenor_days")
+        if self.sme_payment_term_days > self.max_tenor_days:
+            raise ActionError(f"{self.action}: sme_payment_term_days may not exceed max_tenor_days")
+        day = 86_400
+        return (
+            self.max_tenor_days * day,
+            self.long_tenor_days * day,
+            self.sme_payment_term_days * day,
+            self.max_depth,
+            self.min_unit,
+            self.trade_background,
+            True,
+        )
+
+    def call_args(self) -> tuple[Any, ...]:
+        return (self.policy_tuple(), self.reason)
+
+
+class SetObligorPolicy(SetPolicy):
+    """Give one core enterprise a policy of its own, replacing the deployment's for its obligations."""
+
+    action: Literal["set-obligor-policy"] = "set-obligor-policy"  # type: ignore[assignment]
+    obligor: Address
+    signature: ClassVar[str] = f"setObligorPolicy(address,{_POLICY_TUPLE},string)"
+
+    def call_args(self) -> tuple[Any, ...]:
+        return (self.obligor, self.policy_tuple(), self.reason)
+
+
+class ClearObligorPolicy(_Action):
+    """Remove a core enterprise's own policy: the deployment's applies again."""
+
+    action: Literal["clear-obligor-policy"] = "clear-obligor-policy"
+    obligor: Address
+    reason: str = Field(min_length=1, max_length=1024)
+    target: ClassVar[str] = "ParticipantRegistry"
+    signature: ClassVar[str] = "clearObligorPolicy(address,string)"
+
+    def call_args(self) -> tuple[Any, ...]:
+        return (self.obligor, self.reason)
+
+
+class LiftSuspension(ClearObligorPolicy):
+    """Lift an obligor's suspension for persistent overdue before its two years end, with a reason."""
+
+    action: Literal["lift-suspension"] = "lift-suspension"  # type: ignore[assignment]
+    signature: ClassVar[str] = "liftSuspension(address,string)"
+
+
 Action = Annotated[
     GrantRole
     | RevokeRole
@@ -319,7 +387,11 @@ Action = Annotated[
     | Seat
     | Unseat
     | SetApprovals
-    | SetFunctionDelay,
+    | SetFunctionDelay
+    | SetPolicy
+    | SetObligorPolicy
+    | ClearObligorPolicy
+    | LiftSuspension,
     Field(discriminator="action"),
 ]
 ActionName = Literal[
@@ -335,6 +407,10 @@ ActionName = Literal[
     "unseat",
     "set-approvals",
     "set-function-delay",
+    "set-policy",
+    "set-obligor-policy",
+    "clear-obligor-policy",
+    "lift-suspension",
 ]
 ACTIONS: dict[str, type[_Action]] = {
     c.model_fields["action"].default: c
@@ -351,11 +427,26 @@ ACTIONS: dict[str, type[_Action]] = {
         Unseat,
         SetApprovals,
         SetFunctionDelay,
+        SetPolicy,
+        SetObligorPolicy,
+        ClearObligorPolicy,
+        LiftSuspension,
     )
 }
 ACTION_SIGNATURES: dict[str, str] = {name: cls.signature for name, cls in ACTIONS.items()}
 SPEC_CLASS: dict[str, ActionClass] = {
-    name: "policy" if name in ("set-threshold", "set-currency", "set-base-uri", "unpause") else "admin"
+    name: "policy"
+    if name
+    in (
+        "set-threshold",
+        "set-currency",
+        "set-base-uri",
+        "unpause",
+        "set-policy",
+        "set-obligor-policy",
+        "clear-obligor-policy",
+    )
+    else "admin"
     for name in ACTIONS
 }
 _ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)
@@ -419,8 +510,16 @@ def encode_all(actions: Sequence[Action], addresses: Mapping[str, str]) -> list[
 
 
 def _argument_types(signature: str) -> list[str]:
+    """The argument types of `signature`, split at top-level commas (tuples stay whole)."""
     inner = signature[signature.index("(") + 1 : -1]
-    return [t for t in inner.split(",") if t]
+    types, depth, start = [], 0, 0
+    for i, ch in enumerate(inner):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            types.append(inner[start:i])
+            start = i + 1
+    types.append(inner[start:])
+    return [t for t in types if t]
 
 
 _BY_SELECTOR: dict[bytes, list[type[_Action]]] = {}
@@ -467,6 +566,25 @@ def _from_values(cls: type[_Action], contract: str, values: tuple[Any, ...]) -> 
         if values[1]:
             raise ValueError("an upgrade with an initializer call is outside the catalogue")
         args = {"contract": contract, "implementation": values[0]}
+    elif cls in (SetPolicy, SetObligorPolicy):
+        offset = 1 if cls is SetObligorPolicy else 0
+        p = values[offset]
+        day = 86_400
+        if any(int(x) % day for x in p[:3]):
+            raise ValueError("a policy duration that is not whole days is outside the catalogue")
+        args = {
+            "max_tenor_days": p[0] // day,
+            "long_tenor_days": p[1] // day,
+            "sme_payment_term_days": p[2] // day,
+            "max_depth": p[3],
+            "min_unit": p[4],
+            "trade_background": p[5],
+            "reason": values[offset + 1],
+        }
+        if cls is SetObligorPolicy:
+            args["obligor"] = values[0]
+    elif cls in (ClearObligorPolicy, LiftSuspension):
+        args = {"obligor": values[0], "reason": values[1]}
     elif cls in (Seat, Unseat):
         args = {"operator": values[0]}
     elif cls is SetApprovals:

@@ -120,6 +120,7 @@ class Document(SQLModel, table=True):
     attested_block: int = Field(sa_type=BigInteger)
     attested_at: int = Field(sa_type=BigInteger)
     used_by_slot: int | None = Field(default=None, sa_type=BigInteger, index=True)
+    moved_value: int = Field(default=0, sa_type=U256, description="value of onward moves it backed")
 
 
 class Proposal(SQLModel, table=True):
@@ -140,6 +141,8 @@ class Proposal(SQLModel, table=True):
     slot: int | None = Field(default=None, sa_type=BigInteger)
     proposed_block: int = Field(sa_type=BigInteger)
     closed_block: int | None = Field(default=None, sa_type=BigInteger)
+    tenor_justification: int = Field(default=0, description="long-tenor justification code; 0 for none")
+    agreed_term_ref: str | None = Field(default=None, max_length=66, description="agreed contract term")
 
 
 class Obligation(SQLModel, table=True):
@@ -166,6 +169,8 @@ class Obligation(SQLModel, table=True):
     dust_swept: int = Field(default=0, sa_type=U256)
     issued_block: int = Field(sa_type=BigInteger)
     issued_at: int = Field(sa_type=BigInteger)
+    tenor_justification: int = Field(default=0, description="long-tenor justification code; 0 for none")
+    agreed_term_ref: str | None = Field(default=None, max_length=66, description="agreed contract term")
 
 
 class Token(SQLModel, table=True):

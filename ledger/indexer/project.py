@@ -127,6 +127,8 @@ class Projector:
             ("ReceivableToken", "ForcedTransfer"): self._forced_transfer,
             ("IssuanceDesk", "CurrencySet"): self._currency_set,
             ("IssuanceDesk", "ObligationProposed"): self._proposed,
+            ("IssuanceDesk", "TermsJustified"): self._justified,
+            ("TradeRegistry", "DocumentBackedMove"): self._document_backed_move,
             ("IssuanceDesk", "ObligationIssued"): self._issued,
             ("IssuanceDesk", "ProposalRejected"): self._rejected,
             ("IssuanceDesk", "ProposalCancelled"): self._cancelled,
@@ -256,6 +258,11 @@ class Projector:
         obligation = self._obligation(slot)
         if obligation is not None:
             obligation.documents = [*obligation.documents, fingerprint]
+
+    def _document_backed_move(self, e: EventRecord) -> None:
+        doc = self._get(Document, e.args["fingerprint"])
+        if doc is not None:
+            doc.moved_value = int(doc.moved_value) + int(e.args["value"])
 
     # ---------------------------------------------------------------- the token
 
@@ -410,6 +417,16 @@ class Projector:
             ),
             proposal_id,
         )
+
+    def _justified(self, e: EventRecord) -> None:
+        """The codes a proposal's terms carry (slot 0), then the obligation it became."""
+        code, ref = int(e.args["tenorJustification"]), e.args["agreedTermRef"]
+        agreed = None if int(ref, 16) == 0 else ref
+        slot = int(e.args["slot"])
+        target = self._obligation(slot) if slot else self._get(Proposal, int(e.args["proposalId"]))
+        if target is not None:
+            target.tenor_justification = code
+            target.agreed_term_ref = agreed
 
     def _close_proposal(self, proposal_id: int, status: str, e: EventRecord) -> Proposal | None:
         proposal = self._get(Proposal, proposal_id) if proposal_id != 0 else None

@@ -42,13 +42,15 @@ class World:
         self.chain.increase_time(max(0, timestamp - self.now))
         self.chain.mine()
 
-    def invoice(self, amount: int, *, seller: str = "tier1", label: str | None = None) -> Attestation:
+    def invoice(
+        self, amount: int, *, seller: str = "tier1", buyer: str = "core", label: str | None = None
+    ) -> Attestation:
         nonce = next(self._nonces)
         return Attestation(
             fingerprint=keccak(text=label or f"invoice-{nonce}"),
             kind=DocumentKind.INVOICE,
             seller=self.a[seller].address,
-            buyer=self.a["core"].address,
+            buyer=self.a[buyer].address,
             amount=amount,
             currency="CNY",
             issue_date=self.now - DAY,

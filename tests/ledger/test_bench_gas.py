@@ -20,6 +20,7 @@ OPERATIONS = {
     "issue_total",
     "split_new_holder",
     "split_existing_holder",
+    "split_trade_backed",
     "batch_split_10",
     "batch_split_10_per_piece",
     "transfer_whole_new_holder",

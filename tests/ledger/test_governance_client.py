@@ -374,6 +374,14 @@ ADDRESSES = {
     "TierchainTimelock": "0x" + "77" * 20,
 }
 WHO = "0x" + "ab" * 20
+POLICY_ARGS = {
+    "max_tenor_days": 300,
+    "long_tenor_days": 150,
+    "sme_payment_term_days": 60,
+    "max_depth": 8,
+    "min_unit": 100,
+    "trade_background": True,
+}
 
 
 @pytest.mark.parametrize(
@@ -391,6 +399,10 @@ WHO = "0x" + "ab" * 20
         ("unseat", {"operator": WHO}, "OperatorSeats"),
         ("set-approvals", {"approvals": 2}, "TierchainGovernor"),
         ("set-function-delay", {"function": "setThreshold(uint8)", "delay_seconds": 60}, "TierchainTimelock"),
+        ("set-policy", {**POLICY_ARGS, "reason": "tighter"}, "ParticipantRegistry"),
+        ("set-obligor-policy", {**POLICY_ARGS, "obligor": WHO, "reason": "group"}, "ParticipantRegistry"),
+        ("clear-obligor-policy", {"obligor": WHO, "reason": "withdrawn"}, "ParticipantRegistry"),
+        ("lift-suspension", {"obligor": WHO, "reason": "bank outage"}, "ParticipantRegistry"),
     ],
 )
 def test_every_action_encodes_and_decodes_back(name: str, arguments: dict[str, Any], contract: str) -> None:
@@ -425,6 +437,12 @@ def test_every_action_encodes_and_decodes_back(name: str, arguments: dict[str, A
             "upgrade: contract: Input should be",
         ),
         ("seat", {"operator": WHO, "votes": 2}, "seat: votes: not an argument of this action"),
+        (
+            "set-policy",
+            {**POLICY_ARGS, "max_tenor_days": 366, "reason": "x"},
+            "set-policy: max_tenor_days: Input should be less than or equal to 365",
+        ),
+        ("lift-suspension", {"obligor": WHO}, "lift-suspension: reason: Field required"),
         (
             "set-function-delay",
             {"function": "nope", "delay_seconds": 1},

@@ -29,6 +29,7 @@ from ledger.localchain import LocalChain
 from ledger.rpc import make_web3
 from ledger.tx import TransactionManager
 from tests.ledger.indexer.world import DAY, MNEMONIC, PG_URL, PROJECT_ROOT, DbFactory, World, populate
+from tests.support.policy import MECHANICS_POLICY
 
 
 def _role(name: str) -> bytes:
@@ -81,6 +82,11 @@ def world(indexer_chain: LocalChain, build: CompileResult, tmp_path_factory: pyt
     registry = proxied("ParticipantRegistry", [], [admin])
     for role in ("ONBOARDING", "POLICY"):  # the admin key onboards and sets policy itself here
         tm.send({"to": registry.address, "data": registry.encode_abi("grantRole", args=[_role(role), admin])})
+    # The mechanics policy (tests/support/policy.py): these tests move pieces between suppliers freely.
+    policy = MECHANICS_POLICY.as_abi()
+    tm.send(
+        {"to": registry.address, "data": registry.encode_abi("setPolicy", args=[policy, "indexer tests"])}
+    )
     trades = proxied("TradeRegistry", [registry.address], [1])
     token = proxied("ReceivableToken", [registry.address, 2], ["Tierchain Receivable", "TRCV"])
     issuance = proxied("IssuanceDesk", [registry.address, trades.address, token.address], [])

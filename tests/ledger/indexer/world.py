@@ -86,6 +86,8 @@ class World:
             self.now() + maturity_days * DAY,
             min_unit,
             [fp],
+            0,  # no long-tenor justification
+            b"\x00" * 32,  # no agreed contract term
         )
         self.send("s1", "IssuanceDesk", "propose", terms)
         proposal = self.call("IssuanceDesk", "lastProposalId")
