@@ -1,9 +1,12 @@
 """The multi-tier demo on an embedded local chain: `./scripts/demo [--json] [--keep] [--seed N] [--serve]`.
 
-A real scenario, nothing canned: anvil starts on a free port, the contracts are compiled and deployed,
-three oracle nodes attest a signed invoice and delivery note 2-of-3, the core enterprise confirms a
-CNY 1,000,000.00 obligation, its pieces pay suppliers down to tier 5, two banks finance pieces, an
-invoice reuse and a frozen piece are refused, and at maturity every holder redeems. The final checks
+A real scenario, nothing canned: anvil starts on a free port, the contracts are compiled and deployed
+under the default compliance policy (the 2025 rules), each enterprise's size class is recorded, three
+oracle nodes attest a signed invoice and delivery note 2-of-3, the core enterprise confirms a
+CNY 1,000,000.00 obligation citing the payment term agreed in the purchase contract, its pieces pay
+suppliers down to tier 5 (each payment citing the supplier's attested invoice), two banks finance
+pieces, an invoice reuse, an over-tenor term, an SME term past 60 days, a split with no trade document
+and a frozen piece are refused, and at maturity every holder redeems. The final checks
 account for every minor unit; the exit status is 1 if any fails, 2 if the scenario itself broke.
 """
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from gen_documents import uscc
 
+from ledger.client.compliance import SizeClass
 from ledger.keys import Signer, local_accounts
 from oracles.normalize import legal_id_hash
 
@@ -35,6 +36,19 @@ PARTIES: tuple[tuple[str, str, str, int | None], ...] = (
     ("court", "Commercial court executor", "ENFORCEMENT", None),
 )
 ORACLES = ("oracle1", "oracle2", "oracle3")
+# Enterprise size (企业划型) as onboarding records it: the carmaker is large, its tier-1 supplier medium, the
+# deeper tiers small and micro. Banks, the regulator and the oracles stay unclassified.
+SIZE_CLASSES: dict[str, SizeClass] = {
+    "core": SizeClass.LARGE,
+    "t1": SizeClass.MEDIUM,
+    "t2a": SizeClass.SMALL,
+    "t2b": SizeClass.SMALL,
+    "t2c": SizeClass.SMALL,
+    "t3a": SizeClass.SMALL,
+    "t3b": SizeClass.SMALL,
+    "t4": SizeClass.MICRO,
+    "t5": SizeClass.MICRO,
+}
 # Roles the registry records per participant; ENFORCEMENT and DEFAULT_ADMIN are plain access roles.
 PARTICIPANT_ROLES = ("CORE_ENTERPRISE", "SUPPLIER", "BANK", "REGULATOR", "ORACLE")
 

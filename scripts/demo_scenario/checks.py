@@ -5,9 +5,13 @@ A failed check does not stop the others: the run reports all of them and exits n
 
 from __future__ import annotations
 
+from ledger.client.compliance import DAY
+from ledger.config import PolicySpec
+
 from .report import Check
 from .scenario import CURRENCY, Run
 from .settle import live_tokens
+from .trade import moved_value
 
 
 def _money(minor: int) -> str:
@@ -94,6 +98,91 @@ def final_checks(run: Run) -> list[Check]:
         any("TokenFrozen" in f.refused_transfer for f in s.freezes),
         "; ".join(f.refused_transfer for f in s.freezes) or "no freeze",
     )
+    checks += compliance_checks(run)
+    return checks
+
+
+# Stage 7's refusals, the error each must be, by rule.
+EXPECTED_REFUSALS = {
+    "tenor": "TenorTooLong",
+    "sme-term": "SmePaymentTermExceeded",
+    "trade-background": "TradeBackgroundRequired",
+}
+
+
+def compliance_checks(run: Run) -> list[Check]:
+    """Every tier-to-tier piece came with an attested invoice of the right parties; each invoice covered
+    exactly what the payments citing it moved; each refusal of stage 7 was the right error and changed
+    nothing."""
+    c, comp = run.chain.client, run.summary.compliance
+    checks: list[Check] = []
+    policy, law = c.default_policy(), PolicySpec()  # the registry's policy; the configuration's defaults
+    checks.append(
+        Check(
+            name="the deployment runs the default policy (2025 rules)",
+            ok=policy.is_set
+            and (policy.max_tenor_seconds, policy.long_tenor_seconds, policy.sme_payment_term_seconds)
+            == (law.max_tenor_days * DAY, law.long_tenor_days * DAY, law.sme_payment_term_days * DAY)
+            and policy.trade_background == law.trade_background,
+            detail=f"max tenor {comp.max_tenor_days} d, long tenor {comp.long_tenor_days} d, "
+            f"SME term {comp.sme_payment_term_days} d, trade background "
+            f"{'required' if policy.trade_background else 'off'}",
+        )
+    )
+    supplier_pieces = {
+        p.token_id
+        for p in run.pieces.values()
+        if p.parent_id is not None and run.p(p.received_by).role == "SUPPLIER"
+    }
+    backed = {pay.piece_id for pay in comp.payments}
+    wrong_parties = []
+    for pay in comp.payments:
+        doc = c.document(pay.document)
+        parties = (doc.seller.lower(), doc.buyer.lower())
+        if doc.attested_at == 0 or parties != (
+            run.p(pay.receiver).address.lower(),
+            run.p(pay.payer).address.lower(),
+        ):
+            wrong_parties.append(f"#{pay.piece_id}")
+    checks.append(
+        Check(
+            name="every tier-to-tier payment cites an attested invoice (贸易背景)",
+            ok=bool(backed) and backed == supplier_pieces and not wrong_parties,
+            detail=f"{len(comp.payments)} payments, {len(supplier_pieces)} supplier pieces; "
+            "seller = receiver, buyer = payer"
+            if backed == supplier_pieces and not wrong_parties
+            else f"unbacked {sorted(supplier_pieces - backed)}, wrong parties {wrong_parties}",
+        )
+    )
+    off = []
+    for invoice in comp.invoices:
+        invoice.moved_value = moved_value(run, invoice.fingerprint)
+        cited = sum(pay.value for pay in comp.payments if pay.document == invoice.fingerprint)
+        if not invoice.moved_value == cited <= invoice.amount:
+            off.append(
+                f"{invoice.fingerprint[:10]}…: moved {_money(invoice.moved_value)}, paid {_money(cited)}"
+            )
+    checks.append(
+        Check(
+            name="each invoice's moved value == the payments citing it (≤ its amount)",
+            ok=bool(comp.invoices) and not off,
+            detail="; ".join(off)
+            or f"{len(comp.invoices)} invoices, {_money(sum(i.moved_value for i in comp.invoices))} moved "
+            f"of {_money(sum(i.amount for i in comp.invoices))} invoiced",
+        )
+    )
+    by_rule = {r.rule: r for r in comp.refusals}
+    for rule, error in EXPECTED_REFUSALS.items():
+        refusal = by_rule.get(rule)
+        checks.append(
+            Check(
+                name=f"{error} refused, state unchanged",
+                ok=refusal is not None and refusal.error_name == error and refusal.unchanged,
+                detail="not tried"
+                if refusal is None
+                else f"{refusal.error_name}; {refusal.unchanged_detail}",
+            )
+        )
     return checks
 
 

@@ -1,9 +1,13 @@
 """Stage 1: the deployment's transactions, every participant registered with its legal-id hash and
-role, and settlement cash minted to the payers (the court's ENFORCEMENT comes through governance:
-`govern`)."""
+role, each enterprise's size class (企业划型) recorded by the onboarding key, and settlement cash minted
+to the payers (the court's ENFORCEMENT comes through governance: `govern`). The deployment runs the
+default policy, the 2025 rules; it is read back from the registry here, as every later stage meets it."""
 
 from __future__ import annotations
 
+from ledger.client.compliance import DAY, SIZE_CLASS_ZH
+
+from .cast import SIZE_CLASSES
 from .report import Actor, CashLine
 from .scenario import CURRENCY, Run
 
@@ -33,6 +37,8 @@ def onboard(run: Run) -> None:
         if party.is_participant:
             registered = c.register_participant(admin, party.address, party.legal_id_hash, [party.role])
             run.record(1, f"register {party.key} as {party.role}", "admin", registered)
+    classify(run)
+    read_policy(run)
     for key, amount in CASH.items():
         run.record(
             1,
@@ -45,3 +51,22 @@ def onboard(run: Run) -> None:
         for key, party in run.parties.items()
         if party.is_participant
     ]
+
+
+def classify(run: Run) -> None:
+    """The onboarding key (the deployer, locally) records each enterprise's size; read back from the chain."""
+    c, onboarding = run.chain.client, run.p("admin").signer
+    for key, size in SIZE_CLASSES.items():
+        address = run.p(key).address
+        recorded = c.set_size_class(onboarding, address, size)
+        run.record(1, f"size class {key}: {SIZE_CLASS_ZH[size]} {size.label}", "admin", recorded)
+        run.summary.actor(key).size_class = c.size_class(address).label
+
+
+def read_policy(run: Run) -> None:
+    policy = run.chain.client.default_policy()
+    comp = run.summary.compliance
+    comp.max_tenor_days = policy.max_tenor_seconds // DAY
+    comp.long_tenor_days = policy.long_tenor_seconds // DAY
+    comp.sme_payment_term_days = policy.sme_payment_term_seconds // DAY
+    comp.trade_background = policy.trade_background

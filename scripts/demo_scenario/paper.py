@@ -7,6 +7,10 @@ invoice to the core enterprise; the carrier signs the delivery note against it. 
 disk as an ERP and a carrier would export them (JSON, CSV with the chain in a PEM file) and loaded
 back through `oracles.intake`. The reprint used in the reuse attempt is the same invoice exported
 again in another format: same content, same issuer signature, same fingerprint.
+
+The same platform signs the invoices between suppliers that the payments down the tree cite (seller:
+the supplier paid, buyer: the one paying), and the documents the compliance stage's refused proposals
+cite; they are exported as JSON under `trade/` and read back the same way.
 """
 
 from __future__ import annotations
@@ -141,3 +145,43 @@ def make_paperwork(
         reprint_fields=printed,
         folder=folder,
     )
+
+
+def trade_invoice(
+    paper: Paperwork,
+    rng: random.Random,
+    name: str,
+    *,
+    seller: str,
+    buyer: str,
+    total: int,
+    issued: date,
+    tenor_days: int,
+) -> SignedDocument:
+    """A VAT invoice from `seller` to `buyer` for `total` (tax included), signed by the e-invoice platform,
+    exported as `trade/<name>.json` and read back through intake."""
+    invoice = _invoice(rng, seller, buyer, total, issued, tenor_days)
+    signed = sign_document(invoice, *paper.pki.issuers["einvoice"])
+    folder = paper.folder / "trade"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{name}.json"
+    _export_json(path, print_invoice(invoice, rng), signed)
+    return _load_one(path)
+
+
+def delivery_note(paper: Paperwork, rng: random.Random, invoice: Invoice, delivered: date) -> SignedDocument:
+    """The carrier's signed delivery note against `invoice`, delivered on `delivered`."""
+    carrier = paper.delivery_note.document.model_dump()["carrier_tax_id"]
+    note = DeliveryNote(
+        note_number=f"DN-{rng.randrange(10**6, 10**7)}",
+        carrier_tax_id=carrier,
+        invoice_code=invoice.invoice_code,
+        invoice_number=invoice.invoice_number,
+        seller_tax_id=invoice.seller_tax_id,
+        buyer_tax_id=invoice.buyer_tax_id,
+        delivery_date=delivered,
+        quantity=rng.randrange(200, 5000),
+        amount=invoice.total_with_tax,
+        currency=invoice.currency,
+    )
+    return sign_document(note, *paper.pki.issuers["carrier"])

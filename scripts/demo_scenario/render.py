@@ -10,6 +10,8 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from ledger.client.compliance import SIZE_CLASS_ZH, SizeClass
+
 from .report import Piece, Summary
 
 STAGES = {
@@ -19,8 +21,9 @@ STAGES = {
     4: "pay tiers",
     5: "finance",
     6: "reuse",
-    7: "freeze",
-    8: "settle",
+    7: "comply",
+    8: "freeze",
+    9: "settle",
 }
 
 
@@ -38,11 +41,14 @@ def day(timestamp: int) -> str:
 
 def participants(s: Summary) -> Table:
     table = Table(title="Participants", title_justify="left", expand=False)
-    for column in ("key", "name", "role", "tier", "address", "USCC (legal id)"):
+    for column in ("key", "name", "role", "tier", "size 企业划型", "address", "USCC (legal id)"):
         table.add_column(column)
     for a in s.actors:
         tier = "" if a.tier is None else ("obligor" if a.tier == 0 else str(a.tier))
-        table.add_row(a.key, a.name, a.role, tier, short(a.address), a.uscc)
+        size = (
+            "" if a.size_class is None else f"{SIZE_CLASS_ZH[SizeClass.parse(a.size_class)]} {a.size_class}"
+        )
+        table.add_row(a.key, a.name, a.role, tier, size, short(a.address), a.uscc)
     return table
 
 
@@ -115,6 +121,43 @@ def refusals(s: Summary) -> Panel:
     return Panel(Group(*lines), title="Refused as designed", title_align="left")
 
 
+def compliance(s: Summary) -> Panel:
+    """The policy in force, the agreed term the obligation cites, each invoice between suppliers and
+    what payments it covered, and stage 7's refusals, one sentence each."""
+    comp = s.compliance
+    lines = [
+        Text.assemble(
+            ("policy: ", "bold cyan"),
+            f"max tenor {comp.max_tenor_days} days (above {comp.long_tenor_days} a justification code); "
+            f"large buyer pays an SME within {comp.sme_payment_term_days} days of delivery unless a contract "
+            f"term is agreed; trade background {'required' if comp.trade_background else 'not required'} "
+            "for moves between suppliers",
+        )
+    ]
+    if comp.agreed_term:
+        lines.append(
+            Text.assemble(
+                ("agreed term 约定账期: ", "bold cyan"),
+                f"slot {s.slot} cites {comp.agreed_term}: {comp.agreed_term_text} ",
+                (f"(agreedTermRef {short(comp.agreed_term_ref, 10, 6)} = keccak256 of the clause)", "dim"),
+            )
+        )
+    for invoice in comp.invoices:
+        cited = [p for p in comp.payments if p.document == invoice.fingerprint]
+        pieces = ", ".join(f"#{p.piece_id} {money(p.value)}" for p in cited) or "no payment"
+        lines.append(
+            Text.assemble(
+                ("贸易背景 ", "bold cyan"),
+                f"{invoice.seller} invoiced {invoice.buyer} {money(invoice.amount)} ",
+                (f"({short(invoice.fingerprint, 10, 4)})", "dim"),
+                f": {invoice.buyer} paid {invoice.seller} {pieces}; ",
+                f"moved on chain {money(invoice.moved_value)}",
+            )
+        )
+    lines += [Text.assemble(("✗ ", "bold red"), r.sentence) for r in comp.refusals]
+    return Panel(Group(*lines), title="Compliance (2025 rules) 合规", title_align="left")
+
+
 def _label(s: Summary, p: Piece) -> Text:
     holder = s.actor(p.owner)
     text = Text.assemble((f"tier {p.tier} ", "bold"), f"#{p.token_id}  ", (holder.name, "green"))
@@ -140,6 +183,7 @@ def lineage(s: Summary) -> Tree:
         Text.assemble(
             ("Obligation ", "bold"),
             f"slot {s.slot}: {core.name} owes {money(s.face)} {s.currency}, due {day(s.maturity)}",
+            (f" · agreed term {s.compliance.agreed_term}" if s.compliance.agreed_term else "", "dim"),
         )
     )
     children: dict[int | None, list[Piece]] = {}
@@ -211,7 +255,17 @@ def render(console: Console, s: Summary) -> None:
     token = s.contracts["ReceivableToken"]
     heading = f"chain {s.chain_url} (id {s.chain_id}) · seed {s.seed} · ReceivableToken {token}"
     console.print(Panel(heading, title="Tierchain multi-tier demo", title_align="left"))
-    for part in (participants(s), steps(s), financings(s), refusals(s), lineage(s), cash(s), checks(s)):
+    parts = (
+        participants(s),
+        steps(s),
+        financings(s),
+        compliance(s),
+        refusals(s),
+        lineage(s),
+        cash(s),
+        checks(s),
+    )
+    for part in parts:
         console.print(part)
         console.print()
     if s.index is not None and s.index.error is None:

@@ -18,12 +18,13 @@ class Actor(BaseModel):
     address: str
     uscc: str
     legal_id_hash: str | None  # None for the court, which holds a role but is not a participant
+    size_class: str | None = None  # large, medium, small, micro as recorded; None: unclassified
 
 
 class Step(BaseModel):
     """One transaction the scenario sent, in order."""
 
-    step: int  # the scenario's stage (1 set-up ... 8 maturity)
+    step: int  # the scenario's stage (1 set-up ... 9 maturity)
     action: str
     actor: str
     tx_hash: str
@@ -107,6 +108,56 @@ class CashLine(BaseModel):
         return self.start + self.financing_received - self.financing_paid + self.redeemed - self.repaid
 
 
+class TradeInvoice(BaseModel):
+    """An attested invoice between two suppliers: the trade background a tier-to-tier payment cites."""
+
+    fingerprint: str
+    seller: str  # actor key: the receiver of the payment
+    buyer: str  # actor key: the payer
+    amount: int
+    moved_value: int = 0  # `TradeRegistry.movedValue`, read back once the payments are done
+
+
+class TradePayment(BaseModel):
+    """One payment made with a piece through `IssuanceDesk.moveWithTrade`, citing one invoice."""
+
+    payer: str
+    receiver: str
+    token_id: int  # the piece paid with
+    piece_id: int  # the piece the receiver got
+    value: int
+    document: str  # fingerprint of the invoice cited
+    tx_hash: str
+
+
+class ComplianceRefusal(BaseModel):
+    """A move the 2025 rules forbid, refused by the contracts: one sentence, the decoded error, and
+    whether the chain's state was left exactly as it was."""
+
+    rule: str  # tenor / sme-term / trade-background
+    sentence: str
+    error_name: str
+    error: str  # the decoded revert, as `ledger.errors` prints it
+    unchanged: bool
+    unchanged_detail: str
+
+
+class Compliance(BaseModel):
+    """The deployment's default policy as read from the registry, the agreed term the obligation cites,
+    the trade background of every tier-to-tier payment, and the refusals of stage 7."""
+
+    max_tenor_days: int = 0
+    long_tenor_days: int = 0
+    sme_payment_term_days: int = 0
+    trade_background: bool = False
+    agreed_term: str = ""  # the contract clause the obligation cites
+    agreed_term_text: str = ""  # what the clause says
+    agreed_term_ref: str = ""  # keccak256 of the clause reference, recorded on chain with the terms
+    invoices: list[TradeInvoice] = Field(default_factory=list)
+    payments: list[TradePayment] = Field(default_factory=list)
+    refusals: list[ComplianceRefusal] = Field(default_factory=list)
+
+
 class Check(BaseModel):
     name: str
     ok: bool
@@ -144,6 +195,7 @@ class Summary(BaseModel):
     refusals: list[Refusal] = Field(default_factory=list)
     freezes: list[FreezeEvent] = Field(default_factory=list)
     governance: Governed | None = None
+    compliance: Compliance = Field(default_factory=Compliance)
     cash: list[CashLine] = Field(default_factory=list)
     checks: list[Check] = Field(default_factory=list)
     index: IndexReport | None = None

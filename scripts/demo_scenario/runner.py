@@ -23,6 +23,7 @@ from ledger.localchain import LocalChain
 from .cast import ORACLES, cast
 from .chain import deploy, start_chain
 from .checks import final_checks
+from .compliance import comply
 from .govern import govern
 from .indexed import compare_holders, compare_lineage_and_reconcile, open_mirror
 from .issue import attest, issue, reuse_invoice
@@ -102,7 +103,7 @@ def _scenario(
         face=FACE,
         currency=CURRENCY,
     )
-    run = Run(chain, parties, summary, rng, Plan.draw(rng, FACE))
+    run = Run(chain, parties, summary, rng, Plan.draw(rng, FACE), say=say)
     say("1  registering participants")
     record_deployment(run)
     onboard(run)
@@ -126,18 +127,22 @@ def _scenario(
         attest(run, q, paper)
         say("3  tier 1 proposes, the core enterprise confirms")
         root_token = issue(run, paper)
-        say("4  payments down the supplier tree, tier 1 to tier 5")
-        paid = pay_down(run, root_token)
+        say("4  suppliers invoice their buyers; payments down the tree cite the attested invoices (贸易背景)")
+        paid = pay_down(run, q, paper, root_token)
         say("5  two banks finance pieces")
         finance_two(run, paid)
         say("6  the same invoice, reprinted, offered again")
         reuse_invoice(run, q, paper)
-    say("7  the regulator freezes a piece")
+        say(
+            "7  the 2025 rules refuse a term past 365 days, an SME paid past 60 days, a split with no invoice"
+        )
+        comply(run, q, paper, paid)
+    say("8  the regulator freezes a piece")
     freeze_and_release(run, paid)
     if mirror is not None:
         say("   indexing: holders before maturity")
         compare_holders(run, mirror)
-    say("8  maturity: repayment and redemption")
+    say("9  maturity: repayment and redemption")
     repay_and_redeem(run)
     if mirror is not None:
         say("   indexing: lineage and reconcile")

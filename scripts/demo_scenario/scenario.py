@@ -2,15 +2,19 @@
 event or a view here; nothing is precomputed except the plan of who pays whom (drawn from the seed).
 
 Stages: 1 onboarding, 2 documents attested by 2-of-3 oracles, 3 issuance (propose + confirm),
-4 payments down the supplier tree, 5 financing by two banks, 6 an invoice reuse refused,
-7 a regulator's freeze, 8 maturity: repayment and redemption of every piece.
+4 payments down the supplier tree, each citing an attested invoice, 5 financing by two banks,
+6 an invoice reuse refused, 7 the 2025 rules refusing what they forbid, 8 a regulator's freeze,
+9 maturity: repayment and redemption of every piece.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+from eth_utils.crypto import keccak
 
 from ledger.client import TxResult
 
@@ -22,6 +26,18 @@ DAY = 86_400
 MIN_UNIT = 100  # CNY 1.00
 CURRENCY = "CNY"
 HUNDRED_CNY = 100_00
+# The payment term the core enterprise and its tier-1 supplier agreed in their purchase contract: a
+# large buyer may pay a small or medium supplier later than 60 days after delivery only under such a
+# clause, which the obligation cites (keccak256 of the clause reference, recorded with the terms).
+AGREED_TERM = "采购合同 HT-2025-001 第4.2条"
+AGREED_TERM_TEXT = "付款期限180日 (payment within 180 days)"  # what the clause says, for the reader
+# A tenor justification code from the suggested list (docs/compliance.md): 4, long production or delivery
+# cycle (长周期), which a term past 180 days must carry.
+TENOR_JUSTIFICATION = 4
+
+
+def agreed_term_ref(clause: str = AGREED_TERM) -> bytes:
+    return keccak(text=clause)
 
 
 def hundreds(minor: int) -> int:
@@ -74,6 +90,8 @@ class Run:
     plan: Plan
     pieces: dict[int, Piece] = field(default_factory=dict)
     by_address: dict[str, str] = field(default_factory=dict)
+    invoices: dict[tuple[str, str], str] = field(default_factory=dict)  # (payer, receiver) -> fingerprint
+    say: Callable[[str], None] = field(default=lambda _message: None)  # a progress line, as the run goes
 
     def __post_init__(self) -> None:
         self.by_address = {p.address.lower(): k for k, p in self.parties.items()}

@@ -1,4 +1,4 @@
-"""Stage 8: the clock moves to maturity, the core enterprise repays the face, and every holder of a
+"""Stage 9: the clock moves to maturity, the core enterprise repays the face, and every holder of a
 live piece redeems it. The live pieces are found on-chain (every token id up to `lastTokenId`), not
 from the scenario's own notes, so a piece the story forgot would still be redeemed and counted."""
 
@@ -33,7 +33,7 @@ def repay_and_redeem(run: Run) -> None:
     snapshot_pieces(run)
     deposit = c.deposit(run.p("core").signer, run.summary.slot, run.plan.face)
     run.record(
-        8,
+        9,
         f"core repays {deposit.amount / 100:,.2f} {CURRENCY} (state: repaid={deposit.repaid})",
         "core",
         deposit,
@@ -41,7 +41,7 @@ def repay_and_redeem(run: Run) -> None:
     for token in live_tokens(run):
         holder = run.pieces[token].owner
         redeemed = c.redeem(run.p(holder).signer, token)
-        run.record(8, f"{holder} redeems #{token}", holder, redeemed)
+        run.record(9, f"{holder} redeems #{token}", holder, redeemed)
         run.pieces[token].payout = redeemed.payout
     tally_cash(run)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import demo
 import pytest
+from eth_utils.crypto import keccak
 from typer.testing import CliRunner
 
 pytestmark = pytest.mark.chain
@@ -64,8 +65,59 @@ def test_everything_redeemed_and_paid_out(summary: dict[str, Any]) -> None:
     assert cash["core"]["repaid"] == summary["face"]
     assert sum(c["end"] - c["start"] for c in cash.values()) == 0
     stages = {s["step"] for s in summary["steps"]}
-    assert stages == {1, 2, 3, 4, 5, 7, 8}  # stage 6 (the reuse) is refused, so it sends nothing
+    # stage 6 (the reuse) is refused, so it sends nothing; stage 7 attests the documents its refusals cite
+    assert stages == {1, 2, 3, 4, 5, 7, 8, 9}
     assert all(s["gas_used"] > 0 and s["tx_hash"].startswith("0x") for s in summary["steps"])
+
+
+def test_size_classes_recorded_at_onboarding(summary: dict[str, Any]) -> None:
+    sizes = {a["key"]: a["size_class"] for a in summary["actors"]}
+    assert sizes["core"] == "large" and sizes["t1"] == "medium"
+    assert {sizes[k] for k in ("t2a", "t2b", "t2c", "t3a", "t3b", "t4", "t5")} <= {"small", "micro"}
+    assert sizes["bank_a"] is None and sizes["regulator"] is None
+
+
+def test_runs_under_the_default_policy_and_cites_the_agreed_term(summary: dict[str, Any]) -> None:
+    comp = summary["compliance"]
+    assert (comp["max_tenor_days"], comp["long_tenor_days"], comp["sme_payment_term_days"]) == (365, 180, 60)
+    assert comp["trade_background"]
+    assert comp["agreed_term"].startswith("采购合同 ")
+    assert comp["agreed_term_ref"] == "0x" + keccak(text=comp["agreed_term"]).hex()
+
+
+def test_every_tier_to_tier_payment_cites_an_invoice_of_its_parties(summary: dict[str, Any]) -> None:
+    comp = summary["compliance"]
+    roles = {a["key"]: a["role"] for a in summary["actors"]}
+    supplier_pieces = {
+        p["token_id"]
+        for p in summary["pieces"]
+        if p["parent_id"] is not None and roles[p["received_by"]] == "SUPPLIER"
+    }
+    assert {pay["piece_id"] for pay in comp["payments"]} == supplier_pieces
+    invoices = {i["fingerprint"]: i for i in comp["invoices"]}
+    for pay in comp["payments"]:
+        invoice = invoices[pay["document"]]
+        assert (invoice["seller"], invoice["buyer"]) == (pay["receiver"], pay["payer"])
+    for fp, invoice in invoices.items():
+        cited = sum(pay["value"] for pay in comp["payments"] if pay["document"] == fp)
+        assert invoice["moved_value"] == cited == invoice["amount"]
+    # tier 4's invoice covered two payments: one before the freeze, one after it was lifted
+    assert sorted(len([p for p in comp["payments"] if p["document"] == fp]) for fp in invoices)[-1] == 2
+
+
+def test_three_compliance_refusals_leave_state_unchanged(summary: dict[str, Any]) -> None:
+    refusals = {r["rule"]: r for r in summary["compliance"]["refusals"]}
+    assert {rule: r["error_name"] for rule, r in refusals.items()} == {
+        "tenor": "TenorTooLong",
+        "sme-term": "SmePaymentTermExceeded",
+        "trade-background": "TradeBackgroundRequired",
+    }
+    for r in refusals.values():
+        assert r["unchanged"], r
+        assert "\n" not in r["sentence"] and r["error_name"] in r["sentence"]
+        assert r["error"].startswith(r["error_name"] + "(")
+    passed = {c["name"] for c in summary["checks"] if c["ok"]}
+    assert {f"{r['error_name']} refused, state unchanged" for r in refusals.values()} <= passed
 
 
 def _canned_run(ok: bool) -> Any:
