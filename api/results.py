@@ -123,6 +123,16 @@ class OfferCancelledResult(BaseModel):
     offer_id: int
 
 
+class RegistrationRecordedResult(BaseModel):
+    """The 中登网 registration number now recorded for the financing, and the one it replaced."""
+
+    model_config = _example(offer_id=1, registration_number="04487955000012345678", previous="")
+
+    offer_id: int
+    registration_number: str
+    previous: str = Field(description="empty the first time; a correction names the number it replaces")
+
+
 class FinancedResult(BaseModel):
     """The sale: `financed_token_id` is what the bank now holds (the offered token when sold whole);
     `price` went to the holder, `discount` = value - price."""

@@ -70,7 +70,12 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
     struct FinancingDeskStorage {
         uint256 lastOfferId;
         mapping(uint256 offerId => Offer) offers;
+        // 1.0.0 ends here; 中登网 registration numbers (appended).
+        mapping(uint256 offerId => string) registrationNumbers;
     }
+
+    /// @notice The longest registration number accepted, in bytes.
+    uint256 public constant MAX_REGISTRATION_NUMBER = 64;
 
     // keccak256(abi.encode(uint256(keccak256("tierchain.storage.FinancingDesk")) - 1)) & ~bytes32(uint256(0xff))
     bytes32 private constant STORAGE_SLOT = 0x98825a89019844ab466177a562e937ba556d94e95c77dec322e7e9117e7fa600;
@@ -100,6 +105,11 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
         uint256 daysToMaturity
     );
 
+    /// @notice The bank of financing `offerId` recorded `number`, the registration number 中登网
+    ///         (动产融资统一登记公示系统) gave its accounts-receivable transfer registration; `previous` is the
+    ///         number it replaces (empty the first time).
+    event RegistrationRecorded(uint256 indexed offerId, address indexed bank, string number, string previous);
+
     /// @notice An offer for no value.
     error ZeroOfferValue();
     /// @notice An offer's rate is zero or above `maxRateBps`.
@@ -113,6 +123,10 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
     error OfferExpired(uint256 offerId, uint256 expiry);
     error NotOfferBank(uint256 offerId, address account);
     error SelfFinancing(address account);
+    /// @notice Offer `offerId` was not accepted: only a settled financing is registered.
+    error NotFinanced(uint256 offerId, OfferStatus status);
+    /// @notice A registration number that is empty or longer than `MAX_REGISTRATION_NUMBER` bytes.
+    error InvalidRegistrationNumber(uint256 length, uint256 maxLength);
     /// @notice An upgrade to `newImplementation`, which is not wired to this desk's registry and token.
     error UpgradeMiswired(address newImplementation);
 
@@ -215,6 +229,29 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
             q.discount,
             q.daysToMaturity
         );
+    }
+
+    /// @notice The bank records the registration number of financing `offerId` once it has registered the
+    ///         transfer on 中登网 (银发〔2025〕77号 requires the registration); recording again corrects it.
+    /// @dev Only the offer's bank, only for an accepted offer; never paused (a record, not a move).
+    function recordRegistration(uint256 offerId, string calldata number) external {
+        FinancingDeskStorage storage $ = _s();
+        Offer storage o = $.offers[offerId];
+        if (o.status == OfferStatus.None) revert UnknownOffer(offerId);
+        if (o.bank != msg.sender) revert NotOfferBank(offerId, msg.sender);
+        if (o.status != OfferStatus.Accepted) revert NotFinanced(offerId, o.status);
+        uint256 length = bytes(number).length;
+        if (length == 0 || length > MAX_REGISTRATION_NUMBER) {
+            revert InvalidRegistrationNumber(length, MAX_REGISTRATION_NUMBER);
+        }
+        string memory previous = $.registrationNumbers[offerId];
+        $.registrationNumbers[offerId] = number;
+        emit RegistrationRecorded(offerId, msg.sender, number, previous);
+    }
+
+    /// @notice The registration number recorded for financing `offerId` (empty until the bank records it).
+    function registrationOf(uint256 offerId) external view returns (string memory) {
+        return _s().registrationNumbers[offerId];
     }
 
     /// @notice What `value` of a token maturing at `maturity` would cost today at `rateBps` under `dayCount`.

@@ -22,7 +22,7 @@ from api.access import held_token, offerable_token, visible_obligation
 from api.deps import BankParticipant, ContextDep, CurrentParticipant, PageDep, SessionDep, WriterDep
 from api.errors import Conflict, Forbidden, NotFound, RefusedField, Unprocessable
 from api.pagination import Page
-from api.results import FinancedResult, OfferCancelledResult, OfferMadeResult
+from api.results import FinancedResult, OfferCancelledResult, OfferMadeResult, RegistrationRecordedResult
 from api.schemas import (
     MAX_AMOUNT,
     MAX_ID,
@@ -102,6 +102,9 @@ class OfferView(BaseModel):
     price: int | None
     discount: int | None
     days: int | None
+    registration_number: str | None = Field(
+        description="中登网 registration number, once the bank recorded it"
+    )
 
 
 def _offer_view(f: Financing) -> OfferView:
@@ -120,6 +123,7 @@ def _offer_view(f: Financing) -> OfferView:
         price=f.price,
         discount=f.discount,
         days=f.days,
+        registration_number=f.registration_number,
     )
 
 
@@ -284,6 +288,37 @@ def cancel_offer(
     if offer.status != "open":
         raise Conflict(f"offer {offer_id} is {offer.status}")
     return writer.run(lambda signer, key: ctx.client.cancel_offer(signer, offer_id, key=key))
+
+
+class RegistrationBody(RequestModel):
+    registration_number: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[0-9A-Za-z-]+$",
+        description="the number 中登网 (动产融资统一登记公示系统) gave the transfer registration",
+        examples=["04487955000012345678"],
+    )
+
+
+@router.post(
+    "/offers/{offer_id}/registration-number",
+    summary="Record the 中登网 registration number of a financing (its bank; again to correct it)",
+)
+def record_registration(
+    offer_id: IdPath,
+    body: RegistrationBody,
+    ctx: ContextDep,
+    session: SessionDep,
+    caller: BankParticipant,
+    writer: WriterDep,
+) -> WriteResult[RegistrationRecordedResult]:
+    offer = visible_offer(session, caller, offer_id)
+    if offer.bank != caller.address:
+        raise Forbidden(f"offer {offer_id} belongs to another bank")
+    if offer.status != "financed":
+        raise Conflict(f"offer {offer_id} is {offer.status}: only a settled financing is registered")
+    number = body.registration_number
+    return writer.run(lambda signer, key: ctx.client.record_registration(signer, offer_id, number, key=key))
 
 
 class FinancingRequestBody(RequestModel):

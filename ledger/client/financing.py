@@ -5,7 +5,16 @@ cash swap in one transaction. The bank funds by ERC-20 allowance to the financin
 from __future__ import annotations
 
 from ledger.client.base import ClientBase, checksum
-from ledger.client.models import DayCount, Financed, Offer, OfferCancelled, OfferMade, OfferStatus, Quote
+from ledger.client.models import (
+    DayCount,
+    Financed,
+    Offer,
+    OfferCancelled,
+    OfferMade,
+    OfferStatus,
+    Quote,
+    RegistrationRecorded,
+)
 from ledger.keys import Signer
 
 
@@ -60,6 +69,22 @@ class FinancingOps(ClientBase):
         receipt = self._send(bank, self.financing, "cancelOffer", offer_id, key=key)
         event = self._event(receipt, self.financing, "OfferCancelled")
         return OfferCancelled(**self._meta(receipt), offer_id=event["offerId"])
+
+    def record_registration(
+        self, bank: Signer, offer_id: int, number: str, *, key: str | None = None
+    ) -> RegistrationRecorded:
+        """The bank records the 中登网 registration number of financing `offer_id` (again: a correction)."""
+        receipt = self._send(bank, self.financing, "recordRegistration", offer_id, number, key=key)
+        e = self._event(receipt, self.financing, "RegistrationRecorded")
+        return RegistrationRecorded(
+            **self._meta(receipt),
+            offer_id=e["offerId"],
+            registration_number=e["number"],
+            previous=e["previous"],
+        )
+
+    def registration_of(self, offer_id: int) -> str:
+        return str(self._view(self.financing, "registrationOf", offer_id))
 
     def accept_offer(self, holder: Signer, offer_id: int, *, key: str | None = None) -> Financed:
         """The holder sells: price to the holder, receivable (whole, or a split-off piece) to the bank."""

@@ -274,6 +274,13 @@ class OfferMade(TxResult):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RegistrationRecorded(TxResult):
+    offer_id: int
+    registration_number: str
+    previous: str  # empty the first time
+
+
+@dataclass(frozen=True, kw_only=True)
 class OfferCancelled(TxResult):
     offer_id: int
 

@@ -238,6 +238,9 @@ class Financing(SQLModel, table=True):
     offered_block: int = Field(sa_type=BigInteger)
     closed_block: int | None = Field(default=None, sa_type=BigInteger)
     financed_at: int | None = Field(default=None, sa_type=BigInteger)
+    registration_number: str | None = Field(
+        default=None, max_length=64, description="中登网 registration number the bank recorded"
+    )
 
 
 class Repayment(_EventRow, table=True):

@@ -135,6 +135,7 @@ class Projector:
             ("FinancingDesk", "OfferMade"): self._offer_made,
             ("FinancingDesk", "OfferCancelled"): self._offer_cancelled,
             ("FinancingDesk", "Financed"): self._financed,
+            ("FinancingDesk", "RegistrationRecorded"): self._registration_recorded,
             ("RepaymentDesk", "Deposited"): self._deposited,
             ("RepaymentDesk", "ObligationOverdue"): self._state(OVERDUE),
             ("RepaymentDesk", "ObligationRepaid"): self._state(REPAID),
@@ -481,6 +482,11 @@ class Projector:
         if offer is not None:
             offer.status = "cancelled"
             offer.closed_block = e.block_number
+
+    def _registration_recorded(self, e: EventRecord) -> None:
+        financing = self._get(Financing, int(e.args["offerId"]))
+        if financing is not None:
+            financing.registration_number = e.args["number"]
 
     def _financed(self, e: EventRecord) -> None:
         a = e.args

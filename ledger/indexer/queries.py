@@ -128,6 +128,7 @@ class BookEntry(BaseModel):
     maturity: int | None
     current_value: int | None
     redeemed: bool | None
+    registration_number: str | None = None
 
 
 def _unpaid(o: Obligation) -> int:
@@ -327,6 +328,7 @@ def financing_book(session: Session, bank: str) -> list[BookEntry]:
                 maturity=obligation.maturity if obligation else None,
                 current_value=piece.value if piece else None,
                 redeemed=piece.burned if piece else None,
+                registration_number=f.registration_number,
             )
         )
     return book

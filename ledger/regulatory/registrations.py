@@ -60,6 +60,9 @@ class RegistrationRecord(BaseModel):
     financed_at: int = Field(description="unix seconds")
     block_number: int
     tx_hash: str | None
+    registration_number: str | None = Field(
+        default=None, description="登记编号: the number 中登网 gave, once the bank recorded it on-chain"
+    )
 
 
 class RegistrationExport(BaseModel):
@@ -132,6 +135,7 @@ def record(
         financed_at=financed_at,
         block_number=f.closed_block or 0,
         tx_hash=txs.get(f.offer_id),
+        registration_number=f.registration_number,
     )
 
 
@@ -189,6 +193,7 @@ COLUMNS: Sequence[Column] = (
     ("融资日期(financing_date)", lambda r: r.financing_date),
     ("区块高度(block_number)", lambda r: r.block_number),
     ("交易哈希(tx_hash)", lambda r: r.tx_hash),
+    ("登记编号(registration_number)", lambda r: r.registration_number),
 )
 
 

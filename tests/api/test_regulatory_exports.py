@@ -278,6 +278,26 @@ def test_registrations_and_periodic_report_reconcile(
     listed = api.get("/v1/regulator/registrations", headers=p["tier1"].headers)
     assert listed.status_code == 403 and "REGULATOR, OPERATOR" in listed.json()["detail"]
 
+    # the bank records the number 中登网 gave; the record, the CSV and the offer show it
+    number_path = f"/v1/financing/offers/{life.offers['tier2']}/registration-number"
+    number = "04487955000012345678"
+    seller = api.post(number_path, json={"registration_number": number}, headers=p["tier2"].headers)
+    assert seller.status_code == 403
+    malformed = api.post(number_path, json={"registration_number": "0448 7955"}, headers=p["bank"].headers)
+    assert malformed.status_code == 422 and malformed.json()["field"] == "registration_number"
+    recorded = api.post(number_path, json={"registration_number": number}, headers=p["bank"].headers)
+    assert recorded.status_code == 200, recorded.text
+    assert recorded.json()["result"] == {
+        "offer_id": life.offers["tier2"],
+        "registration_number": number,
+        "previous": "",
+    }
+    assert _ok(api.get(path, headers=regulator))["registration_number"] == number
+    [row] = _csv_rows(api.get(path + ".csv", headers=regulator))
+    assert row["登记编号(registration_number)"] == number
+    offer_view = _ok(api.get(f"/v1/financing/offers/{life.offers['tier2']}", headers=p["bank"].headers))
+    assert offer_view["registration_number"] == number
+
     # the periodic report: flows, breakdowns, totals, and its reconciliation with the chain
     report = _ok(api.get("/v1/regulator/reports/periodic", params=period, headers=regulator))
     totals = report["totals"]

@@ -261,6 +261,46 @@ contract FinancingDeskTest is World {
         financing.cancelOffer(id);
     }
 
+    // ------------------------------------------------------------------ 中登网 registration number
+
+    function test_recordRegistration_byTheBank_andCorrected() public {
+        (uint256 id,) = finance(bank1, root, 10_000_000, RATE, ACT_360);
+        assertEq(financing.registrationOf(id), "");
+        vm.expectEmit(address(financing));
+        emit FinancingDesk.RegistrationRecorded(id, bank1, "04487955000012345678", "");
+        vm.prank(bank1);
+        financing.recordRegistration(id, "04487955000012345678");
+        assertEq(financing.registrationOf(id), "04487955000012345678");
+        vm.expectEmit(address(financing));
+        emit FinancingDesk.RegistrationRecorded(id, bank1, "04487955000012345679", "04487955000012345678");
+        vm.prank(bank1);
+        financing.recordRegistration(id, "04487955000012345679");
+        assertEq(financing.registrationOf(id), "04487955000012345679");
+    }
+
+    function test_RevertWhen_recordRegistrationWrongly() public {
+        uint256 open = makeOffer(bank1, root, 10_000_000, RATE, ACT_360);
+        vm.prank(bank1);
+        vm.expectRevert(
+            abi.encodeWithSelector(FinancingDesk.NotFinanced.selector, open, FinancingDesk.OfferStatus.Open)
+        );
+        financing.recordRegistration(open, "0448");
+        vm.prank(supplier1);
+        financing.accept(open);
+        vm.prank(bank2);
+        vm.expectRevert(abi.encodeWithSelector(FinancingDesk.NotOfferBank.selector, open, bank2));
+        financing.recordRegistration(open, "0448");
+        vm.startPrank(bank1);
+        vm.expectRevert(abi.encodeWithSelector(FinancingDesk.InvalidRegistrationNumber.selector, 0, 64));
+        financing.recordRegistration(open, "");
+        string memory tooLong = string(new bytes(65));
+        vm.expectRevert(abi.encodeWithSelector(FinancingDesk.InvalidRegistrationNumber.selector, 65, 64));
+        financing.recordRegistration(open, tooLong);
+        vm.expectRevert(abi.encodeWithSelector(FinancingDesk.UnknownOffer.selector, 99));
+        financing.recordRegistration(99, "0448");
+        vm.stopPrank();
+    }
+
     function test_RevertWhen_offerUnknown() public {
         vm.prank(supplier1);
         vm.expectRevert(abi.encodeWithSelector(FinancingDesk.UnknownOffer.selector, 5));
