@@ -32,6 +32,7 @@ from api.routes import (
     health,
     obligations,
     participants,
+    policy,
     regulator,
     repayment,
     settlement,
@@ -221,6 +222,7 @@ def create_app(
         tx,
         dev,
         governance,
+        policy,
     ):
         v1.include_router(module.router)
     app.include_router(v1)

@@ -17,6 +17,9 @@ import logging
 import math
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -143,6 +146,7 @@ _REVERT_STATUS: dict[str, int] = {
     **dict.fromkeys(
         ("NonexistentToken", "NonexistentSlot", "UnknownProposal", "UnknownOffer", "NotRegistered"), 404
     ),
+    "NotHolder": 403,
     **dict.fromkeys(
         (
             "MissingRole",
@@ -178,6 +182,10 @@ _REVERT_STATUS: dict[str, int] = {
             "SignatureExpired",
             "AttestationExpired",
             "OperationPaused",
+            "ObligorSuspended",
+            "DocumentBacksMoves",
+            "NoObligorPolicy",
+            "ObligorNotSuspended",
         ),
         409,
     ),
@@ -226,7 +234,11 @@ _REFUSED_ARG = {
     "MaturityTooLate": "maturity",
     "NotMultipleOfMinUnit": "value",
     "InsufficientBalance": "needed",
+    "TradeBackgroundRequired": "to",
 }
+# Refusals whose remedy is a sibling of the field that sent the refused value: a receiver refused for
+# want of trade documents is answered with the `documents` beside it (`pieces.0.documents`).
+_REMEDY_FIELD = {"TradeBackgroundRequired": "documents"}
 
 
 def _same(sent: Any, refused: Any) -> bool:
@@ -266,7 +278,12 @@ def _field_holding(request: Request, name: str, args: Mapping[str, Any]) -> str 
         body = json.loads(raw)  # bounded in size and depth by the guard that stored it
     except ValueError:
         return None
-    return _path_of(body, args[arg])
+    found = _path_of(body, args[arg])
+    remedy = _REMEDY_FIELD.get(name)
+    if found is None or remedy is None:
+        return found
+    parent, _, _ = found.rpartition(".")
+    return f"{parent}.{remedy}" if parent else remedy
 
 
 def slugify(name: str) -> str:
@@ -350,6 +367,88 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# ------------------------------------------------------------------------- sentences and explanations
+
+CATALOGUE = Path(__file__).resolve().parent / "dashboard" / "i18n" / "en.json"
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+DAY = 86_400
+YINFA_77 = "PBoC notice Yinfa [2025] No. 77"
+SME_DECREE = "Regulations on Ensuring Payments to Small and Medium-sized Enterprises (Decree No. 802)"
+
+
+@cache
+def _catalogue() -> dict[str, str]:
+    """The dashboard's English catalogue (`error.<Name>` sentences); empty if it cannot be read."""
+    try:
+        loaded = json.loads(CATALOGUE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        log.warning("the message catalogue %s cannot be read; refusals go without a sentence", CATALOGUE)
+        return {}
+    return {k: v for k, v in loaded.items() if isinstance(v, str)}
+
+
+def sentence(name: str, args: Mapping[str, Any]) -> str | None:
+    """The catalogue's English sentence for contract error `name` (what happened, why, what to do next),
+    its `{arg}` placeholders filled from the error's arguments; None when the catalogue has none."""
+    template = _catalogue().get(f"error.{name}")
+    if template is None:
+        return None
+    return _PLACEHOLDER.sub(lambda m: str(args[m[1]]) if m[1] in args else m[0], template)
+
+
+def _days(seconds: Any) -> str:
+    if not isinstance(seconds, int):
+        return str(seconds)
+    whole, rest = divmod(seconds, DAY)
+    return f"{whole} days" if rest == 0 else f"{seconds / DAY:.2f} days"
+
+
+def _date(unix: Any) -> str:
+    if not isinstance(unix, int) or unix <= 0 or unix >= 2**40:
+        return str(unix)
+    return datetime.fromtimestamp(unix, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _compliance(name: str, a: Mapping[str, Any]) -> str | None:
+    """The compliance refusals in words, with their numbers in days and dates (docs/compliance.md)."""
+    if name == "TenorTooLong":
+        return (
+            f"the term to maturity is {_days(a.get('tenor'))}; the policy allows at most "
+            f"{_days(a.get('maxTenor'))} ({YINFA_77}): choose an earlier maturity"
+        )
+    if name == "LongTenorNeedsJustification":
+        return (
+            f"the term to maturity is {_days(a.get('tenor'))}, beyond the long-tenor threshold of "
+            f"{_days(a.get('longTenor'))} ({YINFA_77}): give a `tenor_justification` code or an earlier "
+            "maturity"
+        )
+    if name == "SmePaymentTermExceeded":
+        return (
+            f"maturity falls {_days(a.get('term'))} after delivery; a large obligor pays a medium, small or "
+            f"micro supplier within {_days(a.get('smePaymentTerm'))} of delivery ({SME_DECREE}) unless the "
+            "contract's agreed term is cited (`agreed_term`)"
+        )
+    if name == "MinUnitBelowPolicy":
+        return f"the policy's smallest minimum unit is {a.get('policyMinUnit')} minor units ({YINFA_77})"
+    if name == "ObligorSuspended":
+        return (
+            f"obligor {a.get('obligor')} may not issue until {_date(a.get('until'))}: three obligations went "
+            f"overdue within 182 days ({YINFA_77}); `GET /v1/participants/{a.get('obligor')}/record` shows "
+            "its record"
+        )
+    if name == "TradeBackgroundRequired":
+        return (
+            f"{a.get('to')} is not a bank, so a move to it from {a.get('from')} must cite trade documents "
+            f"the receiver issued to the payer ({YINFA_77}): send `documents` with the receiver"
+        )
+    if name == "SplitTooDeep":
+        depth, most = a.get("depth"), a.get("maxDepth")
+        return f"the new piece would be {depth} tiers below its root; the policy allows {most}"
+    if name == "InsufficientTradeCover":
+        return f"the documents cited cover {a.get('covered')} of the {a.get('value')} minor units paid"
+    return None
+
+
 async def _contract_revert(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ContractRevert)
     name = exc.error_name or "ContractRevert"
@@ -364,6 +463,9 @@ async def _contract_revert(request: Request, exc: Exception) -> JSONResponse:
         detail = f"{field}: {detail}"
     if name == "OperationPaused":
         detail = f"{detail}: {_paused_operation(exc.args_by_name)}"
+    explained = _compliance(name, exc.args_by_name)
+    if explained is not None:
+        detail = f"{detail}: {explained}"
     return problem(
         status,
         slugify(name),
@@ -373,6 +475,7 @@ async def _contract_revert(request: Request, exc: Exception) -> JSONResponse:
         field=field,
         contract_error={"name": name, "args": args, "contract": exc.contract},
         tx_hash=exc.tx_hash,
+        sentence=sentence(name, args),
     )
 
 

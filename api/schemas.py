@@ -109,6 +109,16 @@ class Problem(BaseModel):
         default=None,
         examples=[{"name": "TokenFrozen", "args": {"tokenId": 7}, "contract": "ReceivableToken"}],
     )
+    sentence: str | None = Field(
+        default=None,
+        description=(
+            "a contract's refusal in one English sentence: what happened, why (the rule it enforces) and "
+            "what to do next; the dashboard's catalogue sentence `error.<Name>`, in English"
+        ),
+        examples=[
+            "This piece is frozen by the regulator, so it cannot be moved, split, financed or frozen again."
+        ],
+    )
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -467,6 +467,102 @@ class DiscountExceedsValue(ContractRevert):
     error_name = "DiscountExceedsValue"
 
 
+# ------------------------------------------------------------------ compliance rules (docs/compliance.md)
+
+
+class TenorTooLong(InvalidTerms):
+    """The term from now to maturity (`tenor`, seconds) exceeds the policy's `maxTenor` (one year under
+    PBoC notice Yinfa [2025] No. 77)."""
+
+    error_name, refused_field = "TenorTooLong", "maturity"
+
+
+class LongTenorNeedsJustification(InvalidTerms):
+    """The term exceeds the policy's `longTenor` (six months) and no justification code was given."""
+
+    error_name, refused_field = "LongTenorNeedsJustification", "tenor_justification"
+
+
+class SmePaymentTermExceeded(InvalidTerms):
+    """A large obligor pays a medium, small or micro supplier later than `smePaymentTerm` (60 days)
+    after delivery, without an agreed contract term (State Council Decree No. 802)."""
+
+    error_name, refused_field = "SmePaymentTermExceeded", "maturity"
+
+
+class MinUnitBelowPolicy(InvalidTerms):
+    """The obligation's minimum unit is below the policy's."""
+
+    error_name, refused_field = "MinUnitBelowPolicy", "min_unit"
+
+
+class ObligorSuspended(ContractRevert):
+    """The obligor's issuance is suspended until `until` for persistent overdue (three overdue
+    obligations within 182 days)."""
+
+    error_name = "ObligorSuspended"
+
+
+class TradeBackgroundRequired(ContractRevert):
+    """A move to a non-bank must cite trade documents under the policy (`moveWithTrade`)."""
+
+    error_name = "TradeBackgroundRequired"
+
+
+class SplitTooDeep(ContractRevert):
+    """The new piece would sit deeper below its root than the policy's `maxDepth`."""
+
+    error_name = "SplitTooDeep"
+
+
+class InsufficientTradeCover(ContractRevert):
+    """The trade documents cited for a payment cover less than its value."""
+
+    error_name = "InsufficientTradeCover"
+
+
+class DocumentBacksMoves(ContractRevert):
+    """A document that backed payments between holders cannot back a new obligation."""
+
+    error_name = "DocumentBacksMoves"
+
+
+class NotHolder(ContractRevert):
+    """Only the token's holder pays with it (`moveWithTrade`)."""
+
+    error_name = "NotHolder"
+
+
+class MoveBatchMismatch(ContractRevert):
+    """Receivers, values and document lists of a payment differ in number (or are empty)."""
+
+    error_name = "MoveBatchMismatch"
+
+
+class InvalidPolicy(ContractRevert):
+    """A policy breaks one of its own bounds; `field` names which."""
+
+    error_name = "InvalidPolicy"
+
+
+class PolicyReasonRequired(ContractRevert):
+    error_name = "PolicyReasonRequired"
+
+
+class NoObligorPolicy(ContractRevert):
+    """There is no policy of the obligor's own to clear."""
+
+    error_name = "NoObligorPolicy"
+
+
+class ObligorNotSuspended(ContractRevert):
+    error_name = "ObligorNotSuspended"
+
+
+class InvalidSizeClass(ContractRevert):
+    error_name = "InvalidSizeClass"
+
+
 def abi_type(param: Mapping[str, Any]) -> str:
     """Canonical ABI type of one parameter, expanding tuples so selectors match solc's."""
     typ = str(param["type"])

@@ -1,10 +1,10 @@
-"""Participants: onboarding by the operator (on-chain registration, custodial key, first API key),
-status changes, API keys, and `GET /participants/me`."""
+"""Participants: onboarding by the operator (on-chain registration, size class, custodial key, first API
+key), status and size-class changes, API keys, `GET /participants/me`, and an obligor's overdue record."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal, cast
 
 from eth_utils.address import to_checksum_address
@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select as sa_select
 from sqlmodel import select
 
+from api.access import can_see_obligation
 from api.deps import (
     ContextDep,
     CurrentParticipant,
@@ -23,12 +24,14 @@ from api.deps import (
     WriterDep,
 )
 from api.directory import LegalName, ProfileView, check_uscc, read_profile, save_profile, verify_registered
-from api.errors import Forbidden, NotFound, RefusedField
+from api.errors import Forbidden, NotFound, RefusedField, Unprocessable
 from api.results import RegisteredResult, StatusChangedResult
-from api.schemas import PROBLEM_RESPONSES, Address, RequestModel, WriteResult
-from api.security import Role, Scope, issue_api_key, list_api_keys, revoke_api_key
+from api.schemas import PROBLEM_RESPONSES, Address, RequestModel, WriteResult, chain_now
+from api.security import Principal, Role, Scope, issue_api_key, list_api_keys, revoke_api_key
 from api.tables import participant_profiles
-from ledger.client import ParticipantStatus
+from ledger.client import ParticipantStatus, TierchainClient
+from ledger.client.compliance import SizeClass
+from ledger.indexer.models import Obligation, Proposal
 from ledger.indexer.models import Participant as ParticipantRow
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,12 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/participants", tags=["participants"], responses=PROBLEM_RESPONSES)
 
 OnboardRole = Literal["CORE_ENTERPRISE", "SUPPLIER", "BANK", "REGULATOR", "ORACLE"]
+SizeClassName = Literal["large", "medium", "small", "micro"]
+SizeClassShown = Literal["unclassified", "large", "medium", "small", "micro"]
+SIZE_CLASS_HELP = (
+    "the enterprise's size class under the national classification (大型 / 中型 / 小型 / 微型): a large "
+    "obligor pays medium, small and micro suppliers within the policy's SME payment term"
+)
 AddressPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$")]
 
 
@@ -71,6 +80,9 @@ class Onboard(RequestModel):
         default=None,
         description="the legal name for the participant directory; `legal_id` must then be its USCC",
     )
+    size_class: SizeClassName | None = Field(
+        default=None, description=SIZE_CLASS_HELP + "; recorded on-chain after registration"
+    )
 
     def check(self) -> None:
         """`address` goes with `self` custody only: a cross-field rule, so a refusal (422 naming
@@ -94,6 +106,7 @@ class ParticipantView(BaseModel):
     roles: list[str]
     legal_id_hash: str | None
     custodial: bool
+    size_class: SizeClassShown = Field(default="unclassified", description=SIZE_CLASS_HELP)
 
 
 class GasFunding(BaseModel):
@@ -142,6 +155,10 @@ class KeyView(BaseModel):
     revoked_at: datetime | None
 
 
+def _size_class(client: TierchainClient, address: str) -> SizeClassShown:
+    return cast(SizeClassShown, client.size_class(to_checksum_address(address)).label)
+
+
 def _view(ctx: ContextDep, row: ParticipantRow) -> ParticipantView:
     return ParticipantView(
         address=row.address,
@@ -149,6 +166,7 @@ def _view(ctx: ContextDep, row: ParticipantRow) -> ParticipantView:
         roles=list(row.roles),
         legal_id_hash=row.legal_id_hash,
         custodial=ctx.keys.is_custodial(row.address),
+        size_class=_size_class(ctx.client, row.address),
     )
 
 
@@ -170,6 +188,13 @@ def onboard(
                 list(body.roles),
                 key=f"{writer.key}:register" if writer.key else None,
             )
+            if body.size_class is not None:
+                ctx.client.set_size_class(
+                    ctx.operator,
+                    address,
+                    SizeClass.parse(body.size_class),
+                    key=f"{writer.key}:size-class" if writer.key else None,
+                )
             funding = None
             if created is not None and (amount := ctx.onboarding_fund_wei):
                 receipt = ctx.client.manager.send(
@@ -202,6 +227,7 @@ def onboard(
             roles=sorted(body.roles),
             legal_id_hash=legal_id_hash,
             custodial=created is not None,
+            size_class=body.size_class or "unclassified",
         )
         return Onboarded(
             participant=view,
@@ -311,6 +337,103 @@ def set_status(
     status = ParticipantStatus.ACTIVE if body.status == "active" else ParticipantStatus.SUSPENDED
     return writer.run(
         lambda signer, key: ctx.client.set_status(signer, to_checksum_address(address), status, key=key)
+    )
+
+
+class SizeClassRequest(RequestModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"size_class": "small"}]})
+
+    size_class: SizeClassName = Field(description=SIZE_CLASS_HELP)
+
+
+class SizeClassResult(BaseModel):
+    """The size class recorded for `account` (`SizeClassSet`), and the one it replaced."""
+
+    account: str
+    previous: SizeClassShown
+    current: SizeClassShown
+
+
+@router.put("/{address}/size-class", summary="Record a participant's size class (operator)")
+def put_size_class(
+    address: AddressPath,
+    body: SizeClassRequest,
+    ctx: ContextDep,
+    session: SessionDep,
+    _: OperatorParticipant,
+    writer: WriterDep,
+) -> WriteResult[SizeClassResult]:
+    if session.get(ParticipantRow, address.lower()) is None:
+        raise NotFound(f"participant {address} not found")
+    cls = SizeClass.parse(body.size_class)
+    return writer.run(
+        lambda signer, key: ctx.client.set_size_class(signer, to_checksum_address(address), cls, key=key)
+    )
+
+
+class ObligorRecordView(BaseModel):
+    """An obligor's overdue record (docs/compliance.md): three overdue obligations within the window
+    (182 days, first strike to last) suspend its issuance for two years."""
+
+    address: str
+    size_class: SizeClassShown
+    strikes: list[str] = Field(
+        description="the last (up to three) overdue strikes, oldest first, ISO 8601 UTC",
+        examples=[["2026-03-01T00:00:00Z", "2026-05-10T08:30:00Z"]],
+    )
+    overdue_count: int = Field(description="every overdue ever recorded for the obligor")
+    suspended_until: str | None = Field(
+        description="end of the latest suspension (ISO 8601 UTC), null when never suspended"
+    )
+    suspended: bool = Field(description="whether issuance is suspended now (at the latest block's time)")
+    as_of: str = Field(description="the latest block's time the answer is read at (ISO 8601 UTC)")
+
+
+def _sees_record(session: SessionDep, caller: Principal, address: str) -> bool:
+    """The obligor itself, the regulator and the operator, and its counterparties: whoever sees one of
+    its obligations (a holder of a piece, a bank asked to finance one) or proposed one to it."""
+    if caller.sees_everything or caller.address == address:
+        return True
+    owed = session.exec(select(Obligation).where(Obligation.obligor == address)).all()
+    if any(can_see_obligation(session, caller, o) for o in owed):
+        return True
+    proposed = select(Proposal.proposal_id).where(
+        Proposal.obligor == address, Proposal.supplier == caller.address
+    )
+    return session.exec(proposed).first() is not None
+
+
+def _iso(unix: int) -> str:
+    return datetime.fromtimestamp(unix, UTC).isoformat().replace("+00:00", "Z")
+
+
+@router.get(
+    "/{address}/record", summary="A core enterprise's overdue record and suspension (any participant)"
+)
+def obligor_record(
+    address: AddressPath, caller: CurrentParticipant, ctx: ContextDep, session: SessionDep
+) -> ObligorRecordView:
+    row = session.get(ParticipantRow, address.lower())
+    if row is None or not _sees_record(session, caller, row.address):  # unseen answers like missing
+        raise NotFound(f"participant {address} not found")
+    if "CORE_ENTERPRISE" not in row.roles:
+        raise Unprocessable(
+            f"{address} is not a core enterprise (roles: {', '.join(sorted(row.roles)) or 'none'}): only an "
+            "obligor has an overdue record",
+            field="address",
+        )
+    who = to_checksum_address(address)
+    record = ctx.client.obligor_record(who)
+    now = chain_now(ctx.client)
+    until = record.suspended_until
+    return ObligorRecordView(
+        address=row.address,
+        size_class=_size_class(ctx.client, who),
+        strikes=[_iso(t) for t in sorted(t for t in record.strikes if t)],
+        overdue_count=record.overdue_count,
+        suspended_until=_iso(until) if until else None,
+        suspended=record.suspended_at(now),
+        as_of=_iso(now),
     )
 
 

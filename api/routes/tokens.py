@@ -1,5 +1,10 @@
 """Tokens: one token, the caller's holdings, the lineage tree, and the holder's moves (split one or
-many pieces, merge, whole transfer)."""
+many pieces, merge, whole transfer).
+
+A split or transfer to anyone but a bank cites trade documents under the default policy (the
+trade-background rule, docs/compliance.md): with `documents` the move goes through the IssuanceDesk's
+`moveWithTrade`, which checks them; without, the token moves directly and the registry refuses a move
+that needed them (`TradeBackgroundRequired`)."""
 
 from __future__ import annotations
 
@@ -11,11 +16,22 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.access import can_see_token, held_token, sees_whole_slot, visible_token
 from api.deps import ContextDep, CurrentParticipant, PageDep, SessionDep, WriterDep
-from api.errors import Forbidden, Unprocessable
+from api.errors import Forbidden, RefusedField, Unprocessable
 from api.pagination import Page
 from api.results import BatchSplitResult, MergedResult, SplitResult, TransferredResult
-from api.schemas import MAX_ID, PROBLEM_RESPONSES, Address, IdPath, JsonInt, RequestModel, Uint, WriteResult
+from api.schemas import (
+    MAX_ID,
+    PROBLEM_RESPONSES,
+    Address,
+    Bytes32,
+    IdPath,
+    JsonInt,
+    RequestModel,
+    Uint,
+    WriteResult,
+)
 from ledger.client import TxResult
+from ledger.client.models import Split, Transferred
 from ledger.indexer import queries
 from ledger.indexer.models import Token
 from ledger.keys import Signer
@@ -23,9 +39,26 @@ from ledger.keys import Signer
 router = APIRouter(prefix="/tokens", tags=["tokens"], responses=PROBLEM_RESPONSES)
 
 
+MAX_DOCUMENTS = 32
+Documents = Annotated[
+    list[Bytes32] | None,
+    Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_DOCUMENTS,
+        description=(
+            "fingerprints of attested trade documents the receiver issued to the holder (invoices, or a "
+            "delivery note with its purchase order) that back this payment; required for a receiver that is "
+            "not a bank under the trade-background rule"
+        ),
+    ),
+]
+
+
 class Piece(RequestModel):
     to: Address
     value: Uint = Field(gt=0, description="minor units; a multiple of the obligation's min unit")
+    documents: Documents = None
 
 
 class SplitRequest(RequestModel):
@@ -50,6 +83,7 @@ class MergeRequest(RequestModel):
 
 class TransferRequest(RequestModel):
     to: Address
+    documents: Documents = None
 
 
 class LineageNode(BaseModel):
@@ -142,8 +176,30 @@ def split(
 ) -> WriteResult[SplitResult | BatchSplitResult]:
     held_token(session, caller, token_id)
     pieces = [(to_checksum_address(p.to), p.value) for p in body.pieces]
+    backed = [p.documents is not None for p in body.pieces]
+    if any(backed) and not all(backed):
+        missing = backed.index(False)
+        raise RefusedField(
+            f"pieces.{missing}.documents",
+            "a payment cites trade documents for every receiver or for none (the pieces go in one "
+            "transaction)",
+        )
 
     def op(signer: Signer, key: str | None) -> TxResult:
+        if all(backed):
+            payments = [(p.to, p.value, list(p.documents or [])) for p in body.pieces]
+            paid = ctx.client.pay_with_trade(signer, token_id, payments, key=key)
+            if len(pieces) > 1:
+                return paid
+            return Split(
+                tx_hash=paid.tx_hash,
+                block_number=paid.block_number,
+                gas_used=paid.gas_used,
+                from_token_id=token_id,
+                token_id=paid.token_ids[0],
+                to=pieces[0][0],
+                value=pieces[0][1],
+            )
         if len(pieces) == 1:
             return ctx.client.split(signer, token_id, pieces[0][0], pieces[0][1], key=key)
         return ctx.client.split_batch(signer, token_id, pieces, key=key)
@@ -179,6 +235,21 @@ def transfer(
     writer: WriterDep,
 ) -> WriteResult[TransferredResult]:
     held_token(session, caller, token_id)
-    return writer.run(
-        lambda signer, key: ctx.client.transfer(signer, token_id, to_checksum_address(body.to), key=key)
-    )
+    to = to_checksum_address(body.to)
+
+    def op(signer: Signer, key: str | None) -> TxResult:
+        if body.documents is None:
+            return ctx.client.transfer(signer, token_id, to, key=key)
+        # Paying the whole value moves the token itself (IssuanceDesk.moveWithTrade).
+        value = ctx.client.balance_of(token_id)
+        paid = ctx.client.pay_with_trade(signer, token_id, [(to, value, list(body.documents))], key=key)
+        return Transferred(
+            tx_hash=paid.tx_hash,
+            block_number=paid.block_number,
+            gas_used=paid.gas_used,
+            token_id=token_id,
+            sender=to_checksum_address(signer.address),
+            to=to,
+        )
+
+    return writer.run(op)

@@ -29,6 +29,7 @@ from api.results import SubmittedResult
 from api.routes.financing import OfferRequest, visible_offer
 from api.routes.obligations import ProposeRequest, proposal_terms
 from api.routes.repayment import DepositRequest, RedeemRequest
+from api.routes.tokens import Documents
 from api.schemas import PROBLEM_RESPONSES, Address, JsonId, JsonInt, RequestModel, Uint, WriteResult
 from api.security import Principal, Role
 from ledger.client import DayCount
@@ -49,6 +50,7 @@ class SplitOp(RequestModel):
     token_id: Id
     to: Address
     value: Uint
+    documents: Documents = None
 
 
 class MergeOp(RequestModel):
@@ -62,6 +64,7 @@ class TransferOp(RequestModel):
     operation: Literal["transfer"]
     token_id: Id
     to: Address
+    documents: Documents = None
 
 
 class ApproveOp(RequestModel):
@@ -208,6 +211,12 @@ def _calldata(ctx: ContextDep, session: SessionDep, caller: Principal, op: Any) 
     c = ctx.client
     if isinstance(op, ApproveOp | OfferOp | AcceptOp | CancelOfferOp | DepositOp | RedeemOp | FreezeOp):
         return _money_calldata(ctx, session, caller, op)
+    if isinstance(op, SplitOp | TransferOp) and op.documents is not None:
+        held_token(session, caller, op.token_id)  # a payment backed by trade documents: the desk moves it
+        value = op.value if isinstance(op, SplitOp) else c.balance_of(op.token_id)
+        docs = [bytes.fromhex(d[2:]) for d in op.documents]
+        args = [op.token_id, [to_checksum_address(op.to)], [value], [docs]]
+        return {"to": c.issuance.address, "data": c.issuance.encode_abi("moveWithTrade", args=args)}
     if isinstance(op, SplitOp):
         held_token(session, caller, op.token_id)
         return {

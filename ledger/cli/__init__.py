@@ -17,6 +17,7 @@ from ledger.cli.deploy import compile_cmd, deploy_cmd
 from ledger.cli.dev import dev_app
 from ledger.cli.gov import gov_app
 from ledger.cli.lifecycle import finance_app, obligation_app, participant_app, repay_app, token_app
+from ledger.cli.policy import policy_app
 from ledger.cli.reports import report_app
 from ledger.cli.serve import serve_cmd
 from ledger.cli.settlement import settlement_app
@@ -34,6 +35,7 @@ app.add_typer(finance_app, name="finance")
 app.add_typer(repay_app, name="repay")
 app.add_typer(settlement_app, name="settlement")
 app.add_typer(gov_app, name="gov")
+app.add_typer(policy_app, name="policy")
 app.add_typer(report_app, name="report")
 app.add_typer(indexer_app, name="index")
 app.add_typer(oracle_app, name="oracle")

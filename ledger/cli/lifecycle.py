@@ -29,7 +29,8 @@ from ledger.cli.common import (
     usage_error,
 )
 from ledger.client import ROLES, DayCount, Terms, TierchainClient, role_name
-from ledger.client.models import ROLE_NAMES
+from ledger.client.compliance import SizeClass
+from ledger.client.models import ROLE_NAMES, agreed_term_ref
 from ledger.errors import TierchainError
 
 participant_app = typer.Typer(
@@ -63,6 +64,12 @@ def participant_register(
         str | None, typer.Option(help="legal id (e.g. USCC); normalized and hashed as the oracles do")
     ] = None,
     legal_id_hash: Annotated[str | None, typer.Option(help="or the 32-byte hash itself")] = None,
+    size_class: Annotated[
+        str | None,
+        typer.Option(
+            "--size-class", help="enterprise size: large, medium, small, micro (大型/中型/小型/微型)"
+        ),
+    ] = None,
     network: NetworkOpt = None,
     key_env: KeyEnvOpt = None,
     keystore: KeystoreOpt = None,
@@ -83,11 +90,17 @@ def participant_register(
         if legal_id_hash
         else hex32(normalized_hash(str(legal_id)), "--legal-id")
     )
+    try:
+        size = SizeClass.parse(size_class) if size_class is not None else None
+    except ValueError as exc:
+        raise usage_error(f"--size-class: {exc}") from exc
     who = address(account_address)
     client, signer = open_client(network, key_env, keystore, password_env, account)
     result = plain(client.register_participant(signer, who, id_hash, [r.upper() for r in role]))
     # The chain speaks in role ids; people read names.
     result["roles"] = [role_name(bytes.fromhex(r[2:])) or r for r in result["roles"]]
+    if size is not None:  # recorded by the same registry admin (ONBOARDING or admin)
+        result["size_class"] = client.set_size_class(signer, who, size).current.label
     show("participant registered", result, as_json)
 
 
@@ -126,6 +139,13 @@ def proposed_terms(client: TierchainClient, proposal_id: int) -> Terms:
     if not logs:
         raise TierchainError(f"no proposal {proposal_id} on this deployment")
     a = logs[-1]["args"]
+    # The codes the terms carry, when any (docs/compliance.md): `TermsJustified` with slot 0.
+    justified = client.issuance.events.TermsJustified().get_logs(
+        argument_filters={"proposalId": proposal_id, "slot": 0}, from_block=client.deployment.deploy_block
+    )
+    code, ref = (0, b"\x00" * 32)
+    if justified:
+        code, ref = justified[-1]["args"]["tenorJustification"], bytes(justified[-1]["args"]["agreedTermRef"])
     return Terms(
         supplier=a["supplier"],
         obligor=a["obligor"],
@@ -134,6 +154,8 @@ def proposed_terms(client: TierchainClient, proposal_id: int) -> Terms:
         maturity=a["maturity"],
         min_unit=a["minUnit"],
         documents=tuple(bytes(d) for d in a["documents"]),
+        tenor_justification=int(code),
+        agreed_term_ref=ref,
     )
 
 
@@ -148,6 +170,13 @@ def obligation_propose(
     ],
     currency: Annotated[str, typer.Option(help="ISO 4217 code")] = "CNY",
     min_unit: Annotated[int, typer.Option(help="smallest splittable amount, minor units")] = 1,
+    tenor_justification: Annotated[
+        int, typer.Option(help="why a term runs past the policy's long-tenor threshold (a code; 0: none)")
+    ] = 0,
+    agreed_term: Annotated[
+        str | None,
+        typer.Option(help="contract clause agreeing a term past the SME limit (its keccak is recorded)"),
+    ] = None,
     network: NetworkOpt = None,
     key_env: KeyEnvOpt = None,
     keystore: KeystoreOpt = None,
@@ -158,6 +187,8 @@ def obligation_propose(
     """Propose an obligation backed by attested documents; the signer is the supplier."""
     if face <= 0 or min_unit <= 0:
         raise usage_error("--face and --min-unit must be positive")
+    if not 0 <= tenor_justification < 2**16:
+        raise usage_error("--tenor-justification must be a code from 0 to 65535")
     docs = tuple(hex32(d, "--document") for d in document)
     due = timestamp(maturity, "--maturity")
     obligor_address = address(obligor, "--obligor")
@@ -170,6 +201,8 @@ def obligation_propose(
         maturity=due,
         min_unit=min_unit,
         documents=docs,
+        tenor_justification=tenor_justification,
+        agreed_term_ref=agreed_term_ref(agreed_term),
     )
     show("obligation proposed", client.propose(signer, terms), as_json)
 
@@ -218,6 +251,14 @@ def token_split(
     token_id: Annotated[int, typer.Argument()],
     to: Annotated[str, typer.Argument(help="recipient")],
     value: Annotated[int, typer.Argument(help="minor units")],
+    document: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--document",
+            help="attested trade document the recipient sold you (fingerprint), repeatable; "
+            "required for a supplier under the default policy (docs/compliance.md)",
+        ),
+    ] = None,
     network: NetworkOpt = None,
     key_env: KeyEnvOpt = None,
     keystore: KeystoreOpt = None,
@@ -225,17 +266,29 @@ def token_split(
     account: AccountOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Pay VALUE of TOKEN_ID to TO as a new piece whose parent is TOKEN_ID."""
+    """Pay VALUE of TOKEN_ID to TO as a new piece whose parent is TOKEN_ID; with --document, as a
+    trade-backed payment (IssuanceDesk.moveWithTrade)."""
     recipient = address(to, "TO")
+    docs = [hex32(d, "--document") for d in document or []]
     client, signer = open_client(network, key_env, keystore, password_env, account)
-    show("split", client.split(signer, token_id, recipient, value), as_json)
+    if docs:
+        show("split", client.pay_with_trade(signer, token_id, [(recipient, value, docs)]), as_json)
+    else:
+        show("split", client.split(signer, token_id, recipient, value), as_json)
 
 
 @token_app.command("split-batch")
 @guarded
 def token_split_batch(
     token_id: Annotated[int, typer.Argument()],
-    piece: Annotated[list[str], typer.Option("--piece", help="ADDRESS:VALUE, repeatable")],
+    piece: Annotated[
+        list[str],
+        typer.Option(
+            "--piece",
+            help="ADDRESS:VALUE, or ADDRESS:VALUE:FINGERPRINT[,FINGERPRINT...] citing the trade documents "
+            "the recipient sold you; repeatable",
+        ),
+    ],
     network: NetworkOpt = None,
     key_env: KeyEnvOpt = None,
     keystore: KeystoreOpt = None,
@@ -244,14 +297,23 @@ def token_split_batch(
     as_json: JsonOpt = False,
 ) -> None:
     """Split several pieces off TOKEN_ID in one transaction."""
-    pieces: list[tuple[str, int]] = []
+    pieces: list[tuple[str, int, list[bytes]]] = []
     for p in piece:
-        to, _, value = p.partition(":")
+        to, _, rest = p.partition(":")
+        value, _, fingerprints = rest.partition(":")
         if not value.isdigit():
-            raise usage_error(f"--piece: {p!r} is not ADDRESS:VALUE")
-        pieces.append((address(to, "--piece"), int(value)))
+            raise usage_error(f"--piece: {p!r} is not ADDRESS:VALUE[:FINGERPRINT,...]")
+        docs = [hex32(d, "--piece") for d in fingerprints.split(",") if d]
+        pieces.append((address(to, "--piece"), int(value), docs))
+    backed = [bool(docs) for _, _, docs in pieces]
+    if any(backed) and not all(backed):
+        raise usage_error("--piece: cite documents for every piece or for none")
     client, signer = open_client(network, key_env, keystore, password_env, account)
-    show("batch split", client.split_batch(signer, token_id, pieces), as_json)
+    if all(backed):
+        show("batch split", client.pay_with_trade(signer, token_id, pieces), as_json)
+    else:
+        plain = [(to, value) for to, value, _ in pieces]
+        show("batch split", client.split_batch(signer, token_id, plain), as_json)
 
 
 @token_app.command("merge")
@@ -277,6 +339,14 @@ def token_merge(
 def token_transfer(
     token_id: Annotated[int, typer.Argument()],
     to: Annotated[str, typer.Argument(help="recipient")],
+    document: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--document",
+            help="attested trade document the recipient sold you (fingerprint), repeatable; "
+            "required for a supplier under the default policy (docs/compliance.md)",
+        ),
+    ] = None,
     network: NetworkOpt = None,
     key_env: KeyEnvOpt = None,
     keystore: KeystoreOpt = None,
@@ -284,10 +354,15 @@ def token_transfer(
     account: AccountOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Transfer the whole token to TO."""
+    """Transfer the whole token to TO; with --document, as a trade-backed payment of its whole value."""
     recipient = address(to, "TO")
+    docs = [hex32(d, "--document") for d in document or []]
     client, signer = open_client(network, key_env, keystore, password_env, account)
-    show("transfer", client.transfer(signer, token_id, recipient), as_json)
+    if docs:
+        whole = client.balance_of(token_id)
+        show("transfer", client.pay_with_trade(signer, token_id, [(recipient, whole, docs)]), as_json)
+    else:
+        show("transfer", client.transfer(signer, token_id, recipient), as_json)
 
 
 @token_app.command("freeze")
@@ -416,6 +491,26 @@ def finance_cancel(
     """Withdraw an open offer (the bank that made it)."""
     client, signer = open_client(network, key_env, keystore, password_env, account)
     show("offer cancelled", client.cancel_offer(signer, offer_id), as_json)
+
+
+@finance_app.command("register")
+@guarded
+def finance_register(
+    offer_id: Annotated[int, typer.Argument()],
+    number: Annotated[str, typer.Argument(help="the 中登网 registration number (登记编号)")],
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record the 中登网 registration number of financing OFFER_ID (its bank); again to correct it."""
+    text = number.strip()
+    if not text or len(text.encode()) > 64:
+        raise usage_error("NUMBER: give the registration number, at most 64 characters")
+    client, signer = open_client(network, key_env, keystore, password_env, account)
+    show("registration recorded", client.record_registration(signer, offer_id, text), as_json)
 
 
 # --------------------------------------------------------------------------------- repayment

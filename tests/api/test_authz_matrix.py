@@ -169,6 +169,14 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/tokens"): Rule(EVERYONE, OVERSEERS, query=lambda o, r: {"owner": o.address}),
     ("GET", "/v1/tokens/{token_id}"): Rule(SEE_A, OVERSEERS),
     ("GET", "/v1/tokens/{token_id}/lineage"): Rule(SEE_A, OVERSEERS),
+    # no piece here came by a trade-backed transfer: 404 to everyone (parties and overseers included)
+    ("GET", "/v1/tokens/{token_id}/registration"): Rule(NOBODY, NOBODY),
+    ("GET", "/v1/tokens/{token_id}/registration.csv"): Rule(NOBODY, NOBODY),
+    ("GET", "/v1/policy"): Rule(EVERYONE, EVERYONE),
+    ("GET", "/v1/participants/{address}/record"): Rule(EVERYONE, OVERSEERS),
+    ("PUT", "/v1/participants/{address}/size-class"): Rule(
+        OPERATOR, OPERATOR, body=lambda o, r: {"size_class": "small"}
+    ),
     ("POST", "/v1/tokens/{token_id}/split"): Rule(HOLDERS, NOBODY, body=_split),
     ("POST", "/v1/tokens/{token_id}/merge"): Rule(
         HOLDERS, NOBODY, body=lambda o, r: {"into_token_id": o.token2, "value": HUGE}
@@ -200,6 +208,10 @@ TABLE: dict[tuple[str, str], Rule] = {
     ),
     ("POST", "/v1/financing/offers/{offer_id}/accept"): Rule(frozenset({"tier3"}), NOBODY),
     ("POST", "/v1/financing/offers/{offer_id}/cancel"): Rule(frozenset({"bank"}), NOBODY),
+    # the offers here are open: their bank is told 409 (not settled yet); anyone else 403/404
+    ("POST", "/v1/financing/offers/{offer_id}/registration-number"): Rule(
+        frozenset({"bank"}), NOBODY, body=lambda o, r: {"registration_number": "04487955000012345678"}
+    ),
     ("GET", "/v1/financing/book"): Rule(
         frozenset({"bank"}) | OVERSEERS,
         OVERSEERS,

@@ -50,6 +50,18 @@ def test_propose_confirm_split_and_lineage(cli_env: CliEnv) -> None:
     assert split["from_token_id"] == root and split["value"] == 40_000_000
     assert world.client.lineage(piece) == (piece, root)
 
+    # A trade-backed payment: tier2 pays tier3 with part of its piece, citing the invoice tier3 sold it.
+    sold = world.invoice(5_000_000, seller="tier3", buyer="tier2")
+    world.attest(sold)
+    fingerprint = "0x" + sold.fingerprint.hex()
+    backed = run_json(
+        ["token", "split", str(piece), a["tier3"].address, "5000000", "--document", fingerprint,
+         *cli_env.key_env("tier2")]
+    )  # fmt: skip
+    assert backed["from_token_id"] == piece and len(backed["token_ids"]) == 1
+    assert world.client.owner_of(backed["token_ids"][0]) == a["tier3"].address
+    assert world.client._view(world.client.trades, "movedValue", sold.fingerprint) == 5_000_000
+
     indexed = CliRunner().invoke(app, ["index", "run", "--once"])
     assert indexed.exit_code == 0, indexed.output
 
@@ -60,7 +72,8 @@ def test_propose_confirm_split_and_lineage(cli_env: CliEnv) -> None:
     holders = run_json(["report", "holders", str(slot)])
     assert {h["owner"].lower(): h["value"] for h in holders["holders"]} == {
         a["tier1"].address.lower(): FACE - 40_000_000,
-        a["tier2"].address.lower(): 40_000_000,
+        a["tier2"].address.lower(): 35_000_000,
+        a["tier3"].address.lower(): 5_000_000,
     }
 
     tree = CliRunner().invoke(app, ["report", "lineage", str(root)])
