@@ -118,6 +118,43 @@ def registration_csv(offer_id: IdPath, caller: CurrentParticipant, session: Sess
     return _csv(registrations.to_csv([found]), f"tierchain-registration-offer-{offer_id}.csv")
 
 
+def _transfer_registrations(
+    session: SessionDep, caller: CurrentParticipant, token_id: int
+) -> list[registrations.TransferRegistrationRecord]:
+    found = registrations.transfer_records(session, token_id)
+    if not found:
+        raise NotFound(f"token {token_id} was not delivered by a trade-backed transfer")
+    if not caller.sees_everything:
+        mine = [r for r in found if caller.address in (r.transferor.address, r.transferee.address)]
+        if not mine:
+            raise NotFound(f"token {token_id} was not delivered by a trade-backed transfer")
+        found = mine
+    return found
+
+
+@router.get(
+    "/tokens/{token_id}/registration",
+    tags=["tokens"],
+    summary="中登网 registration records of the trade-backed transfers that delivered a piece (on request)",
+)
+def transfer_registration(
+    token_id: IdPath, caller: CurrentParticipant, session: SessionDep
+) -> list[registrations.TransferRegistrationRecord]:
+    return _transfer_registrations(session, caller, token_id)
+
+
+@router.get(
+    "/tokens/{token_id}/registration.csv",
+    tags=["tokens"],
+    summary="中登网 registration records of the trade-backed transfers that delivered a piece, CSV",
+    response_class=Response,
+    responses=CSV_RESPONSE,
+)
+def transfer_registration_csv(token_id: IdPath, caller: CurrentParticipant, session: SessionDep) -> Response:
+    found = _transfer_registrations(session, caller, token_id)
+    return _csv(registrations.transfers_to_csv(found), f"tierchain-registration-token-{token_id}.csv")
+
+
 def _report(ctx: ContextDep, session: SessionDep, start: date, end: date) -> periodic.PeriodicReport:
     period = _period(start, end)
     with ctx.sync_lock:  # the indexer stands still between reading the database and the chain

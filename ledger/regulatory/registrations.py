@@ -139,6 +139,125 @@ def record(
     )
 
 
+class BackingDocument(TradeDocument):
+    backed_value: int = Field(description="how much of this move the document backed, minor units")
+
+
+class TransferRegistrationRecord(BaseModel):
+    """The registration record of a trade-backed transfer (a supplier paying its supplier with a piece),
+    for a party that registers it on request: the same property description as a financing's, the
+    trade documents that backed this move (`backing_documents`, with the value each backed), and the
+    transfer's value and date in place of the financing's price."""
+
+    registration_type: str = Field(default=REGISTRATION_TYPE, description="登记类型: 应收账款转让")
+    registration_type_en: str = REGISTRATION_TYPE_EN
+    transferor: Party = Field(description="出让人: the holder who paid with the piece")
+    transferee: Party = Field(description="受让人: its supplier, who received the piece")
+    property: PropertyDescription
+    backing_documents: list[BackingDocument] = Field(description="the documents of this move (贸易背景)")
+    transfer_value: int = Field(description="转让金额: minor units")
+    transfer_date: str = Field(description="Asia/Shanghai date of the block")
+    transferred_at: int = Field(description="unix seconds")
+    block_number: int
+    tx_hash: str
+
+
+def transfer_records(session: Session, token_id: int) -> list[TransferRegistrationRecord]:
+    """The registration records of the trade-backed moves that delivered `token_id` (oldest first): the
+    piece a payment created, or a whole token paid on; empty when it never moved that way."""
+    moves = [
+        e
+        for e in session.exec(
+            select(Event)
+            .where(col(Event.contract) == "IssuanceDesk", col(Event.name) == "TradeBackedMove")
+            .order_by(col(Event.block_number), col(Event.log_index))
+        ).all()
+        if int(e.args["pieceId"]) == token_id
+    ]
+    piece = session.get(Token, token_id)
+    obligation = session.get(Obligation, piece.slot) if piece is not None else None
+    if not moves or piece is None or obligation is None:
+        return []
+    directory = load_directory(session.connection())
+    records = []
+    for move in moves:
+        payer, receiver = move.args["payer"], move.args["receiver"]
+        backing = [
+            e
+            for e in session.exec(
+                select(Event).where(
+                    col(Event.tx_hash) == move.tx_hash,
+                    col(Event.contract) == "TradeRegistry",
+                    col(Event.name) == "DocumentBackedMove",
+                )
+            ).all()
+            if e.args["receiver"] == receiver and e.args["payer"] == payer
+        ]
+        value = int(move.args["value"])
+        records.append(
+            TransferRegistrationRecord(
+                transferor=party(directory, payer),
+                transferee=party(directory, receiver),
+                property=PropertyDescription(
+                    slot=obligation.slot,
+                    obligor=party(directory, obligation.obligor),
+                    face=obligation.face,
+                    currency=obligation.currency_code,
+                    maturity=obligation.maturity,
+                    maturity_date=shanghai_date(obligation.maturity).isoformat(),
+                    financed_token_id=token_id,
+                    value=value,
+                    lineage=_lineage(session, token_id),
+                    documents=[_document(session, fp) for fp in obligation.documents],
+                ),
+                backing_documents=[
+                    BackingDocument(
+                        **_document(session, e.args["fingerprint"]).model_dump(),
+                        backed_value=int(e.args["value"]),
+                    )
+                    for e in backing
+                ],
+                transfer_value=value,
+                transfer_date=shanghai_date(move.block_timestamp).isoformat(),
+                transferred_at=move.block_timestamp,
+                block_number=move.block_number,
+                tx_hash=move.tx_hash,
+            )
+        )
+    return records
+
+
+TRANSFER_COLUMNS: Sequence[tuple[str, Callable[[TransferRegistrationRecord], object]]] = (
+    ("登记类型(registration_type)", lambda r: r.registration_type),
+    ("出让人名称(transferor_name)", lambda r: r.transferor.display_name()),
+    ("出让人统一社会信用代码(transferor_uscc)", lambda r: r.transferor.uscc),
+    ("出让人地址(transferor_address)", lambda r: r.transferor.address),
+    ("受让人名称(transferee_name)", lambda r: r.transferee.display_name()),
+    ("受让人统一社会信用代码(transferee_uscc)", lambda r: r.transferee.uscc),
+    ("受让人地址(transferee_address)", lambda r: r.transferee.address),
+    ("应收账款编号(obligation_slot)", lambda r: r.property.slot),
+    ("债务人名称(obligor_name)", lambda r: r.property.obligor.display_name()),
+    ("债务人统一社会信用代码(obligor_uscc)", lambda r: r.property.obligor.uscc),
+    ("票面金额分(face_minor)", lambda r: r.property.face),
+    ("币种(currency)", lambda r: r.property.currency),
+    ("到期日(maturity_date)", lambda r: r.property.maturity_date),
+    ("转让凭证编号(token_id)", lambda r: r.property.financed_token_id),
+    ("转让金额分(value_minor)", lambda r: r.transfer_value),
+    ("转让金额元(value_yuan)", lambda r: yuan(r.transfer_value)),
+    ("拆分路径(lineage)", lambda r: ">".join(str(t) for t in r.property.lineage)),
+    ("贸易背景单据(backing_documents)", lambda r: ";".join(d.fingerprint for d in r.backing_documents)),
+    ("转让日期(transfer_date)", lambda r: r.transfer_date),
+    ("区块高度(block_number)", lambda r: r.block_number),
+    ("交易哈希(tx_hash)", lambda r: r.tx_hash),
+)
+
+
+def transfers_to_csv(records: Sequence[TransferRegistrationRecord]) -> str:
+    return render(
+        [h for h, _ in TRANSFER_COLUMNS], ([get(r) for _, get in TRANSFER_COLUMNS] for r in records)
+    )
+
+
 def registrations(session: Session, period: Period) -> RegistrationExport:
     """Every financing settled in `period`, oldest first."""
     directory = load_directory(session.connection())
