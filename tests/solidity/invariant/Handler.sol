@@ -36,6 +36,7 @@ contract Handler is World {
     mapping(uint256 slot => uint256) public ghostPaid;
     mapping(uint256 slot => uint256) public ghostPaidOut; // payouts and swept dust
     mapping(uint256 slot => uint256) public ghostRedeemedValue;
+    mapping(uint256 slot => uint256) public slotIssuedAt;
 
     uint256[] internal _live;
     mapping(uint256 tokenId => uint256) internal _liveIndex; // index + 1
@@ -342,6 +343,7 @@ contract Handler is World {
         _slots.push(slot);
         slotFace[slot] = face;
         slotMaturity[slot] = maturity;
+        slotIssuedAt[slot] = block.timestamp;
         slotObligor[slot] = obligor;
         _consumed.push(fp);
         ghostSlotOfDocument[fp] = slot;

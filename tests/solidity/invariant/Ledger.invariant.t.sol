@@ -19,8 +19,8 @@ contract LedgerInvariantTest is Test {
     TradeRegistry internal trades;
     address internal financingDesk;
 
-    function setUp() public {
-        handler = new Handler();
+    function setUp() public virtual {
+        handler = _newHandler();
         token = handler.token();
         repayment = handler.repayment();
         cash = handler.cash();
@@ -43,8 +43,18 @@ contract LedgerInvariantTest is Test {
         selectors[12] = Handler.unfreezePiece.selector;
         selectors[13] = Handler.forceTransferPiece.selector;
         selectors[14] = Handler.sweepDust.selector;
-        targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
+        targetSelector(FuzzSelector({addr: address(handler), selectors: _withExtra(selectors)}));
         targetContract(address(handler));
+    }
+
+    /// @dev The handler this suite drives (the rules suite drives one under the law's policy).
+    function _newHandler() internal virtual returns (Handler) {
+        return new Handler();
+    }
+
+    /// @dev The selectors a derived suite adds to the common fifteen.
+    function _withExtra(bytes4[] memory selectors) internal virtual returns (bytes4[] memory) {
+        return selectors;
     }
 
     /// @notice For every slot: Σ live values + redeemed value == face, and the slot's supply == Σ live values.
@@ -146,7 +156,7 @@ contract LedgerInvariantTest is Test {
     }
 
     /// @notice A one-line summary per run of what the handler actually did (shown with -vv).
-    function afterInvariant() public view {
+    function afterInvariant() public view virtual {
         string[15] memory names = [
             "issue",
             "split",
