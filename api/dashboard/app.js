@@ -18,7 +18,7 @@ const MONEY_KEYS = new Set([
 ]);
 
 const $ = (selector, root = document) => root.querySelector(selector);
-const state = { api: null, me: null, roles: new Set(), financed: new Set(), currency: new Map(), roleOf: new Map(), lineageOf: null };
+const state = { api: null, me: null, roles: new Set(), financed: new Set(), currency: new Map(), roleOf: new Map(), lineageOf: null, documentsOf: new Map() };
 
 // ------------------------------------------------------------------------------------ DOM helpers
 
@@ -557,18 +557,192 @@ function receiverRow(index) {
   const receivers = (state.directory || []).filter((e) => e.address.toLowerCase() !== me);
   const id = `pay-to-${index}`;
   const amountId = `pay-amount-${index}`;
-  const row = h(
-    "div",
-    { class: "pay-row", "data-row": index },
-    h("label", { for: id }, t("pay.receiver")),
-    h("select", { id, class: "pay-to", required: true }, h("option", { value: "" }, t("pay.choose")), receivers.map(directoryOption)),
-    h("label", { for: amountId }, t("pay.amount")),
-    h("input", { id: amountId, class: "pay-amount", inputmode: "decimal", autocomplete: "off", required: true, placeholder: "0.00" }),
-  );
+  const docsId = `pay-docs-${index}`;
+  const select = h("select", { id, class: "pay-to", required: true, "aria-controls": docsId }, h("option", { value: "" }, t("pay.choose")), receivers.map(directoryOption));
+  const amount = h("input", { id: amountId, class: "pay-amount", inputmode: "decimal", autocomplete: "off", required: true, placeholder: "0.00" });
+  const docs = h("fieldset", { id: docsId, class: "pay-docs", "data-status": "idle", hidden: true }, h("legend", {}, t("pay.docsLegend")), h("div", { class: "pay-docs-body" }));
+  const row = h("div", { class: "pay-row", "data-row": index }, h("label", { for: id }, t("pay.receiver")), select, h("label", { for: amountId }, t("pay.amount")), amount);
+  select.addEventListener("change", () => {
+    delete row.dataset.touched; // another receiver: choose its documents afresh
+    loadRowDocuments(row);
+  });
+  amount.addEventListener("input", () => allocateDocuments());
   if (index > 0) {
-    row.append(h("button", { type: "button", class: "small secondary", "aria-label": t("pay.removeReceiverN", { n: index + 1 }), onclick: () => row.remove() }, t("pay.removeReceiver")));
+    row.append(
+      h("button", { type: "button", class: "small secondary", "aria-label": t("pay.removeReceiverN", { n: index + 1 }), onclick: () => {
+        row.remove();
+        allocateDocuments();
+      } }, t("pay.removeReceiver")),
+    );
   }
+  row.append(docs);
   return row;
+}
+
+// ------------------------------------------------------------------- trade documents of a payment
+
+/** The piece chosen in the pay form (its holding row), or null. */
+function payPiece() {
+  return pieceRow($("#pay-piece").value);
+}
+
+/**
+ * The receiver's attested documents sold to the caller that a payment may cite now
+ * (GET /v1/documents?seller=…&buyer=…&citable=true), in issue-date order; cached per receiver and
+ * currency until the form reloads.
+ */
+function citableDocuments(receiver, currency) {
+  const key = `${receiver.toLowerCase()}|${currency || ""}`;
+  if (!state.documentsOf.has(key)) {
+    const query = new URLSearchParams({ seller: receiver, buyer: state.me.address, citable: "true" });
+    if (currency) query.set("currency", currency);
+    const request = state.api.list(`/documents?${query}`).then((rows) => (Array.isArray(rows) ? rows : []));
+    request.catch(() => state.documentsOf.delete(key)); // asked again next time
+    state.documentsOf.set(key, request);
+  }
+  return state.documentsOf.get(key);
+}
+
+const KIND_ORDER = { invoice: 0, purchase_order: 1, delivery_note: 2 };
+
+function kindWord(kind) {
+  return has(`docKind.${kind}`) ? t(`docKind.${kind}`) : String(kind);
+}
+
+/** A document as one line: kind, date, amount and the cover it has left. */
+function documentText(doc, currency) {
+  const params = { kind: kindWord(doc.kind), date: dateOf(doc.issue_date), amount: money(doc.amount, currency), remaining: money(doc.remaining, currency) };
+  return t(doc.remaining === null || doc.remaining === undefined ? "pay.docLineNote" : "pay.docLine", params);
+}
+
+/** A cited document in the review: what this payment takes of its cover. */
+function reviewText(doc, currency) {
+  if (doc.remaining === null || doc.remaining === undefined) return documentText(doc, currency);
+  const params = { kind: kindWord(doc.kind), date: dateOf(doc.issue_date), amount: money(doc.amount, currency), remaining: money(doc.remaining, currency), uses: money(doc.uses.toString(), currency) };
+  return t("pay.reviewDocLine", params);
+}
+
+async function loadRowDocuments(row) {
+  const box = $(".pay-docs", row);
+  const body = $(".pay-docs-body", box);
+  const receiver = $(".pay-to", row).value;
+  const piece = payPiece();
+  row.documents = null;
+  if (!receiver || !state.me) {
+    box.hidden = true;
+    body.replaceChildren();
+    box.dataset.status = "idle";
+    allocateDocuments();
+    return;
+  }
+  const currency = piece ? piece.currency_code : null;
+  const ask = (row.docsRequest = (row.docsRequest || 0) + 1);
+  box.hidden = false;
+  box.dataset.status = "loading";
+  body.replaceChildren(h("div", { class: "hint" }, t("status.loading")));
+  let docs;
+  try {
+    docs = await citableDocuments(receiver, currency);
+  } catch {
+    if (ask !== row.docsRequest) return;
+    body.replaceChildren(h("p", { class: "hint pay-docs-none" }, t("pay.docsUnavailable")));
+    box.dataset.status = "unavailable";
+    allocateDocuments();
+    return;
+  }
+  if (ask !== row.docsRequest) return; // another receiver was chosen meanwhile
+  const name = nameOf(receiver) || short(receiver);
+  const usable = docs.filter((d) => d.citable !== false && d.kind in KIND_ORDER);
+  const index = row.dataset.row;
+  row.documents = usable;
+  if (!usable.length) {
+    body.replaceChildren(h("p", { class: "pay-docs-none" }, t("pay.noDocuments", { name })));
+    box.dataset.status = "none";
+    allocateDocuments();
+    return;
+  }
+  const items = usable.map((doc, i) => {
+    const id = `pay-doc-${index}-${i}`;
+    const check = h("input", { type: "checkbox", id, class: "pay-doc", value: doc.fingerprint, "data-kind": doc.kind });
+    check.addEventListener("change", () => {
+      row.dataset.touched = "yes"; // the holder chose: no more choosing for them
+      allocateDocuments();
+    });
+    return h("li", {}, check, h("label", { for: id, title: doc.fingerprint }, documentText(doc, currency)));
+  });
+  body.replaceChildren(
+    h("ul", { class: "pay-doc-list" }, items),
+    h("p", { class: "pay-cover", "aria-live": "polite" }),
+  );
+  box.dataset.status = "ready";
+  allocateDocuments();
+}
+
+/**
+ * What the checked documents of each row cover, the way the ledger takes them (invoices, and purchase
+ * orders beside a delivery note, each up to the cover it has left, earlier rows first); rows the holder
+ * has not touched get documents chosen for them in date order until their amount is covered.
+ */
+function allocateDocuments() {
+  const used = new Map(); // fingerprint → cover taken by earlier rows of this payment
+  const room = (doc) => {
+    const left = toBigInt(doc.remaining ?? 0) - (used.get(doc.fingerprint) || 0n);
+    return left > 0n ? left : 0n;
+  };
+  const piece = payPiece();
+  const currency = piece ? piece.currency_code : undefined;
+  for (const row of document.querySelectorAll("#pay-rows .pay-row")) {
+    const docs = row.documents;
+    row.uses = new Map(); // fingerprint → what this row's amount takes of it
+    if (!docs || !docs.length) continue;
+    const wanted = parseAmount($(".pay-amount", row).value) || 0n;
+    const boxes = [...row.querySelectorAll(".pay-doc")];
+    if (!row.dataset.touched) {
+      const chosen = new Set();
+      let left = wanted;
+      const take = (doc) => {
+        const r = room(doc);
+        if (left <= 0n || r <= 0n) return;
+        chosen.add(doc.fingerprint);
+        left -= r < left ? r : left;
+      };
+      for (const doc of docs) if (doc.kind === "invoice") take(doc);
+      const note = docs.find((d) => d.kind === "delivery_note");
+      if (left > 0n && note) {
+        const before = chosen.size;
+        for (const doc of docs) if (doc.kind === "purchase_order") take(doc);
+        if (chosen.size > before) chosen.add(note.fingerprint);
+      }
+      for (const box of boxes) box.checked = chosen.has(box.value);
+    }
+    const checked = new Set(boxes.filter((b) => b.checked).map((b) => b.value));
+    const delivered = docs.some((d) => d.kind === "delivery_note" && checked.has(d.fingerprint));
+    let covered = 0n;
+    for (const doc of docs) {
+      if (!checked.has(doc.fingerprint)) continue;
+      if (doc.kind !== "invoice" && !(doc.kind === "purchase_order" && delivered)) continue;
+      const r = room(doc);
+      const need = wanted - covered;
+      const part = r < need ? r : need;
+      if (part <= 0n) continue;
+      covered += part;
+      used.set(doc.fingerprint, (used.get(doc.fingerprint) || 0n) + part);
+      row.uses.set(doc.fingerprint, part);
+    }
+    const line = $(".pay-cover", row);
+    if (line) {
+      const full = wanted > 0n && covered >= wanted;
+      line.className = full ? "pay-cover" : "pay-cover short";
+      line.textContent = checked.size
+        ? t(full ? "pay.covered" : "pay.notCovered", { covered: money(covered.toString(), currency), amount: money(wanted.toString(), currency) })
+        : t("pay.noneChosen");
+    }
+  }
+}
+
+/** Each receiver row's documents again (after the piece, and so perhaps the currency, changed). */
+function reloadDocuments() {
+  for (const row of document.querySelectorAll("#pay-rows .pay-row")) loadRowDocuments(row);
 }
 
 let payRows = 0;
@@ -582,6 +756,7 @@ async function loadPay() {
   select.replaceChildren(...pieces.map(pieceOption));
   if (previous && pieces.some((r) => String(r.token.token_id) === previous)) select.value = previous;
   payRows = 0;
+  state.documentsOf = new Map(); // a payment may have used cover: ask again
   $("#pay-rows").replaceChildren(receiverRow(payRows++));
   $("#pay-review").hidden = true;
   $("#pay-form").hidden = !pieces.length;
@@ -594,15 +769,24 @@ async function loadPay() {
 function readPayment() {
   const piece = pieceRow($("#pay-piece").value);
   if (!piece) return { error: t("pay.needPiece") };
+  allocateDocuments(); // what each row's documents cover, as the ledger will take them
   const lines = [];
   for (const row of document.querySelectorAll("#pay-rows .pay-row")) {
     const to = $(".pay-to", row).value;
     const amount = parseAmount($(".pay-amount", row).value);
     if (!to) return { error: t("pay.needReceiver") };
     if (amount === null || amount <= 0n || amount > BigInt(Number.MAX_SAFE_INTEGER)) return { error: t("pay.needAmount") };
-    lines.push({ to, value: amount });
+    const checked = new Set([...row.querySelectorAll(".pay-doc:checked")].map((b) => b.value));
+    const uses = row.uses || new Map();
+    const documents = (row.documents || []).filter((d) => checked.has(d.fingerprint)).map((d) => ({ ...d, uses: uses.get(d.fingerprint) || 0n }));
+    lines.push({ to, value: amount, documents });
   }
   if (!lines.length) return { error: t("pay.needReceiver") };
+  // One transaction: the ledger takes documents for every receiver or for none.
+  const bare = lines.find((l) => !l.documents.length);
+  if (bare && lines.some((l) => l.documents.length)) {
+    return { error: t("pay.docsAllOrNone", { name: nameOf(bare.to) || short(bare.to) }) };
+  }
   const total = lines.reduce((sum, l) => sum + l.value, 0n);
   return { piece, lines, total, remaining: toBigInt(piece.token.value) - total };
 }
@@ -625,7 +809,8 @@ function previewPayment() {
   }
   state.payment = payment;
   const cur = payment.piece.currency_code;
-  const rows = payment.lines.map((l) => ({ to: l.to, value: l.value.toString() }));
+  const rows = payment.lines.map((l) => ({ to: l.to, value: l.value.toString(), documents: l.documents }));
+  const cited = rows.some((r) => r.documents.length);
   const review = $("#pay-review");
   $(".body-review", review).replaceChildren(
     h("p", { class: "review-piece" }, t("pay.reviewPiece", { id: payment.piece.token.token_id, value: money(payment.piece.token.value, cur) })),
@@ -633,12 +818,21 @@ function previewPayment() {
       [
         { title: t("pay.receiver"), render: (r) => partyNode(r.to), class: "review-to" },
         { title: t("pay.amount"), render: (r) => money(r.value, cur), class: "money review-amount" },
+        {
+          title: t("pay.docsColumn"),
+          class: "review-docs",
+          render: (r) =>
+            r.documents.length
+              ? h("ul", { class: "review-doc-list" }, r.documents.map((d) => h("li", { "data-fingerprint": d.fingerprint, title: d.fingerprint }, reviewText(d, cur))))
+              : t("pay.reviewNoDocs"),
+        },
       ],
       rows,
     ),
+    h("p", { class: "hint" }, t(cited ? "pay.howTrade" : "pay.howNoTrade")),
     h("p", { class: "review-total" }, t("pay.reviewTotal", { total: money(payment.total.toString(), cur) })),
     h("p", { class: payment.remaining < 0n ? "review-remaining over" : "review-remaining" }, t("pay.reviewRemaining", { remaining: money(payment.remaining.toString(), cur) })),
-    payment.remaining < 0n ? h("p", { class: "warn" }, t("pay.overWarning")) : null,
+    payment.remaining < 0n ? h("p", { class: "warn" }, t("pay.overWarning")) : "",
     h("p", { class: "hint" }, t(payment.lines.length > 1 ? "pay.howBatch" : "pay.howSplit")),
   );
   $("#pay-form").hidden = true;
@@ -683,7 +877,13 @@ async function sendPayment() {
   const payment = state.payment;
   if (!payment) return;
   const tokenId = Number(payment.piece.token.token_id);
-  const body = { pieces: payment.lines.map((l) => ({ to: l.to, value: Number(l.value) })) };
+  const body = {
+    pieces: payment.lines.map((l) => {
+      const piece = { to: l.to, value: Number(l.value) };
+      if (l.documents.length) piece.documents = l.documents.map((d) => d.fingerprint);
+      return piece;
+    }),
+  };
   const answer = await runWrite(panel, $("#pay-review"), () => state.api.post(`/tokens/${tokenId}/split`, body), (result) => {
     const ids = result.token_ids || (result.token_id !== undefined ? [result.token_id] : []);
     return h("div", { class: "new-pieces" }, t("pay.newPieces", { ids: ids.map((i) => `#${i}`).join(", ") }));
@@ -821,6 +1021,7 @@ function wireActions() {
     $("#pay-rows").append(row);
     $(".pay-to", row).focus();
   });
+  $("#pay-piece").addEventListener("change", () => reloadDocuments());
   $("#pay-form").addEventListener("submit", (event) => {
     event.preventDefault();
     previewPayment();
@@ -860,6 +1061,7 @@ function signedOut(problem) {
   state.selected = undefined;
   state.directory = null;
   state.holdings = null;
+  state.documentsOf = new Map();
   resetNames();
   $("#dashboard").hidden = true;
   for (const panel of document.querySelectorAll(".panel")) {

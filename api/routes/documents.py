@@ -1,4 +1,5 @@
-"""Trade documents: submit a batch of signed documents, and look one up by fingerprint.
+"""Trade documents: submit a batch of signed documents, list the attested ones the caller is a party
+to (with what each can still cover), and look one up by fingerprint.
 
 Every record is read with `oracles.intake` so a bad one becomes a per-record error and the rest go
 through. With an aggregator configured (`TIERCHAIN_API_AGGREGATOR_URL`) the readable documents are
@@ -23,17 +24,19 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import httpx
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, select, update
+from sqlalchemy import ColumnElement, Engine, and_, not_, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 from sqlmodel import select as sql_select
+from sqlmodel.sql.expression import SelectOfScalar
 
-from api.deps import ContextDep, CurrentParticipant, SessionDep, require_roles
-from api.errors import NotFound, ServiceUnavailable
-from api.schemas import PROBLEM_RESPONSES, Problem, RequestModel
+from api.deps import ContextDep, CurrentParticipant, PageDep, SessionDep, require_roles
+from api.errors import NotFound, ServiceUnavailable, Unprocessable
+from api.pagination import Page, PageParams, decode_cursor
+from api.schemas import PROBLEM_RESPONSES, Address, Problem, RequestModel
 from api.security import Principal, Role
 from api.tables import document_verdicts
 from ledger.indexer.models import Document, Participant
@@ -113,6 +116,110 @@ class DocumentStatus(BaseModel):
         default=None,
         description="the on-chain record; null while the indexer has not read the attesting block yet",
     )
+
+
+DocumentKind = Literal["invoice", "purchase_order", "delivery_note", "warehouse_receipt"]
+COVER_KINDS: tuple[str, ...] = ("invoice", "purchase_order")
+"""Kinds whose amount backs payments between holders (a purchase order only beside a delivery note)."""
+
+
+class DocumentListItem(BaseModel):
+    fingerprint: str
+    kind: str = Field(description="invoice, purchase_order, delivery_note or warehouse_receipt")
+    seller: str
+    buyer: str
+    amount: int = Field(description="minor units of `currency`")
+    currency: str
+    issue_date: int = Field(description="unix seconds")
+    due_date: int = Field(description="unix seconds; 0 when the document has none")
+    used_by_slot: int | None = Field(description="the obligation it backs; such a document backs no payment")
+    moved_value: int = Field(description="how much of payments between holders it has backed so far")
+    remaining: int | None = Field(
+        description="amount - moved_value: what it can still back (invoices and purchase orders; else null)"
+    )
+    citable: bool = Field(
+        description=(
+            "whether a payment from its buyer to its seller may cite it now: not used by an obligation, "
+            "and cover left (an invoice or purchase order) or a delivery note"
+        )
+    )
+
+
+def _citable() -> ColumnElement[bool]:
+    """SQL: a document a payment from its buyer to its seller may cite (what `consumeForMove` takes)."""
+    covers = and_(col(Document.kind).in_(COVER_KINDS), col(Document.amount) > col(Document.moved_value))
+    return and_(col(Document.used_by_slot).is_(None), or_(covers, col(Document.kind) == "delivery_note"))
+
+
+def _list_key(doc: DocumentListItem) -> str:
+    """The page key: issue date, then fingerprint (the list's order)."""
+    return f"{doc.issue_date}:{doc.fingerprint}"
+
+
+def _after(page: PageParams) -> ColumnElement[bool] | None:
+    """SQL: the rows after the cursor's (issue date, fingerprint), or None on the first page."""
+    if page.cursor is None:
+        return None
+    key = decode_cursor(page.cursor)
+    day, _, fp = key.partition(":") if isinstance(key, str) else ("", "", "")
+    if not day.isdigit() or not fp.startswith("0x"):
+        raise Unprocessable("cursor is not one this service issued", field="cursor")
+    issued = int(day)
+    return or_(
+        col(Document.issue_date) > issued,
+        and_(col(Document.issue_date) == issued, col(Document.fingerprint) > fp),
+    )
+
+
+def _list_item(doc: Document) -> DocumentListItem:
+    amount, moved = int(doc.amount), int(doc.moved_value or 0)
+    covers = doc.kind in COVER_KINDS
+    remaining = max(amount - moved, 0) if covers else None
+    unused = doc.used_by_slot is None
+    return DocumentListItem(
+        fingerprint=doc.fingerprint,
+        kind=doc.kind,
+        seller=doc.seller,
+        buyer=doc.buyer,
+        amount=amount,
+        currency=doc.currency,
+        issue_date=int(doc.issue_date),
+        due_date=int(doc.due_date),
+        used_by_slot=doc.used_by_slot,
+        moved_value=moved,
+        remaining=remaining,
+        citable=unused and (bool(remaining) if covers else doc.kind == "delivery_note"),
+    )
+
+
+def list_query(
+    caller: Principal,
+    page: PageParams,
+    *,
+    seller: str | None = None,
+    buyer: str | None = None,
+    kind: str | None = None,
+    currency: str | None = None,
+    citable: bool | None = None,
+) -> SelectOfScalar[Document]:
+    """The attested documents `caller` may list with these filters, one page (+1) in list order."""
+    query = sql_select(Document).order_by(col(Document.issue_date), col(Document.fingerprint))
+    if not caller.sees_everything:
+        me = caller.address
+        query = query.where(or_(col(Document.seller) == me, col(Document.buyer) == me))
+    if seller is not None:
+        query = query.where(col(Document.seller) == seller.lower())
+    if buyer is not None:
+        query = query.where(col(Document.buyer) == buyer.lower())
+    if kind is not None:
+        query = query.where(col(Document.kind) == kind)
+    if currency is not None:
+        query = query.where(col(Document.currency) == currency)
+    if citable is not None:
+        query = query.where(_citable() if citable else not_(_citable()))
+    if (after := _after(page)) is not None:
+        query = query.where(after)
+    return query.limit(page.limit + 1)
 
 
 class _IndexedDirectory:
@@ -339,6 +446,34 @@ def submit(body: DocumentBatch, ctx: ContextDep, session: SessionDep, caller: Su
         rejected=len(ordered) - good,
         results=ordered,
     )
+
+
+@router.get("", summary="Attested trade documents the caller is a party to, with the cover each has left")
+def list_documents(
+    caller: CurrentParticipant,
+    session: SessionDep,
+    page: PageDep,
+    seller: Annotated[Address | None, Query(description="only documents this party sold")] = None,
+    buyer: Annotated[Address | None, Query(description="only documents this party bought")] = None,
+    kind: Annotated[DocumentKind | None, Query(description="only documents of this kind")] = None,
+    currency: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")] = None,
+    citable: Annotated[
+        bool | None,
+        Query(
+            description=(
+                "true: only documents a payment from the buyer to the seller may cite now (not used by an "
+                "obligation, with cover left, or a delivery note); false: only the others"
+            )
+        ),
+    ] = None,
+) -> Page[DocumentListItem]:
+    """Sellers and buyers see the documents they are a party to; a regulator and the operator see every
+    one. In issue-date order (then fingerprint), which is the order a payment cites them in."""
+    query = list_query(
+        caller, page, seller=seller, buyer=buyer, kind=kind, currency=currency, citable=citable
+    )
+    rows = [_list_item(d) for d in session.exec(query).all()]
+    return page.page(rows, _list_key)
 
 
 @router.get("/{fingerprint}", summary="A document's status, refusal reasons and on-chain attestation")

@@ -173,6 +173,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/tokens/{token_id}/registration"): Rule(NOBODY, NOBODY),
     ("GET", "/v1/tokens/{token_id}/registration.csv"): Rule(NOBODY, NOBODY),
     ("GET", "/v1/policy"): Rule(EVERYONE, EVERYONE),
+    ("GET", "/v1/documents"): Rule(EVERYONE, EVERYONE),  # each caller lists the documents it is party to
     ("GET", "/v1/participants/{address}/record"): Rule(EVERYONE, OVERSEERS),
     ("PUT", "/v1/participants/{address}/size-class"): Rule(
         OPERATOR, OPERATOR, body=lambda o, r: {"size_class": "small"}
