@@ -46,7 +46,7 @@ from api.app import create_app
 from api.config import ApiSettings
 from ledger.client import Attestation, DocumentKind, TierchainClient
 from ledger.compile import compile_contracts
-from ledger.config import AnvilConfig, NetworkConfig, Settings, parse_network
+from ledger.config import AnvilConfig, NetworkConfig, PolicySpec, Settings, parse_network
 from ledger.deploy import deploy_system, load_deployment, manifest_path
 from ledger.errors import ErrorDecoder, TierchainError
 from ledger.journal import TxJournal
@@ -197,7 +197,11 @@ def _api_settings(data_dir: Path) -> ApiSettings:
 
 def _network(url: str, config: AnvilConfig) -> NetworkConfig:
     base = parse_network(PROJECT_ROOT / "chain_config" / "local.toml", PROJECT_ROOT)
-    return base.model_copy(update={"rpc_urls": [url], "anvil": config, "poll_interval_seconds": 0.01})
+    # Plain splits between suppliers: the API's own cost, not the trade-document path's.
+    deploy = base.deploy.model_copy(update={"policy": PolicySpec.mechanics()})
+    return base.model_copy(
+        update={"rpc_urls": [url], "anvil": config, "poll_interval_seconds": 0.01, "deploy": deploy}
+    )
 
 
 def _build_app(data_dir: Path, rpc_url: str, config: AnvilConfig) -> Any:

@@ -18,7 +18,7 @@ from eth_utils.crypto import keccak
 
 from ledger.client import Attestation, DayCount, DocumentKind, Terms, TierchainClient
 from ledger.compile import compile_contracts
-from ledger.config import AnvilConfig, NetworkConfig, parse_network
+from ledger.config import AnvilConfig, NetworkConfig, PolicySpec, parse_network
 from ledger.deploy import deploy_system, manifest_path
 from ledger.errors import ErrorDecoder
 from ledger.journal import TxJournal
@@ -62,8 +62,7 @@ def _network(project_root: Path, url: str, mnemonic: str) -> NetworkConfig:
     anvil = base.anvil.model_copy(update={"mnemonic": mnemonic}) if base.anvil else None
     # Plain splits and transfers between suppliers measure the token's mechanics, so the bench deploys
     # with the trade-background rule off; `split_trade_backed` measures the path the default policy asks for.
-    policy = base.deploy.policy.model_copy(update={"trade_background": False})
-    deploy = base.deploy.model_copy(update={"policy": policy})
+    deploy = base.deploy.model_copy(update={"policy": PolicySpec.mechanics()})
     return base.model_copy(update={"rpc_urls": [url], "anvil": anvil, "deploy": deploy})
 
 

@@ -40,7 +40,7 @@ from web3 import Web3
 
 from ledger.client import Attestation, DocumentKind, Terms, TierchainClient
 from ledger.compile import compile_contracts
-from ledger.config import AnvilConfig, NetworkConfig, parse_network
+from ledger.config import AnvilConfig, NetworkConfig, PolicySpec, parse_network
 from ledger.deploy import deploy_system, manifest_path
 from ledger.errors import ErrorDecoder, TierchainError
 from ledger.gas import fee_fields, gas_limit
@@ -374,7 +374,9 @@ class ThroughputRun:
 
 def _network(project_root: Path, url: str, config: AnvilConfig) -> NetworkConfig:
     base = parse_network(project_root / "chain_config" / "local.toml", project_root)
-    return base.model_copy(update={"rpc_urls": [url], "anvil": config})
+    # Plain splits and transfers between suppliers: the token's mechanics (PolicySpec.mechanics).
+    deploy = base.deploy.model_copy(update={"policy": PolicySpec.mechanics()})
+    return base.model_copy(update={"rpc_urls": [url], "anvil": config, "deploy": deploy})
 
 
 def _supplier_keys(count: int) -> list[bytes]:

@@ -181,6 +181,13 @@ class PolicySpec(_Strict):
             raise ValueError("sme_payment_term_days may not exceed max_tenor_days")
         return self
 
+    @classmethod
+    def mechanics(cls) -> PolicySpec:
+        """The policy the benchmarks and the mechanics test suites deploy with: any term up to the law's
+        year without a justification code, any depth, and no trade document for onward moves — so plain
+        splits and transfers between suppliers measure and test the token itself."""
+        return cls(long_tenor_days=365, max_depth=65_535, trade_background=False)
+
     def as_abi(self) -> tuple[int, int, int, int, int, bool, bool]:
         """`IParticipantRegistry.Policy` as a tuple (durations in seconds; `isSet` true)."""
         return (

@@ -9,4 +9,4 @@ from __future__ import annotations
 
 from ledger.config import PolicySpec
 
-MECHANICS_POLICY = PolicySpec(long_tenor_days=365, max_depth=65_535, trade_background=False)
+MECHANICS_POLICY = PolicySpec.mechanics()
