@@ -13,7 +13,7 @@ from web3.exceptions import ContractLogicError
 
 from ledger.cli import app
 from ledger.compile import Artifact, CompileResult
-from ledger.config import NetworkConfig, Settings
+from ledger.config import NetworkConfig, PolicySpec, Settings
 from ledger.deploy import (
     DESK_ROLE,
     SYSTEM_CONTRACTS,
@@ -34,8 +34,10 @@ pytestmark = pytest.mark.chain
 
 # Local defaults (the deployer is the one seat, guardian and onboarding key): 6 implementations and 6
 # proxies, 1 settlement token, timelock, seats and governor; 3 timelock and 4 registry grants; bindDesks,
-# POLICY for the deployer, 1 setCurrency; 3 renouncements (timelock admin, POLICY, registry admin).
-TOTAL_TXS = 12 + 1 + 3 + 3 + 4 + 1 + 1 + 1 + 3
+# POLICY for the deployer, 1 setCurrency, 1 setPolicy (the suites' mechanics policy is not the registry's
+# initial one: a network keeping the default policy skips it); 3 renouncements (timelock admin, POLICY,
+# registry admin).
+TOTAL_TXS = 12 + 1 + 3 + 3 + 4 + 1 + 1 + 1 + 1 + 3
 
 
 @pytest.fixture
@@ -190,3 +192,30 @@ def test_cli_deploy_uses_the_recorded_chain(
     assert second.exit_code == 0 and second.output.startswith("verified"), second.output
     deployment = load_deployment(Settings(project_root=project_root, data_dir=tmp_path), "local")
     assert deployment.address("ReceivableToken") in first.output
+
+
+def test_the_policy_at_deployment_is_set_once_and_the_default_needs_no_transaction(
+    manager: TransactionManager, local_network: NetworkConfig, tierchain_build: CompileResult, tmp_path: Path
+) -> None:
+    """`[deploy.policy]` lands in the registry before the hand-over; the law's default is the registry's
+    own, so a network keeping it sends no `setPolicy`."""
+    artifacts = tierchain_build.artifacts
+    law = local_network.model_copy(
+        update={"deploy": local_network.deploy.model_copy(update={"policy": PolicySpec()})}
+    )
+    kept = _deploy(manager, law, artifacts, tmp_path / "law")
+    assert kept.transactions == TOTAL_TXS - 1
+    registry = manager.w3.eth.contract(
+        address=kept.deployment.address("ParticipantRegistry"), abi=artifacts["ParticipantRegistry"].abi
+    )
+    assert tuple(registry.functions.defaultPolicy().call()) == PolicySpec().as_abi()
+
+    strict = PolicySpec(max_tenor_days=270, long_tenor_days=120, max_depth=6, min_unit=100)
+    network = law.model_copy(update={"deploy": law.deploy.model_copy(update={"policy": strict})})
+    tightened = _deploy(manager, network, artifacts, tmp_path / "strict", fresh=True)
+    assert tightened.transactions == TOTAL_TXS
+    registry = manager.w3.eth.contract(
+        address=tightened.deployment.address("ParticipantRegistry"), abi=artifacts["ParticipantRegistry"].abi
+    )
+    assert tuple(registry.functions.defaultPolicy().call()) == strict.as_abi()
+    assert registry.functions.defaultPolicy().call()[0] == 270 * 86_400
