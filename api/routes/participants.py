@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select as sa_select
 from sqlmodel import select
 
-from api.access import can_see_obligation
 from api.deps import (
     ContextDep,
     CurrentParticipant,
@@ -27,11 +26,10 @@ from api.directory import LegalName, ProfileView, check_uscc, read_profile, save
 from api.errors import Forbidden, NotFound, RefusedField, Unprocessable
 from api.results import RegisteredResult, StatusChangedResult
 from api.schemas import PROBLEM_RESPONSES, Address, RequestModel, WriteResult, chain_now
-from api.security import Principal, Role, Scope, issue_api_key, list_api_keys, revoke_api_key
+from api.security import Role, Scope, issue_api_key, list_api_keys, revoke_api_key
 from api.tables import participant_profiles
 from ledger.client import ParticipantStatus, TierchainClient
 from ledger.client.compliance import SizeClass
-from ledger.indexer.models import Obligation, Proposal
 from ledger.indexer.models import Participant as ParticipantRow
 
 log = logging.getLogger(__name__)
@@ -389,20 +387,6 @@ class ObligorRecordView(BaseModel):
     as_of: str = Field(description="the latest block's time the answer is read at (ISO 8601 UTC)")
 
 
-def _sees_record(session: SessionDep, caller: Principal, address: str) -> bool:
-    """The obligor itself, the regulator and the operator, and its counterparties: whoever sees one of
-    its obligations (a holder of a piece, a bank asked to finance one) or proposed one to it."""
-    if caller.sees_everything or caller.address == address:
-        return True
-    owed = session.exec(select(Obligation).where(Obligation.obligor == address)).all()
-    if any(can_see_obligation(session, caller, o) for o in owed):
-        return True
-    proposed = select(Proposal.proposal_id).where(
-        Proposal.obligor == address, Proposal.supplier == caller.address
-    )
-    return session.exec(proposed).first() is not None
-
-
 def _iso(unix: int) -> str:
     return datetime.fromtimestamp(unix, UTC).isoformat().replace("+00:00", "Z")
 
@@ -413,8 +397,9 @@ def _iso(unix: int) -> str:
 def obligor_record(
     address: AddressPath, caller: CurrentParticipant, ctx: ContextDep, session: SessionDep
 ) -> ObligorRecordView:
+    # Public, as on-chain (`obligorRecord`): a supplier weighs an obligor's record before taking its paper.
     row = session.get(ParticipantRow, address.lower())
-    if row is None or not _sees_record(session, caller, row.address):  # unseen answers like missing
+    if row is None:
         raise NotFound(f"participant {address} not found")
     if "CORE_ENTERPRISE" not in row.roles:
         raise Unprocessable(

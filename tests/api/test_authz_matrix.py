@@ -61,6 +61,9 @@ HUGE = 2**53 - 1  # schema-valid, more than any token holds: the contract refuse
 ZERO_ADDRESS = "0x" + "00" * 20
 UNATTESTED = "0x" + "ab" * 32
 DIRECTORY = frozenset({"/v1/participants/directory"})  # names every active holder by design
+# An obligor's overdue record is public by design (docs/compliance.md): it names that obligor, no one else.
+PUBLIC_RECORDS = frozenset({"/v1/participants/{address}/record"})
+RECORD_FIELDS = {"address", "size_class", "strikes", "overdue_count", "suspended_until", "suspended", "as_of"}
 
 
 @dataclass(frozen=True)
@@ -174,7 +177,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/tokens/{token_id}/registration.csv"): Rule(NOBODY, NOBODY),
     ("GET", "/v1/policy"): Rule(EVERYONE, EVERYONE),
     ("GET", "/v1/documents"): Rule(EVERYONE, EVERYONE),  # each caller lists the documents it is party to
-    ("GET", "/v1/participants/{address}/record"): Rule(EVERYONE, OVERSEERS),
+    ("GET", "/v1/participants/{address}/record"): Rule(EVERYONE, EVERYONE),  # public, as on-chain
     ("PUT", "/v1/participants/{address}/size-class"): Rule(
         OPERATOR, OPERATOR, body=lambda o, r: {"size_class": "small"}
     ),
@@ -641,6 +644,10 @@ def test_every_route_against_every_role_and_ownership(matrix: Matrix) -> None:
                     extra = [sorted(set(e) - {"address", "legal_name", "roles"}) for e in response.json()]
                     if any(extra):
                         failures.append(f"directory carries more than names: {extra} " + where)
+                elif 200 <= status < 300 and template in PUBLIC_RECORDS:
+                    shown = response.json()
+                    if set(shown) != RECORD_FIELDS or shown["address"] != objects.address.lower():
+                        failures.append(f"a record carries more than its obligor's record: {shown} " + where)
                 elif 200 <= status < 300 and role not in OVERSEERS:
                     strangers = matrix.strangers[-1:] if role == "oracle1" else matrix.strangers
                     leaked = [s for s in strangers if s in response.text.lower()]
