@@ -310,21 +310,61 @@ class SetFunctionDelay(_Action):
 _POLICY_TUPLE = "(uint32,uint32,uint32,uint16,uint48,bool,bool)"
 
 
+POLICY_FIELDS = (
+    "max_tenor_days",
+    "long_tenor_days",
+    "sme_payment_term_days",
+    "max_depth",
+    "min_unit",
+    "trade_background",
+)
+
+
 class SetPolicy(_Action):
-    """Set the deployment's compliance policy (docs/compliance.md), with a recorded reason."""
+    """Set the deployment's compliance policy (docs/compliance.md), with a recorded reason. A field left
+    out keeps its current value: the governance client fills it from the chain before proposing."""
 
     action: Literal["set-policy"] = "set-policy"
-    max_tenor_days: int = Field(ge=1, le=365)
-    long_tenor_days: int = Field(ge=1, le=365)
-    sme_payment_term_days: int = Field(ge=1, le=365)
-    max_depth: int = Field(ge=1, le=65_535)
-    min_unit: int = Field(ge=1, le=2**48 - 1)
-    trade_background: bool
+    max_tenor_days: int | None = Field(default=None, ge=1, le=365)
+    long_tenor_days: int | None = Field(default=None, ge=1, le=365)
+    sme_payment_term_days: int | None = Field(default=None, ge=1, le=365)
+    max_depth: int | None = Field(default=None, ge=1, le=65_535)
+    min_unit: int | None = Field(default=None, ge=1, le=2**48 - 1)
+    trade_background: bool | None = None
     reason: str = Field(min_length=1, max_length=1024)
     target: ClassVar[str] = "ParticipantRegistry"
     signature: ClassVar[str] = f"setPolicy({_POLICY_TUPLE},string)"
 
+    def missing(self) -> list[str]:
+        """The policy fields not given (to be filled from the current policy)."""
+        return [f for f in POLICY_FIELDS if getattr(self, f) is None]
+
+    def completed(self, current: Sequence[Any]) -> SetPolicy:
+        """This action with every field left out taken from `current` (`IParticipantRegistry.Policy`)."""
+        day = 86_400
+        now = {
+            "max_tenor_days": int(current[0]) // day,
+            "long_tenor_days": int(current[1]) // day,
+            "sme_payment_term_days": int(current[2]) // day,
+            "max_depth": int(current[3]),
+            "min_unit": int(current[4]),
+            "trade_background": bool(current[5]),
+        }
+        if any(int(current[i]) % day for i in range(3)):
+            raise ActionError(
+                f"{self.action}: the current policy has a term that is not whole days; give every field"
+            )
+        return self.model_copy(update={f: now[f] for f in self.missing()})
+
     def policy_tuple(self) -> tuple[int, int, int, int, int, bool, bool]:
+        if self.missing():
+            raise ActionError(
+                f"{self.action}: {', '.join(self.missing())} not given; the governance client fills fields "
+                "left out from the chain's current policy"
+            )
+        assert self.max_tenor_days is not None and self.long_tenor_days is not None
+        assert self.sme_payment_term_days is not None and self.max_depth is not None
+        assert self.min_unit is not None and self.trade_background is not None
         if self.long_tenor_days > self.max_tenor_days:
             raise ActionError(f"{self.action}: long_tenor_days may not exceed max_tenor_days")
         if self.sme_payment_term_days > self.max_tenor_days:

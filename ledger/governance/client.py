@@ -38,6 +38,8 @@ from ledger.governance.actions import (
     Seat,
     SetApprovals,
     SetCurrency,
+    SetObligorPolicy,
+    SetPolicy,
     Unseat,
     Upgrade,
     decode_call,
@@ -106,8 +108,23 @@ class Governance(ClientBase):
     # ----------------------------------------------------------------------------- building
 
     def calls(self, actions: Sequence[Action]) -> list[Call]:
-        """The calls a proposal of `actions` makes, in order."""
-        return encode_all(actions, self.addresses)
+        """The calls a proposal of `actions` makes, in order (policy fields left out are filled first)."""
+        return encode_all(self.completed(actions), self.addresses)
+
+    def completed(self, actions: Sequence[Action]) -> list[Action]:
+        """`actions` with the policy fields a `set-policy` or `set-obligor-policy` left out taken from the
+        policy in force now (the deployment's, or the obligor's own)."""
+        out: list[Action] = []
+        for action in actions:
+            if isinstance(action, SetPolicy) and action.missing():
+                registry = self._at("ParticipantRegistry", self.addresses["ParticipantRegistry"])
+                if isinstance(action, SetObligorPolicy):
+                    current = registry.functions.policyOf(action.obligor).call()
+                else:
+                    current = registry.functions.defaultPolicy().call()
+                action = action.completed(current)
+            out.append(action)
+        return out
 
     def _proposal_args(self, calls: Sequence[Call]) -> tuple[list[str], list[int], list[bytes]]:
         return [c.target for c in calls], [0] * len(calls), [c.data for c in calls]

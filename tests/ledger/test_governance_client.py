@@ -5,6 +5,7 @@ Also the local network's one-seat, zero-delay governance (`enact`), and the cata
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -466,3 +467,28 @@ def test_the_catalogue_matches_the_compiled_contracts(tierchain_build: CompileRe
     for name, cls in ACTIONS.items():
         target = "TradeRegistry" if cls.target == "<proxy>" else cls.target
         assert cls.signature in tierchain_build.artifacts[target].methodIdentifiers, name
+
+
+def test_a_policy_change_names_only_what_changes(
+    tierchain_client: TierchainClient, actors: dict[str, Signer]
+) -> None:
+    """`set-policy` with one field keeps the others as they are on-chain; `set-obligor-policy` starts
+    from the policy that applies to that obligor; an action left incomplete is never encoded as is."""
+    gov, admin = tierchain_client.governance, actors["admin"]
+    before = tierchain_client.default_policy()
+    depth = parse_action("set-policy", {"max_depth": 7, "reason": "seven tiers of pieces at most"})
+    with pytest.raises(ActionError, match=r"max_tenor_days, long_tenor_days.* not given"):
+        encode(depth, ADDRESSES)
+    gov.enact(admin, [depth], "Depth seven")
+    after = tierchain_client.default_policy()
+    assert after.max_depth == 7
+    assert dataclasses.replace(after, max_depth=before.max_depth) == before
+
+    core = actors["core"].address
+    own = parse_action(
+        "set-obligor-policy", {"obligor": core, "trade_background": False, "reason": "closed-loop programme"}
+    )
+    gov.enact(admin, [own], "Core's own policy")
+    mine = tierchain_client.policy_of(core)
+    assert (mine.trade_background, mine.max_depth) == (False, 7)
+    assert tierchain_client.policy_of(actors["tier1"].address) == after
