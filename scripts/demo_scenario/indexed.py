@@ -13,15 +13,17 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from ledger.indexer import Indexer, reconcile
 from ledger.indexer.db import make_engine, upgrade
 from ledger.indexer.manifest import IndexedDeployment
+from ledger.indexer.models import Financing
 from ledger.indexer.queries import holders, lineage
 from ledger.indexer.source import RpcSource
+from ledger.regulatory import registrations
 
-from .report import IndexReport
+from .report import IndexReport, RegistrationLine
 from .scenario import Run
 from .settle import live_tokens
 
@@ -80,6 +82,35 @@ def compare_holders(run: Run, mirror: Mirror) -> None:
         mirror.report.holders_match = db == dict(chain)
         if not mirror.report.holders_match:
             mirror.report.mismatches.append(f"holders: db={db} chain={dict(chain)}")
+    except Exception as exc:
+        _skip(run, exc)
+
+
+def registration_records(run: Run, mirror: Mirror) -> None:
+    """The 中登网 registration record of each financing, built by the regulator's export from the mirror,
+    the parties named from the demo's own directory (legal name and USCC, as the operator files them)."""
+    try:
+        mirror.sync()
+        directory = {p.address.lower(): (p.name, p.uscc) for p in run.parties.values()}
+        with Session(mirror.engine) as session:
+            offers = session.exec(select(Financing).where(col(Financing.status) == "financed")).all()
+            found = [r for f in offers if (r := registrations.record(session, f, directory)) is not None]
+        mirror.report.registrations = [
+            RegistrationLine(
+                offer_id=r.offer_id,
+                transferor=f"{r.transferor.display_name()} ({r.transferor.uscc})",
+                transferee=f"{r.transferee.display_name()} ({r.transferee.uscc})",
+                obligor=r.property.obligor.display_name(),
+                piece=r.property.financed_token_id,
+                value=r.property.value,
+                lineage=r.property.lineage,
+                documents=len(r.property.documents),
+                financing_amount=r.financing_amount,
+                financing_date=r.financing_date,
+                registration_number=r.registration_number,
+            )
+            for r in sorted(found, key=lambda r: r.offer_id)
+        ]
     except Exception as exc:
         _skip(run, exc)
 

@@ -93,6 +93,34 @@ def financings(s: Summary) -> Table:
     return table
 
 
+def registrations(s: Summary) -> Table:
+    table = Table(
+        title="中登网 registration records (应收账款转让登记) of the financings", title_justify="left"
+    )
+    for column in ("offer", "出让人 transferor", "受让人 transferee", "债务人 obligor", "piece", "lineage"):
+        table.add_column(column)
+    for column in ("value", "融资金额", "date"):
+        table.add_column(column, justify="right" if column != "date" else "left")
+    table.add_column("登记编号", no_wrap=True, min_width=20)
+    lines = s.index.registrations if s.index is not None else []
+    for r in lines:
+        table.add_row(
+            str(r.offer_id),
+            r.transferor,
+            r.transferee,
+            r.obligor,
+            f"#{r.piece}",
+            ">".join(f"#{t}" for t in r.lineage),
+            money(r.value),
+            money(r.financing_amount),
+            r.financing_date,
+            r.registration_number or "—",
+        )
+    if not lines:
+        table.caption = "not built: the indexer did not run (--no-index)"
+    return table
+
+
 def refusals(s: Summary) -> Panel:
     lines = [Text.assemble(("refused: ", "bold red"), r.what, "\n  ", (r.detail, "dim")) for r in s.refusals]
     if (g := s.governance) is not None:
@@ -259,6 +287,7 @@ def render(console: Console, s: Summary) -> None:
         participants(s),
         steps(s),
         financings(s),
+        registrations(s),
         compliance(s),
         refusals(s),
         lineage(s),

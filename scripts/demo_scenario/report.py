@@ -59,6 +59,23 @@ class FinancingDeal(BaseModel):
     price: int
     discount: int
     expected_price: int  # the pricing formula evaluated here, independently of the contract
+    registration_number: str = ""  # the 中登网 number the bank recorded on-chain after registering
+
+
+class RegistrationLine(BaseModel):
+    """One financing's 中登网 registration record (应收账款转让登记), as the indexer's export builds it."""
+
+    offer_id: int
+    transferor: str  # legal name (USCC)
+    transferee: str
+    obligor: str
+    piece: int
+    value: int
+    lineage: list[int]
+    documents: int  # trade documents backing the obligation
+    financing_amount: int
+    financing_date: str
+    registration_number: str | None
 
 
 class Refusal(BaseModel):
@@ -174,6 +191,7 @@ class IndexReport(BaseModel):
     lineage_match: bool | None = None
     mismatches: list[str] = Field(default_factory=list)
     error: str | None = None
+    registrations: list[RegistrationLine] = Field(default_factory=list)
 
 
 class Summary(BaseModel):

@@ -25,7 +25,7 @@ from .chain import deploy, start_chain
 from .checks import final_checks
 from .compliance import comply
 from .govern import govern
-from .indexed import compare_holders, compare_lineage_and_reconcile, open_mirror
+from .indexed import compare_holders, compare_lineage_and_reconcile, open_mirror, registration_records
 from .issue import attest, issue, reuse_invoice
 from .onboard import onboard, record_deployment
 from .paper import make_paperwork
@@ -140,8 +140,9 @@ def _scenario(
     say("8  the regulator freezes a piece")
     freeze_and_release(run, paid)
     if mirror is not None:
-        say("   indexing: holders before maturity")
+        say("   indexing: holders before maturity; 中登网 registration records of the financings")
         compare_holders(run, mirror)
+        registration_records(run, mirror)
     say("9  maturity: repayment and redemption")
     repay_and_redeem(run)
     if mirror is not None:
@@ -162,4 +163,16 @@ def _index_checks(summary: Summary) -> list[Check]:
         return [Check(name=name, ok=False, skipped=True, detail=f"skipped: {index.error}")]
     ok = bool(index.holders_match and index.lineage_match and not index.mismatches)
     detail = f"{index.events} events indexed; reconcile found nothing" if ok else "; ".join(index.mismatches)
-    return [Check(name=name, ok=ok, detail=detail)]
+    recorded = {f.financed_token_id: f.registration_number for f in summary.financings}
+    exported = {r.piece: r.registration_number for r in index.registrations}
+    registered = bool(recorded) and exported == recorded and all(recorded.values())
+    return [
+        Check(name=name, ok=ok, detail=detail),
+        Check(
+            name="every financing has its 中登网 registration record, with the number its bank recorded",
+            ok=registered,
+            detail=f"{len(exported)} record(s) for {len(recorded)} financing(s)"
+            if registered
+            else f"exported {exported}, recorded {recorded}",
+        ),
+    ]

@@ -125,6 +125,11 @@ def finance(
     run.record(5, f"{bank} offers {rate_bps} bps {day_count.name} on #{token}", bank, offer)
     deal = c.accept_offer(run.p(holder).signer, offer.offer_id)
     run.record(5, f"{holder} accepts: DvP, price paid in the same tx", holder, deal)
+    # The bank registers the transfer on 中登网 (as Yinfa [2025] No. 77 requires) and records the number it
+    # was given: 20 digits, here derived from the settling transaction (no draw from the seed's stream).
+    number = f"0448{int(deal.tx_hash, 16) % 10**16:016d}"
+    registered = c.record_registration(run.p(bank).signer, offer.offer_id, number)
+    run.record(5, f"{bank} records the 中登网 registration number {number}", bank, registered)
     at = int(c.w3.eth.get_block(deal.block_number)["timestamp"])
     price, days = expected_price(value, rate_bps, day_count, at, run.summary.maturity)
     if deal.financed_token_id not in run.pieces:
@@ -143,6 +148,7 @@ def finance(
             price=deal.price,
             discount=deal.discount,
             expected_price=price if days == deal.days_to_maturity else -1,
+            registration_number=c.registration_of(offer.offer_id),
         )
     )
 

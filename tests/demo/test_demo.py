@@ -47,6 +47,25 @@ def test_two_financings_priced_by_the_formula(summary: dict[str, Any]) -> None:
     assert sorted(financed.values()) == ["bank_a", "bank_b"]
 
 
+def test_each_financing_has_its_registration_record_and_number(summary: dict[str, Any]) -> None:
+    """The regulator's export, built from the demo's SQL mirror, has one 中登网 record per financing: the
+    seller and the bank by legal name and USCC, the piece and its lineage, and the number the bank
+    recorded on-chain after registering."""
+    deals = {d["financed_token_id"]: d for d in summary["financings"]}
+    records = summary["index"]["registrations"]
+    assert sorted(r["piece"] for r in records) == sorted(deals)
+    names = {a["key"]: a["name"] for a in summary["actors"]}
+    for r in records:
+        deal = deals[r["piece"]]
+        assert r["registration_number"] == deal["registration_number"]
+        assert len(r["registration_number"]) == 20 and r["registration_number"].isdigit()
+        assert r["transferor"].startswith(names[deal["holder"]]) and r["transferee"].startswith(
+            names[deal["bank"]]
+        )
+        assert r["value"] == deal["value"] and r["financing_amount"] == deal["price"]
+        assert r["lineage"][-1] == r["piece"] and len(r["lineage"]) >= 2
+
+
 def test_one_refused_reuse_and_one_freeze(summary: dict[str, Any]) -> None:
     (refusal,) = summary["refusals"]
     assert {"ALREADY_ATTESTED", "DocumentAlreadyUsed"} <= set(refusal["codes"])
