@@ -181,7 +181,14 @@ def test_a_term_past_the_year_is_refused_naming_the_rule_and_the_numbers(
         "documents": [invoice],
         "tenor_justification": 3,
     }
-    _ok(api.post("/v1/obligations/proposals", json=body, headers=tier1.headers), 201)
+    justified = _ok(api.post("/v1/obligations/proposals", json=body, headers=tier1.headers), 201)
+    proposal_id = justified["result"]["proposal_id"]
+    shown = _ok(api.get(f"/v1/obligations/proposals/{proposal_id}", headers=core.headers))
+    assert (shown["tenor_justification"], shown["agreed_term_ref"]) == (3, None)
+    # The obligor confirms the terms as proposed, code included; the obligation records it.
+    issued = _ok(api.post(f"/v1/obligations/proposals/{proposal_id}/confirm", headers=core.headers))
+    obligation = _ok(api.get(f"/v1/obligations/{issued['result']['slot']}", headers=core.headers))
+    assert (obligation["tenor_justification"], obligation["agreed_term_ref"]) == (3, None)
 
 
 def test_a_large_obligor_paying_a_small_supplier_late_is_refused(
@@ -224,8 +231,31 @@ def test_a_large_obligor_paying_a_small_supplier_late_is_refused(
     assert "within 60 days of delivery" in problem["detail"]
     assert "保障" not in problem["sentence"] and "60 days of delivery" in problem["sentence"]
 
-    # Within 60 days of delivery, it goes through.
-    _ok(_propose(api, tier1, core, 1_000_000, now + 45 * DAY, [invoice, delivery]), 201)
+    # Citing the contract clause that agreed the longer term, it goes through and the clause is recorded.
+    clause = "采购合同 HT-2025-001 第4.2条"
+    body = {
+        "obligor": core.address,
+        "currency": "CNY",
+        "face": 1_000_000,
+        "maturity": now + 90 * DAY,
+        "min_unit": 100,
+        "documents": [invoice, delivery],
+        "agreed_term": clause,
+    }
+    agreed = _ok(api.post("/v1/obligations/proposals", json=body, headers=tier1.headers), 201)
+    proposal_id = agreed["result"]["proposal_id"]
+    issued = _ok(api.post(f"/v1/obligations/proposals/{proposal_id}/confirm", headers=core.headers))
+    obligation = _ok(api.get(f"/v1/obligations/{issued['result']['slot']}", headers=core.headers))
+    assert obligation["agreed_term_ref"] == "0x" + keccak(text=clause).hex()
+
+    # Within 60 days of delivery, no clause is needed.
+    again = _attest(
+        api_world, DocumentKind.INVOICE, 1_000_000, tier1.address, core.address, issued=now - DAY, due=now
+    )
+    delivered = _attest(
+        api_world, DocumentKind.DELIVERY_NOTE, 1, tier1.address, core.address, issued=now - 10 * DAY, due=0
+    )
+    _ok(_propose(api, tier1, core, 1_000_000, now + 45 * DAY, [again, delivered]), 201)
 
 
 def test_a_split_to_a_supplier_cites_trade_documents(
@@ -407,3 +437,80 @@ def test_a_self_custody_split_is_prepared_through_the_desk_with_documents(
     fn, args = api_world.client.issuance.decode_function_input(unsigned["data"])
     assert fn.fn_name == "moveWithTrade" and args["tokenId"] == root
     assert ("0x" + bytes(args["documents"][0][0]).hex(), args["values"]) == (invoice, [40_000_000])
+
+
+def test_the_minimum_unit_and_the_depth_of_the_policy(
+    api: TestClient,
+    api_world: ApiWorld,
+    law: dict[str, Party],
+    operator_headers: dict[str, str],
+    issue_obligation: Callable[..., dict[str, Any]],
+) -> None:
+    """A policy change that names only what changes (the rest stays as on-chain), then its two rules."""
+    change = {"max_depth": 1, "min_unit": 1_000, "reason": "whole 10-yuan units, one level of pieces"}
+    _enact(api, operator_headers, "set-policy", change, "Depth one")
+    policy = _ok(api.get("/v1/policy", headers=law["tier1"].headers))["policy"]
+    assert (policy["max_depth"], policy["min_unit"], policy["max_tenor_days"]) == (1, 1_000, 365)
+
+    tier1, tier2, tier3, core = law["tier1"], law["tier2"], law["tier3"], law["core"]
+    invoice = api_world.attest_invoice(1_000_000, tier1.address, core.address)
+    small = _propose(api, tier1, core, 1_000_000, api_world.now + 30 * DAY, [invoice])
+    assert small.status_code == 422, small.text
+    assert small.json()["contract_error"]["name"] == "MinUnitBelowPolicy"
+    assert small.json()["contract_error"]["args"] == {"minUnit": 100, "policyMinUnit": 1_000}
+
+    root = issue_obligation(face=1_000_000, min_unit=1_000)["token_id"]
+    to2 = api_world.attest_invoice(500_000, tier2.address, tier1.address)
+    first = {"pieces": [{"to": tier2.address, "value": 500_000, "documents": [to2]}]}
+    piece = _ok(api.post(f"/v1/tokens/{root}/split", json=first, headers=tier1.headers))["result"]["token_id"]
+    to3 = api_world.attest_invoice(100_000, tier3.address, tier2.address)
+    second = {"pieces": [{"to": tier3.address, "value": 100_000, "documents": [to3]}]}
+    deep = api.post(f"/v1/tokens/{piece}/split", json=second, headers=tier2.headers)
+    assert deep.status_code == 422, deep.text
+    assert deep.json()["contract_error"] == {
+        "name": "SplitTooDeep",
+        "args": {"depth": 2, "maxDepth": 1},
+        "contract": deep.json()["contract_error"]["contract"],
+    }
+    assert deep.json()["sentence"]
+    # The whole piece may still be paid on: a whole transfer makes no new piece.
+    whole = {
+        "to": tier3.address,
+        "documents": [api_world.attest_invoice(500_000, tier3.address, tier2.address)],
+    }
+    moved = _ok(api.post(f"/v1/tokens/{piece}/transfer", json=whole, headers=tier2.headers))["result"]
+    assert moved["to"].lower() == tier3.address
+
+
+def test_three_overdue_obligations_suspend_the_obligor(
+    api: TestClient,
+    api_world: ApiWorld,
+    law: dict[str, Party],
+    operator_headers: dict[str, str],
+    issue_obligation: Callable[..., dict[str, Any]],
+) -> None:
+    tier1, core = law["tier1"], law["core"]
+    slots = [issue_obligation(face=1_000_000)["slot"] for _ in range(3)]
+    api_world.chain.increase_time(91 * DAY)
+    api_world.chain.mine()
+    for slot in slots:
+        _ok(api.post(f"/v1/repayment/obligations/{slot}/mark-overdue", headers=core.headers))
+    record = _ok(api.get(f"/v1/participants/{core.address}/record", headers=tier1.headers))
+    assert (record["overdue_count"], len(record["strikes"]), record["suspended"]) == (3, 3, True)
+    assert record["suspended_until"] is not None
+
+    invoice = api_world.attest_invoice(1_000_000, tier1.address, core.address)
+    refused = _propose(api, tier1, core, 1_000_000, api_world.now + 30 * DAY, [invoice])
+    assert refused.status_code == 409, refused.text
+    problem = refused.json()
+    assert problem["contract_error"]["name"] == "ObligorSuspended"
+    assert problem["contract_error"]["args"]["obligor"].lower() == core.address
+    assert problem["sentence"]
+
+    # Governance lifts it with a recorded reason; the obligor issues again.
+    lift = {"obligor": core.address, "reason": "overdue caused by the settlement bank's outage"}
+    _enact(api, operator_headers, "lift-suspension", lift, "Lift the suspension")
+    assert (
+        _ok(api.get(f"/v1/participants/{core.address}/record", headers=tier1.headers))["suspended"] is False
+    )
+    _ok(_propose(api, tier1, core, 1_000_000, api_world.now + 30 * DAY, [invoice]), 201)
