@@ -186,6 +186,8 @@ _REVERT_STATUS: dict[str, int] = {
             "DocumentBacksMoves",
             "NoObligorPolicy",
             "ObligorNotSuspended",
+            "CreditLimitExceeded",
+            "ExposureNotReleasable",
         ),
         409,
     ),
@@ -444,6 +446,15 @@ def _compliance(name: str, a: Mapping[str, Any]) -> str | None:
     if name == "SplitTooDeep":
         depth, most = a.get("depth"), a.get("maxDepth")
         return f"the new piece would be {depth} tiers below its root; the policy allows {most}"
+    if name == "CreditLimitExceeded":
+        whom = "obligor" if a.get("perObligor") else "seller"
+        return (
+            f"bank {a.get('bank')} would have {a.get('wouldBe')} minor units financed on {whom} "
+            f"{a.get('counterparty')}, above its credit limit of {a.get('limit')} (授信额度): accept another "
+            "bank's offer, or the bank raises its limit"
+        )
+    if name == "LimitBelowUse":
+        return f"{a.get('used')} minor units are outstanding on {a.get('counterparty')} already"
     if name == "InsufficientTradeCover":
         return f"the documents cited cover {a.get('covered')} of the {a.get('value')} minor units paid"
     return None

@@ -133,6 +133,29 @@ class RegistrationRecordedResult(BaseModel):
     previous: str = Field(description="empty the first time; a correction names the number it replaces")
 
 
+class CreditLimitSetResult(BaseModel):
+    """The bank's credit limit (授信额度) as now recorded on-chain; 0: none (unlimited)."""
+
+    model_config = _example(bank=_BANK, counterparty=_ADDRESS, per_obligor=True, limit=500_000_000)
+
+    bank: str
+    counterparty: str
+    per_obligor: bool = Field(description="true: a limit on an obligor (core enterprise); false: on a seller")
+    limit: int
+
+
+class ExposureReleasedResult(BaseModel):
+    """A financing's value no longer counted against its bank's limits."""
+
+    model_config = _example(offer_id=1, bank=_BANK, obligor=_ADDRESS, seller=_ADDRESS, value=100_000_00)
+
+    offer_id: int
+    bank: str
+    obligor: str
+    seller: str
+    value: int
+
+
 class FinancedResult(BaseModel):
     """The sale: `financed_token_id` is what the bank now holds (the offered token when sold whole);
     `price` went to the holder, `discount` = value - price."""

@@ -72,6 +72,39 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
         mapping(uint256 offerId => Offer) offers;
         // 1.0.0 ends here; 中登网 registration numbers (appended).
         mapping(uint256 offerId => string) registrationNumbers;
+        // Credit limits (授信) and what each bank has outstanding under them (appended).
+        mapping(address bank => mapping(address counterparty => Limit)) obligorLimits;
+        mapping(address bank => mapping(address counterparty => Limit)) sellerLimits;
+        mapping(uint256 offerId => ExposureRecord) exposures;
+    }
+
+    /// @notice A bank's credit limit on one counterparty (an obligor, or a seller) and its use: the face
+    ///         value of pieces it financed that are still outstanding. `limit` 0 means none recorded.
+    struct Limit {
+        uint128 limit;
+        uint128 used;
+    }
+
+    /// @notice What a financing counts against its bank's limits: its offer's value, on the obligation's
+    ///         obligor and on the seller who accepted, each only where the bank keeps a limit (or still has
+    ///         use outstanding under one); until released. All zero for a financing that counted nowhere.
+    struct Exposure {
+        address obligor;
+        address seller;
+        uint256 value;
+        bool released;
+        bool obligorCounted;
+        bool sellerCounted;
+    }
+
+    /// @dev What is stored per financing that counted against a limit (the bank and the value are the
+    ///      offer's); nothing is stored for one that counted nowhere, so banks without limits pay nothing.
+    struct ExposureRecord {
+        address obligor;
+        bool released;
+        bool obligorCounted;
+        bool sellerCounted;
+        address seller;
     }
 
     /// @notice The longest registration number accepted, in bytes.
@@ -110,6 +143,14 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
     ///         number it replaces (empty the first time).
     event RegistrationRecorded(uint256 indexed offerId, address indexed bank, string number, string previous);
 
+    /// @notice `bank` set its credit limit on `counterparty` (an obligor when `perObligor`, else a seller).
+    event CreditLimitSet(address indexed bank, address indexed counterparty, bool perObligor, uint256 limit);
+    /// @notice Financing `offerId` stopped counting against its bank's limits (its piece left the bank:
+    ///         redeemed after repayment, or sold on). `seller` is zero when no limit on the seller counted it.
+    event ExposureReleased(
+        uint256 indexed offerId, address indexed bank, address obligor, address seller, uint256 value
+    );
+
     /// @notice An offer for no value.
     error ZeroOfferValue();
     /// @notice An offer's rate is zero or above `maxRateBps`.
@@ -127,6 +168,13 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
     error NotFinanced(uint256 offerId, OfferStatus status);
     /// @notice A registration number that is empty or longer than `MAX_REGISTRATION_NUMBER` bytes.
     error InvalidRegistrationNumber(uint256 length, uint256 maxLength);
+    /// @notice Accepting would take `bank`'s outstanding financed value on `counterparty` (an obligor when
+    ///         `perObligor`, else a seller) to `wouldBe`, above its limit `limit` (授信额度).
+    error CreditLimitExceeded(address bank, address counterparty, bool perObligor, uint256 limit, uint256 wouldBe);
+    /// @notice A limit below what the bank already has outstanding on the counterparty.
+    error LimitBelowUse(address counterparty, uint256 limit, uint256 used);
+    /// @notice Financing `offerId` still counts: its bank still holds the financed piece (or it was released).
+    error ExposureNotReleasable(uint256 offerId);
     /// @notice An upgrade to `newImplementation`, which is not wired to this desk's registry and token.
     error UpgradeMiswired(address newImplementation);
 
@@ -210,6 +258,7 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
         Quote memory q = _quote(accepted.value, accepted.rateBps, accepted.dayCount, terms.maturity);
 
         o.status = OfferStatus.Accepted;
+        _countAgainstLimits(offerId, accepted.bank, terms.obligor, msg.sender, accepted.value);
         // Delivery: the token checks that the caller holds it, that it is not frozen or matured, and that
         // both parties are active holders. Payment: pulled from the bank. Either failing reverts both.
         financedTokenId = token.deskTransfer(msg.sender, accepted.tokenId, accepted.bank, accepted.value);
@@ -254,6 +303,56 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
         return _s().registrationNumbers[offerId];
     }
 
+    // ------------------------------------------------------------------ credit limits (授信)
+
+    /// @notice The calling bank records its credit limit on `counterparty`: an obligor (core enterprise)
+    ///         when `perObligor`, else a seller. `accept` refuses a financing that would take the bank's
+    ///         outstanding financed value on either above its limit. 0 removes the limit (none recorded:
+    ///         unlimited). A limit may not be set below what is outstanding now.
+    /// @dev Use is counted from the first financing after a limit is set: financings accepted while the
+    ///      bank kept no limit on a counterparty never count against one set later.
+    function setCreditLimit(address counterparty, bool perObligor, uint256 limit) external {
+        participants.checkActiveRole(msg.sender, Roles.BANK);
+        if (counterparty == address(0)) revert IReceivableToken.ZeroAddress("counterparty");
+        Limit storage l =
+            perObligor ? _s().obligorLimits[msg.sender][counterparty] : _s().sellerLimits[msg.sender][counterparty];
+        if (limit != 0 && limit < l.used) revert LimitBelowUse(counterparty, limit, l.used);
+        l.limit = limit.toUint128();
+        emit CreditLimitSet(msg.sender, counterparty, perObligor, limit);
+    }
+
+    /// @notice `bank`'s limit on `counterparty` (obligor or seller) and its use.
+    function creditLimit(address bank, address counterparty, bool perObligor) external view returns (Limit memory) {
+        return perObligor ? _s().obligorLimits[bank][counterparty] : _s().sellerLimits[bank][counterparty];
+    }
+
+    /// @notice What financing `offerId` counts against its bank's limits.
+    function exposureOf(uint256 offerId) external view returns (Exposure memory e) {
+        FinancingDeskStorage storage $ = _s();
+        ExposureRecord memory r = $.exposures[offerId];
+        if (!r.obligorCounted && !r.sellerCounted) return e;
+        e = Exposure(r.obligor, r.seller, $.offers[offerId].value, r.released, r.obligorCounted, r.sellerCounted);
+    }
+
+    /// @notice Frees financing `offerId`'s value from its bank's limits once the bank no longer holds the
+    ///         financed piece: redeemed after the obligor repaid (repayment frees the limit), or sold on.
+    ///         Anyone may call; the facts decide.
+    function releaseExposure(uint256 offerId) external nonReentrant {
+        FinancingDeskStorage storage $ = _s();
+        ExposureRecord storage r = $.exposures[offerId];
+        bool onObligor = r.obligorCounted;
+        bool onSeller = r.sellerCounted;
+        if ((!onObligor && !onSeller) || r.released) revert ExposureNotReleasable(offerId);
+        Offer memory o = $.offers[offerId];
+        uint256 piece = o.financedTokenId;
+        if (token.exists(piece) && token.ownerOf(piece) == o.bank) revert ExposureNotReleasable(offerId);
+        r.released = true;
+        // Each was raised by exactly this value at acceptance, and only releases lower it.
+        if (onObligor) $.obligorLimits[o.bank][r.obligor].used -= o.value;
+        if (onSeller) $.sellerLimits[o.bank][r.seller].used -= o.value;
+        emit ExposureReleased(offerId, o.bank, r.obligor, r.seller, o.value);
+    }
+
     /// @notice What `value` of a token maturing at `maturity` would cost today at `rateBps` under `dayCount`.
     function quote(uint256 value, uint256 rateBps, uint8 dayCount, uint256 maturity)
         external
@@ -267,6 +366,33 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
     function offer(uint256 offerId) external view returns (Offer memory) {
         FinancingDeskStorage storage $ = _s();
         return $.offers[offerId];
+    }
+
+    /// @dev Counts `value` against the bank's limits on the obligor and on the seller (where it keeps one, or
+    ///         still has use under one); refuses above either. Records what it counted, for the release.
+    function _countAgainstLimits(uint256 offerId, address bank, address obligor, address seller, uint256 value)
+        private
+    {
+        FinancingDeskStorage storage $ = _s();
+        bool onObligor = _use($.obligorLimits[bank][obligor], bank, obligor, true, value);
+        bool onSeller = _use($.sellerLimits[bank][seller], bank, seller, false, value);
+        if (onObligor || onSeller) {
+            $.exposures[offerId] = ExposureRecord(obligor, false, onObligor, onSeller, onSeller ? seller : address(0));
+        }
+    }
+
+    function _use(Limit storage l, address bank, address counterparty, bool perObligor, uint256 value)
+        private
+        returns (bool counted)
+    {
+        Limit memory current = l;
+        if (current.limit == 0 && current.used == 0) return false;
+        uint256 wouldBe = uint256(current.used) + value;
+        if (current.limit != 0 && wouldBe > current.limit) {
+            revert CreditLimitExceeded(bank, counterparty, perObligor, current.limit, wouldBe);
+        }
+        l.used = wouldBe.toUint128();
+        return true;
     }
 
     function _openOffer(uint256 offerId) private view returns (Offer storage o) {

@@ -563,6 +563,18 @@ class InvalidSizeClass(ContractRevert):
     error_name = "InvalidSizeClass"
 
 
+class CreditLimitExceeded(ContractRevert):
+    error_name = "CreditLimitExceeded"
+
+
+class LimitBelowUse(ContractRevert):
+    error_name = "LimitBelowUse"
+
+
+class ExposureNotReleasable(ContractRevert):
+    error_name = "ExposureNotReleasable"
+
+
 def abi_type(param: Mapping[str, Any]) -> str:
     """Canonical ABI type of one parameter, expanding tuples so selectors match solc's."""
     typ = str(param["type"])

@@ -22,7 +22,14 @@ from api.access import held_token, offerable_token, visible_obligation
 from api.deps import BankParticipant, ContextDep, CurrentParticipant, PageDep, SessionDep, WriterDep
 from api.errors import Conflict, Forbidden, NotFound, RefusedField, Unprocessable
 from api.pagination import Page
-from api.results import FinancedResult, OfferCancelledResult, OfferMadeResult, RegistrationRecordedResult
+from api.results import (
+    CreditLimitSetResult,
+    ExposureReleasedResult,
+    FinancedResult,
+    OfferCancelledResult,
+    OfferMadeResult,
+    RegistrationRecordedResult,
+)
 from api.schemas import (
     MAX_AMOUNT,
     MAX_ID,
@@ -32,6 +39,7 @@ from api.schemas import (
     IdPath,
     JsonInt,
     RequestModel,
+    Uint,
     WriteResult,
     chain_now,
 )
@@ -40,6 +48,7 @@ from api.tables import financing_requests
 from ledger.client import DayCount
 from ledger.indexer import queries
 from ledger.indexer.models import Financing, Participant, Token
+from ledger.regulatory import limits as credit
 
 router = APIRouter(prefix="/financing", tags=["financing"], responses=PROBLEM_RESPONSES)
 
@@ -319,6 +328,61 @@ def record_registration(
         raise Conflict(f"offer {offer_id} is {offer.status}: only a settled financing is registered")
     number = body.registration_number
     return writer.run(lambda signer, key: ctx.client.record_registration(signer, offer_id, number, key=key))
+
+
+class LimitBody(RequestModel):
+    counterparty: Address = Field(description="the core enterprise (obligor) or the seller the limit is on")
+    kind: Literal["obligor", "seller"] = "obligor"
+    limit: Uint = Field(
+        description="minor units; 0 removes the limit (none: unlimited)", examples=[500_000_000]
+    )
+
+
+@router.get(
+    "/limits", summary="A bank's credit limits (授信) on obligors and sellers, their use and concentration"
+)
+def get_limits(
+    caller: CurrentParticipant,
+    ctx: ContextDep,
+    session: SessionDep,
+    bank: Annotated[Address | None, Query(description="whose (regulator and operator: required)")] = None,
+) -> credit.BankLimits:
+    if caller.sees_everything:
+        if bank is None:
+            raise Unprocessable("name the bank whose limits to read (`?bank=0x…`)", field="bank")
+        whose = bank.lower()
+    elif caller.has(Role.BANK):
+        if bank is not None and bank.lower() != caller.address:
+            raise Forbidden("a bank reads only its own limits")
+        whose = caller.address
+    else:
+        raise Forbidden("this operation needs one of the roles: BANK, REGULATOR, OPERATOR")
+    return credit.bank_limits(session, ctx.client, whose)
+
+
+@router.put("/limits", summary="Record a credit limit (授信额度) on an obligor or a seller (bank)")
+def set_limit(
+    body: LimitBody, ctx: ContextDep, caller: BankParticipant, writer: WriterDep
+) -> WriteResult[CreditLimitSetResult]:
+    per_obligor = body.kind == "obligor"
+    return writer.run(
+        lambda signer, key: ctx.client.set_credit_limit(
+            signer, body.counterparty, body.limit, per_obligor=per_obligor, key=key
+        )
+    )
+
+
+@router.post(
+    "/offers/{offer_id}/release-exposure",
+    summary="Free a financing from its bank's limits once the bank no longer holds the piece",
+)
+def release_exposure(
+    offer_id: IdPath, ctx: ContextDep, session: SessionDep, caller: CurrentParticipant, writer: WriterDep
+) -> WriteResult[ExposureReleasedResult]:
+    offer = visible_offer(session, caller, offer_id)
+    if offer.status != "financed":
+        raise Conflict(f"offer {offer_id} is {offer.status}: only a settled financing counts against a limit")
+    return writer.run(lambda signer, key: ctx.client.release_exposure(signer, offer_id, key=key))
 
 
 class FinancingRequestBody(RequestModel):

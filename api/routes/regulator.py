@@ -45,6 +45,7 @@ from ledger.indexer.models import (
     Token,
     Transfer,
 )
+from ledger.regulatory import limits as credit
 
 router = APIRouter(prefix="/regulator", tags=["regulator"], responses=PROBLEM_RESPONSES)
 
@@ -306,6 +307,22 @@ def obligor_exposure(_: OverseerParticipant, session: SessionDep) -> list[querie
 @router.get("/exposures/banks", summary="Exposure by bank: receivables held and financed")
 def bank_exposure(_: OverseerParticipant, session: SessionDep) -> list[queries.BankExposure]:
     return queries.exposure_by_bank(session)
+
+
+class LimitsView(BaseModel):
+    banks: list[credit.BankLimits] = Field(description="each bank's limits, their use and its concentration")
+    obligors: list[credit.ObligorConcentration] = Field(
+        description="per core enterprise: how many banks carry it and how much each (multi-bank credit)"
+    )
+
+
+@router.get(
+    "/exposures/limits",
+    summary="Banks' credit limits (授信), their use, and each bank's concentration in each core enterprise",
+)
+def limits_exposure(_: OverseerParticipant, ctx: ContextDep, session: SessionDep) -> LimitsView:
+    banks, obligors = credit.all_banks(session, ctx.client)
+    return LimitsView(banks=banks, obligors=obligors)
 
 
 @router.get("/exposures/tiers", summary="Live value per supply-chain tier (token depth)")

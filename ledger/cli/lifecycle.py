@@ -513,6 +513,72 @@ def finance_register(
     show("registration recorded", client.record_registration(signer, offer_id, text), as_json)
 
 
+@finance_app.command("limit")
+@guarded
+def finance_limit(
+    counterparty: Annotated[str, typer.Argument(help="the core enterprise (or, with --seller, the seller)")],
+    limit: Annotated[int, typer.Argument(help="minor units; 0 removes the limit")],
+    seller: Annotated[bool, typer.Option("--seller", help="a limit on a seller, not an obligor")] = False,
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record the signing bank's credit limit (授信额度) on COUNTERPARTY."""
+    if limit < 0:
+        raise usage_error("LIMIT must be 0 or more (minor units)")
+    who = address(counterparty, "COUNTERPARTY")
+    client, signer = open_client(network, key_env, keystore, password_env, account)
+    show("credit limit set", client.set_credit_limit(signer, who, limit, per_obligor=not seller), as_json)
+
+
+@finance_app.command("limit-show")
+@guarded
+def finance_limit_show(
+    counterparty: Annotated[str, typer.Argument(help="the core enterprise (or, with --seller, the seller)")],
+    bank: Annotated[str | None, typer.Option(help="whose limit (default: the signing bank)")] = None,
+    seller: Annotated[bool, typer.Option("--seller", help="a limit on a seller, not an obligor")] = False,
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A bank's credit limit on COUNTERPARTY and its use (outstanding financed value)."""
+    who = address(counterparty, "COUNTERPARTY")
+    client, signer = open_client(network, key_env, keystore, password_env, account)
+    whose = address(bank, "--bank") if bank is not None else signer.address
+    read = client.credit_limit(whose, who, per_obligor=not seller)
+    view = {
+        "bank": whose,
+        "counterparty": who,
+        "kind": "seller" if seller else "obligor",
+        "limit": read.limit or None,
+        "used": read.used,
+        "available": read.available,
+    }
+    show("credit limit", view, as_json)
+
+
+@finance_app.command("release")
+@guarded
+def finance_release(
+    offer_id: Annotated[int, typer.Argument()],
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Free financing OFFER_ID from its bank's limits once the bank no longer holds the piece."""
+    client, signer = open_client(network, key_env, keystore, password_env, account)
+    show("exposure released", client.release_exposure(signer, offer_id), as_json)
+
+
 # --------------------------------------------------------------------------------- repayment
 
 

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from ledger.client.base import ClientBase, checksum
 from ledger.client.models import (
+    CreditLimit,
+    CreditLimitSet,
     DayCount,
+    ExposureReleased,
     Financed,
     Offer,
     OfferCancelled,
@@ -81,6 +84,40 @@ class FinancingOps(ClientBase):
             offer_id=e["offerId"],
             registration_number=e["number"],
             previous=e["previous"],
+        )
+
+    def set_credit_limit(
+        self, bank: Signer, counterparty: str, limit: int, *, per_obligor: bool = True, key: str | None = None
+    ) -> CreditLimitSet:
+        """The bank records its credit limit (授信额度) on an obligor (or, `per_obligor=False`, a seller);
+        0 removes it."""
+        receipt = self._send(
+            bank, self.financing, "setCreditLimit", checksum(counterparty), per_obligor, limit, key=key
+        )
+        e = self._event(receipt, self.financing, "CreditLimitSet")
+        return CreditLimitSet(
+            **self._meta(receipt),
+            bank=e["bank"],
+            counterparty=e["counterparty"],
+            per_obligor=bool(e["perObligor"]),
+            limit=int(e["limit"]),
+        )
+
+    def credit_limit(self, bank: str, counterparty: str, *, per_obligor: bool = True) -> CreditLimit:
+        raw = self._view(self.financing, "creditLimit", checksum(bank), checksum(counterparty), per_obligor)
+        return CreditLimit(limit=int(raw[0]), used=int(raw[1]))
+
+    def release_exposure(self, signer: Signer, offer_id: int, *, key: str | None = None) -> ExposureReleased:
+        """Free financing `offer_id` from its bank's limits once the bank no longer holds the piece."""
+        receipt = self._send(signer, self.financing, "releaseExposure", offer_id, key=key)
+        e = self._event(receipt, self.financing, "ExposureReleased")
+        return ExposureReleased(
+            **self._meta(receipt),
+            offer_id=int(e["offerId"]),
+            bank=e["bank"],
+            obligor=e["obligor"],
+            seller=e["seller"],
+            value=int(e["value"]),
         )
 
     def registration_of(self, offer_id: int) -> str:

@@ -281,6 +281,35 @@ class RegistrationRecorded(TxResult):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CreditLimitSet(TxResult):
+    bank: str
+    counterparty: str
+    per_obligor: bool  # False: a limit on a seller
+    limit: int  # minor units; 0: none (unlimited)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExposureReleased(TxResult):
+    offer_id: int
+    bank: str
+    obligor: str
+    seller: str
+    value: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreditLimit:
+    """A bank's limit on one counterparty and its use (outstanding financed value), minor units."""
+
+    limit: int  # 0: none recorded (unlimited)
+    used: int
+
+    @property
+    def available(self) -> int | None:
+        return None if self.limit == 0 else max(self.limit - self.used, 0)
+
+
+@dataclass(frozen=True, kw_only=True)
 class OfferCancelled(TxResult):
     offer_id: int
 

@@ -212,6 +212,18 @@ TABLE: dict[tuple[str, str], Rule] = {
     ),
     ("POST", "/v1/financing/offers/{offer_id}/accept"): Rule(frozenset({"tier3"}), NOBODY),
     ("POST", "/v1/financing/offers/{offer_id}/cancel"): Rule(frozenset({"bank"}), NOBODY),
+    # open offers: those who see one are told 409 (nothing financed to release); others 404
+    ("POST", "/v1/financing/offers/{offer_id}/release-exposure"): Rule(
+        frozenset({"bank", "tier3"}) | OVERSEERS, OVERSEERS
+    ),
+    # a bank reads its own limits; an overseer names the bank (422 without `?bank=`)
+    ("GET", "/v1/financing/limits"): Rule(frozenset({"bank"}) | OVERSEERS, frozenset({"bank"}) | OVERSEERS),
+    # the zero address as counterparty: the contract refuses it (422), so no limit is recorded
+    ("PUT", "/v1/financing/limits"): Rule(
+        frozenset({"bank"}),
+        frozenset({"bank"}),
+        body=lambda o, r: {"counterparty": ZERO_ADDRESS, "kind": "obligor", "limit": 1},
+    ),
     # the offers here are open: their bank is told 409 (not settled yet); anyone else 403/404
     ("POST", "/v1/financing/offers/{offer_id}/registration-number"): Rule(
         frozenset({"bank"}), NOBODY, body=lambda o, r: {"registration_number": "04487955000012345678"}
@@ -249,6 +261,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/regulator/audit"): Rule(OVERSEERS, OVERSEERS),
     ("GET", "/v1/regulator/audit.csv"): Rule(OVERSEERS, OVERSEERS),
     ("GET", "/v1/regulator/registrations"): Rule(OVERSEERS, OVERSEERS),
+    ("GET", "/v1/regulator/exposures/limits"): Rule(OVERSEERS, OVERSEERS),
     ("GET", "/v1/regulator/registrations.csv"): Rule(OVERSEERS, OVERSEERS),
     ("GET", "/v1/regulator/reports/periodic"): Rule(OVERSEERS, OVERSEERS, query=_period),
     ("GET", "/v1/regulator/reports/periodic.csv"): Rule(OVERSEERS, OVERSEERS, query=_period),

@@ -104,3 +104,17 @@ def test_participant_register_answers_roles_by_name(cli_env: CliEnv) -> None:
     )  # fmt: skip
     assert screen.exit_code == 0, screen.output
     assert "SUPPLIER" in screen.output and "0x" + ROLES["SUPPLIER"].hex() not in screen.output
+
+
+def test_a_bank_sets_and_reads_its_credit_limit(cli_env: CliEnv) -> None:
+    a = cli_env.world.a
+    core = a["core"].address
+    bank = cli_env.key_env("bank")
+    set_ = run_json(["finance", "limit", core, "50000000", *bank])
+    assert (set_["counterparty"], set_["per_obligor"], set_["limit"]) == (core, True, 50_000_000)
+    shown = run_json(["finance", "limit-show", core, *bank])
+    assert (shown["limit"], shown["used"], shown["available"]) == (50_000_000, 0, 50_000_000)
+    seller = run_json(["finance", "limit-show", a["tier1"].address, "--seller", *bank])
+    assert (seller["kind"], seller["limit"], seller["available"]) == ("seller", None, None)
+    refused = CliRunner().invoke(app, ["finance", "limit", core, "50000000", *cli_env.key_env("tier1")])
+    assert refused.exit_code != 0 and "MissingRole" in refused.output

@@ -261,6 +261,89 @@ contract FinancingDeskTest is World {
         financing.cancelOffer(id);
     }
 
+    // ------------------------------------------------------------------ credit limits (授信)
+
+    function test_obligorLimit_allowsUpToTheLimit_refusesBeyond() public {
+        vm.expectEmit(address(financing));
+        emit FinancingDesk.CreditLimitSet(bank1, core1, true, 10_000_000);
+        vm.prank(bank1);
+        financing.setCreditLimit(core1, true, 10_000_000);
+        finance(bank1, root, 6_000_000, RATE, ACT_360);
+        uint256 id = makeOffer(bank1, root, 5_000_000, RATE, ACT_360);
+        vm.prank(supplier1);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                FinancingDesk.CreditLimitExceeded.selector, bank1, core1, true, 10_000_000, 11_000_000
+            )
+        );
+        financing.accept(id);
+        // Exactly at the limit is allowed.
+        finance(bank1, root, 4_000_000, RATE, ACT_360);
+        FinancingDesk.Limit memory l = financing.creditLimit(bank1, core1, true);
+        assertEq(l.limit, 10_000_000);
+        assertEq(l.used, 10_000_000);
+        // Another bank's limit is its own; a bank keeping none counts nothing (and stores nothing).
+        (uint256 unlimited,) = finance(bank2, root, 5_000_000, RATE, ACT_360);
+        assertEq(financing.creditLimit(bank2, core1, true).used, 0);
+        assertFalse(financing.exposureOf(unlimited).obligorCounted);
+    }
+
+    function test_sellerLimit_countsPerSeller() public {
+        vm.prank(bank1);
+        financing.setCreditLimit(supplier1, false, 3_000_000);
+        uint256 id = makeOffer(bank1, root, 3_000_100, RATE, ACT_360);
+        vm.prank(supplier1);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                FinancingDesk.CreditLimitExceeded.selector, bank1, supplier1, false, 3_000_000, 3_000_100
+            )
+        );
+        financing.accept(id);
+        finance(bank1, root, 3_000_000, RATE, ACT_360);
+        assertEq(financing.creditLimit(bank1, supplier1, false).used, 3_000_000);
+    }
+
+    function test_RevertWhen_limitBelowUse_orByNonBank() public {
+        vm.prank(bank1);
+        financing.setCreditLimit(core1, true, 10_000_000);
+        finance(bank1, root, 6_000_000, RATE, ACT_360);
+        vm.prank(bank1);
+        vm.expectRevert(abi.encodeWithSelector(FinancingDesk.LimitBelowUse.selector, core1, 5_000_000, 6_000_000));
+        financing.setCreditLimit(core1, true, 5_000_000);
+        vm.prank(supplier1);
+        vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.MissingRole.selector, supplier1, Roles.BANK));
+        financing.setCreditLimit(core1, true, 5_000_000);
+        // Removing the limit (0) is always allowed; the use under it keeps counting until released.
+        vm.prank(bank1);
+        financing.setCreditLimit(core1, true, 0);
+        finance(bank1, root, 1_000_000, RATE, ACT_360);
+        assertEq(financing.creditLimit(bank1, core1, true).used, 7_000_000);
+    }
+
+    function test_repaymentFreesTheLimit_onceTheBankRedeems() public {
+        vm.prank(bank1);
+        financing.setCreditLimit(core1, true, 10_000_000);
+        (uint256 offerId, uint256 piece) = finance(bank1, root, 10_000_000, RATE, ACT_360);
+        vm.expectRevert(abi.encodeWithSelector(FinancingDesk.ExposureNotReleasable.selector, offerId));
+        financing.releaseExposure(offerId);
+        repayInFull(slot);
+        vm.warp(maturity);
+        vm.prank(bank1);
+        repayment.redeem(piece);
+        vm.expectEmit(address(financing));
+        // Only the obligor limit counted it (no limit on the seller): the event names no seller.
+        emit FinancingDesk.ExposureReleased(offerId, bank1, core1, address(0), 10_000_000);
+        financing.releaseExposure(offerId);
+        assertEq(financing.creditLimit(bank1, core1, true).used, 0);
+        assertEq(financing.creditLimit(bank1, supplier1, false).used, 0);
+        assertTrue(financing.exposureOf(offerId).released);
+        vm.expectRevert(abi.encodeWithSelector(FinancingDesk.ExposureNotReleasable.selector, offerId));
+        financing.releaseExposure(offerId);
+        // The freed limit finances again.
+        (, uint256 again) = issue(supplier1, core1, 10_000_000, block.timestamp + 90 days, MIN_UNIT);
+        finance(bank1, again, 10_000_000, RATE, ACT_360);
+    }
+
     // ------------------------------------------------------------------ 中登网 registration number
 
     function test_recordRegistration_byTheBank_andCorrected() public {

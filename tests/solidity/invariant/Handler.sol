@@ -43,6 +43,7 @@ contract Handler is World {
     mapping(uint256 slot => uint256[]) internal _liveBySlot;
     mapping(uint256 tokenId => uint256) internal _liveBySlotIndex; // index + 1
 
+    uint256[] internal _financedOffers;
     bytes32[] internal _consumed;
     mapping(bytes32 fingerprint => uint256 slot) public ghostSlotOfDocument;
     mapping(uint256 slot => uint256) public documentsBackingSlot;
@@ -66,6 +67,14 @@ contract Handler is World {
         banks = [bank1, bank2];
         cores = [core1, core2];
         actors = [supplier1, supplier2, supplier3, bank1, bank2, core1, core2];
+        // Bank 1 keeps a limit on each core enterprise, bank 2 one on a supplier, none reached: acceptances
+        // count against them and releases free them (invariant_limitUseMatchesUnreleasedFinancings).
+        vm.startPrank(bank1);
+        financing.setCreditLimit(core1, true, 1e30);
+        financing.setCreditLimit(core2, true, 1e30);
+        vm.stopPrank();
+        vm.prank(bank2);
+        financing.setCreditLimit(supplier1, false, 1e30);
         uint256 bankroll = 1e18;
         for (uint256 i = 0; i < 2; ++i) {
             fund(banks[i], bankroll);
@@ -171,7 +180,25 @@ contract Handler is World {
         vm.prank(holder);
         uint256 financed = financing.accept(offerId);
         if (financed != id) _addLive(financed, token.slotOf(id));
+        _financedOffers.push(offerId);
         done["finance"]++;
+    }
+
+    /// @notice Anyone frees a financing from its bank's limits once the bank no longer holds the piece
+    ///         (redeemed, or moved on); a financing still held is refused.
+    function releaseExposure(uint256 seed) external atGhostTime {
+        uint256 n = _financedOffers.length;
+        if (n == 0) return;
+        uint256 offerId = _financedOffers[seed % n];
+        if (financing.exposureOf(offerId).released) return;
+        uint256 piece = financing.offer(offerId).financedTokenId;
+        if (token.exists(piece) && token.ownerOf(piece) == financing.offer(offerId).bank) return;
+        financing.releaseExposure(offerId);
+        done["releaseExposure"]++;
+    }
+
+    function financedOffers() external view returns (uint256[] memory) {
+        return _financedOffers;
     }
 
     function depositRepayment(uint256 slotSeed, uint256 amountSeed) external atGhostTime {

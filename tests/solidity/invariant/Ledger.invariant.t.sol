@@ -5,6 +5,7 @@ import {Test} from "forge-std/Test.sol";
 import {console2} from "forge-std/console2.sol";
 import {Handler} from "./Handler.sol";
 import {ReceivableToken} from "../../../contracts/ReceivableToken.sol";
+import {FinancingDesk} from "../../../contracts/FinancingDesk.sol";
 import {RepaymentDesk} from "../../../contracts/RepaymentDesk.sol";
 import {SettlementToken} from "../../../contracts/SettlementToken.sol";
 import {TradeRegistry} from "../../../contracts/TradeRegistry.sol";
@@ -27,7 +28,7 @@ contract LedgerInvariantTest is Test {
         trades = handler.trades();
         financingDesk = address(handler.financing());
 
-        bytes4[] memory selectors = new bytes4[](15);
+        bytes4[] memory selectors = new bytes4[](16);
         selectors[0] = Handler.issueObligation.selector;
         selectors[1] = Handler.splitPiece.selector;
         selectors[2] = Handler.batchSplit.selector;
@@ -43,6 +44,7 @@ contract LedgerInvariantTest is Test {
         selectors[12] = Handler.unfreezePiece.selector;
         selectors[13] = Handler.forceTransferPiece.selector;
         selectors[14] = Handler.sweepDust.selector;
+        selectors[15] = Handler.releaseExposure.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: _withExtra(selectors)}));
         targetContract(address(handler));
     }
@@ -155,9 +157,28 @@ contract LedgerInvariantTest is Test {
         assertLe(paidOut, handler.ghostDeposits());
     }
 
+    /// @notice Each bank's use of its limits on an obligor and on a seller is exactly the value of its
+    ///         financings on them not yet released; nothing is released twice or while the bank holds.
+    function invariant_limitUseMatchesUnreleasedFinancings() public view {
+        uint256[] memory offers = handler.financedOffers();
+        address[2] memory banks = [handler.bank1(), handler.bank2()];
+        address[2] memory cores = [handler.core1(), handler.core2()];
+        for (uint256 b = 0; b < 2; ++b) {
+            for (uint256 c = 0; c < 2; ++c) {
+                uint256 expected;
+                for (uint256 i = 0; i < offers.length; ++i) {
+                    FinancingDesk.Exposure memory e = handler.financing().exposureOf(offers[i]);
+                    bool mine = handler.financing().offer(offers[i]).bank == banks[b];
+                    if (!e.released && e.obligorCounted && e.obligor == cores[c] && mine) expected += e.value;
+                }
+                assertEq(handler.financing().creditLimit(banks[b], cores[c], true).used, expected, "limit use");
+            }
+        }
+    }
+
     /// @notice A one-line summary per run of what the handler actually did (shown with -vv).
     function afterInvariant() public view virtual {
-        string[15] memory names = [
+        string[16] memory names = [
             "issue",
             "split",
             "batchSplit",
@@ -172,7 +193,8 @@ contract LedgerInvariantTest is Test {
             "sweepDust",
             "freeze",
             "unfreeze",
-            "forceTransfer"
+            "forceTransfer",
+            "releaseExposure"
         ];
         string memory line = "";
         for (uint256 i = 0; i < names.length; ++i) {
