@@ -98,6 +98,24 @@ def _document(session: Session, fingerprint: str) -> TradeDocument:
     )
 
 
+def _property(
+    session: Session, obligation: Obligation, directory: Directory, token_id: int, value: int
+) -> PropertyDescription:
+    """What a registration transfers: `value` of piece `token_id` of `obligation`, traced to its root."""
+    return PropertyDescription(
+        slot=obligation.slot,
+        obligor=party(directory, obligation.obligor),
+        face=obligation.face,
+        currency=obligation.currency_code,
+        maturity=obligation.maturity,
+        maturity_date=shanghai_date(obligation.maturity).isoformat(),
+        financed_token_id=token_id,
+        value=value,
+        lineage=_lineage(session, token_id),
+        documents=[_document(session, fp) for fp in obligation.documents],
+    )
+
+
 def record(
     session: Session, f: Financing, directory: Directory, txs: dict[int, str] | None = None
 ) -> RegistrationRecord | None:
@@ -114,18 +132,7 @@ def record(
         offer_id=f.offer_id,
         transferor=party(directory, f.holder),
         transferee=party(directory, f.bank),
-        property=PropertyDescription(
-            slot=obligation.slot,
-            obligor=party(directory, obligation.obligor),
-            face=obligation.face,
-            currency=obligation.currency_code,
-            maturity=obligation.maturity,
-            maturity_date=shanghai_date(obligation.maturity).isoformat(),
-            financed_token_id=f.financed_token_id,
-            value=f.value,
-            lineage=_lineage(session, f.financed_token_id),
-            documents=[_document(session, fp) for fp in obligation.documents],
-        ),
+        property=_property(session, obligation, directory, f.financed_token_id, f.value),
         financing_amount=f.price or 0,
         discount=f.discount or 0,
         rate_bps=f.rate_bps,
@@ -179,6 +186,8 @@ def transfer_records(session: Session, token_id: int) -> list[TransferRegistrati
     if not moves or piece is None or obligation is None:
         return []
     directory = load_directory(session.connection())
+    # The same piece in every record: its lineage and the obligation's documents are read once.
+    piece_property = _property(session, obligation, directory, token_id, 0)
     records = []
     for move in moves:
         payer, receiver = move.args["payer"], move.args["receiver"]
@@ -198,18 +207,7 @@ def transfer_records(session: Session, token_id: int) -> list[TransferRegistrati
             TransferRegistrationRecord(
                 transferor=party(directory, payer),
                 transferee=party(directory, receiver),
-                property=PropertyDescription(
-                    slot=obligation.slot,
-                    obligor=party(directory, obligation.obligor),
-                    face=obligation.face,
-                    currency=obligation.currency_code,
-                    maturity=obligation.maturity,
-                    maturity_date=shanghai_date(obligation.maturity).isoformat(),
-                    financed_token_id=token_id,
-                    value=value,
-                    lineage=_lineage(session, token_id),
-                    documents=[_document(session, fp) for fp in obligation.documents],
-                ),
+                property=piece_property.model_copy(update={"value": value}),
                 backing_documents=[
                     BackingDocument(
                         **_document(session, e.args["fingerprint"]).model_dump(),
