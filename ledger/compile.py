@@ -8,6 +8,7 @@ foundry.toml so Python and forge always produce the same bytecode.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -15,6 +16,8 @@ import posixpath
 import re
 import subprocess
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +186,35 @@ def compile_contracts(
     canonical = json.dumps({"input": standard_input, "solc": _solc_version(project_root)}, sort_keys=True)
     source_hash = hashlib.sha256(canonical.encode()).hexdigest()
 
+    # One compile per build directory at a time: a second process (another worker, a second command) waits
+    # and then finds the cache warm, instead of deleting artifacts the first is writing or reading.
+    with _build_lock(build_dir):
+        return _compile_locked(
+            project_root, artifacts_dir, build_dir, standard_input, source_hash, own, force=force
+        )
+
+
+@contextmanager
+def _build_lock(build_dir: Path) -> Iterator[None]:
+    build_dir.mkdir(parents=True, exist_ok=True)
+    with (build_dir / ".compile.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _compile_locked(
+    project_root: Path,
+    artifacts_dir: Path,
+    build_dir: Path,
+    standard_input: dict[str, Any],
+    source_hash: str,
+    own: list[str],
+    *,
+    force: bool,
+) -> CompileResult:
     index = _read_index(artifacts_dir)
     if not force and index is not None and index.get("sourceHash") == source_hash:
         names = list(index.get("contracts", {}))
