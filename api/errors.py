@@ -52,11 +52,22 @@ class ApiError(TierchainError):
     slug: str = "internal-error"
     title: str = "Internal error"
 
-    def __init__(self, detail: str, *, field: str | None = None, headers: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        detail: str,
+        *,
+        field: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        sentence: str | None = None,
+        sentence_args: Mapping[str, Any] | None = None,
+    ):
         super().__init__(detail)
         self.detail = detail
         self.field = field
         self.headers = dict(headers or {})
+        # a catalogue sentence (`error.<sentence>`) for the refusal, as contract refusals have
+        self.sentence = sentence
+        self.sentence_args = dict(sentence_args or {})
 
 
 class Unauthorized(ApiError):
@@ -104,8 +115,15 @@ class RefusedField(Unprocessable):
     `validation-error` naming the `field`, without the `errors` list, which is kept for requests the
     schema itself forbids."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}", field=field)
+    def __init__(
+        self,
+        field: str,
+        message: str,
+        *,
+        sentence: str | None = None,
+        sentence_args: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(f"{field}: {message}", field=field, sentence=sentence, sentence_args=sentence_args)
 
 
 class IdempotencyKeyReused(Unprocessable):
@@ -366,6 +384,7 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
         instance=request.url.path,
         headers=exc.headers,
         field=exc.field,
+        sentence=sentence(exc.sentence, exc.sentence_args) if exc.sentence else None,
     )
 
 

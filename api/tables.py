@@ -4,7 +4,8 @@ API keys are stored only as sha256 hashes of their secret; request nonces make s
 single-use; idempotency records hold the first answer to a keyed write; custodial keys map a
 participant to the keystore file the service signs with; document verdicts remember what the
 documents route concluded about each submitted trade document; financing requests record a holder
-asking a bank to finance a token (what lets that bank see it, see `api.access`); participant
+asking chosen banks (or every bank) to finance a token or part of it before a deadline, with the offers
+made against each and what happened to it (what lets those banks see the token, see `api.access`); participant
 profiles are the directory of legal names and unified social credit codes the regulatory exports
 name parties by (`api.directory`). The schema is
 created by `api/migrations` with version table `alembic_version_api`, so it never collides with the
@@ -20,6 +21,7 @@ from alembic.config import Config
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Engine,
@@ -88,11 +90,50 @@ document_verdicts = Table(
 financing_requests = Table(
     "financing_requests",
     metadata,
-    Column("token_id", BigInteger, nullable=False),
-    Column("bank", String(42), nullable=False, index=True),
-    Column("holder", String(42), nullable=False),
+    Column("request_id", Integer, primary_key=True, autoincrement=True),
+    Column("holder", String(42), nullable=False, index=True),
+    Column("token_id", BigInteger, nullable=False, index=True),
+    # minor units asked for; null (a request made before values were asked for): the whole token
+    Column("value", BigInteger, nullable=True),
+    Column("all_banks", Boolean, nullable=False, default=False),
+    # unix seconds (chain time); null (a request made before deadlines): open while the holder holds
+    Column("deadline", BigInteger, nullable=True),
+    # what was decided: open, accepted or withdrawn; `closed` and `expired` follow from the ledger
+    Column("status", String(16), nullable=False, default="open"),
+    Column("accepted_offer_id", BigInteger, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    PrimaryKeyConstraint("token_id", "bank", "holder"),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+)
+
+# The banks a request names (none when it is addressed to every bank).
+financing_request_banks = Table(
+    "financing_request_banks",
+    metadata,
+    Column("request_id", Integer, nullable=False),
+    Column("bank", String(42), nullable=False, index=True),
+    PrimaryKeyConstraint("request_id", "bank"),
+)
+
+# Offers made against a request (`POST /financing/requests/{id}/offers`).
+financing_request_offers = Table(
+    "financing_request_offers",
+    metadata,
+    Column("offer_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("request_id", Integer, nullable=False, index=True),
+    Column("bank", String(42), nullable=False),
+)
+
+# What happened to requests, for the event stream: `anchor` is the indexer's last event id when it
+# happened, so a stream orders it after that chain event.
+financing_request_events = Table(
+    "financing_request_events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", Integer, nullable=False, index=True),
+    Column("name", String(40), nullable=False),
+    Column("args", JSON, nullable=False),
+    Column("anchor", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 participant_profiles = Table(

@@ -4,7 +4,11 @@ Regulators and the operator get every event; anyone else the events that name it
 its tokens (held now or ever; every piece for the obligor), and events about a whole obligation
 (deposits, state changes) it owes or holds a piece of. Each message's `id` is
 the event's row id in the indexer, so a client reconnecting with `Last-Event-ID` resumes exactly
-after the last event it received. Comment lines (`: heartbeat`) keep idle connections open; `limit`
+after the last event it received. Financing requests' events (opened, offer made, accepted,
+withdrawn, closed, expired) come in the same stream, after the chain event that was last when they
+happened, with the id `N:M` (chain event N, request event M); they show to the request's holder, to
+the banks it asks while it is open (and to the bank whose offer was accepted), and to regulators and
+the operator. Comment lines (`: heartbeat`) keep idle connections open; `limit`
 and `max_seconds` bound a stream (tests, batch consumers).
 """
 
@@ -19,15 +23,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
-from sqlalchemy import or_
+from sqlalchemy import and_, or_
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
+from api.access import ledger_now
 from api.config import AppContext
 from api.deps import ContextDep, CurrentParticipant
 from api.errors import Unprocessable
+from api.routes.financing import can_see_request, settle_requests
 from api.schemas import MAX_ID, PROBLEM_RESPONSES
 from api.security import Principal
+from api.tables import financing_request_events, financing_requests
 from ledger.indexer.models import Event, Obligation, Token, Transfer
 
 router = APIRouter(prefix="/events", tags=["events"], responses=PROBLEM_RESPONSES)
@@ -97,23 +105,109 @@ def audience(session: Session, caller: Principal) -> Audience:
     return Audience(me, owned, slots)
 
 
-def _next_events(ctx: AppContext, caller: Principal, after: int) -> tuple[list[Event], int]:
-    """The visible events after row `after`, and the last row id examined."""
+@dataclass(frozen=True)
+class RequestEvent:
+    """A financing request's event (`api.tables.financing_request_events`), placed after chain event
+    `anchor`."""
+
+    seq: int
+    anchor: int
+    request_id: int
+    name: str
+    args: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return f"{self.anchor}:{self.seq}"
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a stream is: after chain event `chain` and request event `request` (0: none since it)."""
+
+    chain: int
+    request: int = 0
+
+
+def _request_events(
+    session: Session, caller: Principal, after: Position, through: int | None
+) -> tuple[list[RequestEvent], list[tuple[int, int]]]:
+    """The request events after `after` (up to chain event `through`) the caller may see, and the
+    (anchor, seq) of every one examined."""
+    e = financing_request_events.c
+    query = (
+        core_select(e.seq, e.anchor, e.request_id, e.name, e.args)
+        .where(or_(e.anchor > after.chain, and_(e.anchor == after.chain, e.seq > after.request)))
+        .order_by(e.seq)
+        .limit(BATCH)
+    )
+    if through is not None:
+        query = query.where(e.anchor <= through)
+    rows = session.connection().execute(query).all()
+    if not rows:
+        return [], []
+    now = ledger_now(session)
+    seen: dict[int, bool] = {}
+    told_all: dict[int, bool] = {}
+    found: list[RequestEvent] = []
+    for row in rows:
+        if row.request_id not in seen:
+            request = (
+                session.connection()
+                .execute(
+                    core_select(financing_requests).where(financing_requests.c.request_id == row.request_id)
+                )
+                .first()
+            )
+            seen[row.request_id] = request is not None and can_see_request(session, caller, request, now)
+            told_all[row.request_id] = caller.sees_everything or (
+                request is not None and request.holder == caller.address
+            )
+        if seen[row.request_id]:
+            args = dict(row.args)
+            if not told_all[row.request_id]:  # a bank is told about itself, not about the other banks
+                if isinstance(args.get("banks"), list):
+                    args["banks"] = [b for b in args["banks"] if b == caller.address]
+                if args.get("bank") not in (None, caller.address):
+                    del args["bank"]
+            found.append(RequestEvent(row.seq, row.anchor, row.request_id, row.name, args))
+    return found, [(row.anchor, row.seq) for row in rows]
+
+
+def _next_events(
+    ctx: AppContext, caller: Principal, after: Position
+) -> tuple[list[Event | RequestEvent], Position]:
+    """The visible events after `after`, chain and request events in order, and where that leaves the
+    stream (past every event examined, seen or not)."""
+    settle_requests(ctx.engine)
     with Session(ctx.engine) as session:
         rows = list(
             session.exec(
-                select(Event).where(col(Event.id) > after).order_by(col(Event.id)).limit(BATCH)
+                select(Event).where(col(Event.id) > after.chain).order_by(col(Event.id)).limit(BATCH)
             ).all()
         )
-        if not rows:
+        through = rows[-1].id if len(rows) == BATCH else None
+        requests, examined = _request_events(session, caller, after, through)
+        if len(examined) == BATCH:  # more request events wait: go no further than the last examined
+            rows = [e for e in rows if (e.id or 0) <= examined[-1][0]]
+        if not rows and not examined:
             return [], after
-        who = audience(session, caller)
-        last = rows[-1].id
-        assert last is not None
-        return [e for e in rows if who.sees(e)], last
+        keys = [((e.id or 0), 0, 0) for e in rows] + [(anchor, 1, seq) for anchor, seq in examined]
+        last = max(keys)
+        position = Position(last[0], last[2])
+        who = audience(session, caller) if rows else None
+        merged: list[tuple[tuple[int, int, int], Event | RequestEvent]] = [
+            ((e.id or 0, 0, 0), e) for e in rows if who is not None and who.sees(e)
+        ]
+        merged += [((r.anchor, 1, r.seq), r) for r in requests]
+        merged.sort(key=lambda pair: pair[0])
+        return [item for _, item in merged], position
 
 
-def _message(event: Event) -> str:
+def _message(event: Event | RequestEvent) -> str:
+    if isinstance(event, RequestEvent):
+        body = {"id": event.id, "name": event.name, "contract": None, "args": event.args}
+        return f"id: {event.id}\nevent: {event.name}\ndata: {json.dumps(body, separators=(',', ':'))}\n\n"
     data = {
         "id": event.id,
         "name": event.name,
@@ -128,7 +222,12 @@ def _message(event: Event) -> str:
 
 
 async def _stream(
-    ctx: AppContext, caller: Principal, after: int, limit: int | None, max_seconds: float, heartbeat: float
+    ctx: AppContext,
+    caller: Principal,
+    after: Position,
+    limit: int | None,
+    max_seconds: float,
+    heartbeat: float,
 ) -> AsyncIterator[str]:
     started = last_beat = time.monotonic()
     sent = 0
@@ -172,11 +271,17 @@ async def stream(
     max_seconds: Annotated[float, Query(gt=0, le=3600, description="end after this long")] = 3600,
     heartbeat: Annotated[float, Query(gt=0, le=300, description="seconds between heartbeats")] = 15,
 ) -> StreamingResponse:
-    start = after or 0
+    start = Position(after or 0)
     if last_event_id is not None:
-        if not last_event_id.isdigit() or int(last_event_id) > MAX_ID:
+        chain, _, request = last_event_id.partition(":")
+        if (
+            not chain.isdigit()
+            or int(chain) > MAX_ID
+            or (request and (not request.isdigit() or int(request) > MAX_ID))
+            or (last_event_id.endswith(":") and not request)
+        ):
             raise Unprocessable("Last-Event-ID must be an event id this stream sent", field="Last-Event-ID")
-        start = int(last_event_id)
+        start = Position(int(chain), int(request or 0))
     return StreamingResponse(
         _stream(ctx, caller, start, limit, max_seconds, heartbeat),
         media_type="text/event-stream",

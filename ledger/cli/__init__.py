@@ -1,7 +1,8 @@
 """The `tierchain` command line: every operation a participant or an operator does, in one command.
 
 Each module holds one group and stays thin over the ledger modules: `chain` (local anvil), `deploy`
-(compile, deploy), `lifecycle` (participant, obligation, token, finance, repay), `settlement` (test
+(compile, deploy), `lifecycle` (participant, obligation, token, finance, repay), `market` (financing
+requests through the API: `finance request…`), `settlement` (test
 cash, balances), `gov` (governance: proposals, settings, pause), `reports` (indexer reads), `serve`
 (the API), `bench`, `dev` (the whole local network, detached). Errors and exit codes are handled
 once, in `common.guarded`.
@@ -17,6 +18,7 @@ from ledger.cli.deploy import compile_cmd, deploy_cmd
 from ledger.cli.dev import dev_app
 from ledger.cli.gov import gov_app
 from ledger.cli.lifecycle import finance_app, obligation_app, participant_app, repay_app, token_app
+from ledger.cli.market import finance_request  # registers `finance request…` on finance_app
 from ledger.cli.policy import policy_app
 from ledger.cli.reports import report_app
 from ledger.cli.serve import serve_cmd
@@ -43,4 +45,4 @@ app.command("serve")(serve_cmd)
 app.add_typer(bench_app, name="bench")
 app.add_typer(dev_app, name="dev")
 
-__all__ = ["app"]
+__all__ = ["app", "finance_request"]

@@ -43,7 +43,11 @@ token_app = typer.Typer(
     help="Move receivables: split, merge, transfer; freeze and unfreeze (regulator).", no_args_is_help=True
 )
 finance_app = typer.Typer(
-    help="Discount financing: quote, offer (bank), accept (holder), cancel.", no_args_is_help=True
+    help=(
+        "Discount financing: quote, offer (bank), accept (holder), cancel; financing requests "
+        "(request, requests, request-show, request-offer, request-accept, request-withdraw) through the API."
+    ),
+    no_args_is_help=True,
 )
 repay_app = typer.Typer(
     help="Repayment: deposit (obligor), redeem (holder), mark overdue, declare default.", no_args_is_help=True

@@ -76,6 +76,7 @@ class Objects:
     slot: int
     proposal: int
     offer: int
+    request: int  # a financing request on the token of tier 3 (own) or of world B's supplier (other)
     document: str
     bank: str
     obligor: str
@@ -124,6 +125,8 @@ def _prepare(o: Objects, role: str) -> dict[str, Any]:
         return {"operation": "offer", **_offer(o, role)}
     return {"operation": "split", "token_id": o.token, "to": ZERO_ADDRESS, "value": HUGE}
 
+
+REQUEST_PARTIES = frozenset({"tier3", "bank"}) | OVERSEERS
 
 # (method, path) → who may call it on its own object / on another's object (+ query and body)
 TABLE: dict[tuple[str, str], Rule] = {
@@ -201,6 +204,21 @@ TABLE: dict[tuple[str, str], Rule] = {
         HOLDERS, NOBODY, body=lambda o, r: {"token_id": o.token, "bank": o.bank}
     ),
     ("GET", "/v1/financing/requests"): Rule(EVERYONE, EVERYONE),
+    # the request on tier 3's piece asks `bank`: its holder, that bank and the overseers see it
+    ("GET", "/v1/financing/requests/{request_id}"): Rule(REQUEST_PARTIES, OVERSEERS),
+    ("GET", "/v1/financing/requests/{request_id}/quote"): Rule(
+        REQUEST_PARTIES, OVERSEERS, query=lambda o, r: {"rate_bps": 500}
+    ),
+    # a real offer against the request (value and expiry from the request)
+    ("POST", "/v1/financing/requests/{request_id}/offers"): Rule(
+        frozenset({"bank"}), NOBODY, body=lambda o, r: {"rate_bps": 500}
+    ),
+    # the offer named was not made against the request: its holder is told 422, and nothing moves
+    ("POST", "/v1/financing/requests/{request_id}/accept"): Rule(
+        frozenset({"tier3"}), NOBODY, body=lambda o, r: {"offer_id": o.offer}
+    ),
+    # tier 3 withdraws the request (last of the request routes); a second one keeps `bank` asked
+    ("POST", "/v1/financing/requests/{request_id}/withdraw"): Rule(frozenset({"tier3"}), NOBODY),
     ("GET", "/v1/financing/offers"): Rule(EVERYONE, EVERYONE),
     ("GET", "/v1/financing/offers/{offer_id}"): Rule(frozenset({"bank", "tier3"}) | OVERSEERS, OVERSEERS),
     # the offers here are open: those who may read a registration are told 409 (not accepted yet)
@@ -373,13 +391,17 @@ def matrix(
             ok(api.post("/v1/financing/offers", json=body, headers=parties[bank].headers), 201)["offer_id"]
         )
 
-    def ask(holder: str, token: int, bank: str) -> None:
-        body = {"token_id": token, "bank": parties[bank].address}
+    def ask(holder: str, token: int, bank: str, *, named: bool = False) -> int:
+        body: dict[str, Any] = {"token_id": token, "bank": parties[bank].address}
+        if named:  # the list form: a request of its own beside the single-bank one
+            body = {"token_id": token, "banks": [parties[bank].address]}
         asked = api.post("/v1/financing/requests", json=body, headers=parties[holder].headers)
         assert asked.status_code == 201, asked.text
+        return int(asked.json()["request_id"])
 
-    ask("tier3", piece3, "bank")
-    ask("supplier_b", root_b, "bank_b")
+    request_a = ask("tier3", piece3, "bank")
+    ask("tier3", piece3, "bank", named=True)
+    request_b = ask("supplier_b", root_b, "bank_b")
     offer_a, offer_b = offer("bank", piece3), offer("bank_b", root_b)
     api.app.state.ctx.sync()  # type: ignore[attr-defined]
     doc_a = api.get(f"/v1/obligations/{slot_a}", headers=parties["core"].headers).json()["documents"][0]
@@ -395,6 +417,7 @@ def matrix(
         slot=slot_a,
         proposal=pending_a,
         offer=offer_a,
+        request=request_a,
         document=doc_a,
         bank=parties["bank"].address,
         obligor=parties["core"].address,
@@ -417,6 +440,7 @@ def matrix(
         slot=slot_b,
         proposal=pending_b,
         offer=offer_b,
+        request=request_b,
         document=doc_b,
         bank=parties["bank_b"].address,
         obligor=parties["core_b"].address,
@@ -466,6 +490,7 @@ def _fill(path: str, objects: Objects, key_id: Callable[[str], str]) -> str:
         "slot": objects.slot,
         "proposal_id": objects.proposal,
         "offer_id": objects.offer,
+        "request_id": objects.request,
         "fingerprint": objects.document,
         "governance_id": objects.governance,
     }
