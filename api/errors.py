@@ -177,6 +177,7 @@ _REVERT_STATUS: dict[str, int] = {
             "InsufficientAllowance",
             "InsufficientApproval",
             "AccessControlUnauthorizedAccount",
+            "NotRecourseSeller",
         ),
         403,
     ),
@@ -206,6 +207,12 @@ _REVERT_STATUS: dict[str, int] = {
             "ObligorNotSuspended",
             "CreditLimitExceeded",
             "ExposureNotReleasable",
+            "NoRecourse",
+            "NotDefaulted",
+            "RecourseAlreadyOpen",
+            "RecoursePieceNotHeld",
+            "NoShortfall",
+            "RecourseNotOpen",
         ),
         409,
     ),
@@ -474,6 +481,8 @@ def _compliance(name: str, a: Mapping[str, Any]) -> str | None:
         )
     if name == "LimitBelowUse":
         return f"{a.get('used')} minor units are outstanding on {a.get('counterparty')} already"
+    if name == "RecourseOverpayment":
+        return f"{a.get('remaining')} minor units remain of offer {a.get('offerId')}'s claim (追索)"
     if name == "InsufficientTradeCover":
         return f"the documents cited cover {a.get('covered')} of the {a.get('value')} minor units paid"
     return None

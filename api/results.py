@@ -156,6 +156,39 @@ class ExposureReleasedResult(BaseModel):
     value: int
 
 
+class RecourseOpenedResult(BaseModel):
+    """A recourse claim (追索) opened: the bank claims `shortfall` from the seller after the default."""
+
+    model_config = _example(offer_id=1, bank=_BANK, seller=_ADDRESS, slot=1, shortfall=60_000_00)
+
+    offer_id: int
+    bank: str
+    seller: str
+    slot: int
+    shortfall: int
+
+
+class RecourseSettledResult(BaseModel):
+    """The seller paid `amount` towards a recourse claim (清偿); `remaining` is still owed."""
+
+    model_config = _example(offer_id=1, seller=_ADDRESS, amount=10_000_00, remaining=50_000_00)
+
+    offer_id: int
+    seller: str
+    amount: int
+    remaining: int
+
+
+class RecourseWaivedResult(BaseModel):
+    """The bank waived a recourse claim (放弃追索), forgiving `remaining`."""
+
+    model_config = _example(offer_id=1, bank=_BANK, remaining=50_000_00)
+
+    offer_id: int
+    bank: str
+    remaining: int
+
+
 class FinancedResult(BaseModel):
     """The sale: `financed_token_id` is what the bank now holds (the offered token when sold whole);
     `price` went to the holder, `discount` = value - price."""

@@ -8,6 +8,7 @@ import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Ini
 import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {IReceivableToken} from "./interfaces/IReceivableToken.sol";
+import {IRepaymentAccounts} from "./interfaces/IRepaymentAccounts.sol";
 import {DiscountMath} from "./libraries/DiscountMath.sol";
 import {Roles} from "./libraries/Roles.sol";
 import {SettlementTransfer} from "./libraries/SettlementTransfer.sol";
@@ -26,6 +27,10 @@ import {IWiring, UpgradeGuard} from "./libraries/UpgradeGuard.sol";
 ///      Pause: makeOffer and accept stop while `OP_FINANCING` is paused (checked in the same registry call as
 ///      the bank's role); cancelOffer never stops, so a bank can always withdraw. The token delivery of an
 ///      acceptance is a desk move: it follows `OP_FINANCING`, not `OP_MOVES`.
+///      Recourse (追索): a financing accepted with recourse lets its bank open, once the obligation is
+///      Defaulted, a claim on the seller for the shortfall (the offer's value less what the piece redeems);
+///      the seller settles it in parts, the bank may waive it. openRecourse follows `OP_FINANCING`;
+///      settleRecourse and waiveRecourse never stop (they only reduce what is owed).
 contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeable {
     using SafeCast for uint256;
 
@@ -34,6 +39,16 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
         Open,
         Accepted,
         Cancelled
+    }
+
+    /// @notice States of a recourse claim (追索): none opened, open, partly settled (清偿 in part), settled in
+    ///         full, or waived by the bank (放弃追索).
+    enum RecourseState {
+        None,
+        Open,
+        PartlySettled,
+        Settled,
+        Waived
     }
 
     /// @notice An offer of `bank` to buy `value` of `tokenId` at `rateBps` a year under `dayCount`.
@@ -65,6 +80,9 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
     /// @notice The receivable token (a proxy) whose pieces banks buy.
     /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     IReceivableToken public immutable token;
+    /// @notice The repayment desk (a proxy): what a defaulted obligation paid, for recourse claims.
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    IRepaymentAccounts public immutable repayments;
 
     /// @custom:storage-location erc7201:tierchain.storage.FinancingDesk
     struct FinancingDeskStorage {
@@ -76,6 +94,31 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
         mapping(address bank => mapping(address counterparty => Limit)) obligorLimits;
         mapping(address bank => mapping(address counterparty => Limit)) sellerLimits;
         mapping(uint256 offerId => ExposureRecord) exposures;
+        // Recourse (追索, appended): the seller of each financing accepted with recourse, and the claims.
+        mapping(uint256 offerId => address) recourseSellers;
+        mapping(uint256 offerId => RecourseRecord) recourseClaims;
+    }
+
+    /// @dev A recourse claim as stored: the shortfall, what the seller paid towards it, the slot's currency.
+    struct RecourseRecord {
+        uint128 shortfall;
+        uint128 settled;
+        address currency;
+        uint64 slot;
+        RecourseState state;
+    }
+
+    /// @notice A recourse claim of financing `offerId`'s bank on its seller, as `recourseClaim` returns it.
+    ///         `remaining` is what the seller still owes (0 once settled or waived).
+    struct RecourseClaim {
+        RecourseState state;
+        address bank;
+        address seller;
+        uint256 slot;
+        address currency;
+        uint256 shortfall;
+        uint256 settled;
+        uint256 remaining;
     }
 
     /// @notice A bank's credit limit on one counterparty (an obligor, or a seller) and its use: the face
@@ -150,6 +193,16 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
     event ExposureReleased(
         uint256 indexed offerId, address indexed bank, address obligor, address seller, uint256 value
     );
+    /// @notice The bank of financing `offerId` opened a recourse claim (追索) on `seller` for `shortfall`, what
+    ///         its piece of defaulted `slot` does not redeem.
+    event RecourseOpened(
+        uint256 indexed offerId, address indexed bank, address indexed seller, uint256 slot, uint256 shortfall
+    );
+    /// @notice `seller` paid `amount` towards the recourse claim of financing `offerId` (清偿); `remaining` is
+    ///         still owed.
+    event RecourseSettled(uint256 indexed offerId, address indexed seller, uint256 amount, uint256 remaining);
+    /// @notice The bank of financing `offerId` waived its recourse claim (放弃追索), forgiving `remaining`.
+    event RecourseWaived(uint256 indexed offerId, address indexed bank, uint256 remaining);
 
     /// @notice An offer for no value.
     error ZeroOfferValue();
@@ -175,16 +228,39 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
     error LimitBelowUse(address counterparty, uint256 limit, uint256 used);
     /// @notice Financing `offerId` still counts: its bank still holds the financed piece (or it was released).
     error ExposureNotReleasable(uint256 offerId);
-    /// @notice An upgrade to `newImplementation`, which is not wired to this desk's registry and token.
+    /// @notice Financing `offerId` was not made with recourse (or was accepted before recourse was recorded):
+    ///         nothing is claimable from its seller.
+    error NoRecourse(uint256 offerId);
+    /// @notice The obligation `slot` is not in default (`state` is its repayment state).
+    error NotDefaulted(uint256 slot, IRepaymentAccounts.State state);
+    /// @notice Financing `offerId` already has a recourse claim.
+    error RecourseAlreadyOpen(uint256 offerId);
+    /// @notice The bank no longer holds financed piece `tokenId` of financing `offerId` with its whole value:
+    ///         a claim is opened before the piece is redeemed or sold on.
+    error RecoursePieceNotHeld(uint256 offerId, uint256 tokenId);
+    /// @notice The piece of financing `offerId` redeems its whole value: there is no shortfall to claim.
+    error NoShortfall(uint256 offerId);
+    /// @notice Financing `offerId` has no recourse claim that is open or partly settled (`state`).
+    error RecourseNotOpen(uint256 offerId, RecourseState state);
+    /// @notice Only the seller of financing `offerId` settles its recourse claim.
+    error NotRecourseSeller(uint256 offerId, address account);
+    /// @notice A recourse settlement of zero.
+    error ZeroRecourseAmount();
+    /// @notice A settlement of `amount` above the `remaining` of financing `offerId`'s recourse claim.
+    error RecourseOverpayment(uint256 offerId, uint256 amount, uint256 remaining);
+    /// @notice An upgrade to `newImplementation`, which is not wired to this desk's registry, token and
+    ///         repayment desk.
     error UpgradeMiswired(address newImplementation);
 
     /// @notice The implementation: its immutables name the proxies it works with; only a proxy is initialized.
     /// @param registry The participant registry (proxy).
     /// @param receivables The receivable token (proxy).
+    /// @param repaymentDesk The repayment desk (proxy).
     /// @custom:oz-upgrades-unsafe-allow constructor state-variable-immutable
-    constructor(IParticipantRegistry registry, IReceivableToken receivables) {
+    constructor(IParticipantRegistry registry, IReceivableToken receivables, IRepaymentAccounts repaymentDesk) {
         participants = registry;
         token = receivables;
+        repayments = repaymentDesk;
         _disableInitializers();
     }
 
@@ -205,8 +281,8 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
     /// @dev The value may not exceed what the token holds when the offer is made; the holder may still split
     ///      the token afterwards, so `accept` refuses an offer the token no longer covers (`InsufficientBalance`).
     /// @param dayCount 0 = ACT/360, 1 = ACT/365F.
-    /// @param recourse True when the seller stays liable should the obligor default (recorded, not enforced
-    ///        on-chain).
+    /// @param recourse True when the seller stays liable should the obligor default: the bank may then open a
+    ///        recourse claim on the seller for the shortfall (`openRecourse`).
     function makeOffer(uint256 tokenId, uint256 value, uint256 rateBps, uint8 dayCount, bool recourse, uint256 expiry)
         external
         nonReentrant
@@ -258,6 +334,8 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
         Quote memory q = _quote(accepted.value, accepted.rateBps, accepted.dayCount, terms.maturity);
 
         o.status = OfferStatus.Accepted;
+        // Only financings with recourse record their seller: the others pay nothing for it.
+        if (accepted.recourse) _s().recourseSellers[offerId] = msg.sender;
         _countAgainstLimits(offerId, accepted.bank, terms.obligor, msg.sender, accepted.value);
         // Delivery: the token checks that the caller holds it, that it is not frozen or matured, and that
         // both parties are active holders. Payment: pulled from the bank. Either failing reverts both.
@@ -353,6 +431,104 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
         emit ExposureReleased(offerId, o.bank, r.obligor, r.seller, o.value);
     }
 
+    // ------------------------------------------------------------------ recourse (追索)
+
+    /// @notice The bank of financing `offerId`, made with recourse, opens its claim on the seller once the
+    ///         obligation is Defaulted: the shortfall is the offer's value less what that value redeems
+    ///         (value × paid / face, rounded down, as `RepaymentDesk.redeem` pays).
+    /// @dev Only the offer's bank, while it still holds the financed piece with at least the financed value:
+    ///      open the claim first, then redeem the piece (the shortfall does not change: a defaulted slot's paid
+    ///      is final). One claim per financing. Follows `OP_FINANCING` and needs the bank active.
+    function openRecourse(uint256 offerId) external nonReentrant {
+        FinancingDeskStorage storage $ = _s();
+        Offer memory o = $.offers[offerId];
+        if (o.status == OfferStatus.None) revert UnknownOffer(offerId);
+        if (o.bank != msg.sender) revert NotOfferBank(offerId, msg.sender);
+        if (o.status != OfferStatus.Accepted) revert NotFinanced(offerId, o.status);
+        address seller = $.recourseSellers[offerId];
+        if (!o.recourse || seller == address(0)) revert NoRecourse(offerId);
+        RecourseRecord storage c = $.recourseClaims[offerId];
+        if (c.state != RecourseState.None) revert RecourseAlreadyOpen(offerId);
+        participants.checkOperation(Roles.OP_FINANCING, msg.sender, Roles.BANK);
+        uint256 piece = o.financedTokenId;
+        if (!token.exists(piece) || token.ownerOf(piece) != msg.sender || token.balanceOf(piece) < o.value) {
+            revert RecoursePieceNotHeld(offerId, piece);
+        }
+        uint256 slot = token.slotOf(piece);
+        IRepaymentAccounts.Account memory a = repayments.account(slot);
+        if (a.state != IRepaymentAccounts.State.Defaulted) revert NotDefaulted(slot, a.state);
+        uint256 shortfall = o.value - DiscountMath.proRata(o.value, a.paid, a.face);
+        if (shortfall == 0) revert NoShortfall(offerId);
+        // shortfall <= value, a uint128.
+        c.shortfall = uint128(shortfall);
+        c.currency = a.currency;
+        c.slot = slot.toUint64();
+        c.state = RecourseState.Open;
+        emit RecourseOpened(offerId, msg.sender, seller, slot, shortfall);
+    }
+
+    /// @notice The seller of financing `offerId` pays `amount` towards its recourse claim (清偿), from 1 up to
+    ///         what remains; pulled from the seller to the bank in the obligation's currency, whole or not at
+    ///         all. Paying what remains settles the claim.
+    /// @dev Never paused and no status check: paying a debt is always possible. Needs the seller's allowance
+    ///      to this desk.
+    function settleRecourse(uint256 offerId, uint256 amount) external nonReentrant {
+        FinancingDeskStorage storage $ = _s();
+        RecourseRecord storage c = $.recourseClaims[offerId];
+        RecourseRecord memory claim = c;
+        if (claim.state != RecourseState.Open && claim.state != RecourseState.PartlySettled) {
+            revert RecourseNotOpen(offerId, claim.state);
+        }
+        if ($.recourseSellers[offerId] != msg.sender) revert NotRecourseSeller(offerId, msg.sender);
+        if (amount == 0) revert ZeroRecourseAmount();
+        uint256 remaining = uint256(claim.shortfall) - claim.settled;
+        if (amount > remaining) revert RecourseOverpayment(offerId, amount, remaining);
+        remaining -= amount;
+        // settled + amount <= shortfall, a uint128.
+        c.settled = uint128(claim.settled + amount);
+        c.state = remaining == 0 ? RecourseState.Settled : RecourseState.PartlySettled;
+        emit RecourseSettled(offerId, msg.sender, amount, remaining);
+        // The payer is the seller recorded at acceptance, who is the caller; the receiver the offer's bank.
+        // slither-disable-next-line arbitrary-send-erc20
+        SettlementTransfer.pullExact(IERC20(claim.currency), msg.sender, $.offers[offerId].bank, amount);
+    }
+
+    /// @notice The bank of financing `offerId` waives its recourse claim (放弃追索): what remains is forgiven.
+    /// @dev Only the offer's bank, while the claim is open or partly settled; never paused.
+    function waiveRecourse(uint256 offerId) external nonReentrant {
+        FinancingDeskStorage storage $ = _s();
+        RecourseRecord storage c = $.recourseClaims[offerId];
+        RecourseState state = c.state;
+        if (state != RecourseState.Open && state != RecourseState.PartlySettled) {
+            revert RecourseNotOpen(offerId, state);
+        }
+        if ($.offers[offerId].bank != msg.sender) revert NotOfferBank(offerId, msg.sender);
+        uint256 remaining = uint256(c.shortfall) - c.settled;
+        c.state = RecourseState.Waived;
+        emit RecourseWaived(offerId, msg.sender, remaining);
+    }
+
+    /// @notice The recourse claim of financing `offerId` (state None and the seller alone, or all zero, before
+    ///         one is opened).
+    function recourseClaim(uint256 offerId) external view returns (RecourseClaim memory r) {
+        FinancingDeskStorage storage $ = _s();
+        RecourseRecord memory c = $.recourseClaims[offerId];
+        r.state = c.state;
+        r.seller = $.recourseSellers[offerId];
+        if (c.state == RecourseState.None) return r;
+        r.bank = $.offers[offerId].bank;
+        r.slot = c.slot;
+        r.currency = c.currency;
+        r.shortfall = c.shortfall;
+        r.settled = c.settled;
+        if (c.state != RecourseState.Waived) r.remaining = uint256(c.shortfall) - c.settled;
+    }
+
+    /// @notice The seller recorded for financing `offerId` when it was accepted with recourse (zero otherwise).
+    function recourseSeller(uint256 offerId) external view returns (address) {
+        return _s().recourseSellers[offerId];
+    }
+
     /// @notice What `value` of a token maturing at `maturity` would cost today at `rateBps` under `dayCount`.
     function quote(uint256 value, uint256 rateBps, uint8 dayCount, uint256 maturity)
         external
@@ -415,12 +591,13 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
     }
 
     /// @dev Only a holder of the registry's DEFAULT_ADMIN_ROLE (governance) upgrades, and only to an
-    ///      implementation wired to the same registry and token.
+    ///      implementation wired to the same registry, token and repayment desk.
     function _authorizeUpgrade(address newImplementation) internal view override {
         UpgradeGuard.checkAdmin(participants, msg.sender);
         if (
             UpgradeGuard.wiredTo(newImplementation, IWiring.participants.selector) != address(participants)
                 || UpgradeGuard.wiredTo(newImplementation, IWiring.token.selector) != address(token)
+                || UpgradeGuard.wiredTo(newImplementation, IWiring.repayments.selector) != address(repayments)
         ) revert UpgradeMiswired(newImplementation);
     }
 

@@ -378,8 +378,9 @@ class _Deployer:
             "ReceivableToken", [registry, cfg.value_decimals], [cfg.token_name, cfg.token_symbol]
         )
         self.deploy_upgradeable("IssuanceDesk", [registry, trades, token], [])
-        self.deploy_upgradeable("FinancingDesk", [registry, token], [])
-        self.deploy_upgradeable("RepaymentDesk", [registry, token, cfg.grace_period_seconds], [])
+        # The repayment desk before the financing desk, which reads its accounts (recourse claims).
+        repayments = self.deploy_upgradeable("RepaymentDesk", [registry, token, cfg.grace_period_seconds], [])
+        self.deploy_upgradeable("FinancingDesk", [registry, token, repayments], [])
         currencies = dict(cfg.currencies)
         for code, (name, symbol, decimals) in _settlement_specs(cfg).items():
             currencies[code] = self.deploy(SETTLEMENT_PREFIX + code, name, symbol, decimals, deployer)

@@ -575,6 +575,55 @@ class ExposureNotReleasable(ContractRevert):
     error_name = "ExposureNotReleasable"
 
 
+# ---- recourse (追索): a with-recourse financing's claim on its seller after default
+
+
+class NoRecourse(ContractRevert):
+    """The financing was made without recourse (or accepted before sellers were recorded)."""
+
+    error_name = "NoRecourse"
+
+
+class NotDefaulted(ContractRevert):
+    """A recourse claim is opened only once the obligation is Defaulted; `state` is its repayment state."""
+
+    error_name = "NotDefaulted"
+
+
+class RecourseAlreadyOpen(ContractRevert):
+    error_name = "RecourseAlreadyOpen"
+
+
+class RecoursePieceNotHeld(ContractRevert):
+    """The bank no longer holds the financed piece whole: open the claim before redeeming or selling it."""
+
+    error_name = "RecoursePieceNotHeld"
+
+
+class NoShortfall(ContractRevert):
+    error_name = "NoShortfall"
+
+
+class RecourseNotOpen(ContractRevert):
+    """No recourse claim that is open or partly settled."""
+
+    error_name = "RecourseNotOpen"
+
+
+class NotRecourseSeller(ContractRevert):
+    error_name = "NotRecourseSeller"
+
+
+class ZeroRecourseAmount(ContractRevert):
+    error_name = "ZeroRecourseAmount"
+
+
+class RecourseOverpayment(ContractRevert):
+    """A settlement above what remains of the claim."""
+
+    error_name = "RecourseOverpayment"
+
+
 def abi_type(param: Mapping[str, Any]) -> str:
     """Canonical ABI type of one parameter, expanding tuples so selectors match solc's."""
     typ = str(param["type"])

@@ -33,7 +33,7 @@ from api.errors import NotFound, Unprocessable
 from api.pagination import Page
 from api.results import FreezeChangedResult
 from api.routes.financing import OfferView, _offer_view
-from api.schemas import MAX_ID, PROBLEM_RESPONSES, IdPath, JsonInt, RequestModel, WriteResult
+from api.schemas import MAX_ID, PROBLEM_RESPONSES, Address, IdPath, JsonInt, RequestModel, WriteResult
 from ledger.indexer import queries
 from ledger.indexer.models import (
     Document,
@@ -46,6 +46,7 @@ from ledger.indexer.models import (
     Transfer,
 )
 from ledger.regulatory import limits as credit
+from ledger.regulatory import recourse
 
 router = APIRouter(prefix="/regulator", tags=["regulator"], responses=PROBLEM_RESPONSES)
 
@@ -323,6 +324,18 @@ class LimitsView(BaseModel):
 def limits_exposure(_: OverseerParticipant, ctx: ContextDep, session: SessionDep) -> LimitsView:
     banks, obligors = credit.all_banks(session, ctx.client)
     return LimitsView(banks=banks, obligors=obligors)
+
+
+@router.get(
+    "/exposures/recourse",
+    summary="Recourse claims (追索) sellers still owe banks: open and partly settled, by offer id",
+)
+def recourse_exposure(
+    _: OverseerParticipant,
+    session: SessionDep,
+    bank: Annotated[Address | None, Query(description="one bank's claims")] = None,
+) -> recourse.RecourseExposure:
+    return recourse.recourse_exposure(session, bank=bank)
 
 
 @router.get("/exposures/tiers", summary="Live value per supply-chain tier (token depth)")

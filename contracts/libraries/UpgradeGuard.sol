@@ -37,4 +37,6 @@ interface IWiring {
     function token() external view returns (address);
     /// @notice The trade registry (a proxy address).
     function trades() external view returns (address);
+    /// @notice The repayment desk (a proxy address).
+    function repayments() external view returns (address);
 }

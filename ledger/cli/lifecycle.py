@@ -20,10 +20,12 @@ from ledger.cli.common import (
     NetworkOpt,
     PasswordEnvOpt,
     address,
+    console,
     guarded,
     hex32,
     open_client,
     plain,
+    rows_table,
     show,
     timestamp,
     usage_error,
@@ -44,8 +46,9 @@ token_app = typer.Typer(
 )
 finance_app = typer.Typer(
     help=(
-        "Discount financing: quote, offer (bank), accept (holder), cancel; financing requests "
-        "(request, requests, request-show, request-offer, request-accept, request-withdraw) through the API."
+        "Discount financing: quote, offer (bank), accept (holder), cancel; recourse (追索) after default; "
+        "financing requests (request, requests, request-show, request-offer, request-accept, "
+        "request-withdraw) through the API."
     ),
     no_args_is_help=True,
 )
@@ -581,6 +584,86 @@ def finance_release(
     """Free financing OFFER_ID from its bank's limits once the bank no longer holds the piece."""
     client, signer = open_client(network, key_env, keystore, password_env, account)
     show("exposure released", client.release_exposure(signer, offer_id), as_json)
+
+
+# --------------------------------------------------------------------------------- recourse (追索)
+
+
+@finance_app.command("recourse-open")
+@guarded
+def finance_recourse_open(
+    offer_id: Annotated[int, typer.Argument()],
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Open the recourse claim (追索) of with-recourse financing OFFER_ID on its seller (its bank), once the
+    obligation is in default and before redeeming the piece."""
+    client, signer = open_client(network, key_env, keystore, password_env, account)
+    show("recourse opened", client.open_recourse(signer, offer_id), as_json)
+
+
+@finance_app.command("recourse-settle")
+@guarded
+def finance_recourse_settle(
+    offer_id: Annotated[int, typer.Argument()],
+    amount: Annotated[int, typer.Argument(help="minor units, at most what remains")],
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Pay AMOUNT towards the recourse claim of financing OFFER_ID (清偿; its seller; approves the desk)."""
+    if amount <= 0:
+        raise usage_error("AMOUNT must be more than 0 (minor units)")
+    client, signer = open_client(network, key_env, keystore, password_env, account)
+    show("recourse settled", client.settle_recourse(signer, offer_id, amount), as_json)
+
+
+@finance_app.command("recourse-waive")
+@guarded
+def finance_recourse_waive(
+    offer_id: Annotated[int, typer.Argument()],
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Waive what remains of the recourse claim of financing OFFER_ID (放弃追索; its bank)."""
+    client, signer = open_client(network, key_env, keystore, password_env, account)
+    show("recourse waived", client.waive_recourse(signer, offer_id), as_json)
+
+
+@finance_app.command("recourse-list")
+@guarded
+def finance_recourse_list(
+    bank: Annotated[str | None, typer.Option(help="claims of this bank")] = None,
+    seller: Annotated[str | None, typer.Option(help="claims on this seller")] = None,
+    open_only: Annotated[bool, typer.Option("--open", help="only open and partly settled claims")] = False,
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Recourse claims as the financing desk holds them: shortfall, settled, remaining, state."""
+    whose = address(bank, "--bank") if bank is not None else None
+    on = address(seller, "--seller") if seller is not None else None
+    client, _ = open_client(network, key_env, keystore, password_env, account)
+    claims = client.recourse_claims(bank=whose, seller=on, open_only=open_only)
+    if as_json:
+        show("recourse claims", claims, as_json)
+        return
+    rows = [plain(c) for c in claims]
+    console.print(rows_table("recourse claims", rows))
 
 
 # --------------------------------------------------------------------------------- repayment

@@ -16,6 +16,11 @@ from ledger.client.models import (
     OfferMade,
     OfferStatus,
     Quote,
+    RecourseClaim,
+    RecourseOpened,
+    RecourseSettled,
+    RecourseState,
+    RecourseWaived,
     RegistrationRecorded,
 )
 from ledger.keys import Signer
@@ -165,3 +170,89 @@ class FinancingOps(ClientBase):
             expiry=o[7],
             financed_token_id=o[8],
         )
+
+    # ---------------------------------------------------------------- recourse (追索)
+
+    def open_recourse(self, bank: Signer, offer_id: int, *, key: str | None = None) -> RecourseOpened:
+        """The bank of with-recourse financing `offer_id` claims the shortfall from the seller once the
+        obligation is in default (before it redeems the financed piece)."""
+        receipt = self._send(bank, self.financing, "openRecourse", offer_id, key=key)
+        e = self._event(receipt, self.financing, "RecourseOpened")
+        return RecourseOpened(
+            **self._meta(receipt),
+            offer_id=int(e["offerId"]),
+            bank=checksum(e["bank"]),
+            seller=checksum(e["seller"]),
+            slot=int(e["slot"]),
+            shortfall=int(e["shortfall"]),
+        )
+
+    def settle_recourse(
+        self, seller: Signer, offer_id: int, amount: int, *, fund: bool = True, key: str | None = None
+    ) -> RecourseSettled:
+        """The seller pays `amount` towards the claim (清偿), to the bank in the obligation's currency;
+        `fund` first raises the seller's allowance to the desk by `amount`."""
+        if fund:
+            claim = self.recourse_claim(offer_id)
+            erc20 = self.erc20(claim.currency)
+            current = int(erc20.functions.allowance(seller.address, self.financing.address).call())
+            if current < amount:
+                self._send(
+                    seller, erc20, "approve", self.financing.address, amount,
+                    key=f"{key}:approve" if key else None,
+                )
+        receipt = self._send(seller, self.financing, "settleRecourse", offer_id, amount, key=key)
+        e = self._event(receipt, self.financing, "RecourseSettled")
+        return RecourseSettled(
+            **self._meta(receipt),
+            offer_id=int(e["offerId"]),
+            seller=checksum(e["seller"]),
+            amount=int(e["amount"]),
+            remaining=int(e["remaining"]),
+        )
+
+    def waive_recourse(self, bank: Signer, offer_id: int, *, key: str | None = None) -> RecourseWaived:
+        """The bank waives what remains of its claim (放弃追索)."""
+        receipt = self._send(bank, self.financing, "waiveRecourse", offer_id, key=key)
+        e = self._event(receipt, self.financing, "RecourseWaived")
+        return RecourseWaived(
+            **self._meta(receipt),
+            offer_id=int(e["offerId"]),
+            bank=checksum(e["bank"]),
+            remaining=int(e["remaining"]),
+        )
+
+    def recourse_claim(self, offer_id: int) -> RecourseClaim:
+        """The claim of financing `offer_id` as the desk holds it (state NONE before one is opened)."""
+        c = self._view(self.financing, "recourseClaim", offer_id)
+        return RecourseClaim(
+            offer_id=offer_id,
+            state=RecourseState(c[0]),
+            bank=checksum(c[1]),
+            seller=checksum(c[2]),
+            slot=int(c[3]),
+            currency=checksum(c[4]),
+            shortfall=int(c[5]),
+            settled=int(c[6]),
+            remaining=int(c[7]),
+        )
+
+    def recourse_claims(
+        self, *, bank: str | None = None, seller: str | None = None, open_only: bool = False
+    ) -> list[RecourseClaim]:
+        """Every opened recourse claim, read from the desk offer by offer (for the indexer-less CLI);
+        narrowed to one bank, one seller, or those still open or partly settled."""
+        last = int(self._view(self.financing, "lastOfferId"))
+        claims = []
+        for offer_id in range(1, last + 1):
+            claim = self.recourse_claim(offer_id)
+            if claim.state == RecourseState.NONE:
+                continue
+            if bank is not None and claim.bank != checksum(bank):
+                continue
+            if seller is not None and claim.seller != checksum(seller):
+                continue
+            if open_only and claim.state not in (RecourseState.OPEN, RecourseState.PARTLY_SETTLED):
+                continue
+            claims.append(claim)
+        return claims

@@ -67,6 +67,16 @@ class OfferStatus(IntEnum):
     CANCELLED = 3
 
 
+class RecourseState(IntEnum):
+    """A recourse claim (追索): none, open, partly settled (清偿 in part), settled, waived (放弃追索)."""
+
+    NONE = 0
+    OPEN = 1
+    PARTLY_SETTLED = 2
+    SETTLED = 3
+    WAIVED = 4
+
+
 # ---------------------------------------------------------------------------------------- inputs
 
 
@@ -307,6 +317,46 @@ class CreditLimit:
     @property
     def available(self) -> int | None:
         return None if self.limit == 0 else max(self.limit - self.used, 0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecourseOpened(TxResult):
+    offer_id: int
+    bank: str
+    seller: str
+    slot: int
+    shortfall: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecourseSettled(TxResult):
+    offer_id: int
+    seller: str
+    amount: int
+    remaining: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecourseWaived(TxResult):
+    offer_id: int
+    bank: str
+    remaining: int  # what the bank forgave
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecourseClaim:
+    """A financing's recourse claim on its seller (minor units of `currency`); `remaining` is 0 once
+    settled or waived. Before a claim is opened only `seller` is set (for a with-recourse financing)."""
+
+    offer_id: int
+    state: RecourseState
+    bank: str
+    seller: str
+    slot: int
+    currency: str
+    shortfall: int
+    settled: int
+    remaining: int
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -243,6 +243,25 @@ class Financing(SQLModel, table=True):
     )
 
 
+class RecourseClaim(SQLModel, table=True):
+    """A recourse claim (追索) of a financing's bank on its seller, opened after the obligation defaulted:
+    `state` is open, partly_settled, settled or waived; `waived` is what the bank forgave."""
+
+    __tablename__ = "recourse_claims"
+
+    offer_id: int = Field(primary_key=True, sa_type=BigInteger)
+    bank: str = Field(max_length=42, index=True)
+    seller: str = Field(max_length=42, index=True)
+    slot: int = Field(sa_type=BigInteger, index=True)
+    shortfall: int = Field(sa_type=U256)
+    settled: int = Field(default=0, sa_type=U256)
+    waived: int = Field(default=0, sa_type=U256)
+    state: str = Field(default="open", max_length=16, index=True)
+    opened_block: int = Field(sa_type=BigInteger)
+    opened_at: int = Field(sa_type=BigInteger)
+    closed_block: int | None = Field(default=None, sa_type=BigInteger)
+
+
 class Repayment(_EventRow, table=True):
     """A deposit by the obligor towards a slot."""
 
@@ -329,6 +348,7 @@ PROJECTION_TABLES: tuple[type[SQLModel], ...] = (
     Redemption,
     Freeze,
     ForcedTransfer,
+    RecourseClaim,
     Financing,
     Token,
     Obligation,

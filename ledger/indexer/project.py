@@ -41,6 +41,7 @@ from ledger.indexer.models import (
     Obligation,
     Participant,
     Proposal,
+    RecourseClaim,
     Redemption,
     Repayment,
     Token,
@@ -136,6 +137,9 @@ class Projector:
             ("FinancingDesk", "OfferCancelled"): self._offer_cancelled,
             ("FinancingDesk", "Financed"): self._financed,
             ("FinancingDesk", "RegistrationRecorded"): self._registration_recorded,
+            ("FinancingDesk", "RecourseOpened"): self._recourse_opened,
+            ("FinancingDesk", "RecourseSettled"): self._recourse_settled,
+            ("FinancingDesk", "RecourseWaived"): self._recourse_waived,
             ("RepaymentDesk", "Deposited"): self._deposited,
             ("RepaymentDesk", "ObligationOverdue"): self._state(OVERDUE),
             ("RepaymentDesk", "ObligationRepaid"): self._state(REPAID),
@@ -502,6 +506,48 @@ class Projector:
         offer.days = int(a["daysToMaturity"])
         offer.closed_block = e.block_number
         offer.financed_at = e.block_timestamp
+
+    # ---------------------------------------------------------------- recourse (追索)
+
+    def _recourse_opened(self, e: EventRecord) -> None:
+        a = e.args
+        offer_id = int(a["offerId"])
+        self._add(
+            RecourseClaim(
+                offer_id=offer_id,
+                bank=a["bank"],
+                seller=a["seller"],
+                slot=int(a["slot"]),
+                shortfall=int(a["shortfall"]),
+                opened_block=e.block_number,
+                opened_at=e.block_timestamp,
+            ),
+            offer_id,
+        )
+
+    def _recourse_claim(self, e: EventRecord) -> RecourseClaim | None:
+        claim = self._get(RecourseClaim, int(e.args["offerId"]))
+        if claim is None:
+            log.error("%s for unknown recourse claim offer_id=%s tx=%s", e.name, e.args["offerId"], e.tx_hash)
+        return claim
+
+    def _recourse_settled(self, e: EventRecord) -> None:
+        claim = self._recourse_claim(e)
+        if claim is None:
+            return
+        claim.settled = int(claim.settled) + int(e.args["amount"])
+        if int(e.args["remaining"]) == 0:
+            claim.state = "settled"
+            claim.closed_block = e.block_number
+        else:
+            claim.state = "partly_settled"
+
+    def _recourse_waived(self, e: EventRecord) -> None:
+        claim = self._recourse_claim(e)
+        if claim is not None:
+            claim.state = "waived"
+            claim.waived = int(e.args["remaining"])
+            claim.closed_block = e.block_number
 
     # ---------------------------------------------------------------- repayment
 

@@ -15,7 +15,16 @@ from pydantic import BaseModel
 from sqlalchemy import false
 from sqlmodel import Session, col, select
 
-from ledger.indexer.models import DEFAULTED, OUTSTANDING, OVERDUE, Financing, Obligation, Participant, Token
+from ledger.indexer.models import (
+    DEFAULTED,
+    OUTSTANDING,
+    OVERDUE,
+    Financing,
+    Obligation,
+    Participant,
+    RecourseClaim,
+    Token,
+)
 
 
 class TokenView(BaseModel):
@@ -89,6 +98,7 @@ class BankExposure(BaseModel):
     by_obligor: dict[str, int]
     financed_value: int
     price_paid: int
+    recourse_open: int = 0  # recourse claims (追索) still owed to the bank by sellers
 
 
 class TierExposure(BaseModel):
@@ -129,6 +139,90 @@ class BookEntry(BaseModel):
     current_value: int | None
     redeemed: bool | None
     registration_number: str | None = None
+    recourse_state: str | None = None  # the recourse claim (追索), once opened
+    recourse_remaining: int | None = None
+
+
+RECOURSE_OPEN_STATES = ("open", "partly_settled")
+
+
+class RecourseView(BaseModel):
+    """A recourse claim (追索) of a financing's bank on its seller; `remaining` is what is still owed."""
+
+    offer_id: int
+    bank: str
+    seller: str
+    slot: int
+    obligor: str | None
+    currency_code: str | None
+    shortfall: int
+    settled: int
+    waived: int
+    remaining: int
+    state: str
+    opened_block: int
+    opened_at: int
+    closed_block: int | None
+
+    @classmethod
+    def of(cls, c: RecourseClaim, obligation: Obligation | None) -> RecourseView:
+        open_ = c.state in RECOURSE_OPEN_STATES
+        return cls(
+            offer_id=c.offer_id,
+            bank=c.bank,
+            seller=c.seller,
+            slot=c.slot,
+            obligor=obligation.obligor if obligation else None,
+            currency_code=obligation.currency_code if obligation else None,
+            shortfall=c.shortfall,
+            settled=c.settled,
+            waived=c.waived,
+            remaining=c.shortfall - c.settled if open_ else 0,
+            state=c.state,
+            opened_block=c.opened_block,
+            opened_at=c.opened_at,
+            closed_block=c.closed_block,
+        )
+
+
+def recourse_claims(
+    session: Session,
+    *,
+    bank: str | None = None,
+    seller: str | None = None,
+    party: str | None = None,
+    state: str | None = None,
+    slot: int | None = None,
+    open_only: bool = False,
+) -> list[RecourseView]:
+    """Recourse claims by offer id, narrowed by bank, seller, either party (`party`), state or slot."""
+    query = select(RecourseClaim)
+    if bank is not None:
+        query = query.where(col(RecourseClaim.bank) == bank.lower())
+    if seller is not None:
+        query = query.where(col(RecourseClaim.seller) == seller.lower())
+    if party is not None:
+        query = query.where(
+            (col(RecourseClaim.bank) == party.lower()) | (col(RecourseClaim.seller) == party.lower())
+        )
+    if state is not None:
+        query = query.where(col(RecourseClaim.state) == state)
+    if open_only:
+        query = query.where(col(RecourseClaim.state).in_(RECOURSE_OPEN_STATES))
+    if slot is not None:
+        query = query.where(col(RecourseClaim.slot) == slot)
+    claims = session.exec(query.order_by(col(RecourseClaim.offer_id))).all()
+    slots = {c.slot for c in claims}
+    rows = session.exec(select(Obligation).where(col(Obligation.slot).in_(slots))).all()
+    obligations = {o.slot: o for o in rows}
+    return [RecourseView.of(c, obligations.get(c.slot)) for c in claims]
+
+
+def recourse_claim(session: Session, offer_id: int) -> RecourseView | None:
+    claim = session.get(RecourseClaim, offer_id)
+    if claim is None:
+        return None
+    return RecourseView.of(claim, session.get(Obligation, claim.slot))
 
 
 def _unpaid(o: Obligation) -> int:
@@ -243,6 +337,11 @@ def exposure_by_bank(session: Session) -> list[BankExposure]:
         financed = session.exec(
             select(Financing).where(col(Financing.bank) == bank, col(Financing.status) == "financed")
         ).all()
+        claims = session.exec(
+            select(RecourseClaim).where(
+                col(RecourseClaim.bank) == bank, col(RecourseClaim.state).in_(RECOURSE_OPEN_STATES)
+            )
+        ).all()
         result.append(
             BankExposure(
                 bank=bank,
@@ -251,6 +350,7 @@ def exposure_by_bank(session: Session) -> list[BankExposure]:
                 by_obligor=dict(by_obligor),
                 financed_value=sum(f.value for f in financed),
                 price_paid=sum(f.price or 0 for f in financed),
+                recourse_open=sum(c.shortfall - c.settled for c in claims),
             )
         )
     return result
@@ -307,6 +407,8 @@ def financing_book(session: Session, bank: str) -> list[BookEntry]:
     ).all()
     book = []
     for f in offers:
+        claim = session.get(RecourseClaim, f.offer_id) if f.recourse else None
+        claim_view = RecourseView.of(claim, None) if claim else None
         piece = session.get(Token, f.financed_token_id) if f.financed_token_id else None
         obligation = session.get(Obligation, piece.slot) if piece else None
         book.append(
@@ -329,6 +431,8 @@ def financing_book(session: Session, bank: str) -> list[BookEntry]:
                 current_value=piece.value if piece else None,
                 redeemed=piece.burned if piece else None,
                 registration_number=f.registration_number,
+                recourse_state=claim_view.state if claim_view else None,
+                recourse_remaining=claim_view.remaining if claim_view else None,
             )
         )
     return book

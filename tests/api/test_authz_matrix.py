@@ -251,6 +251,15 @@ TABLE: dict[tuple[str, str], Rule] = {
         OVERSEERS,
         query=lambda o, r: {"bank": o.bank},
     ),
+    # recourse (追索): every caller sees its own claims (none here); no financing is settled, so its bank is
+    # told 409 on opening, and a claim that does not exist answers 404 to everyone
+    ("GET", "/v1/financing/recourse"): Rule(EVERYONE, EVERYONE),
+    ("GET", "/v1/financing/recourse/{offer_id}"): Rule(NOBODY, NOBODY),
+    ("POST", "/v1/financing/offers/{offer_id}/recourse"): Rule(frozenset({"bank"}), NOBODY),
+    ("POST", "/v1/financing/recourse/{offer_id}/settlements"): Rule(
+        NOBODY, NOBODY, body=lambda o, r: {"amount": 1}
+    ),
+    ("POST", "/v1/financing/recourse/{offer_id}/waive"): Rule(NOBODY, NOBODY),
     ("POST", "/v1/repayment/deposits"): Rule(
         frozenset({"core"}), NOBODY, body=lambda o, r: {"slot": o.slot, "amount": HUGE}
     ),
@@ -280,6 +289,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/regulator/audit.csv"): Rule(OVERSEERS, OVERSEERS),
     ("GET", "/v1/regulator/registrations"): Rule(OVERSEERS, OVERSEERS),
     ("GET", "/v1/regulator/exposures/limits"): Rule(OVERSEERS, OVERSEERS),
+    ("GET", "/v1/regulator/exposures/recourse"): Rule(OVERSEERS, OVERSEERS),
     ("GET", "/v1/regulator/registrations.csv"): Rule(OVERSEERS, OVERSEERS),
     ("GET", "/v1/regulator/reports/periodic"): Rule(OVERSEERS, OVERSEERS, query=_period),
     ("GET", "/v1/regulator/reports/periodic.csv"): Rule(OVERSEERS, OVERSEERS, query=_period),

@@ -13,6 +13,7 @@ import {ReceivableToken} from "../../contracts/ReceivableToken.sol";
 import {IssuanceDesk} from "../../contracts/IssuanceDesk.sol";
 import {FinancingDesk} from "../../contracts/FinancingDesk.sol";
 import {RepaymentDesk} from "../../contracts/RepaymentDesk.sol";
+import {IRepaymentAccounts} from "../../contracts/interfaces/IRepaymentAccounts.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
 import {IReceivableToken} from "../../contracts/interfaces/IReceivableToken.sol";
 import {ITradeRegistry} from "../../contracts/interfaces/ITradeRegistry.sol";
@@ -63,9 +64,14 @@ contract UpgradeTest is World {
             address(new TradeRegistry(registry)),
             address(new ReceivableToken(registry, 2)),
             address(new IssuanceDesk(registry, trades, token)),
-            address(new FinancingDesk(registry, token)),
+            address(new FinancingDesk(registry, token, _repayments())),
             address(new RepaymentDesk(registry, token, GRACE))
         ];
+    }
+
+    /// @dev The repayment desk proxy, as the financing desk reads it.
+    function _repayments() internal view returns (IRepaymentAccounts) {
+        return IRepaymentAccounts(address(repayment));
     }
 
     /// @dev The ERC-7201 formula.
@@ -170,9 +176,10 @@ contract UpgradeTest is World {
     }
 
     function test_RevertWhen_financingImplementationMiswired() public {
-        address[2] memory impls = [
-            address(new FinancingDesk(IParticipantRegistry(makeAddr("other registry")), token)),
-            address(new FinancingDesk(registry, IReceivableToken(makeAddr("other token"))))
+        address[3] memory impls = [
+            address(new FinancingDesk(IParticipantRegistry(makeAddr("other registry")), token, _repayments())),
+            address(new FinancingDesk(registry, IReceivableToken(makeAddr("other token")), _repayments())),
+            address(new FinancingDesk(registry, token, IRepaymentAccounts(makeAddr("other repayment desk"))))
         ];
         for (uint256 i = 0; i < impls.length; ++i) {
             vm.expectRevert(abi.encodeWithSelector(FinancingDesk.UpgradeMiswired.selector, impls[i]));

@@ -90,8 +90,8 @@ def world(indexer_chain: LocalChain, build: CompileResult, tmp_path_factory: pyt
     trades = proxied("TradeRegistry", [registry.address], [1])
     token = proxied("ReceivableToken", [registry.address, 2], ["Tierchain Receivable", "TRCV"])
     issuance = proxied("IssuanceDesk", [registry.address, trades.address, token.address], [])
-    financing = proxied("FinancingDesk", [registry.address, token.address], [])
     repayment = proxied("RepaymentDesk", [registry.address, token.address, 7 * DAY], [])
+    financing = proxied("FinancingDesk", [registry.address, token.address, repayment.address], [])
     settlement = deploy("SettlementToken", "Digital CNY deposit", "dCNY", 2, admin)
     contracts = {
         "ParticipantRegistry": registry,

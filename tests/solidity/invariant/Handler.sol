@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {World} from "../utils/World.sol";
 import {IssuanceDesk} from "../../../contracts/IssuanceDesk.sol";
 import {RepaymentDesk} from "../../../contracts/RepaymentDesk.sol";
+import {FinancingDesk} from "../../../contracts/FinancingDesk.sol";
 
 /// @title Handler
 /// @notice Drives random but meaningful sequences through the whole system — issue, split, batch split,
@@ -44,6 +45,7 @@ contract Handler is World {
     mapping(uint256 tokenId => uint256) internal _liveBySlotIndex; // index + 1
 
     uint256[] internal _financedOffers;
+    uint256 public ghostRecoursePaid; // what sellers paid banks on recourse claims
     bytes32[] internal _consumed;
     mapping(bytes32 fingerprint => uint256 slot) public ghostSlotOfDocument;
     mapping(uint256 slot => uint256) public documentsBackingSlot;
@@ -176,7 +178,16 @@ contract Handler is World {
         if (units == 0) return;
         // Half the time the whole token, otherwise a part.
         uint256 value = unitsSeed % 2 == 0 ? units * MIN_UNIT : _bound(unitsSeed, 1, units) * MIN_UNIT;
-        uint256 offerId = makeOffer(bank, id, value, _bound(rateSeed, 1, 2_000), uint8(rateSeed >> 128) % 2);
+        // Half the financings with recourse (追索), chosen by another part of the seed.
+        vm.prank(bank);
+        uint256 offerId = financing.makeOffer(
+            id,
+            value,
+            _bound(rateSeed, 1, 2_000),
+            uint8(rateSeed >> 128) % 2,
+            (rateSeed >> 64) % 2 == 0,
+            block.timestamp + 1 days
+        );
         vm.prank(holder);
         uint256 financed = financing.accept(offerId);
         if (financed != id) _addLive(financed, token.slotOf(id));
@@ -195,6 +206,52 @@ contract Handler is World {
         if (token.exists(piece) && token.ownerOf(piece) == financing.offer(offerId).bank) return;
         financing.releaseExposure(offerId);
         done["releaseExposure"]++;
+    }
+
+    /// @notice Recourse (追索) on a defaulted financing made with recourse: its bank opens the claim while it
+    ///         still holds the piece whole; then the seller settles a part (as far as its cash goes) or, one
+    ///         time in four, the bank waives the rest.
+    function recourse(uint256 seed, uint256 amountSeed) external atGhostTime {
+        uint256 n = _financedOffers.length;
+        if (n == 0) return;
+        uint256 offerId = _financedOffers[seed % n];
+        FinancingDesk.Offer memory o = financing.offer(offerId);
+        if (!o.recourse) return;
+        FinancingDesk.RecourseClaim memory c = financing.recourseClaim(offerId);
+        if (c.state == FinancingDesk.RecourseState.None) {
+            uint256 piece = o.financedTokenId;
+            if (!token.exists(piece) || token.ownerOf(piece) != o.bank || token.balanceOf(piece) < o.value) return;
+            uint256 slot = token.slotOf(piece);
+            if (repayment.account(slot).state != RepaymentDesk.State.Defaulted) {
+                // Defaults are rare in short sequences: declare one here when the facts allow.
+                if (block.timestamp < slotMaturity[slot] + GRACE || _isClosed(slot)) return;
+                repayment.declareDefault(slot);
+                done["declareDefault"]++;
+            }
+            vm.prank(o.bank);
+            financing.openRecourse(offerId);
+            done["recourseOpen"]++;
+            return;
+        }
+        if (c.state != FinancingDesk.RecourseState.Open && c.state != FinancingDesk.RecourseState.PartlySettled) {
+            return;
+        }
+        if (amountSeed % 4 == 0) {
+            vm.prank(o.bank);
+            financing.waiveRecourse(offerId);
+            done["recourseWaive"]++;
+            return;
+        }
+        uint256 cashLeft = cash.balanceOf(c.seller);
+        uint256 most = c.remaining < cashLeft ? c.remaining : cashLeft;
+        if (most == 0) return;
+        uint256 amount = amountSeed % 2 == 0 ? most : _bound(amountSeed, 1, most);
+        vm.startPrank(c.seller);
+        cash.approve(address(financing), type(uint256).max);
+        financing.settleRecourse(offerId, amount);
+        vm.stopPrank();
+        ghostRecoursePaid += amount;
+        done["recourseSettle"]++;
     }
 
     function financedOffers() external view returns (uint256[] memory) {

@@ -28,7 +28,7 @@ contract LedgerInvariantTest is Test {
         trades = handler.trades();
         financingDesk = address(handler.financing());
 
-        bytes4[] memory selectors = new bytes4[](16);
+        bytes4[] memory selectors = new bytes4[](17);
         selectors[0] = Handler.issueObligation.selector;
         selectors[1] = Handler.splitPiece.selector;
         selectors[2] = Handler.batchSplit.selector;
@@ -45,6 +45,7 @@ contract LedgerInvariantTest is Test {
         selectors[13] = Handler.forceTransferPiece.selector;
         selectors[14] = Handler.sweepDust.selector;
         selectors[15] = Handler.releaseExposure.selector;
+        selectors[16] = Handler.recourse.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: _withExtra(selectors)}));
         targetContract(address(handler));
     }
@@ -176,9 +177,42 @@ contract LedgerInvariantTest is Test {
         }
     }
 
+    /// @notice Every recourse claim (追索) stays within its shortfall, and what sellers paid on claims is
+    ///         exactly what the claims record as settled (the bank received it: cash is conserved above).
+    function invariant_recourseSettledWithinShortfall() public view {
+        uint256[] memory offers = handler.financedOffers();
+        uint256 settled;
+        for (uint256 i = 0; i < offers.length; ++i) {
+            FinancingDesk.RecourseClaim memory c = handler.financing().recourseClaim(offers[i]);
+            assertLe(c.settled, c.shortfall, "settled above the shortfall");
+            assertLe(c.shortfall, handler.financing().offer(offers[i]).value, "shortfall above the value");
+            if (c.state == FinancingDesk.RecourseState.Settled) assertEq(c.settled, c.shortfall, "settled short");
+            settled += c.settled;
+        }
+        assertEq(settled, handler.ghostRecoursePaid(), "recourse settled != paid");
+    }
+
+    /// @notice The handler's recourse action is reachable and runs a claim through: a financing with recourse,
+    ///         time past maturity and grace, then default and opening, a part settled, the rest waived.
+    function test_recourseActionRunsAClaimThrough() public {
+        handler.issueObligation(0, 0, 10_000, 30);
+        handler.financePiece(0, 0, 0, 500); // the whole root to bank 1, with recourse
+        for (uint256 i = 0; i < 5; ++i) {
+            handler.warp(type(uint256).max); // 20 days each
+        }
+        handler.recourse(0, 1);
+        assertEq(handler.done("recourseOpen"), 1, "opened");
+        handler.recourse(0, 3);
+        assertEq(handler.done("recourseSettle"), 1, "settled in part");
+        handler.recourse(0, 4);
+        assertEq(handler.done("recourseWaive"), 1, "waived");
+        invariant_recourseSettledWithinShortfall();
+        invariant_settlementConserved();
+    }
+
     /// @notice A one-line summary per run of what the handler actually did (shown with -vv).
     function afterInvariant() public view virtual {
-        string[16] memory names = [
+        string[19] memory names = [
             "issue",
             "split",
             "batchSplit",
@@ -194,7 +228,10 @@ contract LedgerInvariantTest is Test {
             "freeze",
             "unfreeze",
             "forceTransfer",
-            "releaseExposure"
+            "releaseExposure",
+            "recourseOpen",
+            "recourseSettle",
+            "recourseWaive"
         ];
         string memory line = "";
         for (uint256 i = 0; i < names.length; ++i) {

@@ -19,6 +19,7 @@ import {TierchainTimelock} from "../../../contracts/governance/TierchainTimelock
 import {TierchainGovernor} from "../../../contracts/governance/TierchainGovernor.sol";
 import {IParticipantRegistry} from "../../../contracts/interfaces/IParticipantRegistry.sol";
 import {IReceivableToken} from "../../../contracts/interfaces/IReceivableToken.sol";
+import {IRepaymentAccounts} from "../../../contracts/interfaces/IRepaymentAccounts.sol";
 import {ITradeRegistry} from "../../../contracts/interfaces/ITradeRegistry.sol";
 import {Roles} from "../../../contracts/libraries/Roles.sol";
 import {
@@ -201,7 +202,11 @@ contract LiveUpgradeTest is World {
         Snap memory before = _snapshot();
         address[6] memory old = _implementations();
         (address[6] memory next, bytes[6] memory init) = _nextVersions();
-        address miswired = address(new FinancingDeskV2(registry, IReceivableToken(makeAddr("another token"))));
+        address miswired = address(
+            new FinancingDeskV2(
+                registry, IReceivableToken(makeAddr("another token")), IRepaymentAccounts(address(repayment))
+            )
+        );
         next[4] = miswired;
         Proposal memory p = _upgradeProposal(next, init, "Release 1.1.0 (miswired)");
         uint256 id = _pass(p);
@@ -575,7 +580,7 @@ contract LiveUpgradeTest is World {
             address(new TradeRegistryV2(registry)),
             address(new ReceivableTokenV2(registry, 2)),
             address(new IssuanceDeskV2(registry, trades, token)),
-            address(new FinancingDeskV2(registry, token)),
+            address(new FinancingDeskV2(registry, token, IRepaymentAccounts(address(repayment)))),
             address(new RepaymentDeskV2(registry, token, GRACE))
         ];
         init[2] = abi.encodeCall(ReceivableTokenV2.initializeV2, (RELEASE_NOTE));

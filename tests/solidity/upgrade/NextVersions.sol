@@ -9,6 +9,7 @@ import {FinancingDesk} from "../../../contracts/FinancingDesk.sol";
 import {RepaymentDesk} from "../../../contracts/RepaymentDesk.sol";
 import {IParticipantRegistry} from "../../../contracts/interfaces/IParticipantRegistry.sol";
 import {IReceivableToken} from "../../../contracts/interfaces/IReceivableToken.sol";
+import {IRepaymentAccounts} from "../../../contracts/interfaces/IRepaymentAccounts.sol";
 import {ITradeRegistry} from "../../../contracts/interfaces/ITradeRegistry.sol";
 
 /// @dev The version every next implementation of this release answers.
@@ -105,8 +106,11 @@ contract FinancingDeskV2 is FinancingDesk {
     /// @notice The implementation, wired like 1.0.0.
     /// @param registry The participant registry (proxy).
     /// @param receivables The receivable token (proxy).
+    /// @param repaymentDesk The repayment desk (proxy).
     /// @custom:oz-upgrades-unsafe-allow constructor
-    constructor(IParticipantRegistry registry, IReceivableToken receivables) FinancingDesk(registry, receivables) {}
+    constructor(IParticipantRegistry registry, IReceivableToken receivables, IRepaymentAccounts repaymentDesk)
+        FinancingDesk(registry, receivables, repaymentDesk)
+    {}
 
     /// @notice This release's version.
     function version() external pure override returns (string memory) {

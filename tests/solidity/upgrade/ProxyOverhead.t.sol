@@ -9,6 +9,7 @@ import {ReceivableToken} from "../../../contracts/ReceivableToken.sol";
 import {IssuanceDesk} from "../../../contracts/IssuanceDesk.sol";
 import {FinancingDesk} from "../../../contracts/FinancingDesk.sol";
 import {RepaymentDesk} from "../../../contracts/RepaymentDesk.sol";
+import {IRepaymentAccounts} from "../../../contracts/interfaces/IRepaymentAccounts.sol";
 import {SettlementToken} from "../../../contracts/SettlementToken.sol";
 import {ITradeRegistry} from "../../../contracts/interfaces/ITradeRegistry.sol";
 import {Roles} from "../../../contracts/libraries/Roles.sol";
@@ -251,10 +252,12 @@ contract ProxyOverheadTest is Test {
         s.token.initialize("Tierchain Receivable", "TCR");
         s.issuance = IssuanceDesk(_unlocked(address(new IssuanceDesk(s.registry, s.trades, s.token))));
         s.issuance.initialize();
-        s.financing = FinancingDesk(_unlocked(address(new FinancingDesk(s.registry, s.token))));
-        s.financing.initialize();
         s.repayment = RepaymentDesk(_unlocked(address(new RepaymentDesk(s.registry, s.token, 30 days))));
         s.repayment.initialize();
+        s.financing = FinancingDesk(
+            _unlocked(address(new FinancingDesk(s.registry, s.token, IRepaymentAccounts(address(s.repayment)))))
+        );
+        s.financing.initialize();
     }
 
     /// @dev As deployed: each implementation behind an ERC1967Proxy (tests/solidity/utils/Deploy.sol).
@@ -263,8 +266,8 @@ contract ProxyOverheadTest is Test {
         s.trades = Deploy.trades(s.registry, 2);
         s.token = Deploy.token(s.registry, "Tierchain Receivable", "TCR", 2);
         s.issuance = Deploy.issuance(s.registry, s.trades, s.token);
-        s.financing = Deploy.financing(s.registry, s.token);
         s.repayment = Deploy.repayment(s.registry, s.token, 30 days);
+        s.financing = Deploy.financing(s.registry, s.token, s.repayment);
     }
 
     /// @dev Lets an implementation be initialized in place: clears the lock its constructor set.

@@ -12,6 +12,7 @@ import {RepaymentDesk} from "../../../contracts/RepaymentDesk.sol";
 import {IParticipantRegistry} from "../../../contracts/interfaces/IParticipantRegistry.sol";
 import {IReceivableToken} from "../../../contracts/interfaces/IReceivableToken.sol";
 import {ITradeRegistry} from "../../../contracts/interfaces/ITradeRegistry.sol";
+import {IRepaymentAccounts} from "../../../contracts/interfaces/IRepaymentAccounts.sol";
 import {Roles} from "../../../contracts/libraries/Roles.sol";
 
 /// @title Deploy
@@ -103,9 +104,12 @@ library Deploy {
         return IssuanceDesk(proxy(impl, abi.encodeCall(IssuanceDesk.initialize, ())));
     }
 
-    /// @notice The financing desk.
-    function financing(IParticipantRegistry r, IReceivableToken tok) internal returns (FinancingDesk) {
-        address impl = address(new FinancingDesk(r, tok));
+    /// @notice The financing desk, reading repayment accounts from `repayments` (deploy it first).
+    function financing(IParticipantRegistry r, IReceivableToken tok, RepaymentDesk repayments)
+        internal
+        returns (FinancingDesk)
+    {
+        address impl = address(new FinancingDesk(r, tok, IRepaymentAccounts(address(repayments))));
         return FinancingDesk(proxy(impl, abi.encodeCall(FinancingDesk.initialize, ())));
     }
 

@@ -67,8 +67,8 @@ abstract contract World is Test {
         trades = Deploy.trades(registry, ORACLE_THRESHOLD);
         token = Deploy.token(registry, "Tierchain Receivable", "TCR", 2);
         issuance = Deploy.issuance(registry, trades, token);
-        financing = Deploy.financing(registry, token);
         repayment = Deploy.repayment(registry, token, GRACE);
+        financing = Deploy.financing(registry, token, repayment);
         cash = new SettlementToken("Digital CNY deposit", "dCNY", 2, admin);
 
         address[] memory desks = new address[](3);
