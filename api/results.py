@@ -101,6 +101,38 @@ class TransferredResult(BaseModel):
     to: str
 
 
+class MoveAcceptedResult(BaseModel):
+    """签收: the pending piece `token_id` is the receiver's (`to`) now."""
+
+    model_config = _example(token_id=2, sender=_ADDRESS, to=_BANK, value=40_000_000)
+
+    token_id: int
+    sender: str
+    to: str
+    value: int
+
+
+class MoveReturnedResult(BaseModel):
+    """A pending move ended without 签收 (拒收, 撤回, expiry): the value is the sender's again, merged into
+    `merged_into` (0 when the piece stays apart)."""
+
+    model_config = _example(token_id=2, merged_into=1, sender=_ADDRESS, reason="refused")
+
+    token_id: int
+    merged_into: int
+    sender: str
+    reason: Literal["refused", "withdrawn", "expired", "matured", "enforced"]
+
+
+class SettlementModeSetResult(BaseModel):
+    """The core enterprise's choice for its future obligations: follow the deployment, voucher or bill."""
+
+    model_config = _example(obligor=_ADDRESS, mode="bill")
+
+    obligor: str
+    mode: Literal["follow_deployment", "voucher", "bill"]
+
+
 class FreezeChangedResult(BaseModel):
     model_config = _example(token_id=2, frozen=True, reason_code=7)
 

@@ -351,7 +351,8 @@ contract IssuanceDesk is
     ///         requires a trade background for (银发〔2025〕77号); a plain token transfer to a non-bank is refused.
     /// @dev Stops while `OP_MOVES` is paused, as a holder's own transfer does. Each recipient's documents are
     ///      consumed for its value before the piece is made; the token checks parties, freeze, maturity, unit
-    ///      and depth. A receiving contract is called by the token, under its guard.
+    ///      and depth. A receiving contract is called by the token, under its guard. In bill mode each piece
+    ///      pends until its recipient accepts it on the token (`acceptMove`, 签收); no receiver is called then.
     function moveWithTrade(
         uint256 tokenId,
         address[] calldata recipients,
@@ -369,7 +370,7 @@ contract IssuanceDesk is
         pieceIds = new uint256[](n);
         for (uint256 i = 0; i < n; ++i) {
             trades.consumeForMove(documents[i], msg.sender, recipients[i], slot, values[i]);
-            pieceIds[i] = token.deskTransfer(msg.sender, tokenId, recipients[i], values[i]);
+            pieceIds[i] = token.deskPay(msg.sender, tokenId, recipients[i], values[i]);
             emit TradeBackedMove(tokenId, pieceIds[i], msg.sender, recipients[i], values[i]);
         }
     }

@@ -39,6 +39,10 @@ contract ParticipantRegistry is
         mapping(address obligor => Policy) obligorPolicies;
         mapping(address account => SizeClass) sizeClasses;
         mapping(address obligor => ObligorRecord) obligorRecords;
+        // Bill mode (appended): the deployment's default and each core enterprise's own choice.
+        bool billMode;
+        uint32 acceptanceWindow;
+        mapping(address obligor => SettlementMode) settlementModes;
     }
 
     /// @notice Three obligations of one obligor marked overdue within this window suspend its issuance
@@ -46,6 +50,8 @@ contract ParticipantRegistry is
     uint256 public constant OVERDUE_WINDOW = 182 days;
     /// @notice How long a suspension for persistent overdue lasts: two years.
     uint256 public constant SUSPENSION = 730 days;
+    /// @notice The acceptance window of bill mode until governance sets one: seven days.
+    uint256 public constant DEFAULT_ACCEPTANCE_WINDOW = 7 days;
 
     // keccak256(abi.encode(uint256(keccak256("tierchain.storage.ParticipantRegistry")) - 1)) & ~bytes32(uint256(0xff))
     bytes32 private constant STORAGE_SLOT = 0x89352bd20ca9e9ea8faa5cb3d3a294f3ffa7fb0b3d312f09c92ff3568d913a00;
@@ -354,6 +360,49 @@ contract ParticipantRegistry is
         supplierClass = $.sizeClasses[supplier];
     }
 
+    // ------------------------------------------------------------------ bill mode (签收)
+
+    /// @inheritdoc IParticipantRegistry
+    function setBillPolicy(bool billMode, uint256 acceptanceWindow, string calldata reason)
+        external
+        onlyRole(Roles.POLICY)
+    {
+        if (bytes(reason).length == 0) revert PolicyReasonRequired();
+        if (acceptanceWindow == 0 || acceptanceWindow > 365 days) revert InvalidAcceptanceWindow(acceptanceWindow);
+        ParticipantRegistryStorage storage $ = _s();
+        $.billMode = billMode;
+        $.acceptanceWindow = uint32(acceptanceWindow);
+        emit BillPolicySet(billMode, acceptanceWindow, msg.sender, reason);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function billPolicy() external view returns (bool billMode, uint256 acceptanceWindow) {
+        ParticipantRegistryStorage storage $ = _s();
+        return ($.billMode, _window($));
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    /// @dev Applies to obligations created afterwards: an obligation keeps the mode it was created with.
+    function setObligorSettlementMode(SettlementMode mode) external {
+        ParticipantRegistryStorage storage $ = _s();
+        _checkActiveRole($, msg.sender, Roles.CORE_ENTERPRISE);
+        $.settlementModes[msg.sender] = mode;
+        emit ObligorSettlementModeSet(msg.sender, mode);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function obligorSettlementMode(address obligor) external view returns (SettlementMode) {
+        return _s().settlementModes[obligor];
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function settlementTermsOf(address obligor) external view returns (bool billMode, uint256 acceptanceWindow) {
+        ParticipantRegistryStorage storage $ = _s();
+        SettlementMode mode = $.settlementModes[obligor];
+        billMode = mode == SettlementMode.FollowDeployment ? $.billMode : mode == SettlementMode.Bill;
+        acceptanceWindow = _window($);
+    }
+
     // ------------------------------------------------------------------ roles
 
     /// @notice Grants `role` to `account`; DESK is refused here: only `bindDesks` grants it.
@@ -400,6 +449,11 @@ contract ParticipantRegistry is
     function _policyOf(ParticipantRegistryStorage storage $, address obligor) private view returns (Policy memory) {
         Policy memory p = $.obligorPolicies[obligor];
         return p.isSet ? p : $.defaultPolicy;
+    }
+
+    function _window(ParticipantRegistryStorage storage $) private view returns (uint256) {
+        uint256 w = $.acceptanceWindow;
+        return w == 0 ? DEFAULT_ACCEPTANCE_WINDOW : w;
     }
 
     function _checkDepth(Policy memory p, uint256 depth) private pure {

@@ -81,6 +81,13 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
         uint40 epoch;
     }
 
+    /// @dev A pending move as stored: one slot. Its sender is the piece's owner while it pends.
+    struct PendingRecord {
+        address to;
+        uint48 source;
+        uint40 expiry;
+    }
+
     struct ValueAllowance {
         uint216 amount;
         uint40 epoch;
@@ -99,6 +106,15 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
     ///      call as the holders (`checkMove`); desk and enforcement moves do not.
     uint256 private constant CHECK_OPEN = 16;
     uint256 private constant HOLDER_MOVE = CHECK_ALL | CHECK_OPEN;
+    /// @dev A payment (holder split or whole transfer, a trade-backed desk payment) pends in bill mode.
+    uint256 private constant PEND = 32;
+
+    /// @dev Bill mode flags ride in the two top bits of a token's approval epoch, which the move paths load
+    ///      anyway: `BILL` (the piece's obligation settles in bill mode, inherited at split) and `LOCKED` (the
+    ///      piece is pending acceptance). Epochs count up from the flags and never reach bit 38, so the flags
+    ///      survive every bump; setting or clearing `LOCKED` also bumps the epoch, voiding every approval.
+    uint40 private constant BILL = uint40(1) << 39;
+    uint40 private constant LOCKED = uint40(1) << 38;
 
     /// @inheritdoc IReceivableToken
     /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
@@ -122,6 +138,10 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
         mapping(uint256 slot => SlotHead) heads;
         mapping(uint256 slot => SlotMoney) money;
         mapping(uint256 slot => SlotSupply) supplies;
+        // Bill mode (appended): the acceptance window of a bill-mode obligation (0: voucher mode) and the
+        // pending moves.
+        mapping(uint256 slot => uint32 acceptanceWindow) billWindows;
+        mapping(uint256 tokenId => PendingRecord) pendingMoves;
     }
 
     // keccak256(abi.encode(uint256(keccak256("tierchain.storage.ReceivableToken")) - 1)) & ~bytes32(uint256(0xff))
@@ -152,8 +172,9 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
         return "1.0.0";
     }
 
+    /// @dev The check lives in a function so that each use of the modifier does not inline the registry call.
     modifier onlyRole(bytes32 role) {
-        if (!participants.hasRole(role, msg.sender)) revert NotAuthorized(msg.sender);
+        _checkRole(role);
         _;
     }
 
@@ -301,7 +322,8 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
     // ------------------------------------------------------------------ transfers
 
     /// @inheritdoc IERC3525
-    /// @dev Split: a new piece of the same slot for `to`, whose parent is `fromTokenId`.
+    /// @dev Split: a new piece of the same slot for `to`, whose parent is `fromTokenId`. In bill mode the piece
+    ///      stays the sender's, locked, until `to` accepts it (`acceptMove`); its id is returned all the same.
     function transferFrom(uint256 fromTokenId, address to, uint256 value)
         external
         payable
@@ -311,8 +333,8 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
     {
         TokenCore memory c = _requireCore(fromTokenId);
         _spendAllowance(msg.sender, fromTokenId, c, value);
-        newTokenId = _split(fromTokenId, c, to, value, HOLDER_MOVE);
-        _checkOnERC3525Received(fromTokenId, newTokenId, to, value);
+        newTokenId = _split(fromTokenId, c, to, value, HOLDER_MOVE | PEND);
+        if (!_pends(c, to, HOLDER_MOVE | PEND)) _checkOnERC3525Received(fromTokenId, newTokenId, to, value);
     }
 
     /// @inheritdoc IERC3525
@@ -323,6 +345,7 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
         TokenCore memory to = _requireCore(toTokenId);
         if (from.slot != to.slot) revert SlotMismatch(fromTokenId, toTokenId);
         if (to.frozen) revert TokenFrozen(toTokenId);
+        if (to.epoch & LOCKED != 0) _revertPending(toTokenId);
         _spendAllowance(msg.sender, fromTokenId, from, value);
         participants.checkMove(from.owner, to.owner, _s().heads[from.slot].obligor, 0);
         _checkPolicy(fromTokenId, from, value, CHECK_FROZEN | CHECK_LIVE | CHECK_UNIT);
@@ -350,9 +373,10 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
         _spendAllowance(msg.sender, tokenId, c, total);
         newTokenIds = new uint256[](n);
         for (uint256 i = 0; i < n; ++i) {
-            newTokenIds[i] = _split(tokenId, c, recipients[i], values[i], HOLDER_MOVE);
+            newTokenIds[i] = _split(tokenId, c, recipients[i], values[i], HOLDER_MOVE | PEND);
         }
         for (uint256 i = 0; i < n; ++i) {
+            if (_pends(c, recipients[i], HOLDER_MOVE | PEND)) continue;
             _checkOnERC3525Received(tokenId, newTokenIds[i], recipients[i], values[i]);
         }
     }
@@ -363,28 +387,31 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
     }
 
     /// @inheritdoc IERC721
-    /// @dev `onERC721Received` runs after the move, while the guard is held.
+    /// @dev `onERC721Received` runs after the move, while the guard is held; not for a move that pends (bill
+    ///      mode), where the receiver's own `acceptMove` is its consent.
     function safeTransferFrom(address from, address to, uint256 tokenId) external payable noEther nonReentrant {
-        _transferWhole(from, to, tokenId);
+        if (_transferWhole(from, to, tokenId)) return;
         ERC721Utils.checkOnERC721Received(msg.sender, from, to, tokenId, "");
     }
 
     /// @inheritdoc IERC721
-    /// @dev `onERC721Received` runs after the move, while the guard is held.
+    /// @dev `onERC721Received` runs after the move, while the guard is held; not for a move that pends (bill
+    ///      mode), where the receiver's own `acceptMove` is its consent.
     function safeTransferFrom(address from, address to, uint256 tokenId, bytes calldata data)
         external
         payable
         noEther
         nonReentrant
     {
-        _transferWhole(from, to, tokenId);
+        if (_transferWhole(from, to, tokenId)) return;
         ERC721Utils.checkOnERC721Received(msg.sender, from, to, tokenId, data);
     }
 
     // ------------------------------------------------------------------ desks
 
     /// @inheritdoc IReceivableToken
-    /// @dev The face must be a positive multiple of `minUnit`, maturity in the future.
+    /// @dev The face must be a positive multiple of `minUnit`, maturity in the future. The obligation takes the
+    ///      settlement mode the registry gives its obligor now (`settlementTermsOf`) and keeps it.
     function createSlot(address obligor, address currency, uint256 face, uint256 maturity, uint256 minUnit, address to)
         external
         nonReentrant
@@ -397,12 +424,18 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
         _checkAmounts(face, minUnit, maturity);
         participants.checkHolders(to, to);
         slot = ++$.lastSlot;
-        tokenId = _createToken(to, slot, 0, 0);
+        (bool bill, uint256 window) = participants.settlementTermsOf(obligor);
+        tokenId = _createToken(to, slot, 0, 0, bill ? BILL : 0);
         $.heads[slot] = SlotHead(obligor, maturity.toUint48(), minUnit.toUint48());
         $.money[slot] = SlotMoney(currency, uint48(tokenId));
         $.supplies[slot] = SlotSupply(face.toUint128(), uint128(face));
         _moveValue(0, tokenId, face);
         emit SlotCreated(slot, obligor, currency, face, maturity, minUnit, tokenId);
+        if (bill) {
+            // The registry keeps the window within a year.
+            $.billWindows[slot] = uint32(window);
+            emit SlotBillMode(slot, window);
+        }
     }
 
     /// @inheritdoc IReceivableToken
@@ -413,22 +446,74 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
         onlyRole(Roles.DESK)
         returns (uint256 toTokenId)
     {
-        ReceivableTokenStorage storage $ = _s();
-        TokenCore memory c = _requireCore(tokenId);
-        if (c.owner != holder) revert IncorrectOwner(holder, tokenId, c.owner);
-        bool whole = value == $.values[tokenId].value;
-        if (whole) {
-            _moveToken(tokenId, c, to, CHECK_ALL);
-            toTokenId = tokenId;
-        } else {
-            toTokenId = _split(tokenId, c, to, value, CHECK_ALL);
-        }
-        emit DeskMoved(tokenId, toTokenId, msg.sender, holder, to, value);
-        if (!whole) _checkOnERC3525Received(tokenId, toTokenId, to, value);
+        return _deskMove(holder, tokenId, to, value, CHECK_ALL);
     }
 
     /// @inheritdoc IReceivableToken
-    /// @dev The lineage record (parent, depth, slot) survives the burn so `lineage()` still answers.
+    /// @dev As `deskTransfer`; in bill mode the moved value pends (`MovePending`) and no receiver is called.
+    function deskPay(address holder, uint256 tokenId, address to, uint256 value)
+        external
+        nonReentrant
+        onlyRole(Roles.DESK)
+        returns (uint256 toTokenId)
+    {
+        return _deskMove(holder, tokenId, to, value, CHECK_ALL | PEND);
+    }
+
+    // ------------------------------------------------------------------ bill mode (签收, 拒收, 撤回)
+
+    /// @inheritdoc IReceivableToken
+    /// @dev Refused while frozen, after expiry (which is never after maturity), while moves are paused or the
+    ///      receiver is not an active holder. The piece's approvals are void (epoch bump); a split piece's
+    ///      receiver callback runs last.
+    function acceptMove(uint256 tokenId) external nonReentrant {
+        ReceivableTokenStorage storage $ = _s();
+        PendingMove memory p = _requirePending(tokenId);
+        if (msg.sender != p.to) revert NotMoveParty(msg.sender, tokenId);
+        TokenCore memory c = $.cores[tokenId];
+        if (c.frozen) revert TokenFrozen(tokenId);
+        if (block.timestamp >= p.expiry) revert MoveExpired(tokenId, p.expiry);
+        participants.checkNotPaused(Roles.OP_MOVES);
+        delete $.pendingMoves[tokenId];
+        c.epoch &= ~LOCKED;
+        _moveToken(tokenId, c, p.to, 0);
+        uint256 value = $.values[tokenId].value;
+        emit MoveAccepted(tokenId, p.from, p.to, value);
+        if (p.source != 0) _checkOnERC3525Received(p.source, tokenId, p.to, value);
+    }
+
+    /// @inheritdoc IReceivableToken
+    /// @dev Never paused: a return must always be possible.
+    function refuseMove(uint256 tokenId) external nonReentrant {
+        _endMove(tokenId, ReturnReason.Refused);
+    }
+
+    /// @inheritdoc IReceivableToken
+    /// @dev Never paused: a return must always be possible.
+    function withdrawMove(uint256 tokenId) external nonReentrant {
+        _endMove(tokenId, ReturnReason.Withdrawn);
+    }
+
+    /// @inheritdoc IReceivableToken
+    /// @dev The reason is `Matured` once the obligation matured, otherwise `Expired`.
+    function expireMove(uint256 tokenId) external nonReentrant {
+        _endMove(tokenId, ReturnReason.Expired);
+    }
+
+    /// @inheritdoc IReceivableToken
+    function pendingMove(uint256 tokenId) external view returns (PendingMove memory p) {
+        PendingRecord memory r = _s().pendingMoves[tokenId];
+        if (r.to != address(0)) p = PendingMove(_s().cores[tokenId].owner, r.source, r.expiry, r.to);
+    }
+
+    /// @inheritdoc IReceivableToken
+    function billWindowOf(uint256 slot) external view returns (uint256) {
+        return _s().billWindows[slot];
+    }
+
+    /// @inheritdoc IReceivableToken
+    /// @dev The lineage record (parent, depth, slot) survives the burn so `lineage()` still answers. A piece
+    ///      still pending at maturity is its sender's: the pending move lapses (`MoveReturned`, Matured).
     ///      Emits `SlotChanged(tokenId, slot, 0)` (EIP-3525's burn) and `DeskRedeemed` naming the desk.
     function redeem(address holder, uint256 tokenId)
         external
@@ -444,6 +529,7 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
         slot = c.slot;
         uint256 maturity = $.heads[slot].maturity;
         if (block.timestamp < maturity) revert ObligationNotMatured(slot, maturity);
+        if (c.epoch & LOCKED != 0) _returnMove(tokenId, _requirePending(tokenId), ReturnReason.Matured, false);
         value = $.values[tokenId].value;
         _moveValue(tokenId, 0, value);
         // supply == Σ live values of the slot >= value, so this cannot underflow.
@@ -481,7 +567,8 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
     /// @inheritdoc IReceivableToken
     /// @dev A court order overrides the freeze, maturity and the source's status (often why a court acts);
     ///      the receiver must still be an active holder and the value a multiple of the minimum unit.
-    ///      Moving the whole token keeps its frozen flag; a split-off piece starts unfrozen.
+    ///      Moving the whole token keeps its frozen flag; a split-off piece starts unfrozen. A pending move of
+    ///      `tokenId` is cancelled first (`MoveReturned`, Enforced; the piece stays apart), and nothing pends.
     function forceTransfer(uint256 tokenId, address to, uint256 value, bytes32 orderRef)
         external
         nonReentrant
@@ -490,6 +577,10 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
     {
         ReceivableTokenStorage storage $ = _s();
         TokenCore memory c = _requireCore(tokenId);
+        if (c.epoch & LOCKED != 0) {
+            _returnMove(tokenId, _requirePending(tokenId), ReturnReason.Enforced, false);
+            c.epoch = (c.epoch & ~LOCKED) + 1;
+        }
         bool whole = value == $.values[tokenId].value;
         if (whole) {
             _moveToken(tokenId, c, to, 0);
@@ -568,14 +659,98 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
 
     // ------------------------------------------------------------------ internals
 
-    function _transferWhole(address from, address to, uint256 tokenId) private {
+    /// @dev Returns true when the move pends (bill mode) instead of completing.
+    function _transferWhole(address from, address to, uint256 tokenId) private returns (bool pended) {
         TokenCore memory c = _requireCore(tokenId);
         if (c.owner != from) revert IncorrectOwner(from, tokenId, c.owner);
         if (!_isApprovedOrOwner(msg.sender, tokenId, c)) revert InsufficientApproval(msg.sender, tokenId);
-        _moveToken(tokenId, c, to, HOLDER_MOVE);
+        _moveToken(tokenId, c, to, HOLDER_MOVE | PEND);
+        return _pends(c, to, HOLDER_MOVE | PEND);
     }
 
-    /// @dev Creates a piece for `to` and moves `value` into it from `fromTokenId`. Makes no external call but
+    function _deskMove(address holder, uint256 tokenId, address to, uint256 value, uint256 policy)
+        private
+        returns (uint256 toTokenId)
+    {
+        ReceivableTokenStorage storage $ = _s();
+        TokenCore memory c = _requireCore(tokenId);
+        if (c.owner != holder) revert IncorrectOwner(holder, tokenId, c.owner);
+        bool whole = value == $.values[tokenId].value;
+        bool pend = _pends(c, to, policy);
+        if (whole) {
+            _moveToken(tokenId, c, to, policy);
+            toTokenId = tokenId;
+        } else {
+            toTokenId = _split(tokenId, c, to, value, policy);
+        }
+        emit DeskMoved(tokenId, toTokenId, msg.sender, holder, to, value);
+        if (!whole && !pend) _checkOnERC3525Received(tokenId, toTokenId, to, value);
+    }
+
+    /// @dev True when a move of `c` to `to` under `policy` pends: a payment (`PEND`) of a bill-mode piece to
+    ///      someone else.
+    function _pends(TokenCore memory c, address to, uint256 policy) private pure returns (bool) {
+        return policy & PEND != 0 && c.epoch & BILL != 0 && to != c.owner;
+    }
+
+    /// @dev Records the pending move of `tokenId` (already locked), expiring after the slot's window or at
+    ///      maturity, whichever comes first.
+    function _recordPending(uint256 tokenId, uint256 source, TokenCore memory c, address to, uint256 value) private {
+        ReceivableTokenStorage storage $ = _s();
+        uint256 expiry = block.timestamp + $.billWindows[c.slot];
+        uint256 maturity = $.heads[c.slot].maturity;
+        if (expiry > maturity) expiry = maturity;
+        // expiry <= maturity, a uint48; source is a token id, a uint48.
+        $.pendingMoves[tokenId] = PendingRecord(to, uint48(source), uint40(expiry));
+        emit MovePending(tokenId, source, c.owner, to, value, expiry);
+    }
+
+    /// @dev Refusal by the receiver, withdrawal by the sender, or expiry by anyone (`Matured` once the
+    ///      obligation matured).
+    function _endMove(uint256 tokenId, ReturnReason reason) private {
+        PendingMove memory p = _requirePending(tokenId);
+        if (reason == ReturnReason.Expired) {
+            if (block.timestamp < p.expiry) revert MoveNotExpired(tokenId, p.expiry);
+            if (block.timestamp >= _s().heads[_s().cores[tokenId].slot].maturity) reason = ReturnReason.Matured;
+        } else if (msg.sender != (reason == ReturnReason.Refused ? p.to : p.from)) {
+            revert NotMoveParty(msg.sender, tokenId);
+        }
+        _returnMove(tokenId, p, reason, true);
+    }
+
+    /// @dev Ends a pending move without acceptance. The value goes back into the source piece when `mayMerge`
+    ///      and the source is still the sender's, unlocked, and neither piece is frozen (the pending piece is
+    ///      burned; its lineage record stays); otherwise the piece is simply unlocked (epoch bump).
+    function _returnMove(uint256 tokenId, PendingMove memory p, ReturnReason reason, bool mayMerge) private {
+        ReceivableTokenStorage storage $ = _s();
+        delete $.pendingMoves[tokenId];
+        TokenCore memory c = $.cores[tokenId];
+        uint256 into = mayMerge && !c.frozen ? p.source : 0;
+        TokenCore memory s = $.cores[into];
+        if (into != 0 && s.owner == p.from && !s.frozen && s.epoch & LOCKED == 0) {
+            _moveValue(tokenId, into, $.values[tokenId].value);
+            _burn(tokenId, p.from, c.slot);
+        } else {
+            into = 0;
+            $.cores[tokenId].epoch = (c.epoch & ~LOCKED) + 1;
+        }
+        emit MoveReturned(tokenId, into, p.from, reason);
+    }
+
+    function _requirePending(uint256 tokenId) private view returns (PendingMove memory) {
+        ReceivableTokenStorage storage $ = _s();
+        PendingRecord memory r = $.pendingMoves[tokenId];
+        if (r.to == address(0)) revert NoPendingMove(tokenId);
+        return PendingMove($.cores[tokenId].owner, r.source, r.expiry, r.to);
+    }
+
+    function _revertPending(uint256 tokenId) private view {
+        PendingRecord memory p = _s().pendingMoves[tokenId];
+        revert AwaitingAcceptance(tokenId, p.to, p.expiry);
+    }
+
+    /// @dev Creates a piece for `to` and moves `value` into it from `fromTokenId`; a payment in bill mode
+    ///      (`_pends`) creates it for the sender instead, locked, pending `to`'s acceptance. Makes no external call but
     ///      the registry's view check: the caller calls the receiver (`_checkOnERC3525Received`) afterwards.
     function _split(uint256 fromTokenId, TokenCore memory c, address to, uint256 value, uint256 policy)
         private
@@ -586,16 +761,25 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
         uint256 depth = uint256($.values[fromTokenId].depth) + 1;
         _checkParties(c, to, policy, depth);
         _checkPolicy(fromTokenId, c, value, policy);
-        newTokenId = _createToken(to, c.slot, fromTokenId, depth);
+        bool pend = _pends(c, to, policy);
+        newTokenId =
+            _createToken(pend ? c.owner : to, c.slot, fromTokenId, depth, (c.epoch & BILL) | (pend ? LOCKED : 0));
         _moveValue(fromTokenId, newTokenId, value);
+        if (pend) _recordPending(newTokenId, fromTokenId, c, to, value);
     }
 
-    /// @dev The only code that changes an owner. Bumping the epoch voids every approval of the token.
+    /// @dev The only code that changes an owner. Bumping the epoch voids every approval of the token. A payment
+    ///      that pends (`_pends`) changes no owner: the token is locked (epoch bump) with a pending record.
     function _moveToken(uint256 tokenId, TokenCore memory c, address to, uint256 policy) private {
         ReceivableTokenStorage storage $ = _s();
         if (to == address(0)) revert InvalidReceiver(to);
         _checkParties(c, to, policy, 0);
         _checkPolicy(tokenId, c, 0, policy & (CHECK_FROZEN | CHECK_LIVE));
+        if (_pends(c, to, policy)) {
+            $.cores[tokenId].epoch = (c.epoch + 1) | LOCKED;
+            _recordPending(tokenId, 0, c, to, $.values[tokenId].value);
+            return;
+        }
         // A balance counts tokens owned; an owner's count is >= 1 here and no count nears 2^256.
         unchecked {
             $.balances[c.owner] -= 1;
@@ -627,10 +811,13 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
         emit TransferValue(fromTokenId, toTokenId, value);
     }
 
-    function _createToken(address to, uint256 slot, uint256 parent, uint256 depth) private returns (uint256 id) {
+    function _createToken(address to, uint256 slot, uint256 parent, uint256 depth, uint40 flags)
+        private
+        returns (uint256 id)
+    {
         ReceivableTokenStorage storage $ = _s();
         id = ++$.lastTokenId;
-        $.cores[id] = TokenCore(to, uint48(slot), false, 0);
+        $.cores[id] = TokenCore(to, uint48(slot), false, flags);
         $.values[id] = TokenValue(0, uint48(parent), depth.toUint16(), uint48(slot));
         unchecked {
             $.balances[to] += 1;
@@ -673,7 +860,10 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
 
     function _checkPolicy(uint256 tokenId, TokenCore memory c, uint256 value, uint256 policy) private view {
         ReceivableTokenStorage storage $ = _s();
-        if (policy & CHECK_FROZEN != 0 && c.frozen) revert TokenFrozen(tokenId);
+        if (policy & CHECK_FROZEN != 0) {
+            if (c.frozen) revert TokenFrozen(tokenId);
+            if (c.epoch & LOCKED != 0) _revertPending(tokenId);
+        }
         if (policy & CHECK_LIVE != 0) {
             uint256 maturity = $.heads[c.slot].maturity;
             if (block.timestamp >= maturity) revert ObligationMatured(c.slot, maturity);
@@ -748,6 +938,10 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
         if (UpgradeGuard.wiredTo(newImplementation, IWiring.participants.selector) != address(participants)) {
             revert UpgradeMiswired(newImplementation);
         }
+    }
+
+    function _checkRole(bytes32 role) private view {
+        if (!participants.hasRole(role, msg.sender)) revert NotAuthorized(msg.sender);
     }
 
     /// @dev The contract's ERC-7201 namespace (`tierchain.storage.ReceivableToken`), at `STORAGE_SLOT`.

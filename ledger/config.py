@@ -201,6 +201,20 @@ class PolicySpec(_Strict):
         )
 
 
+class BillSpec(_Strict):
+    """Bill mode at deployment (`[deploy.bill]`; docs/contracts.md, "Bill mode"): whether moves pend until
+    the receiver accepts (签收) by default, and the acceptance window. Each core enterprise may still
+    choose for its own obligations; governance changes the default later (`setBillPolicy`)."""
+
+    enabled: bool = Field(default=False, description="moves pend until the receiver accepts (签收)")
+    acceptance_window_seconds: int = Field(
+        default=7 * DAY, ge=1, le=365 * DAY, description="an unaccepted move expires after this"
+    )
+
+    def as_abi(self) -> tuple[bool, int]:
+        return (self.enabled, self.acceptance_window_seconds)
+
+
 class DeployConfig(_Strict):
     """What `tierchain deploy` sets up on a network (`[deploy]` in the network file)."""
 
@@ -214,6 +228,7 @@ class DeployConfig(_Strict):
         default_factory=dict, description="ISO 4217 code to the address of an existing settlement ERC-20"
     )
     policy: PolicySpec = Field(default_factory=PolicySpec, description="the compliance policy at deployment")
+    bill: BillSpec = Field(default_factory=BillSpec, description="bill mode (签收) at deployment")
 
     @field_validator("currencies")
     @classmethod

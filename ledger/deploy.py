@@ -398,11 +398,16 @@ class _Deployer:
         registry_contract = self.contract("ParticipantRegistry")
         policy = cfg.policy.as_abi()
         policy_done = tuple(registry_contract.functions.defaultPolicy().call()) == policy
-        if pending or not policy_done:
+        bill = cfg.bill.as_abi()
+        bill_done = tuple(registry_contract.functions.billPolicy().call()) == bill
+        if pending or not policy_done or not bill_done:
             hold_policy(self)
         for code, address in pending.items():
             self.wire(f"set-currency:{code}", False, issuance, "setCurrency", code.encode("ascii"), address)
         self.wire("set-policy", policy_done, registry_contract, "setPolicy", policy, "policy at deployment")
+        self.wire(
+            "set-bill-policy", bill_done, registry_contract, "setBillPolicy", *bill, "bill mode at deployment"
+        )
         hand_over(self, self.governance)
         return self.state.model_copy(update={"currencies": currencies, "governance": self.governance})
 
@@ -414,6 +419,7 @@ def _steps(config: DeployConfig, governance: GovernanceConfig) -> list[str]:
         "bind-desks",
         *(f"set-currency:{c}" for c in currencies),
         "set-policy",
+        "set-bill-policy",
         *governance_steps(governance),
     ]
 

@@ -509,6 +509,43 @@ class TradeBackgroundRequired(ContractRevert):
     error_name = "TradeBackgroundRequired"
 
 
+class AwaitingAcceptance(ContractRevert):
+    """The piece is pending (待签收) in bill mode: it cannot move, merge or be financed until the receiver
+    accepts, refuses, the sender withdraws, or it expires."""
+
+    error_name = "AwaitingAcceptance"
+
+
+class NoPendingMove(ContractRevert):
+    """The token has no pending move to accept, refuse, withdraw or expire."""
+
+    error_name = "NoPendingMove"
+
+
+class NotMoveParty(ContractRevert):
+    """Only the receiver accepts (签收) or refuses (拒收) a pending move; only its sender withdraws (撤回)."""
+
+    error_name = "NotMoveParty"
+
+
+class MoveExpired(ContractRevert):
+    """The pending move's acceptance window (or the obligation) ran out: it can only return to the sender."""
+
+    error_name = "MoveExpired"
+
+
+class MoveNotExpired(ContractRevert):
+    """The pending move is still open until its expiry: it cannot be expired yet."""
+
+    error_name = "MoveNotExpired"
+
+
+class InvalidAcceptanceWindow(ContractRevert):
+    """A bill-mode acceptance window of zero or longer than a year."""
+
+    error_name = "InvalidAcceptanceWindow"
+
+
 class SplitTooDeep(ContractRevert):
     """The new piece would sit deeper below its root than the policy's `maxDepth`."""
 

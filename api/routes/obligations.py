@@ -131,6 +131,10 @@ class ObligationView(BaseModel):
     proposal_id: int | None
     tenor_justification: int = Field(description="long-tenor justification code; 0 for none")
     agreed_term_ref: str | None = Field(description="keccak256 of the agreed contract term; null for none")
+    bill_window: int = Field(
+        default=0,
+        description="bill mode (moves pend until 签收): the acceptance window in seconds; 0 voucher mode",
+    )
 
 
 class ObligationDetail(ObligationView):

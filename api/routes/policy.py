@@ -5,16 +5,18 @@ it: the rules every write is checked against are no secret."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from eth_utils.address import to_checksum_address
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from api.deps import ContextDep, CurrentParticipant
-from api.schemas import PROBLEM_RESPONSES, Address
+from api.deps import ContextDep, CurrentParticipant, ObligorParticipant, WriterDep
+from api.results import SettlementModeSetResult
+from api.schemas import PROBLEM_RESPONSES, Address, RequestModel, WriteResult
 from ledger.client import TierchainClient
 from ledger.client.compliance import DAY, Policy
+from ledger.client.models import SettlementMode
 
 router = APIRouter(prefix="/policy", tags=["policy"], responses=PROBLEM_RESPONSES)
 
@@ -77,11 +79,40 @@ class ObligorPolicy(BaseModel):
     policy: PolicyView
 
 
+class BillModeView(BaseModel):
+    """Bill mode (票据模式): whether moves pend until the receiver accepts (签收), and for how long."""
+
+    bill_mode: bool = Field(examples=[False], description="true: splits and transfers pend until 签收")
+    acceptance_window_seconds: int = Field(examples=[604_800], description="an unaccepted move expires after")
+    obligor_choice: str | None = Field(
+        default=None,
+        examples=["follow_deployment"],
+        description="with `?obligor=`: its own choice (follow_deployment, voucher or bill)",
+    )
+
+
 class PolicyAnswer(BaseModel):
     policy: PolicyView = Field(description="the deployment's policy")
     rules: OverdueRules
     obligor_overrides: ObligorPolicy | None = Field(
         default=None, description="with `?obligor=`: the policy that applies to that obligor"
+    )
+    bill: BillModeView | None = Field(
+        default=None,
+        description="the deployment's bill mode; with `?obligor=`, what that obligor's new obligations get",
+    )
+
+
+def bill_mode(client: TierchainClient, obligor: str | None) -> BillModeView:
+    if obligor is None:
+        p = client.bill_policy()
+        return BillModeView(bill_mode=p.bill_mode, acceptance_window_seconds=p.acceptance_window)
+    who = to_checksum_address(obligor)
+    p = client.settlement_terms(who)
+    return BillModeView(
+        bill_mode=p.bill_mode,
+        acceptance_window_seconds=p.acceptance_window,
+        obligor_choice=client.settlement_mode(who).name.lower(),
     )
 
 
@@ -134,4 +165,20 @@ def get_policy(
         policy=PolicyView.of(client.default_policy()),
         rules=overdue_rules(client),
         obligor_overrides=obligor_policy(client, obligor) if obligor is not None else None,
+        bill=bill_mode(client, obligor),
     )
+
+
+class SettlementModeRequest(RequestModel):
+    mode: Literal["follow_deployment", "voucher", "bill"] = Field(
+        description="how the caller's future obligations settle moves: as the deployment says, at once "
+        "(voucher), or pending the receiver's 签收 (bill); existing obligations keep their mode"
+    )
+
+
+@router.put("/settlement-mode", summary="Choose voucher or bill mode for one's future obligations (obligor)")
+def set_settlement_mode(
+    body: SettlementModeRequest, ctx: ContextDep, _: ObligorParticipant, writer: WriterDep
+) -> WriteResult[SettlementModeSetResult]:
+    mode = SettlementMode[body.mode.upper()]
+    return writer.run(lambda signer, key: ctx.client.set_settlement_mode(signer, mode, key=key))

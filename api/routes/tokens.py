@@ -13,12 +13,20 @@ from typing import Annotated
 from eth_utils.address import to_checksum_address
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
 
 from api.access import can_see_token, held_token, sees_whole_slot, visible_token
 from api.deps import ContextDep, CurrentParticipant, PageDep, SessionDep, WriterDep
-from api.errors import Forbidden, RefusedField, Unprocessable
+from api.errors import Forbidden, NotFound, RefusedField, Unprocessable
 from api.pagination import Page
-from api.results import BatchSplitResult, MergedResult, SplitResult, TransferredResult
+from api.results import (
+    BatchSplitResult,
+    MergedResult,
+    MoveAcceptedResult,
+    MoveReturnedResult,
+    SplitResult,
+    TransferredResult,
+)
 from api.schemas import (
     MAX_ID,
     PROBLEM_RESPONSES,
@@ -30,6 +38,7 @@ from api.schemas import (
     Uint,
     WriteResult,
 )
+from api.security import Principal
 from ledger.client import TxResult
 from ledger.client.models import Split, Transferred
 from ledger.indexer import queries
@@ -97,6 +106,7 @@ class LineageNode(BaseModel):
     value: int | None
     frozen: bool
     burned: bool
+    pending: bool = Field(default=False, description="bill mode: waiting for its receiver's 签收")
     children: list[LineageNode] = []
 
 
@@ -119,6 +129,37 @@ def list_tokens(
     return page.slice(rows, lambda h: h.token.token_id)
 
 
+def _moves_of(caller: CurrentParticipant, participant: str | None) -> str:
+    if participant is not None and participant.lower() != caller.address and not caller.sees_everything:
+        raise Forbidden("only a regulator or the operator may list another participant's pending moves")
+    return (participant or caller.address).lower()
+
+
+@router.get("/incoming", summary="Moves waiting for the caller's 签收 (bill mode)")
+def incoming(
+    caller: CurrentParticipant,
+    session: SessionDep,
+    page: PageDep,
+    participant: Annotated[Address | None, Query(description="regulator and operator only")] = None,
+) -> Page[queries.PendingMoveView]:
+    """Pieces other participants paid to the caller that wait for acceptance (待签收): accept or refuse each
+    before its `expiry`."""
+    rows = queries.pending_moves(session, receiver=_moves_of(caller, participant))
+    return page.slice(rows, lambda m: m.token_id)
+
+
+@router.get("/outgoing", summary="The caller's moves waiting for the receiver's 签收 (bill mode)")
+def outgoing(
+    caller: CurrentParticipant,
+    session: SessionDep,
+    page: PageDep,
+    participant: Annotated[Address | None, Query(description="regulator and operator only")] = None,
+) -> Page[queries.PendingMoveView]:
+    """Pieces the caller paid that wait for the receiver's acceptance; the caller may withdraw (撤回) them."""
+    rows = queries.pending_moves(session, sender=_moves_of(caller, participant))
+    return page.slice(rows, lambda m: m.token_id)
+
+
 @router.get("/{token_id}", summary="One token")
 def get_token(
     token_id: IdPath, ctx: ContextDep, caller: CurrentParticipant, session: SessionDep
@@ -134,6 +175,7 @@ def lineage(token_id: IdPath, caller: CurrentParticipant, session: SessionDep) -
     found = queries.lineage(session, token_id)
     assert found is not None
     everything = sees_whole_slot(session, caller, token.slot)
+    pending = queries.pending_token_ids(session, token.slot)
 
     def node(view: queries.TokenView, *, reveal: bool) -> LineageNode:
         shown = reveal or everything or view.owner == caller.address
@@ -146,6 +188,7 @@ def lineage(token_id: IdPath, caller: CurrentParticipant, session: SessionDep) -
             value=view.value if shown else None,
             frozen=view.frozen,
             burned=view.burned,
+            pending=view.token_id in pending,
         )
 
     nodes = {token_id: node(found.token, reveal=True)}
@@ -253,3 +296,50 @@ def transfer(
         )
 
     return writer.run(op)
+
+
+# ---------------------------------------------------------------------------------- bill mode (签收)
+
+
+def pending_for(session: Session, caller: Principal, token_id: int, party: str) -> None:
+    """The indexer's view of the pending move: refuse early (404/403) when the caller is not its `party`
+    ("receiver" or "sender"); the contract decides the rest (expiry, freeze, pause)."""
+    move = queries.pending_move(session, token_id)
+    if move is None or move.status != "pending":
+        raise NotFound(f"token {token_id} has no pending move")
+    if party == "receiver" and move.receiver != caller.address:
+        raise Forbidden("only the receiver of a pending move accepts (签收) or refuses (拒收) it")
+    if party == "sender" and move.sender != caller.address:
+        raise Forbidden("only the sender of a pending move withdraws (撤回) it")
+
+
+@router.post("/{token_id}/accept", summary="Accept (签收) a pending move (receiver)")
+def accept(
+    token_id: IdPath, ctx: ContextDep, session: SessionDep, caller: CurrentParticipant, writer: WriterDep
+) -> WriteResult[MoveAcceptedResult]:
+    pending_for(session, caller, token_id, "receiver")
+    return writer.run(lambda signer, key: ctx.client.accept_move(signer, token_id, key=key))
+
+
+@router.post("/{token_id}/refuse", summary="Refuse (拒收) a pending move (receiver)")
+def refuse(
+    token_id: IdPath, ctx: ContextDep, session: SessionDep, caller: CurrentParticipant, writer: WriterDep
+) -> WriteResult[MoveReturnedResult]:
+    pending_for(session, caller, token_id, "receiver")
+    return writer.run(lambda signer, key: ctx.client.refuse_move(signer, token_id, key=key))
+
+
+@router.post("/{token_id}/withdraw", summary="Withdraw (撤回) a pending move before acceptance (sender)")
+def withdraw(
+    token_id: IdPath, ctx: ContextDep, session: SessionDep, caller: CurrentParticipant, writer: WriterDep
+) -> WriteResult[MoveReturnedResult]:
+    pending_for(session, caller, token_id, "sender")
+    return writer.run(lambda signer, key: ctx.client.withdraw_move(signer, token_id, key=key))
+
+
+@router.post("/{token_id}/expire", summary="Return an expired (已过期) pending move to its sender (anyone)")
+def expire(
+    token_id: IdPath, ctx: ContextDep, session: SessionDep, caller: CurrentParticipant, writer: WriterDep
+) -> WriteResult[MoveReturnedResult]:
+    pending_for(session, caller, token_id, "anyone")
+    return writer.run(lambda signer, key: ctx.client.expire_move(signer, token_id, key=key))

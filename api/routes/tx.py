@@ -29,7 +29,7 @@ from api.results import SubmittedResult
 from api.routes.financing import OfferRequest, visible_offer
 from api.routes.obligations import ProposeRequest, proposal_terms
 from api.routes.repayment import DepositRequest, RedeemRequest
-from api.routes.tokens import Documents
+from api.routes.tokens import Documents, pending_for
 from api.schemas import PROBLEM_RESPONSES, Address, JsonId, JsonInt, RequestModel, Uint, WriteResult
 from api.security import Principal, Role
 from ledger.client import DayCount
@@ -120,10 +120,27 @@ class RejectOp(RequestModel):
     reason_code: JsonInt = Field(ge=0, lt=2**8)
 
 
+class PendingMoveOp(RequestModel):
+    """Bill mode: 签收 (`accept_move`) or 拒收 (`refuse_move`) by the receiver, 撤回 (`withdraw_move`) by the
+    sender, `expire_move` by anyone after the window."""
+
+    operation: Literal["accept_move", "refuse_move", "withdraw_move", "expire_move"]
+    token_id: Id
+
+
+_MOVE_FUNCTIONS = {
+    "accept_move": ("acceptMove", "receiver"),
+    "refuse_move": ("refuseMove", "receiver"),
+    "withdraw_move": ("withdrawMove", "sender"),
+    "expire_move": ("expireMove", "anyone"),
+}
+
+
 Operation = Annotated[
     SplitOp
     | MergeOp
     | TransferOp
+    | PendingMoveOp
     | ProposeOp
     | ConfirmOp
     | RejectOp
@@ -209,6 +226,10 @@ def _money_calldata(ctx: ContextDep, session: SessionDep, caller: Principal, op:
 
 def _calldata(ctx: ContextDep, session: SessionDep, caller: Principal, op: Any) -> dict[str, Any]:
     c = ctx.client
+    if isinstance(op, PendingMoveOp):
+        fn, party = _MOVE_FUNCTIONS[op.operation]
+        pending_for(session, caller, op.token_id, party)
+        return {"to": c.token.address, "data": c.token.encode_abi(fn, args=[op.token_id])}
     if isinstance(op, ApproveOp | OfferOp | AcceptOp | CancelOfferOp | DepositOp | RedeemOp | FreezeOp):
         return _money_calldata(ctx, session, caller, op)
     if isinstance(op, SplitOp | TransferOp) and op.documents is not None:

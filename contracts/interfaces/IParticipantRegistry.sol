@@ -65,6 +65,14 @@ interface IParticipantRegistry is IAccessControlEnumerable {
         uint40 suspendedUntil;
     }
 
+    /// @notice How a core enterprise's future obligations settle their moves: as the deployment says
+    ///         (`FollowDeployment`), at once (`Voucher`), or pending the receiver's acceptance (`Bill`, 签收).
+    enum SettlementMode {
+        FollowDeployment,
+        Voucher,
+        Bill
+    }
+
     /// @notice Emitted once when `account` joins with the legal identifier hash `legalIdHash`.
     event ParticipantRegistered(address indexed account, bytes32 indexed legalIdHash);
     /// @notice Emitted on every status change, including the first activation.
@@ -89,7 +97,14 @@ interface IParticipantRegistry is IAccessControlEnumerable {
     /// @notice POLICY `by` lifted the suspension of `obligor` early, for `reason`; its strikes are cleared.
     event ObligorSuspensionLifted(address indexed obligor, address indexed by, string reason);
 
+    /// @notice The deployment's bill mode (moves pend until 签收) and acceptance window changed, by POLICY `by`.
+    event BillPolicySet(bool billMode, uint256 acceptanceWindow, address indexed by, string reason);
+    /// @notice Core enterprise `obligor` chose how its future obligations settle their moves.
+    event ObligorSettlementModeSet(address indexed obligor, SettlementMode mode);
+
     error ZeroAddress();
+    /// @notice An acceptance window of zero or longer than a year.
+    error InvalidAcceptanceWindow(uint256 window);
     /// @notice A policy field out of range: `field` names it (e.g. "longTenor").
     error InvalidPolicy(string field);
     /// @notice A policy change without a reason.
@@ -215,6 +230,20 @@ interface IParticipantRegistry is IAccessControlEnumerable {
         external
         view
         returns (Policy memory policy, uint256 suspendedUntil, SizeClass obligorClass, SizeClass supplierClass);
+
+    // ------------------------------------------------------------------ bill mode (签收)
+
+    /// @notice Sets the deployment's default: bill mode on or off, and the acceptance window in seconds (1 s to
+    ///         365 days) after which an unaccepted move expires. POLICY (governance) only, with a reason.
+    function setBillPolicy(bool billMode, uint256 acceptanceWindow, string calldata reason) external;
+    /// @notice The deployment's default: bill mode on or off, and the acceptance window (7 days until set).
+    function billPolicy() external view returns (bool billMode, uint256 acceptanceWindow);
+    /// @notice The calling core enterprise (active, CORE_ENTERPRISE) chooses the mode of its future obligations.
+    function setObligorSettlementMode(SettlementMode mode) external;
+    /// @notice The mode `obligor` chose (`FollowDeployment` unless it chose).
+    function obligorSettlementMode(address obligor) external view returns (SettlementMode);
+    /// @notice The mode a new obligation of `obligor` gets: bill mode or not, and the acceptance window.
+    function settlementTermsOf(address obligor) external view returns (bool billMode, uint256 acceptanceWindow);
 
     /// @notice Reverts unless `account` is active and holds the participant role `role`.
     function checkActiveRole(address account, bytes32 role) external view;

@@ -18,6 +18,25 @@ interface IReceivableToken is IERC3525Metadata {
         uint128 supply;
     }
 
+    /// @notice A move waiting for the receiver's acceptance (签收) in bill mode. The piece stays the sender's
+    ///         (`from`) and locked until `to` accepts, refuses, `from` withdraws, or it expires at `expiry`.
+    /// @param source The piece it was split from, 0 when a whole token is pending.
+    struct PendingMove {
+        address from;
+        uint48 source;
+        uint40 expiry;
+        address to;
+    }
+
+    /// @notice Why a pending move ended without acceptance and its value went back to the sender.
+    enum ReturnReason {
+        Refused,
+        Withdrawn,
+        Expired,
+        Matured,
+        Enforced
+    }
+
     /// @notice A new obligation (slot) exists and its whole face was minted as token `rootTokenId`.
     event SlotCreated(
         uint256 indexed slot,
@@ -54,7 +73,35 @@ interface IReceivableToken is IERC3525Metadata {
         uint256 indexed tokenId, uint256 indexed slot, address indexed desk, address holder, uint256 value
     );
 
+    /// @notice `tokenId` (`value`, split from `sourceTokenId`, 0 for a whole token) waits for `to` to accept
+    ///         (待签收) until `expiry`; until then it is `from`'s, locked.
+    event MovePending(
+        uint256 indexed tokenId,
+        uint256 indexed sourceTokenId,
+        address indexed from,
+        address to,
+        uint256 value,
+        uint256 expiry
+    );
+    /// @notice `to` accepted (签收) the pending move of `tokenId` from `from`: it is `to`'s now.
+    event MoveAccepted(uint256 indexed tokenId, address indexed from, address indexed to, uint256 value);
+    /// @notice The pending move of `tokenId` ended without acceptance (拒收, 撤回, expiry, maturity or a court
+    ///         order): its value is the sender's again, merged into `mergedInto` (0 when it stays a piece).
+    event MoveReturned(uint256 indexed tokenId, uint256 indexed mergedInto, address indexed from, ReturnReason reason);
+    /// @notice Obligation `slot` settles in bill mode: its moves pend for at most `acceptanceWindow` seconds.
+    event SlotBillMode(uint256 indexed slot, uint256 acceptanceWindow);
+
     error NoEtherAccepted();
+    /// @notice `tokenId` is pending (to `to`, until `expiry`): it cannot move, merge or be financed.
+    error AwaitingAcceptance(uint256 tokenId, address to, uint256 expiry);
+    /// @notice `tokenId` has no pending move.
+    error NoPendingMove(uint256 tokenId);
+    /// @notice `account` is not the party that may do this to the pending move of `tokenId`.
+    error NotMoveParty(address account, uint256 tokenId);
+    /// @notice The pending move of `tokenId` expired at `expiry` (or its obligation matured): it can only return.
+    error MoveExpired(uint256 tokenId, uint256 expiry);
+    /// @notice The pending move of `tokenId` is still open until `expiry`: it cannot be expired yet.
+    error MoveNotExpired(uint256 tokenId, uint256 expiry);
     error NotAuthorized(address account);
     error NonexistentToken(uint256 tokenId);
     error InvalidTokenId(uint256 tokenId);
@@ -110,6 +157,23 @@ interface IReceivableToken is IERC3525Metadata {
     function deskTransfer(address holder, uint256 tokenId, address to, uint256 value)
         external
         returns (uint256 toTokenId);
+
+    /// @notice As `deskTransfer`, for a payment (a trade-backed move): in bill mode it pends until the receiver
+    ///         accepts. Desks only.
+    function deskPay(address holder, uint256 tokenId, address to, uint256 value) external returns (uint256 toTokenId);
+
+    /// @notice The receiver accepts (签收) the pending move of `tokenId`: the piece becomes its own.
+    function acceptMove(uint256 tokenId) external;
+    /// @notice The receiver refuses (拒收) the pending move of `tokenId`: the value returns to the sender.
+    function refuseMove(uint256 tokenId) external;
+    /// @notice The sender withdraws (撤回) its pending move of `tokenId` before acceptance: the value returns.
+    function withdrawMove(uint256 tokenId) external;
+    /// @notice Anyone returns the pending move of `tokenId` to its sender once it expired or its obligation matured.
+    function expireMove(uint256 tokenId) external;
+    /// @notice The pending move of `tokenId` (all zero when none).
+    function pendingMove(uint256 tokenId) external view returns (PendingMove memory);
+    /// @notice The acceptance window of obligation `slot`: 0 in voucher mode, otherwise it is in bill mode.
+    function billWindowOf(uint256 slot) external view returns (uint256);
 
     /// @notice Burns `tokenId`, owned by `holder`, after maturity; returns its slot and value. Desks only.
     function redeem(address holder, uint256 tokenId) external returns (uint256 slot, uint256 value);

@@ -32,7 +32,7 @@ from ledger.cli.common import (
 )
 from ledger.client import ROLES, DayCount, Terms, TierchainClient, role_name
 from ledger.client.compliance import SizeClass
-from ledger.client.models import ROLE_NAMES, agreed_term_ref
+from ledger.client.models import ROLE_NAMES, SettlementMode, agreed_term_ref
 from ledger.errors import TierchainError
 
 participant_app = typer.Typer(
@@ -42,7 +42,9 @@ obligation_app = typer.Typer(
     help="Propose an obligation (supplier); confirm or reject it (obligor).", no_args_is_help=True
 )
 token_app = typer.Typer(
-    help="Move receivables: split, merge, transfer; freeze and unfreeze (regulator).", no_args_is_help=True
+    help="Move receivables: split, merge, transfer; accept (签收), refuse (拒收) or withdraw (撤回) pending "
+    "moves in bill mode; freeze and unfreeze (regulator).",
+    no_args_is_help=True,
 )
 finance_app = typer.Typer(
     help=(
@@ -404,6 +406,139 @@ def token_unfreeze(
     """Release a frozen token (regulator)."""
     client, signer = open_client(network, key_env, keystore, password_env, account)
     show("unfrozen", client.unfreeze(signer, token_id, reason), as_json)
+
+
+# --------------------------------------------------------------------------------- bill mode (签收)
+
+
+@token_app.command("incoming")
+@guarded
+def token_incoming(
+    participant: Annotated[
+        str | None, typer.Option(help="whose incoming moves (default: the signer's account)")
+    ] = None,
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Moves waiting for your acceptance (待签收), read from the chain."""
+    client, signer = open_client(
+        network, key_env, keystore, password_env, account, read_only=participant is not None
+    )
+    who = address(participant, "--participant") if participant is not None else signer.address
+    show("incoming", {"moves": client.pending_moves(receiver=who)}, as_json)
+
+
+@token_app.command("outgoing")
+@guarded
+def token_outgoing(
+    participant: Annotated[
+        str | None, typer.Option(help="whose outgoing moves (default: the signer's account)")
+    ] = None,
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Your moves waiting for the receiver's acceptance, read from the chain."""
+    client, signer = open_client(
+        network, key_env, keystore, password_env, account, read_only=participant is not None
+    )
+    who = address(participant, "--participant") if participant is not None else signer.address
+    show("outgoing", {"moves": client.pending_moves(sender=who)}, as_json)
+
+
+@token_app.command("accept")
+@guarded
+def token_accept(
+    token_id: Annotated[int, typer.Argument()],
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Accept (签收) a pending move to you: the piece becomes yours."""
+    client, signer = open_client(network, key_env, keystore, password_env, account)
+    show("accepted", client.accept_move(signer, token_id), as_json)
+
+
+@token_app.command("refuse")
+@guarded
+def token_refuse(
+    token_id: Annotated[int, typer.Argument()],
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Refuse (拒收) a pending move to you: the value returns to the sender."""
+    client, signer = open_client(network, key_env, keystore, password_env, account)
+    show("refused", client.refuse_move(signer, token_id), as_json)
+
+
+@token_app.command("withdraw")
+@guarded
+def token_withdraw(
+    token_id: Annotated[int, typer.Argument()],
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Withdraw (撤回) your pending move before the receiver accepts it."""
+    client, signer = open_client(network, key_env, keystore, password_env, account)
+    show("withdrawn", client.withdraw_move(signer, token_id), as_json)
+
+
+@token_app.command("expire")
+@guarded
+def token_expire(
+    token_id: Annotated[int, typer.Argument()],
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Return a pending move whose acceptance window passed (已过期) to its sender (anyone)."""
+    client, signer = open_client(network, key_env, keystore, password_env, account)
+    show("expired", client.expire_move(signer, token_id), as_json)
+
+
+@participant_app.command("settlement-mode")
+@guarded
+def participant_settlement_mode(
+    mode: Annotated[str, typer.Argument(help="follow (the deployment's default), voucher or bill")],
+    network: NetworkOpt = None,
+    key_env: KeyEnvOpt = None,
+    keystore: KeystoreOpt = None,
+    password_env: PasswordEnvOpt = DEFAULT_PASSWORD_ENV,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Choose how your future obligations settle moves (core enterprise): at once (voucher) or pending the
+    receiver's 签收 (bill); existing obligations keep their mode."""
+    modes = {
+        "follow": SettlementMode.FOLLOW_DEPLOYMENT,
+        "voucher": SettlementMode.VOUCHER,
+        "bill": SettlementMode.BILL,
+    }
+    if mode.lower() not in modes:
+        raise usage_error(f"MODE must be one of {', '.join(modes)}")
+    client, signer = open_client(network, key_env, keystore, password_env, account)
+    show("settlement mode", client.set_settlement_mode(signer, modes[mode.lower()]), as_json)
 
 
 # --------------------------------------------------------------------------------- financing

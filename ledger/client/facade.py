@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ledger.client.bill import BillOps
 from ledger.client.compliance import ComplianceOps
 from ledger.client.documents import DocumentOps
 from ledger.client.financing import FinancingOps
@@ -19,7 +20,14 @@ from ledger.tx import TransactionManager
 
 
 class TierchainClient(
-    ParticipantOps, ComplianceOps, DocumentOps, IssuanceOps, ReceivableOps, FinancingOps, RepaymentOps
+    ParticipantOps,
+    ComplianceOps,
+    DocumentOps,
+    IssuanceOps,
+    ReceivableOps,
+    BillOps,
+    FinancingOps,
+    RepaymentOps,
 ):
     """Typed facade over the deployed system.
 

@@ -475,3 +475,77 @@ class RepaymentAccount:
     currency: str
     maturity: int
     state: RepaymentState
+
+
+# ----------------------------------------------------------------------------- bill mode (签收)
+
+
+class ReturnReason(IntEnum):
+    """Why a pending move went back to its sender (`MoveReturned.reason`)."""
+
+    REFUSED = 0  # 拒收
+    WITHDRAWN = 1  # 撤回
+    EXPIRED = 2  # 已过期
+    MATURED = 3
+    ENFORCED = 4  # a court order cancelled it
+
+
+class SettlementMode(IntEnum):
+    """How a core enterprise's future obligations settle moves (`setObligorSettlementMode`)."""
+
+    FOLLOW_DEPLOYMENT = 0
+    VOUCHER = 1
+    BILL = 2
+
+
+@dataclass(frozen=True, kw_only=True)
+class PendingMove:
+    """A move waiting for the receiver's acceptance (待签收); `source_token_id` is 0 for a whole token."""
+
+    token_id: int
+    source_token_id: int
+    sender: str
+    to: str
+    expiry: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class MovePended(TxResult):
+    """A split or whole transfer in bill mode: `token_id` is the pending piece (still the sender's)."""
+
+    token_id: int
+    source_token_id: int
+    sender: str
+    to: str
+    value: int
+    expiry: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class MoveAccepted(TxResult):
+    token_id: int
+    sender: str
+    to: str
+    value: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class MoveReturned(TxResult):
+    """The value went back to `sender`: merged into `merged_into`, or 0 when the piece stays apart."""
+
+    token_id: int
+    merged_into: int
+    sender: str
+    reason: ReturnReason
+
+
+@dataclass(frozen=True, kw_only=True)
+class SettlementModeSet(TxResult):
+    obligor: str
+    mode: SettlementMode
+
+
+@dataclass(frozen=True, kw_only=True)
+class BillPolicy:
+    bill_mode: bool
+    acceptance_window: int

@@ -415,6 +415,21 @@ class LiftSuspension(ClearObligorPolicy):
     signature: ClassVar[str] = "liftSuspension(address,string)"
 
 
+class SetBillPolicy(_Action):
+    """The deployment's bill mode (签收) default and acceptance window, with a reason; obligations keep the
+    mode they were created with, and each core enterprise may choose for its own."""
+
+    action: Literal["set-bill-policy"] = "set-bill-policy"
+    bill_mode: bool
+    acceptance_window_seconds: int = Field(ge=1, le=365 * 86_400)
+    reason: str = Field(min_length=1, max_length=1024)
+    target: ClassVar[str] = "ParticipantRegistry"
+    signature: ClassVar[str] = "setBillPolicy(bool,uint256,string)"
+
+    def call_args(self) -> tuple[Any, ...]:
+        return (self.bill_mode, self.acceptance_window_seconds, self.reason)
+
+
 Action = Annotated[
     GrantRole
     | RevokeRole
@@ -431,7 +446,8 @@ Action = Annotated[
     | SetPolicy
     | SetObligorPolicy
     | ClearObligorPolicy
-    | LiftSuspension,
+    | LiftSuspension
+    | SetBillPolicy,
     Field(discriminator="action"),
 ]
 ActionName = Literal[
@@ -451,6 +467,7 @@ ActionName = Literal[
     "set-obligor-policy",
     "clear-obligor-policy",
     "lift-suspension",
+    "set-bill-policy",
 ]
 ACTIONS: dict[str, type[_Action]] = {
     c.model_fields["action"].default: c
@@ -471,6 +488,7 @@ ACTIONS: dict[str, type[_Action]] = {
         SetObligorPolicy,
         ClearObligorPolicy,
         LiftSuspension,
+        SetBillPolicy,
     )
 }
 ACTION_SIGNATURES: dict[str, str] = {name: cls.signature for name, cls in ACTIONS.items()}
@@ -485,6 +503,7 @@ SPEC_CLASS: dict[str, ActionClass] = {
         "set-policy",
         "set-obligor-policy",
         "clear-obligor-policy",
+        "set-bill-policy",
     )
     else "admin"
     for name in ACTIONS
@@ -629,6 +648,8 @@ def _from_values(cls: type[_Action], contract: str, values: tuple[Any, ...]) -> 
         args = {"operator": values[0]}
     elif cls is SetApprovals:
         args = {"approvals": values[0]}
+    elif cls is SetBillPolicy:
+        args = {"bill_mode": values[0], "acceptance_window_seconds": values[1], "reason": values[2]}
     else:
         args = {"function": "0x" + bytes(values[0]).hex(), "delay_seconds": values[1]}
     return parse_action(name, args)

@@ -171,6 +171,9 @@ class Obligation(SQLModel, table=True):
     issued_at: int = Field(sa_type=BigInteger)
     tenor_justification: int = Field(default=0, description="long-tenor justification code; 0 for none")
     agreed_term_ref: str | None = Field(default=None, max_length=66, description="agreed contract term")
+    bill_window: int = Field(
+        default=0, sa_type=BigInteger, description="bill mode acceptance window in seconds; 0 in voucher mode"
+    )
 
 
 class Token(SQLModel, table=True):
@@ -190,6 +193,32 @@ class Token(SQLModel, table=True):
     minted_block: int = Field(sa_type=BigInteger)
     minted_tx: str = Field(max_length=66)
     burned_block: int | None = Field(default=None, sa_type=BigInteger)
+
+
+# Pending move states: waiting for 签收, then accepted or returned for one of the contract's reasons.
+PENDING, ACCEPTED = "pending", "accepted"
+RETURN_REASONS = ("refused", "withdrawn", "expired", "matured", "enforced")
+
+
+class PendingMove(SQLModel, table=True):
+    """A bill-mode move (MovePending) and how it ended. `source_token_id` is 0 for a whole token; the piece
+    stays the sender's until accepted; `merged_into` is the piece a returned value went back into."""
+
+    __tablename__ = "pending_moves"
+
+    token_id: int = Field(primary_key=True, sa_type=BigInteger)
+    source_token_id: int = Field(default=0, sa_type=BigInteger)
+    slot: int = Field(default=0, sa_type=BigInteger, index=True)
+    sender: str = Field(max_length=42, index=True)
+    receiver: str = Field(max_length=42, index=True)
+    value: int = Field(sa_type=U256)
+    expiry: int = Field(sa_type=BigInteger)
+    status: str = Field(default=PENDING, max_length=16, index=True)
+    merged_into: int | None = Field(default=None, sa_type=BigInteger)
+    created_block: int = Field(sa_type=BigInteger)
+    created_tx: str = Field(max_length=66)
+    closed_block: int | None = Field(default=None, sa_type=BigInteger)
+    closed_tx: str | None = Field(default=None, max_length=66)
 
 
 class _EventRow(SQLModel):
@@ -343,6 +372,7 @@ class GovernanceProposal(SQLModel, table=True):
 RAW_TABLES: tuple[type[SQLModel], ...] = (Block, Cursor, Event)
 # Children first, so deleting in this order never trips a foreign key.
 PROJECTION_TABLES: tuple[type[SQLModel], ...] = (
+    PendingMove,
     Transfer,
     Repayment,
     Redemption,

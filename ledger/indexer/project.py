@@ -28,10 +28,13 @@ from sqlmodel import Session, SQLModel, select
 
 from ledger.indexer.decode import ZERO_ADDRESS
 from ledger.indexer.models import (
+    ACCEPTED,
     DEFAULTED,
     OUTSTANDING,
     OVERDUE,
+    PENDING,
     REPAID,
+    RETURN_REASONS,
     Currency,
     Document,
     Financing,
@@ -40,6 +43,7 @@ from ledger.indexer.models import (
     GovernanceProposal,
     Obligation,
     Participant,
+    PendingMove,
     Proposal,
     RecourseClaim,
     Redemption,
@@ -126,6 +130,10 @@ class Projector:
             ("ReceivableToken", "Frozen"): self._frozen,
             ("ReceivableToken", "Unfrozen"): self._unfrozen,
             ("ReceivableToken", "ForcedTransfer"): self._forced_transfer,
+            ("ReceivableToken", "SlotBillMode"): self._slot_bill_mode,
+            ("ReceivableToken", "MovePending"): self._move_pending,
+            ("ReceivableToken", "MoveAccepted"): self._move_accepted,
+            ("ReceivableToken", "MoveReturned"): self._move_returned,
             ("IssuanceDesk", "CurrencySet"): self._currency_set,
             ("IssuanceDesk", "ObligationProposed"): self._proposed,
             ("IssuanceDesk", "TermsJustified"): self._justified,
@@ -353,6 +361,57 @@ class Projector:
             ),
             slot,
         )
+
+    # ---------------------------------------------------------------- bill mode (签收)
+
+    def _slot_bill_mode(self, e: EventRecord) -> None:
+        obligation = self._obligation(int(e.args["slot"]))
+        if obligation is not None:
+            obligation.bill_window = int(e.args["acceptanceWindow"])
+
+    def _move_pending(self, e: EventRecord) -> None:
+        a = e.args
+        token_id = int(a["tokenId"])
+        token = self._get(Token, token_id)
+        existing = self._get(PendingMove, token_id)
+        fields: dict[str, Any] = {
+            "source_token_id": int(a["sourceTokenId"]),
+            "slot": token.slot if token is not None else 0,
+            "sender": a["from"],
+            "receiver": a["to"],
+            "value": int(a["value"]),
+            "expiry": int(a["expiry"]),
+            "status": PENDING,
+            "merged_into": None,
+            "created_block": e.block_number,
+            "created_tx": e.tx_hash,
+            "closed_block": None,
+            "closed_tx": None,
+        }
+        if existing is None:
+            self._add(PendingMove(token_id=token_id, **fields), token_id)
+        else:  # a whole token or a returned piece may pend again: the row keeps the latest move
+            for name, value in fields.items():
+                setattr(existing, name, value)
+
+    def _close_move(self, e: EventRecord, status: str, merged_into: int | None = None) -> None:
+        move = self._get(PendingMove, int(e.args["tokenId"]))
+        if move is None:
+            log.error("close of unknown pending move token_id=%s tx=%s", e.args["tokenId"], e.tx_hash)
+            return
+        move.status = status
+        move.merged_into = merged_into
+        move.closed_block = e.block_number
+        move.closed_tx = e.tx_hash
+
+    def _move_accepted(self, e: EventRecord) -> None:
+        self._close_move(e, ACCEPTED)
+
+    def _move_returned(self, e: EventRecord) -> None:
+        reason = int(e.args["reason"])
+        merged = int(e.args["mergedInto"])
+        status = RETURN_REASONS[reason] if reason < len(RETURN_REASONS) else str(reason)
+        self._close_move(e, status, merged or None)
 
     def _currency_by_address(self, address: str) -> str | None:
         if self._codes is None:

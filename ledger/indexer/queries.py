@@ -19,9 +19,11 @@ from ledger.indexer.models import (
     DEFAULTED,
     OUTSTANDING,
     OVERDUE,
+    PENDING,
     Financing,
     Obligation,
     Participant,
+    PendingMove,
     RecourseClaim,
     Token,
 )
@@ -436,3 +438,77 @@ def financing_book(session: Session, bank: str) -> list[BookEntry]:
             )
         )
     return book
+
+
+class PendingMoveView(BaseModel):
+    """A bill-mode move waiting for 签收 (or, with `status`, how it ended). `source_token_id` is 0 when the
+    whole token pends; the piece is the sender's until the receiver accepts."""
+
+    token_id: int
+    source_token_id: int
+    slot: int
+    sender: str
+    receiver: str
+    value: int
+    expiry: int
+    status: str
+    merged_into: int | None
+    created_block: int
+    closed_block: int | None
+    obligor: str | None
+    currency_code: str | None
+    maturity: int | None
+
+    @classmethod
+    def of(cls, m: PendingMove, o: Obligation | None) -> PendingMoveView:
+        return cls(
+            token_id=m.token_id,
+            source_token_id=m.source_token_id,
+            slot=m.slot,
+            sender=m.sender,
+            receiver=m.receiver,
+            value=m.value,
+            expiry=m.expiry,
+            status=m.status,
+            merged_into=m.merged_into,
+            created_block=m.created_block,
+            closed_block=m.closed_block,
+            obligor=o.obligor if o is not None else None,
+            currency_code=o.currency_code if o is not None else None,
+            maturity=o.maturity if o is not None else None,
+        )
+
+
+def pending_moves(
+    session: Session, *, receiver: str | None = None, sender: str | None = None, status: str | None = PENDING
+) -> list[PendingMoveView]:
+    """Pending moves to `receiver` (incoming) or from `sender` (outgoing), by token id; `status` None
+    lists every state."""
+    query = select(PendingMove)
+    if receiver is not None:
+        query = query.where(col(PendingMove.receiver) == receiver)
+    if sender is not None:
+        query = query.where(col(PendingMove.sender) == sender)
+    if status is not None:
+        query = query.where(col(PendingMove.status) == status)
+    rows = session.exec(query.order_by(col(PendingMove.token_id))).all()
+    obligations = {
+        o.slot: o
+        for o in session.exec(
+            select(Obligation).where(col(Obligation.slot).in_({r.slot for r in rows}))
+        ).all()
+    }
+    return [PendingMoveView.of(r, obligations.get(r.slot)) for r in rows]
+
+
+def pending_move(session: Session, token_id: int) -> PendingMoveView | None:
+    row = session.get(PendingMove, token_id)
+    return None if row is None else PendingMoveView.of(row, session.get(Obligation, row.slot))
+
+
+def pending_token_ids(session: Session, slot: int) -> set[int]:
+    """The pieces of obligation `slot` pending acceptance now (the lineage marks them)."""
+    query = select(PendingMove.token_id).where(
+        col(PendingMove.slot) == slot, col(PendingMove.status) == PENDING
+    )
+    return set(session.exec(query).all())

@@ -189,6 +189,16 @@ TABLE: dict[tuple[str, str], Rule] = {
         HOLDERS, NOBODY, body=lambda o, r: {"into_token_id": o.token2, "value": HUGE}
     ),
     ("POST", "/v1/tokens/{token_id}/transfer"): Rule(HOLDERS, NOBODY, body=lambda o, r: {"to": ZERO_ADDRESS}),
+    # bill mode: the matrix world settles in voucher mode, so no move pends and every write is a 404
+    ("GET", "/v1/tokens/incoming"): Rule(EVERYONE, OVERSEERS, query=lambda o, r: {"participant": o.address}),
+    ("GET", "/v1/tokens/outgoing"): Rule(EVERYONE, OVERSEERS, query=lambda o, r: {"participant": o.address}),
+    ("POST", "/v1/tokens/{token_id}/accept"): Rule(NOBODY, NOBODY),
+    ("POST", "/v1/tokens/{token_id}/refuse"): Rule(NOBODY, NOBODY),
+    ("POST", "/v1/tokens/{token_id}/withdraw"): Rule(NOBODY, NOBODY),
+    ("POST", "/v1/tokens/{token_id}/expire"): Rule(NOBODY, NOBODY),
+    ("PUT", "/v1/policy/settlement-mode"): Rule(
+        frozenset({"core"}), frozenset({"core"}), body=lambda o, r: {"mode": "follow_deployment"}
+    ),
     ("GET", "/v1/financing/quote"): Rule(
         EVERYONE,
         EVERYONE,

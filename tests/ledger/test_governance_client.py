@@ -404,6 +404,11 @@ POLICY_ARGS = {
         ("set-obligor-policy", {**POLICY_ARGS, "obligor": WHO, "reason": "group"}, "ParticipantRegistry"),
         ("clear-obligor-policy", {"obligor": WHO, "reason": "withdrawn"}, "ParticipantRegistry"),
         ("lift-suspension", {"obligor": WHO, "reason": "bank outage"}, "ParticipantRegistry"),
+        (
+            "set-bill-policy",
+            {"bill_mode": True, "acceptance_window_seconds": 3 * 86_400, "reason": "签收"},
+            "ParticipantRegistry",
+        ),
     ],
 )
 def test_every_action_encodes_and_decodes_back(name: str, arguments: dict[str, Any], contract: str) -> None:

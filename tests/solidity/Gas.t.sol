@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {console2} from "forge-std/console2.sol";
 import {World} from "./utils/World.sol";
 import {IssuanceDesk} from "../../contracts/IssuanceDesk.sol";
+import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
 import {ITradeRegistry} from "../../contracts/interfaces/ITradeRegistry.sol";
 import {Roles} from "../../contracts/libraries/Roles.sol";
 
@@ -24,6 +25,8 @@ contract GasTest is World {
     uint256 internal offerId;
     uint256 internal repaidSlotPiece; // supplier2's piece of a repaid, matured slot
     uint256 internal repaidMaturity;
+    uint256 internal billRoot; // supplier1's root of a bill-mode obligation
+    uint256 internal billPending; // a piece of it pending supplier2's acceptance
 
     function setUp() public {
         _deployWorld();
@@ -55,6 +58,14 @@ contract GasTest is World {
 
         fund(bank1, 1_000_000_000);
         offerId = makeOffer(bank1, root, token.balanceOf(root), 450, 0);
+
+        // Bill mode: an obligor whose obligations settle on acceptance (签收).
+        address core3 = makeAddr("core3");
+        _register(core3, Roles.CORE_ENTERPRISE);
+        vm.prank(core3);
+        registry.setObligorSettlementMode(IParticipantRegistry.SettlementMode.Bill);
+        (, billRoot) = issue(supplier1, core3, 100_000_000, maturity, MIN_UNIT);
+        billPending = split(supplier1, billRoot, supplier2, 1_000_000);
     }
 
     function _start(string memory name) internal {
@@ -111,6 +122,28 @@ contract GasTest is World {
         _start("merge");
         token.transferFrom(ownPiece, root, 1_000_000);
         _stop("merge");
+    }
+
+    /// @dev Bill mode: the split pends (the piece stays supplier1's, locked), then supplier2 accepts it.
+    function test_gas_pendingSplit() public {
+        vm.prank(supplier1);
+        _start("pendingSplit");
+        token.transferFrom(billRoot, supplier2, 1_000_000);
+        _stop("pendingSplit");
+    }
+
+    function test_gas_acceptMove() public {
+        vm.prank(supplier2);
+        _start("acceptMove");
+        token.acceptMove(billPending);
+        _stop("acceptMove");
+    }
+
+    function test_gas_refuseMove() public {
+        vm.prank(supplier2);
+        _start("refuseMove");
+        token.refuseMove(billPending);
+        _stop("refuseMove");
     }
 
     function test_gas_propose() public {

@@ -2,7 +2,7 @@
 obligation defaulted (`FinancingDesk.RecourseOpened`, `RecourseSettled`, `RecourseWaived`).
 
 Revision ID: 0005_recourse
-Revises: 0003_compliance
+Revises: 0004_bill_mode
 
 A database indexed before this revision has an empty table; re-index it to fill it.
 """
@@ -17,7 +17,7 @@ from alembic import op
 from ledger.indexer.types import U256
 
 revision: str = "0005_recourse"
-down_revision: str | None = "0003_compliance"
+down_revision: str | None = "0004_bill_mode"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
