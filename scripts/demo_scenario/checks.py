@@ -73,7 +73,7 @@ def final_checks(run: Run) -> list[Check]:
     off = [f for f in s.financings if f.price != f.expected_price]
     check(
         "financing prices match DiscountMath (days up, price down)",
-        not off and len(s.financings) == 2,
+        not off and len(s.financings) == 2 + (s.lifecycle is not None),
         "; ".join(
             f"#{f.financed_token_id}: {_money(f.price)} for {_money(f.value)}, {f.days} days"
             for f in s.financings
@@ -99,7 +99,51 @@ def final_checks(run: Run) -> list[Check]:
         "; ".join(f.refused_transfer for f in s.freezes) or "no freeze",
     )
     checks += compliance_checks(run)
+    checks += lifecycle_checks(run)
     return checks
+
+
+def lifecycle_checks(run: Run) -> list[Check]:
+    """Stage 10: pending value, the refusal above a limit, the recourse claim, every unit of the second
+    obligation."""
+    life = run.summary.lifecycle
+    if life is None:
+        return []
+    c = run.chain.client
+    account = c.repayment_account(life.slot)
+    sold = next((r for r in life.redemptions if r[1] == life.accepted_token_id), None)
+    return [
+        Check(
+            name="bill mode: the refused payment went back into the payer's piece; nothing left pending",
+            ok=life.returned_into == life.root_token_id
+            and life.pending_after_payment == life.accepted_value + life.refused_value
+            and life.t1_after_return == life.face - life.accepted_value
+            and not c.pending_moves(sender=run.p("t1").address),
+            detail=f"#{life.refused_token_id} merged into #{life.returned_into}; tier 1 held "
+            f"{_money(life.t1_after_return)} after the return; window {life.acceptance_window_days} days",
+        ),
+        Check(
+            name="a financing above the bank's credit limit refused, nothing moved",
+            ok=life.limit_refusal == "CreditLimitExceeded",
+            detail=life.limit_refusal or "no refusal",
+        ),
+        Check(
+            name="recourse claim == piece value - its redemption, settled in full by the seller",
+            ok=sold is not None
+            and life.shortfall == sold[2] - sold[3]
+            and sum(life.settlements) == life.shortfall
+            and life.claim_state == "settled",
+            detail=f"claim {_money(life.shortfall)}, settled in {len(life.settlements)} payments: "
+            + ", ".join(_money(v) for v in life.settlements),
+        ),
+        Check(
+            name="second obligation: Σ redeemed values == face; payouts + dust == paid",
+            ok=account.redeemed_value == life.face
+            and sum(r[3] for r in life.redemptions) + life.dust == life.paid == account.paid_out,
+            detail=f"paid {_money(life.paid)} of {_money(life.face)}; payouts "
+            f"{_money(sum(r[3] for r in life.redemptions))}, dust {life.dust} fen",
+        ),
+    ]
 
 
 # Stage 7's refusals, the error each must be, by rule.

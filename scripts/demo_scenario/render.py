@@ -186,6 +186,36 @@ def compliance(s: Summary) -> Panel:
     return Panel(Group(*lines), title="Compliance (2025 rules) 合规", title_align="left")
 
 
+def bill_lifecycle(s: Summary) -> Panel | None:
+    """Stage 10, the bill-mode obligation, in the order things happened."""
+    life = s.lifecycle
+    if life is None:
+        return None
+    redeemed = ", ".join(f"{h} #{t}: {money(p)} for {money(v)}" for h, t, v, p in life.redemptions)
+    lines = [
+        Text.assemble(
+            ("bill mode: ", "bold cyan"),
+            f"obligation {life.slot}, {money(life.face)} {s.currency}, {life.tenor_days} days; "
+            f"payments wait up to {life.acceptance_window_days} days for acceptance (待签收)",
+        ),
+        Text.assemble(
+            ("拒收 ", "bold red"),
+            f"#{life.refused_token_id} ({money(life.refused_value)}) refused, merged back into "
+            f"#{life.returned_into}: tier 1 held {money(life.t1_after_return)} again",
+        ),
+        Text.assemble(
+            ("签收 ", "bold green"), f"#{life.accepted_token_id} ({money(life.accepted_value)}) accepted"
+        ),
+        Text.assemble(
+            ("追索 ", "bold cyan"),
+            f"default after {money(life.paid)} paid; the bank's claim {money(life.shortfall)} "
+            f"settled in {len(life.settlements)} payments ({life.claim_state})",
+        ),
+        Text.assemble(("redeemed: ", "bold"), redeemed, f"; dust {life.dust} fen to the obligor"),
+    ]
+    return Panel(Group(*lines), title="Bill-grade lifecycle (stage 10)", title_align="left")
+
+
 def _label(s: Summary, p: Piece) -> Text:
     holder = s.actor(p.owner)
     text = Text.assemble((f"tier {p.tier} ", "bold"), f"#{p.token_id}  ", (holder.name, "green"))
@@ -234,6 +264,7 @@ def cash(s: Summary) -> Table:
         "financing paid",
         "redeemed",
         "repaid",
+        "recourse",
         "net change",
         "balance",
         "",
@@ -248,13 +279,14 @@ def cash(s: Summary) -> Table:
             money(c.financing_paid or None),
             money(c.redeemed or None),
             money(c.repaid or None),
+            money((c.recourse_received - c.recourse_paid) or None),
             money(c.end - c.start),
             money(c.end),
             "✓" if c.end == c.expected_end else "✗",
         )
     table.columns[3].footer = money(sum(c.redeemed for c in s.cash))
     table.columns[4].footer = money(sum(c.repaid for c in s.cash))
-    table.columns[5].footer = money(sum(c.end - c.start for c in s.cash))
+    table.columns[6].footer = money(sum(c.end - c.start for c in s.cash))
     return table
 
 
@@ -290,11 +322,14 @@ def render(console: Console, s: Summary) -> None:
         registrations(s),
         compliance(s),
         refusals(s),
+        bill_lifecycle(s),
         lineage(s),
         cash(s),
         checks(s),
     )
     for part in parts:
+        if part is None:
+            continue
         console.print(part)
         console.print()
     if s.index is not None and s.index.error is None:

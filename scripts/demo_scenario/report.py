@@ -24,7 +24,7 @@ class Actor(BaseModel):
 class Step(BaseModel):
     """One transaction the scenario sent, in order."""
 
-    step: int  # the scenario's stage (1 set-up ... 9 maturity)
+    step: int  # the scenario's stage (1 set-up ... 9 maturity, 10 the bill-mode obligation)
     action: str
     actor: str
     tx_hash: str
@@ -60,6 +60,7 @@ class FinancingDeal(BaseModel):
     discount: int
     expected_price: int  # the pricing formula evaluated here, independently of the contract
     registration_number: str = ""  # the 中登网 number the bank recorded on-chain after registering
+    recourse: bool = False  # with recourse (有追索权): the seller answers for a default
 
 
 class RegistrationLine(BaseModel):
@@ -117,12 +118,24 @@ class CashLine(BaseModel):
     financing_paid: int = 0
     redeemed: int = 0
     repaid: int = 0
+    recourse_received: int = 0  # a bank's recourse claim settled by its seller (清偿)
+    recourse_paid: int = 0
+    dust_returned: int = 0  # the repayment desk's rounding dust swept back to the obligor
     end: int = 0
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def expected_end(self) -> int:
-        return self.start + self.financing_received - self.financing_paid + self.redeemed - self.repaid
+        return (
+            self.start
+            + self.financing_received
+            - self.financing_paid
+            + self.redeemed
+            - self.repaid
+            + self.recourse_received
+            - self.recourse_paid
+            + self.dust_returned
+        )
 
 
 class TradeInvoice(BaseModel):
@@ -175,6 +188,34 @@ class Compliance(BaseModel):
     refusals: list[ComplianceRefusal] = Field(default_factory=list)
 
 
+class Lifecycle(BaseModel):
+    """Stage 10: the second obligation, in bill mode: pending payments refused and accepted, a financing
+    with recourse, a bank refused above its credit limit, a partial repayment, the default, the bank's
+    recourse claim and the seller's settlements. Money in minor units."""
+
+    face: int
+    tenor_days: int
+    slot: int = 0
+    maturity: int = 0
+    root_token_id: int = 0
+    acceptance_window_days: int = 0
+    pending_after_payment: int = 0  # value waiting for acceptance right after tier 1 paid
+    refused_token_id: int = 0
+    refused_value: int = 0
+    accepted_value: int = 0
+    returned_into: int = 0  # the piece the refused value merged back into
+    t1_after_return: int = 0
+    accepted_token_id: int = 0
+    limit_refusal: str = ""
+    paid: int = 0  # what the obligor paid before the default
+    claim_offer_id: int = 0
+    shortfall: int = 0
+    settlements: list[int] = Field(default_factory=list)
+    claim_state: str = ""
+    redemptions: list[tuple[str, int, int, int]] = Field(default_factory=list)  # holder, piece, value, payout
+    dust: int = 0
+
+
 class Check(BaseModel):
     name: str
     ok: bool
@@ -214,6 +255,7 @@ class Summary(BaseModel):
     freezes: list[FreezeEvent] = Field(default_factory=list)
     governance: Governed | None = None
     compliance: Compliance = Field(default_factory=Compliance)
+    lifecycle: Lifecycle | None = None
     cash: list[CashLine] = Field(default_factory=list)
     checks: list[Check] = Field(default_factory=list)
     index: IndexReport | None = None

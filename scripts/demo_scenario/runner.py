@@ -27,6 +27,7 @@ from .compliance import comply
 from .govern import govern
 from .indexed import compare_holders, compare_lineage_and_reconcile, open_mirror, registration_records
 from .issue import attest, issue, reuse_invoice
+from .lifecycle import lifecycle
 from .onboard import onboard, record_deployment
 from .paper import make_paperwork
 from .quorum import oracle_quorum
@@ -137,8 +138,14 @@ def _scenario(
             "7  the 2025 rules refuse a term past 365 days, an SME paid past 60 days, a split with no invoice"
         )
         comply(run, q, paper, paid)
-    say("8  the regulator freezes a piece")
-    freeze_and_release(run, paid)
+        say("8  the regulator freezes a piece")
+        freeze_and_release(run, paid)
+        say(
+            "10 a second obligation in bill mode: a payment refused (拒收), one accepted (签收) and "
+            "financed with recourse; a bank refused above its limit; default, the bank's claim (追索), "
+            "the seller's settlement"
+        )
+        lifecycle(run, q, paper)
     if mirror is not None:
         say("   indexing: holders before maturity; 中登网 registration records of the financings")
         compare_holders(run, mirror)

@@ -56,5 +56,12 @@ def tally_cash(run: Run) -> None:
         if piece.payout is not None:
             lines[piece.owner].redeemed += piece.payout
     lines["core"].repaid += run.plan.face
+    if (life := run.summary.lifecycle) is not None:  # stage 10's obligation: paid in part, then recourse
+        lines["core"].repaid += life.paid
+        lines["core"].dust_returned += life.dust
+        for holder, _token, _value, payout in life.redemptions:
+            lines[holder].redeemed += payout
+        lines["bank_a"].recourse_received += sum(life.settlements)
+        lines["t2a"].recourse_paid += sum(life.settlements)
     for key, line in lines.items():
         line.end = run.chain.client.cash_balance(CURRENCY, run.p(key).address)
