@@ -87,7 +87,7 @@ def final_checks(run: Run) -> list[Check]:
         if not wrong
         else f"differs for {wrong}",
     )
-    codes = {code for r in s.refusals for code in r.codes}
+    codes = {code for r in s.refusals if r.what.startswith("reuse") for code in r.codes}
     check(
         "invoice reuse refused by oracles and contract",
         {"ALREADY_ATTESTED", "DocumentAlreadyUsed"} <= codes,

@@ -24,6 +24,7 @@ STAGES = {
     7: "comply",
     8: "freeze",
     9: "settle",
+    10: "bill",
 }
 
 
