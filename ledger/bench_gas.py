@@ -3,7 +3,8 @@
 Each operation runs once, in the setting it has in production: a 2-of-3 attestation, an issue backed
 by one invoice, splits to a supplier who holds nothing yet and to one who already holds a piece, a
 batch of ten pieces to ten new holders, whole transfers, a merge, financing of a whole token and of
-part of one, a deposit that repays the face, a redemption after maturity, a regulator's freeze.
+part of one, a deposit that repays the face, a redemption after maturity, a regulator's freeze, and in
+bill mode a payment that pends and is accepted, and one that is refused.
 The chain runs on its own free port with a fresh state directory and is stopped on the way out.
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 from eth_utils.crypto import keccak
 
 from ledger.client import Attestation, DayCount, DocumentKind, Terms, TierchainClient
+from ledger.client.models import SettlementMode
 from ledger.compile import compile_contracts
 from ledger.config import AnvilConfig, NetworkConfig, PolicySpec, parse_network
 from ledger.deploy import deploy_system, manifest_path
@@ -160,6 +162,39 @@ def measure(client: TierchainClient, chain: LocalChain, mnemonic: str) -> dict[s
     gas["finance_partial"] = client.accept_offer(t2, partial.offer_id).gas_used
 
     gas["freeze"] = client.freeze(regulator, batch.token_ids[0], 1).gas_used
+
+    # Bill mode (docs/contracts.md): the core enterprise's next obligation settles its payments only when
+    # the receiver accepts (签收); a payment pends, then is accepted, or refused and merged back (拒收).
+    client.set_settlement_mode(core, SettlementMode.BILL)
+    second_invoice = Attestation(
+        fingerprint=keccak(text="invoice INV-0002"),
+        kind=DocumentKind.INVOICE,
+        seller=t1.address,
+        buyer=core.address,
+        amount=face // 10,
+        currency="CNY",
+        issue_date=now - DAY,
+        due_date=maturity,
+        nonce=3,
+        deadline=now + DAY,
+    )
+    client.sign_and_attest(oracles[0], second_invoice, oracles[:2])
+    bill_terms = Terms(
+        supplier=t1.address,
+        obligor=core.address,
+        currency="CNY",
+        face=face // 10,
+        maturity=maturity,
+        min_unit=100,
+        documents=(second_invoice.fingerprint,),
+    )
+    bill = client.confirm(core, client.propose(t1, bill_terms).proposal_id, bill_terms)
+    pending = client.split(t1, bill.token_id, t2.address, 20_000_00)
+    gas["split_pending"] = pending.gas_used
+    gas["accept_move"] = client.accept_move(t2, pending.token_id).gas_used
+    gas["split_pending_plus_accept"] = gas["split_pending"] + gas["accept_move"]
+    refused = client.split(t1, bill.token_id, t3.address, 10_000_00)
+    gas["refuse_move"] = client.refuse_move(t3, refused.token_id).gas_used
     gas["deposit"] = client.deposit(core, issued.slot, face).gas_used
     chain.increase_time(90 * DAY + 1)
     chain.mine()

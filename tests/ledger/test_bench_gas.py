@@ -31,6 +31,10 @@ OPERATIONS = {
     "deposit",
     "redeem",
     "freeze",
+    "split_pending",
+    "accept_move",
+    "split_pending_plus_accept",
+    "refuse_move",
 }
 
 
@@ -42,6 +46,8 @@ def test_bench_gas_json(project_root: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert set(figures) >= OPERATIONS
     assert figures["issue_total"]["gas"] == figures["propose"]["gas"] + figures["confirm"]["gas"]
     assert figures["batch_split_10_per_piece"]["gas"] == figures["batch_split_10"]["gas"] // 10
+    pending = figures["split_pending"]["gas"] + figures["accept_move"]["gas"]
+    assert figures["split_pending_plus_accept"]["gas"] == pending > figures["split_existing_holder"]["gas"]
     for name, figure in figures.items():
         assert figure["gas"] > 21_000
         assert figure["target"] == TARGETS.get(name)
