@@ -29,6 +29,7 @@ from api.bench import PASSWORD_ENV as BENCH_PASSWORD_ENV
 from api.config import ApiSettings
 from ledger.cli.common import DEFAULT_PASSWORD_ENV
 from ledger.cli.dev import AGGREGATOR_KEY_ENV as DEV_AGGREGATOR_KEY_ENV
+from ledger.cli.market import DEFAULT_API_KEY_ENV as MARKET_API_KEY_ENV
 from ledger.config import EnvKeys, Settings
 from oracles.cli import AGGREGATOR_KEYSTORE_ENV, AGGREGATOR_PASSWORD_ENV
 
@@ -108,6 +109,10 @@ def other_variables() -> str:
         "never set them yourself |",
         f"| `{BENCH_PASSWORD_ENV}` | `tierchain bench api` | set by the benchmark for its throwaway "
         "keystores |",
+        "| `TIERCHAIN_API_URL` | `tierchain finance request…` | the API the financing-request commands "
+        "talk to (`--api-url`) |",
+        f"| `{MARKET_API_KEY_ENV}` | the same | the caller's API key (financing requests live in the "
+        "API's database) |",
     ]
     return "\n".join(rows)
 

@@ -15,6 +15,7 @@ const EVERYTHING = new Set(["REGULATOR", "OPERATOR"]);
 const MONEY_KEYS = new Set([
   "value", "face", "paid", "outstanding", "overdue", "defaulted", "held_value", "financed_value",
   "price_paid", "price", "discount", "current_value", "amount", "supply", "by_obligor", "exposure",
+  "recourse_open",
 ]);
 
 const $ = (selector, root = document) => root.querySelector(selector);
