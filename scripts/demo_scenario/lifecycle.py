@@ -24,9 +24,9 @@ from oracles.documents import Invoice
 from .issue import DemoFailure, attest_documents
 from .paper import Paperwork, delivery_note, trade_invoice
 from .quorum import Quorum
-from .report import FinancingDeal, Lifecycle, Refusal
+from .report import Lifecycle, Refusal
 from .scenario import CURRENCY, DAY, MIN_UNIT, Run
-from .trade import expected_price
+from .trade import finance
 
 STAGE = 10
 FACE = 200_000_00  # CNY 200,000.00
@@ -129,45 +129,21 @@ def lifecycle(run: Run, quorum: Quorum, paper: Paperwork) -> None:
     life.accepted_token_id, life.accepted_value = piece_a, to_a
     life.t1_after_return = c.balance_of(issued.token_id)
 
-    offer_id = finance_with_recourse(run, "bank_a", "t2a", piece_a, to_a, maturity)
+    offer_id = finance(
+        run,
+        "bank_a",
+        "t2a",
+        piece_a,
+        to_a,
+        RATE_BPS,
+        DayCount.ACT_360,
+        stage=STAGE,
+        maturity=maturity,
+        recourse=True,
+    )
     refuse_above_limit(run, issued.token_id)
 
     default_and_recourse(run, offer_id, [piece_a, issued.token_id])
-
-
-def finance_with_recourse(run: Run, bank: str, holder: str, token: int, value: int, maturity: int) -> int:
-    c = run.chain.client
-    offer = c.make_offer(
-        run.p(bank).signer, token, value, RATE_BPS, DayCount.ACT_360, run.now() + 7 * DAY, recourse=True
-    )
-    run.record(
-        STAGE, f"{bank} offers {RATE_BPS} bps ACT_360 on #{token}, with recourse (有追索权)", bank, offer
-    )
-    deal = c.accept_offer(run.p(holder).signer, offer.offer_id)
-    run.record(STAGE, f"{holder} accepts: DvP, price paid in the same tx", holder, deal)
-    number = f"0448{int(deal.tx_hash, 16) % 10**16:016d}"
-    registered = c.record_registration(run.p(bank).signer, offer.offer_id, number)
-    run.record(STAGE, f"{bank} records the 中登网 registration number {number}", bank, registered)
-    at = int(c.w3.eth.get_block(deal.block_number)["timestamp"])
-    price, days = expected_price(value, RATE_BPS, DayCount.ACT_360, at, maturity)
-    run.summary.financings.append(
-        FinancingDeal(
-            bank=bank,
-            holder=holder,
-            token_id=token,
-            financed_token_id=deal.financed_token_id,
-            value=deal.value,
-            rate_bps=RATE_BPS,
-            day_count=DayCount.ACT_360.name,
-            days=deal.days_to_maturity,
-            price=deal.price,
-            discount=deal.discount,
-            expected_price=price if days == deal.days_to_maturity else -1,
-            registration_number=c.registration_of(offer.offer_id),
-            recourse=True,
-        )
-    )
-    return offer.offer_id
 
 
 def refuse_above_limit(run: Run, token: int) -> None:

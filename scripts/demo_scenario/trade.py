@@ -118,23 +118,40 @@ def expected_price(
 
 
 def finance(
-    run: Run, bank: str, holder: str, token: int, value: int, rate_bps: int, day_count: DayCount
-) -> None:
+    run: Run,
+    bank: str,
+    holder: str,
+    token: int,
+    value: int,
+    rate_bps: int,
+    day_count: DayCount,
+    *,
+    stage: int = 5,
+    maturity: int | None = None,
+    recourse: bool = False,
+) -> int:
+    """`bank` offers on `value` of `token` (with recourse if asked), `holder` accepts, the bank records its
+    中登网 number; the deal joins the summary. `maturity` defaults to the first obligation's, whose pieces
+    the scenario tracks. Returns the offer id."""
     c = run.chain.client
-    offer = c.make_offer(run.p(bank).signer, token, value, rate_bps, day_count, run.now() + 7 * DAY)
-    run.record(5, f"{bank} offers {rate_bps} bps {day_count.name} on #{token}", bank, offer)
+    offer = c.make_offer(
+        run.p(bank).signer, token, value, rate_bps, day_count, run.now() + 7 * DAY, recourse=recourse
+    )
+    terms = " with recourse (有追索权)" if recourse else ""
+    run.record(stage, f"{bank} offers {rate_bps} bps {day_count.name} on #{token}{terms}", bank, offer)
     deal = c.accept_offer(run.p(holder).signer, offer.offer_id)
-    run.record(5, f"{holder} accepts: DvP, price paid in the same tx", holder, deal)
+    run.record(stage, f"{holder} accepts: DvP, price paid in the same tx", holder, deal)
     # The bank registers the transfer on 中登网 (as Yinfa [2025] No. 77 requires) and records the number it
     # was given: 20 digits, here derived from the settling transaction (no draw from the seed's stream).
     number = f"0448{int(deal.tx_hash, 16) % 10**16:016d}"
     registered = c.record_registration(run.p(bank).signer, offer.offer_id, number)
-    run.record(5, f"{bank} records the 中登网 registration number {number}", bank, registered)
+    run.record(stage, f"{bank} records the 中登网 registration number {number}", bank, registered)
     at = int(c.w3.eth.get_block(deal.block_number)["timestamp"])
-    price, days = expected_price(value, rate_bps, day_count, at, run.summary.maturity)
-    if deal.financed_token_id not in run.pieces:
-        run.add_piece(deal.financed_token_id, token, bank)
-    run.pieces[deal.financed_token_id].financed_by = bank
+    price, days = expected_price(value, rate_bps, day_count, at, maturity or run.summary.maturity)
+    if maturity is None:
+        if deal.financed_token_id not in run.pieces:
+            run.add_piece(deal.financed_token_id, token, bank)
+        run.pieces[deal.financed_token_id].financed_by = bank
     run.summary.financings.append(
         FinancingDeal(
             bank=bank,
@@ -149,8 +166,10 @@ def finance(
             discount=deal.discount,
             expected_price=price if days == deal.days_to_maturity else -1,
             registration_number=c.registration_of(offer.offer_id),
+            recourse=recourse,
         )
     )
+    return offer.offer_id
 
 
 def finance_two(run: Run, paid: dict[str, int]) -> None:
