@@ -1001,11 +1001,102 @@ async function askFinancing() {
   }
 }
 
+// -------------------------------------------------------------------- acceptance (签收, 拒收, 撤回)
+
+const MOVE_ACTIONS = {
+  accept: { review: "incoming.reviewAccept", confirm: "incoming.confirmAccept", done: "incoming.doneAccept" },
+  refuse: { review: "incoming.reviewRefuse", confirm: "incoming.confirmRefuse", done: "incoming.doneRefuse" },
+  withdraw: { review: "outgoing.reviewWithdraw", confirm: "outgoing.confirmWithdraw", done: "outgoing.doneWithdraw" },
+};
+
+function moveButton(move, action, label, labelled) {
+  const attrs = { type: "button", class: action === "accept" ? "small" : "small secondary", "data-move": move.token_id, "data-action": action, onclick: () => previewMove(move, action) };
+  attrs["aria-label"] = t(labelled, { id: move.token_id });
+  return h("button", attrs, t(label));
+}
+
+/** Payments waiting for the caller's acceptance (bill mode), and the caller's own waiting for theirs. */
+async function loadIncoming(body) {
+  const [incoming, outgoing] = await Promise.all([state.api.list("/tokens/incoming"), state.api.list("/tokens/outgoing")]);
+  state.incoming = incoming;
+  state.outgoing = outgoing;
+  await namesFor([...incoming, ...outgoing]);
+  const cur = (m) => m.currency_code;
+  body.replaceChildren(
+    incoming.length
+      ? table(
+          [
+            { title: t("incoming.from"), render: (m) => partyNode(m.sender) },
+            { title: t("col.token"), render: (m) => `#${m.token_id}`, class: "token-id" },
+            { title: t("col.value"), render: (m) => money(m.value, cur(m)), class: "money" },
+            { title: t("col.obligor"), render: (m) => (m.obligor ? partyNode(m.obligor) : "—") },
+            { title: t("col.maturity"), render: (m) => (m.maturity ? dateOf(m.maturity) : "—") },
+            { title: t("incoming.expiry"), render: (m) => dateOf(m.expiry) },
+            {
+              title: t("col.actions"),
+              render: (m) => [moveButton(m, "accept", "incoming.accept", "incoming.acceptN"), " ", moveButton(m, "refuse", "incoming.refuse", "incoming.refuseN")],
+            },
+          ],
+          incoming,
+          { rowClass: () => "incoming-row" },
+        )
+      : h("div", { class: "empty" }, t("incoming.none")),
+  );
+  const outBody = $(".outgoing-body", body.closest(".panel"));
+  outBody.replaceChildren(
+    outgoing.length
+      ? table(
+          [
+            { title: t("outgoing.to"), render: (m) => partyNode(m.receiver) },
+            { title: t("col.token"), render: (m) => `#${m.token_id}`, class: "token-id" },
+            { title: t("col.value"), render: (m) => money(m.value, cur(m)), class: "money" },
+            { title: t("incoming.expiry"), render: (m) => dateOf(m.expiry) },
+            { title: t("col.actions"), render: (m) => moveButton(m, "withdraw", "outgoing.withdraw", "outgoing.withdrawN") },
+          ],
+          outgoing,
+          { rowClass: () => "outgoing-row" },
+        )
+      : h("div", { class: "empty" }, t("outgoing.none")),
+  );
+}
+
+function previewMove(move, action) {
+  const panel = $("#panel-incoming");
+  showProblem($(".problem", panel), null);
+  $(".outcome", panel).hidden = true;
+  state.move = { move, action };
+  const words = MOVE_ACTIONS[action];
+  const review = $("#incoming-review");
+  const party = action === "withdraw" ? move.receiver : move.sender;
+  $(".body-review", review).replaceChildren(
+    h("p", { class: "review-move" }, t(words.review, { id: move.token_id, value: money(move.value, move.currency_code) }), " ", partyNode(party)),
+  );
+  $("#incoming-send").textContent = t(words.confirm);
+  review.hidden = false;
+  review.focus();
+}
+
+async function sendMove() {
+  const chosen = state.move;
+  if (!chosen) return;
+  const { move, action } = chosen;
+  const panel = $("#panel-incoming");
+  const words = MOVE_ACTIONS[action];
+  const answer = await runWrite(panel, $("#incoming-review"), () => state.api.post(`/tokens/${Number(move.token_id)}/${action}`, {}), () =>
+    h("div", { class: "move-done" }, t(words.done, { id: move.token_id, value: money(move.value, move.currency_code) })),
+  );
+  if (!answer) return;
+  state.move = null;
+  await fill("panel-holdings", "/tokens", loadHoldings);
+  await fill("panel-incoming", "/tokens/incoming", loadIncoming);
+  await refreshActions({ keepOutcome: true });
+}
+
 /** Redraw the pay and offers panels from the holdings just loaded. */
 async function refreshActions({ keepOutcome = false } = {}) {
   const shown = (id) => !document.getElementById(id).hidden;
   if (!keepOutcome) {
-    for (const id of ["panel-pay", "panel-offers"]) {
+    for (const id of ["panel-pay", "panel-offers", "panel-incoming"]) {
       const panel = document.getElementById(id);
       for (const part of panel.querySelectorAll(".outcome, .progress, .review")) part.hidden = true;
     }
@@ -1037,6 +1128,12 @@ function wireActions() {
   $("#offer-back").addEventListener("click", () => {
     $("#offer-review").hidden = true;
     const first = $("#panel-offers button[data-offer]");
+    if (first) first.focus();
+  });
+  $("#incoming-send").addEventListener("click", () => sendMove());
+  $("#incoming-back").addEventListener("click", () => {
+    $("#incoming-review").hidden = true;
+    const first = $("#panel-incoming button[data-move]");
     if (first) first.focus();
   });
   $("#ask-form").addEventListener("submit", (event) => {
@@ -1141,6 +1238,7 @@ async function load({ lineage = null } = {}) {
   const first = [];
   if (shown("panel-obligations")) first.push(fill("panel-obligations", "/obligations", loadObligations));
   if (shown("panel-holdings")) first.push(fill("panel-holdings", "/tokens", loadHoldings));
+  if (shown("panel-incoming")) first.push(fill("panel-incoming", "/tokens/incoming", loadIncoming));
   if (shown("panel-book")) first.push(fill("panel-book", "/financing/book", loadBook));
   await Promise.all(first);
   const rest = [];

@@ -211,6 +211,7 @@ def test_supplier_sees_its_holdings_and_the_pieces_it_split_off(
     assert visible_panels(page) == {
         "panel-holdings",
         "panel-pay",
+        "panel-incoming",
         "panel-offers",
         "panel-obligations",
         "panel-lineage",
