@@ -1092,11 +1092,120 @@ async function sendMove() {
   await refreshActions({ keepOutcome: true });
 }
 
+// -------------------------------------------------------------------- the bank's market (融资申请)
+
+/** The open financing requests addressed to the calling bank, each with the piece as the request shows it. */
+async function loadMarket(body) {
+  const open = await state.api.list("/financing/requests?status=open");
+  const asked = open.filter((r) => r.holder !== (state.me && state.me.address));
+  const details = await Promise.all(asked.map((r) => state.api.get(`/financing/requests/${Number(r.request_id)}`)));
+  state.market = details;
+  await namesFor(details.map((d) => ({ holder: d.holder, obligor: d.obligor })));
+  if (!details.length) {
+    body.replaceChildren(h("div", { class: "empty" }, t("market.none")));
+    return;
+  }
+  const cur = (d) => d.currency;
+  const mine = (d) => (d.offers || []).filter((o) => o.status === "open");
+  body.replaceChildren(
+    table(
+      [
+        { title: t("market.request"), render: (d) => `#${d.request_id}` },
+        { title: t("market.holder"), render: (d) => partyNode(d.holder) },
+        { title: t("col.token"), render: (d) => `#${d.token_id}`, class: "token-id" },
+        { title: t("market.value"), render: (d) => money(d.value, cur(d)), class: "money" },
+        { title: t("col.obligor"), render: (d) => partyNode(d.obligor) },
+        { title: t("col.maturity"), render: (d) => dateOf(d.maturity) },
+        { title: t("col.tier"), render: (d) => String((d.lineage || []).length + 1) },
+        { title: t("market.documents"), render: (d) => count((d.documents || []).length) },
+        { title: t("market.deadline"), render: (d) => (d.deadline ? dateOf(d.deadline) : "—") },
+        { title: t("market.myOffer"), render: (d) => (mine(d).length ? mine(d).map((o) => t("market.myOfferLine", { id: o.offer_id, rate: percentFromBps(o.rate_bps) })).join("; ") : "—") },
+        { title: t("col.actions"), render: (d) => h("button", { type: "button", class: "small", "data-request": d.request_id, "aria-label": t("market.offerN", { id: d.request_id }), onclick: () => chooseRequest(d) }, t("market.offer")) },
+      ],
+      details,
+      { rowClass: () => "market-row" },
+    ),
+  );
+}
+
+function chooseRequest(detail) {
+  const panel = $("#panel-market");
+  showProblem($(".problem", panel), null);
+  $(".outcome", panel).hidden = true;
+  $("#market-review").hidden = true;
+  state.request = detail;
+  $("#h-market-form").textContent = t("market.formTitle", { id: detail.request_id, value: money(detail.value, detail.currency) });
+  const form = $("#market-form");
+  form.hidden = false;
+  $("#market-rate").focus();
+}
+
+/** "4.8" or "4.80" (percent a year) → 480 basis points; null when not a rate with at most two decimals. */
+function parseRate(text) {
+  const clean = String(text || "").trim().replace(/[%％]$/, "").trim();
+  if (!/^\d{1,3}(\.\d{1,2})?$/.test(clean)) return null;
+  const [whole, fraction = ""] = clean.split(".");
+  const bps = Number(whole) * 100 + Number(fraction.padEnd(2, "0"));
+  return bps > 0 && bps <= 65535 ? bps : null;
+}
+
+async function previewRequestOffer() {
+  const panel = $("#panel-market");
+  const detail = state.request;
+  const problem = $(".problem", panel);
+  showProblem(problem, null);
+  if (!detail) return;
+  const bps = parseRate($("#market-rate").value);
+  if (bps === null) {
+    localProblem(problem, t("market.needRate"));
+    return;
+  }
+  const dayCount = $("#market-daycount").value;
+  const recourse = $("#market-recourse").checked;
+  let quote;
+  try {
+    quote = await state.api.get(`/financing/requests/${Number(detail.request_id)}/quote?rate_bps=${bps}&day_count=${dayCount}`);
+  } catch (error) {
+    showProblem(problem, error);
+    return;
+  }
+  state.requestOffer = { detail, bps, dayCount, recourse, quote };
+  const cur = detail.currency;
+  $(".body-review", $("#market-review")).replaceChildren(
+    h("p", { class: "review-buy" }, t("market.reviewBuy", { value: money(detail.value, cur), id: detail.token_id }), " ", partyNode(detail.holder)),
+    h("p", { class: "review-price" }, t("market.reviewPrice", { price: money(quote.price, cur), discount: money(quote.discount, cur), days: quote.days_to_maturity })),
+    h("p", {}, t("offers.reviewTerms", { rate: percentFromBps(bps), dayCount: t(`dayCount.${dayCount}`), recourse: t(recourse ? "offers.withRecourse" : "offers.withoutRecourse") })),
+    h("p", {}, t("market.reviewExpiry", { deadline: detail.deadline ? dateOf(detail.deadline) : dateOf(detail.maturity) })),
+  );
+  $("#market-form").hidden = true;
+  const review = $("#market-review");
+  review.hidden = false;
+  review.focus();
+}
+
+async function sendRequestOffer() {
+  const chosen = state.requestOffer;
+  if (!chosen) return;
+  const panel = $("#panel-market");
+  const body = { rate_bps: chosen.bps, day_count: chosen.dayCount, recourse: chosen.recourse };
+  const answer = await runWrite(panel, $("#market-review"), () => state.api.post(`/financing/requests/${Number(chosen.detail.request_id)}/offers`, body), (result) =>
+    h("div", { class: "offer-made" }, t("market.done", { offer: result.offer_id, id: chosen.detail.request_id })),
+  );
+  if (!answer) {
+    $("#market-review").hidden = true;
+    $("#market-form").hidden = false;
+    return;
+  }
+  state.requestOffer = null;
+  state.request = null;
+  await fill("panel-market", "/financing/requests", loadMarket);
+}
+
 /** Redraw the pay and offers panels from the holdings just loaded. */
 async function refreshActions({ keepOutcome = false } = {}) {
   const shown = (id) => !document.getElementById(id).hidden;
   if (!keepOutcome) {
-    for (const id of ["panel-pay", "panel-offers", "panel-incoming"]) {
+    for (const id of ["panel-pay", "panel-offers", "panel-incoming", "panel-market"]) {
       const panel = document.getElementById(id);
       for (const part of panel.querySelectorAll(".outcome, .progress, .review")) part.hidden = true;
     }
@@ -1131,6 +1240,16 @@ function wireActions() {
     if (first) first.focus();
   });
   $("#incoming-send").addEventListener("click", () => sendMove());
+  $("#market-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    previewRequestOffer();
+  });
+  $("#market-send").addEventListener("click", () => sendRequestOffer());
+  $("#market-back").addEventListener("click", () => {
+    $("#market-review").hidden = true;
+    $("#market-form").hidden = false;
+    $("#market-rate").focus();
+  });
   $("#incoming-back").addEventListener("click", () => {
     $("#incoming-review").hidden = true;
     const first = $("#panel-incoming button[data-move]");
@@ -1240,6 +1359,7 @@ async function load({ lineage = null } = {}) {
   if (shown("panel-holdings")) first.push(fill("panel-holdings", "/tokens", loadHoldings));
   if (shown("panel-incoming")) first.push(fill("panel-incoming", "/tokens/incoming", loadIncoming));
   if (shown("panel-book")) first.push(fill("panel-book", "/financing/book", loadBook));
+  if (shown("panel-market")) first.push(fill("panel-market", "/financing/requests", loadMarket));
   await Promise.all(first);
   const rest = [];
   if (shown("panel-calendar")) rest.push(fill("panel-calendar", "/repayment/calendar", loadCalendar));
