@@ -1201,11 +1201,102 @@ async function sendRequestOffer() {
   await fill("panel-market", "/financing/requests", loadMarket);
 }
 
+// -------------------------------------------------------------------- recourse claims (追索, 清偿)
+
+const CLAIM_OPEN = new Set(["open", "partly_settled"]);
+
+/** The recourse claims the caller is a party to: as the seller it settles them, as the bank it waives them. */
+async function loadRecourse(body) {
+  const claims = await state.api.list("/financing/recourse");
+  state.claims = claims;
+  await namesFor(claims.map((c) => ({ bank: c.bank, seller: c.seller })));
+  if (!claims.length) {
+    body.replaceChildren(h("div", { class: "empty" }, t("recourse.none")));
+    return;
+  }
+  const me = state.me && state.me.address;
+  const cur = (c) => c.currency_code;
+  const action = (c) => {
+    if (!CLAIM_OPEN.has(c.state)) return "—";
+    if (c.seller === me) {
+      const input = h("input", { type: "text", inputmode: "decimal", class: "claim-amount", id: `claim-amount-${c.offer_id}`, "aria-label": t("recourse.amountN", { id: c.offer_id }), value: (Number(c.remaining) / 100).toFixed(2) });
+      return [input, " ", h("button", { type: "button", class: "small", "data-claim": c.offer_id, "data-action": "settle", onclick: () => previewClaim(c, "settle") }, t("recourse.settle"))];
+    }
+    if (c.bank === me) return h("button", { type: "button", class: "small secondary", "data-claim": c.offer_id, "data-action": "waive", "aria-label": t("recourse.waiveN", { id: c.offer_id }), onclick: () => previewClaim(c, "waive") }, t("recourse.waive"));
+    return "—";
+  };
+  body.replaceChildren(
+    table(
+      [
+        { title: t("recourse.financing"), render: (c) => `#${c.offer_id}` },
+        { title: t("offers.bank"), render: (c) => partyNode(c.bank) },
+        { title: t("recourse.seller"), render: (c) => partyNode(c.seller) },
+        { title: t("col.obligation"), render: (c) => String(c.slot) },
+        { title: t("recourse.shortfall"), render: (c) => money(c.shortfall, cur(c)), class: "money" },
+        { title: t("recourse.settled"), render: (c) => money(c.settled, cur(c)), class: "money" },
+        { title: t("recourse.remaining"), render: (c) => money(c.remaining, cur(c)), class: "money claim-remaining" },
+        { title: t("col.state"), render: (c) => h("span", { class: `pill state state-${c.state}`, "data-state": c.state }, t(`recourse.state.${c.state}`)) },
+        { title: t("col.actions"), render: action },
+      ],
+      claims,
+      { rowClass: () => "claim-row" },
+    ),
+  );
+}
+
+function previewClaim(claim, action) {
+  const panel = $("#panel-recourse");
+  const problem = $(".problem", panel);
+  showProblem(problem, null);
+  $(".outcome", panel).hidden = true;
+  const cur = claim.currency_code;
+  let amount = null;
+  if (action === "settle") {
+    amount = parseAmount($(`#claim-amount-${claim.offer_id}`).value);
+    if (amount === null || amount <= 0n) {
+      localProblem(problem, t("pay.needAmount"));
+      return;
+    }
+    if (amount > toBigInt(claim.remaining)) {
+      localProblem(problem, t("recourse.overRemaining", { remaining: money(claim.remaining, cur) }));
+      return;
+    }
+  }
+  state.claim = { claim, action, amount };
+  const lines =
+    action === "settle"
+      ? [t("recourse.reviewSettle", { amount: money(amount.toString(), cur), id: claim.offer_id }), t("recourse.reviewLeft", { left: money((toBigInt(claim.remaining) - amount).toString(), cur) })]
+      : [t("recourse.reviewWaive", { remaining: money(claim.remaining, cur), id: claim.offer_id })];
+  $(".body-review", $("#recourse-review")).replaceChildren(
+    h("p", { class: "review-claim" }, lines[0], " ", partyNode(action === "settle" ? claim.bank : claim.seller)),
+    ...lines.slice(1).map((line) => h("p", {}, line)),
+  );
+  $("#recourse-send").textContent = t(action === "settle" ? "recourse.confirmSettle" : "recourse.confirmWaive");
+  const review = $("#recourse-review");
+  review.hidden = false;
+  review.focus();
+}
+
+async function sendClaim() {
+  const chosen = state.claim;
+  if (!chosen) return;
+  const { claim, action, amount } = chosen;
+  const panel = $("#panel-recourse");
+  const id = Number(claim.offer_id);
+  const send = action === "settle" ? () => state.api.post(`/financing/recourse/${id}/settlements`, { amount: Number(amount) }) : () => state.api.post(`/financing/recourse/${id}/waive`, {});
+  const answer = await runWrite(panel, $("#recourse-review"), send, () =>
+    h("div", { class: "claim-done" }, t(action === "settle" ? "recourse.doneSettle" : "recourse.doneWaive", { id: claim.offer_id })),
+  );
+  if (!answer) return;
+  state.claim = null;
+  await fill("panel-recourse", "/financing/recourse", loadRecourse);
+}
+
 /** Redraw the pay and offers panels from the holdings just loaded. */
 async function refreshActions({ keepOutcome = false } = {}) {
   const shown = (id) => !document.getElementById(id).hidden;
   if (!keepOutcome) {
-    for (const id of ["panel-pay", "panel-offers", "panel-incoming", "panel-market"]) {
+    for (const id of ["panel-pay", "panel-offers", "panel-incoming", "panel-market", "panel-recourse"]) {
       const panel = document.getElementById(id);
       for (const part of panel.querySelectorAll(".outcome, .progress, .review")) part.hidden = true;
     }
@@ -1240,6 +1331,12 @@ function wireActions() {
     if (first) first.focus();
   });
   $("#incoming-send").addEventListener("click", () => sendMove());
+  $("#recourse-send").addEventListener("click", () => sendClaim());
+  $("#recourse-back").addEventListener("click", () => {
+    $("#recourse-review").hidden = true;
+    const first = $("#panel-recourse button[data-claim]");
+    if (first) first.focus();
+  });
   $("#market-form").addEventListener("submit", (event) => {
     event.preventDefault();
     previewRequestOffer();
@@ -1360,6 +1457,7 @@ async function load({ lineage = null } = {}) {
   if (shown("panel-incoming")) first.push(fill("panel-incoming", "/tokens/incoming", loadIncoming));
   if (shown("panel-book")) first.push(fill("panel-book", "/financing/book", loadBook));
   if (shown("panel-market")) first.push(fill("panel-market", "/financing/requests", loadMarket));
+  if (shown("panel-recourse")) first.push(fill("panel-recourse", "/financing/recourse", loadRecourse));
   await Promise.all(first);
   const rest = [];
   if (shown("panel-calendar")) rest.push(fill("panel-calendar", "/repayment/calendar", loadCalendar));

@@ -213,6 +213,7 @@ def test_supplier_sees_its_holdings_and_the_pieces_it_split_off(
         "panel-pay",
         "panel-incoming",
         "panel-offers",
+        "panel-recourse",
         "panel-obligations",
         "panel-lineage",
         "panel-calendar",
