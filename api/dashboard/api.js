@@ -60,6 +60,10 @@ export class Api {
     return this.request("POST", path, body ?? {});
   }
 
+  put(path, body) {
+    return this.request("PUT", path, body ?? {});
+  }
+
   /** Every row of a list endpoint: follows `next_cursor` of a page, or returns a bare array. */
   async list(path, maxPages = 50) {
     const first = await this.get(path);

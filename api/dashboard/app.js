@@ -1292,11 +1292,90 @@ async function sendClaim() {
   await fill("panel-recourse", "/financing/recourse", loadRecourse);
 }
 
+// -------------------------------------------------------------------- a bank's credit limits (授信)
+
+function limitParties() {
+  const kind = $("#limits-kind").value;
+  const wanted = kind === "obligor" ? "CORE_ENTERPRISE" : "SUPPLIER";
+  const parties = (state.directory || []).filter((e) => (e.roles || []).includes(wanted));
+  $("#limits-party").replaceChildren(...parties.map(directoryOption));
+}
+
+/** The calling bank's limits per core enterprise and per seller, what each has used and what is left. */
+async function loadLimits(body) {
+  await loadDirectory();
+  const limits = await state.api.get("/financing/limits");
+  state.limits = limits;
+  await namesFor(limits.lines.map((l) => l.counterparty));
+  limitParties();
+  if (!limits.lines.length) {
+    body.replaceChildren(h("div", { class: "empty" }, t("limits.none")));
+    return;
+  }
+  body.replaceChildren(
+    h("p", { class: "limits-outstanding" }, t("limits.outstanding", { amount: money(limits.outstanding) })),
+    table(
+      [
+        { title: t("limits.counterparty"), render: (l) => partyNode(l.counterparty) },
+        { title: t("limits.kind"), render: (l) => t(`limits.kind.${l.kind}`) },
+        { title: t("limits.limit"), render: (l) => (l.limit === null ? t("limits.unlimited") : money(l.limit)), class: "money" },
+        { title: t("limits.used"), render: (l) => money(l.used), class: "money" },
+        { title: t("limits.available"), render: (l) => (l.available === null ? "—" : money(l.available)), class: "money limit-available" },
+        { title: t("limits.share"), render: (l) => (l.share === null || l.share === undefined ? "—" : `${(l.share * 100).toFixed(1)}%`) },
+      ],
+      limits.lines,
+      { rowClass: () => "limit-row" },
+    ),
+  );
+}
+
+function previewLimit() {
+  const panel = $("#panel-limits");
+  const problem = $(".problem", panel);
+  showProblem(problem, null);
+  $(".outcome", panel).hidden = true;
+  const kind = $("#limits-kind").value;
+  const counterparty = $("#limits-party").value;
+  const amount = parseAmount($("#limits-amount").value);
+  if (!counterparty) {
+    localProblem(problem, t("limits.needParty"));
+    return;
+  }
+  if (amount === null) {
+    localProblem(problem, t("pay.needAmount"));
+    return;
+  }
+  state.limit = { kind, counterparty, amount };
+  const current = (state.limits ? state.limits.lines : []).find((l) => l.counterparty === counterparty.toLowerCase() && l.kind === kind);
+  $(".body-review", $("#limits-review")).replaceChildren(
+    h("p", { class: "review-limit" }, t(amount === 0n ? "limits.reviewRemove" : "limits.reviewSet", { amount: money(amount.toString()), kind: t(`limits.kind.${kind}`) }), " ", partyNode(counterparty)),
+    h("p", {}, t("limits.reviewUsed", { used: money(current ? current.used : 0) })),
+  );
+  $("#limits-form").hidden = true;
+  const review = $("#limits-review");
+  review.hidden = false;
+  review.focus();
+}
+
+async function sendLimit() {
+  const chosen = state.limit;
+  if (!chosen) return;
+  const panel = $("#panel-limits");
+  const body = { counterparty: chosen.counterparty, kind: chosen.kind, limit: Number(chosen.amount) };
+  const answer = await runWrite(panel, $("#limits-review"), () => state.api.put("/financing/limits", body), () =>
+    h("div", { class: "limit-done" }, t("limits.done")),
+  );
+  $("#limits-form").hidden = false;
+  if (!answer) return;
+  state.limit = null;
+  await fill("panel-limits", "/financing/limits", loadLimits);
+}
+
 /** Redraw the pay and offers panels from the holdings just loaded. */
 async function refreshActions({ keepOutcome = false } = {}) {
   const shown = (id) => !document.getElementById(id).hidden;
   if (!keepOutcome) {
-    for (const id of ["panel-pay", "panel-offers", "panel-incoming", "panel-market", "panel-recourse"]) {
+    for (const id of ["panel-pay", "panel-offers", "panel-incoming", "panel-market", "panel-recourse", "panel-limits"]) {
       const panel = document.getElementById(id);
       for (const part of panel.querySelectorAll(".outcome, .progress, .review")) part.hidden = true;
     }
@@ -1332,6 +1411,17 @@ function wireActions() {
   });
   $("#incoming-send").addEventListener("click", () => sendMove());
   $("#recourse-send").addEventListener("click", () => sendClaim());
+  $("#limits-kind").addEventListener("change", () => limitParties());
+  $("#limits-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    previewLimit();
+  });
+  $("#limits-send").addEventListener("click", () => sendLimit());
+  $("#limits-back").addEventListener("click", () => {
+    $("#limits-review").hidden = true;
+    $("#limits-form").hidden = false;
+    $("#limits-party").focus();
+  });
   $("#recourse-back").addEventListener("click", () => {
     $("#recourse-review").hidden = true;
     const first = $("#panel-recourse button[data-claim]");
@@ -1458,6 +1548,7 @@ async function load({ lineage = null } = {}) {
   if (shown("panel-book")) first.push(fill("panel-book", "/financing/book", loadBook));
   if (shown("panel-market")) first.push(fill("panel-market", "/financing/requests", loadMarket));
   if (shown("panel-recourse")) first.push(fill("panel-recourse", "/financing/recourse", loadRecourse));
+  if (shown("panel-limits")) first.push(fill("panel-limits", "/financing/limits", loadLimits));
   await Promise.all(first);
   const rest = [];
   if (shown("panel-calendar")) rest.push(fill("panel-calendar", "/repayment/calendar", loadCalendar));
