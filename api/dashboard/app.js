@@ -1371,11 +1371,132 @@ async function sendLimit() {
   await fill("panel-limits", "/financing/limits", loadLimits);
 }
 
+// -------------------------------------------------------------------- the operator: onboarding and API keys
+
+function readOnboarding() {
+  const roles = [...document.querySelectorAll(".onboard-role:checked")].map((box) => box.value);
+  const body = { legal_id: $("#onboard-id").value.trim(), roles, custody: $("#onboard-custody").value };
+  const name = $("#onboard-name").value.trim();
+  if (name) body.legal_name = name;
+  const size = $("#onboard-size").value;
+  if (size) body.size_class = size;
+  if (body.custody === "self") body.address = $("#onboard-address").value.trim();
+  return body;
+}
+
+function previewOnboarding() {
+  const panel = $("#panel-onboard");
+  const problem = $(".problem", panel);
+  showProblem(problem, null);
+  $(".outcome", panel).hidden = true;
+  const body = readOnboarding();
+  if (!body.legal_id) return localProblem(problem, t("onboard.needId"));
+  if (!body.roles.length) return localProblem(problem, t("onboard.needRole"));
+  if (body.custody === "self" && !ADDRESS.test(body.address || "")) return localProblem(problem, t("onboard.needAddress"));
+  state.onboarding = body;
+  $(".body-review", $("#onboard-review")).replaceChildren(
+    h("p", { class: "review-onboard" }, t("onboard.reviewWho", { name: body.legal_name || "—", id: body.legal_id })),
+    h("p", {}, t("onboard.reviewRoles", { roles: body.roles.map(roleWord).join("、") })),
+    h("p", {}, t("onboard.reviewSize", { size: t(`onboard.size.${body.size_class || "none"}`) })),
+    h("p", {}, body.custody === "self" ? t("onboard.reviewSelf", { address: body.address }) : t("onboard.reviewCustodial")),
+  );
+  $("#onboard-form").hidden = true;
+  const review = $("#onboard-review");
+  review.hidden = false;
+  review.focus();
+}
+
+async function sendOnboarding() {
+  const body = state.onboarding;
+  if (!body) return;
+  const panel = $("#panel-onboard");
+  const answer = await runWrite(
+    panel,
+    $("#onboard-review"),
+    async () => {
+      const made = await state.api.post("/participants", body);
+      return { ...made.registration, result: made };
+    },
+    (made) =>
+      h(
+        "div",
+        { class: "onboarded" },
+        h("p", {}, t("onboard.done", { address: made.participant.address })),
+        h("p", {}, t("onboard.keyOnce")),
+        h("code", { class: "api-key mono", "data-address": made.participant.address }, made.api_key),
+      ),
+  );
+  $("#onboard-form").hidden = false;
+  if (!answer) return;
+  state.onboarding = null;
+  state.directory = null;
+  $("#keys-address").value = answer.result.participant.address;
+}
+
+async function showKeys() {
+  const panel = $("#panel-onboard");
+  const problem = $(".keys-problem", panel);
+  showProblem(problem, null);
+  const address = $("#keys-address").value.trim();
+  if (!ADDRESS.test(address)) return localProblem(problem, t("onboard.needAddress"));
+  try {
+    const keys = await state.api.get(`/participants/${address}/api-keys`);
+    $(".keys-body", panel).replaceChildren(
+      keys.length
+        ? table(
+            [
+              { title: t("keys.id"), render: (k) => k.key_id, class: "mono key-id" },
+              { title: t("keys.scopes"), render: (k) => k.scopes.join(", ") },
+              { title: t("keys.created"), render: (k) => dateOf(Date.parse(k.created_at) / 1000) },
+              { title: t("col.state"), render: (k) => (k.revoked_at ? t("keys.revoked") : t("keys.active")) },
+              { title: t("col.actions"), render: (k) => (k.revoked_at ? "—" : h("button", { type: "button", class: "small danger", "data-key": k.key_id, "aria-label": t("keys.revokeN", { id: k.key_id }), onclick: () => revokeKey(address, k.key_id) }, t("keys.revoke"))) },
+            ],
+            keys,
+            { rowClass: () => "key-row" },
+          )
+        : h("div", { class: "empty" }, t("keys.none")),
+    );
+    panel.dataset.keys = "ready";
+  } catch (error) {
+    showProblem(problem, error);
+  }
+}
+
+async function issueKey() {
+  const panel = $("#panel-onboard");
+  const problem = $(".keys-problem", panel);
+  const outcome = $(".keys-outcome", panel);
+  showProblem(problem, null);
+  outcome.hidden = true;
+  const address = $("#keys-address").value.trim();
+  if (!ADDRESS.test(address)) return localProblem(problem, t("onboard.needAddress"));
+  try {
+    const issued = await state.api.post(`/participants/${address}/api-keys`, { scopes: ["read", "write"] });
+    outcome.replaceChildren(h("p", {}, t("onboard.keyOnce")), h("code", { class: "api-key mono" }, issued.api_key));
+    outcome.hidden = false;
+    await showKeys();
+  } catch (error) {
+    showProblem(problem, error);
+  }
+}
+
+async function revokeKey(address, keyId) {
+  const problem = $(".keys-problem", $("#panel-onboard"));
+  showProblem(problem, null);
+  if (!window.confirm(t("keys.confirmRevoke", { id: keyId }))) return;
+  try {
+    await state.api.request("DELETE", `/participants/${address}/api-keys/${encodeURIComponent(keyId)}`);
+    await showKeys();
+  } catch (error) {
+    showProblem(problem, error);
+  }
+}
+
 /** Redraw the pay and offers panels from the holdings just loaded. */
 async function refreshActions({ keepOutcome = false } = {}) {
   const shown = (id) => !document.getElementById(id).hidden;
   if (!keepOutcome) {
-    for (const id of ["panel-pay", "panel-offers", "panel-incoming", "panel-market", "panel-recourse", "panel-limits"]) {
+    for (const id of ["panel-pay", "panel-offers", "panel-incoming", "panel-market", "panel-recourse", "panel-limits", "panel-onboard"]) {
       const panel = document.getElementById(id);
       for (const part of panel.querySelectorAll(".outcome, .progress, .review")) part.hidden = true;
     }
@@ -1412,6 +1533,24 @@ function wireActions() {
   $("#incoming-send").addEventListener("click", () => sendMove());
   $("#recourse-send").addEventListener("click", () => sendClaim());
   $("#limits-kind").addEventListener("change", () => limitParties());
+  $("#onboard-custody").addEventListener("change", () => {
+    $("#onboard-address").disabled = $("#onboard-custody").value !== "self";
+  });
+  $("#onboard-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    previewOnboarding();
+  });
+  $("#onboard-send").addEventListener("click", () => sendOnboarding());
+  $("#onboard-back").addEventListener("click", () => {
+    $("#onboard-review").hidden = true;
+    $("#onboard-form").hidden = false;
+    $("#onboard-id").focus();
+  });
+  $("#keys-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    showKeys();
+  });
+  $("#keys-issue").addEventListener("click", () => issueKey());
   $("#limits-form").addEventListener("submit", (event) => {
     event.preventDefault();
     previewLimit();
