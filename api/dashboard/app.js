@@ -1396,7 +1396,7 @@ function previewOnboarding() {
   state.onboarding = body;
   $(".body-review", $("#onboard-review")).replaceChildren(
     h("p", { class: "review-onboard" }, t("onboard.reviewWho", { name: body.legal_name || "—", id: body.legal_id })),
-    h("p", {}, t("onboard.reviewRoles", { roles: body.roles.map(roleWord).join("、") })),
+    h("p", {}, t("onboard.reviewRoles", { roles: body.roles.map(roleWord).join(t("list.separator")) })),
     h("p", {}, t("onboard.reviewSize", { size: t(`onboard.size.${body.size_class || "none"}`) })),
     h("p", {}, body.custody === "self" ? t("onboard.reviewSelf", { address: body.address }) : t("onboard.reviewCustodial")),
   );
