@@ -842,7 +842,7 @@ function previewPayment() {
 }
 
 /** progress → result or refusal, the same for every write of these panels. */
-async function runWrite(panel, review, send, describeResult) {
+async function runWrite(panel, review, send, describeResult, after = null) {
   const progress = $(".progress", panel);
   const outcome = $(".outcome", panel);
   const problem = $(".problem", panel);
@@ -860,6 +860,7 @@ async function runWrite(panel, review, send, describeResult) {
       describeResult(answer.result || {}),
     );
     outcome.hidden = false;
+    if (after) await after(answer); // the panels the write changed, redrawn before it reads as done
     panel.dataset.write = "done";
     outcome.focus();
     return answer;
@@ -1082,14 +1083,18 @@ async function sendMove() {
   const { move, action } = chosen;
   const panel = $("#panel-incoming");
   const words = MOVE_ACTIONS[action];
-  const answer = await runWrite(panel, $("#incoming-review"), () => state.api.post(`/tokens/${Number(move.token_id)}/${action}`, {}), () =>
-    h("div", { class: "move-done" }, t(words.done, { id: move.token_id, value: money(move.value, move.currency_code) })),
+  const answer = await runWrite(
+    panel,
+    $("#incoming-review"),
+    () => state.api.post(`/tokens/${Number(move.token_id)}/${action}`, {}),
+    () => h("div", { class: "move-done" }, t(words.done, { id: move.token_id, value: money(move.value, move.currency_code) })),
+    async () => {
+      await fill("panel-holdings", "/tokens", loadHoldings);
+      await fill("panel-incoming", "/tokens/incoming", loadIncoming);
+      await refreshActions({ keepOutcome: true });
+    },
   );
-  if (!answer) return;
-  state.move = null;
-  await fill("panel-holdings", "/tokens", loadHoldings);
-  await fill("panel-incoming", "/tokens/incoming", loadIncoming);
-  await refreshActions({ keepOutcome: true });
+  if (answer) state.move = null;
 }
 
 // -------------------------------------------------------------------- the bank's market (融资申请)
@@ -1188,8 +1193,12 @@ async function sendRequestOffer() {
   if (!chosen) return;
   const panel = $("#panel-market");
   const body = { rate_bps: chosen.bps, day_count: chosen.dayCount, recourse: chosen.recourse };
-  const answer = await runWrite(panel, $("#market-review"), () => state.api.post(`/financing/requests/${Number(chosen.detail.request_id)}/offers`, body), (result) =>
-    h("div", { class: "offer-made" }, t("market.done", { offer: result.offer_id, id: chosen.detail.request_id })),
+  const answer = await runWrite(
+    panel,
+    $("#market-review"),
+    () => state.api.post(`/financing/requests/${Number(chosen.detail.request_id)}/offers`, body),
+    (result) => h("div", { class: "offer-made" }, t("market.done", { offer: result.offer_id, id: chosen.detail.request_id })),
+    () => fill("panel-market", "/financing/requests", loadMarket),
   );
   if (!answer) {
     $("#market-review").hidden = true;
@@ -1198,7 +1207,6 @@ async function sendRequestOffer() {
   }
   state.requestOffer = null;
   state.request = null;
-  await fill("panel-market", "/financing/requests", loadMarket);
 }
 
 // -------------------------------------------------------------------- recourse claims (追索, 清偿)
@@ -1284,12 +1292,14 @@ async function sendClaim() {
   const panel = $("#panel-recourse");
   const id = Number(claim.offer_id);
   const send = action === "settle" ? () => state.api.post(`/financing/recourse/${id}/settlements`, { amount: Number(amount) }) : () => state.api.post(`/financing/recourse/${id}/waive`, {});
-  const answer = await runWrite(panel, $("#recourse-review"), send, () =>
-    h("div", { class: "claim-done" }, t(action === "settle" ? "recourse.doneSettle" : "recourse.doneWaive", { id: claim.offer_id })),
+  const answer = await runWrite(
+    panel,
+    $("#recourse-review"),
+    send,
+    () => h("div", { class: "claim-done" }, t(action === "settle" ? "recourse.doneSettle" : "recourse.doneWaive", { id: claim.offer_id })),
+    () => fill("panel-recourse", "/financing/recourse", loadRecourse),
   );
-  if (!answer) return;
-  state.claim = null;
-  await fill("panel-recourse", "/financing/recourse", loadRecourse);
+  if (answer) state.claim = null;
 }
 
 // -------------------------------------------------------------------- a bank's credit limits (授信)
@@ -1362,13 +1372,15 @@ async function sendLimit() {
   if (!chosen) return;
   const panel = $("#panel-limits");
   const body = { counterparty: chosen.counterparty, kind: chosen.kind, limit: Number(chosen.amount) };
-  const answer = await runWrite(panel, $("#limits-review"), () => state.api.put("/financing/limits", body), () =>
-    h("div", { class: "limit-done" }, t("limits.done")),
+  const answer = await runWrite(
+    panel,
+    $("#limits-review"),
+    () => state.api.put("/financing/limits", body),
+    () => h("div", { class: "limit-done" }, t("limits.done")),
+    () => fill("panel-limits", "/financing/limits", loadLimits),
   );
   $("#limits-form").hidden = false;
-  if (!answer) return;
-  state.limit = null;
-  await fill("panel-limits", "/financing/limits", loadLimits);
+  if (answer) state.limit = null;
 }
 
 // -------------------------------------------------------------------- the operator: onboarding and API keys
@@ -1492,11 +1504,171 @@ async function revokeKey(address, keyId) {
   }
 }
 
+// -------------------------------------------------------------------- the core enterprise: confirm (确权) and repay
+
+const DAY_SECONDS = 86400;
+
+/** The checks a confirmation will face, from the policy that applies to the caller as obligor. */
+function proposalChecks(p, policy, now) {
+  const days = Math.ceil((Number(p.maturity) - now) / DAY_SECONDS);
+  const checks = [];
+  if (policy && days > policy.max_tenor_days) checks.push(h("span", { class: "pill frozen check-tenor" }, t("proposals.overMax", { days, max: policy.max_tenor_days })));
+  else if (policy && days > policy.long_tenor_days)
+    checks.push(h("span", { class: `pill ${p.tenor_justification ? "" : "frozen "}check-tenor` }, t(p.tenor_justification ? "proposals.longJustified" : "proposals.longUnjustified", { days, code: p.tenor_justification })));
+  else checks.push(h("span", { class: "pill check-tenor" }, t("proposals.tenorOk", { days })));
+  if (p.agreed_term_ref) checks.push(" ", h("span", { class: "pill" }, t("proposals.agreedTerm")));
+  checks.push(" ", h("span", { class: "pill" }, t("proposals.documents", { n: (p.documents || []).length })));
+  return checks;
+}
+
+async function loadProposals(body) {
+  const me = state.me && state.me.address;
+  const [all, answer] = await Promise.all([state.api.list("/obligations/proposals"), state.api.get(`/policy?obligor=${me}`)]);
+  const pending = all.filter((p) => p.obligor === me && p.status === "pending");
+  state.proposals = pending;
+  const policy = answer.obligor_overrides ? answer.obligor_overrides.policy : answer.policy;
+  const now = Date.now() / 1000;
+  await namesFor(pending.map((p) => p.supplier));
+  if (!pending.length) {
+    body.replaceChildren(h("div", { class: "empty" }, t("proposals.none")));
+    return;
+  }
+  body.replaceChildren(
+    table(
+      [
+        { title: t("proposals.id"), render: (p) => `#${p.proposal_id}` },
+        { title: t("proposals.supplier"), render: (p) => partyNode(p.supplier) },
+        { title: t("col.face"), render: (p) => money(p.face, p.currency), class: "money" },
+        { title: t("col.maturity"), render: (p) => dateOf(p.maturity) },
+        { title: t("proposals.checks"), render: (p) => proposalChecks(p, policy, now) },
+        {
+          title: t("col.actions"),
+          render: (p) => [
+            h("button", { type: "button", class: "small", "data-proposal": p.proposal_id, "data-action": "confirm", "aria-label": t("proposals.confirmN", { id: p.proposal_id }), onclick: () => previewProposal(p, "confirm") }, t("proposals.confirm")),
+            " ",
+            h("button", { type: "button", class: "small secondary", "data-proposal": p.proposal_id, "data-action": "reject", "aria-label": t("proposals.rejectN", { id: p.proposal_id }), onclick: () => previewProposal(p, "reject") }, t("proposals.reject")),
+          ],
+        },
+      ],
+      pending,
+      { rowClass: () => "proposal-row" },
+    ),
+  );
+}
+
+function previewProposal(proposal, action) {
+  const panel = $("#panel-proposals");
+  showProblem($(".problem", panel), null);
+  $(".outcome", panel).hidden = true;
+  state.proposal = { proposal, action };
+  const values = { id: proposal.proposal_id, face: money(proposal.face, proposal.currency), maturity: dateOf(proposal.maturity) };
+  $(".body-review", $("#proposal-review")).replaceChildren(
+    h("p", { class: "review-proposal" }, t(action === "confirm" ? "proposals.reviewConfirm" : "proposals.reviewReject", values), " ", partyNode(proposal.supplier)),
+  );
+  $(".reject-reason", panel).hidden = action !== "reject";
+  $("#proposal-send").textContent = t(action === "confirm" ? "proposals.confirm" : "proposals.reject");
+  const review = $("#proposal-review");
+  review.hidden = false;
+  review.focus();
+}
+
+async function sendProposal() {
+  const chosen = state.proposal;
+  if (!chosen) return;
+  const { proposal, action } = chosen;
+  const panel = $("#panel-proposals");
+  const id = Number(proposal.proposal_id);
+  const send = action === "confirm" ? () => state.api.post(`/obligations/proposals/${id}/confirm`, {}) : () => state.api.post(`/obligations/proposals/${id}/reject`, { reason_code: Number($("#proposal-reason").value) });
+  const answer = await runWrite(
+    panel,
+    $("#proposal-review"),
+    send,
+    (result) => h("div", { class: "proposal-done" }, action === "confirm" ? t("proposals.doneConfirm", { slot: result.slot, token: result.token_id }) : t("proposals.doneReject", { id })),
+    async () => {
+      await fill("panel-proposals", "/obligations/proposals", loadProposals);
+      await fill("panel-obligations", "/obligations", loadObligations);
+      await fill("panel-repay", "/obligations", loadRepay);
+    },
+  );
+  if (answer) state.proposal = null;
+}
+
+/** What the caller owes: each obligation with what is paid, what is due, and a field to pay (part of) it. */
+async function loadRepay(body) {
+  const me = state.me && state.me.address;
+  const owed = (state.obligations || (await state.api.list("/obligations"))).filter((o) => o.obligor === me && ["outstanding", "overdue", "defaulted"].includes(o.state));
+  if (!owed.length) {
+    body.replaceChildren(h("div", { class: "empty" }, t("repay.none")));
+    return;
+  }
+  const due = (o) => (toBigInt(o.face) - toBigInt(o.paid)).toString();
+  body.replaceChildren(
+    table(
+      [
+        { title: t("col.obligation"), render: (o) => String(o.slot) },
+        { title: t("col.face"), render: (o) => money(o.face, o.currency_code), class: "money" },
+        { title: t("col.paid"), render: (o) => money(o.paid, o.currency_code), class: "money" },
+        { title: t("repay.due"), render: (o) => money(due(o), o.currency_code), class: "money repay-due" },
+        { title: t("col.maturity"), render: (o) => dateOf(o.maturity) },
+        { title: t("col.state"), render: (o) => statePill(o.state) },
+        {
+          title: t("col.actions"),
+          render: (o) => [
+            h("input", { type: "text", inputmode: "decimal", class: "repay-amount", id: `repay-amount-${o.slot}`, "aria-label": t("repay.amountN", { slot: o.slot }), value: (Number(due(o)) / 100).toFixed(2) }),
+            " ",
+            h("button", { type: "button", class: "small", "data-slot": o.slot, onclick: () => previewRepay(o) }, t("repay.pay")),
+          ],
+        },
+      ],
+      owed,
+      { rowClass: () => "repay-row" },
+    ),
+  );
+}
+
+function previewRepay(obligation) {
+  const panel = $("#panel-repay");
+  const problem = $(".problem", panel);
+  showProblem(problem, null);
+  $(".outcome", panel).hidden = true;
+  const amount = parseAmount($(`#repay-amount-${obligation.slot}`).value);
+  if (amount === null || amount <= 0n) return localProblem(problem, t("pay.needAmount"));
+  const due = toBigInt(obligation.face) - toBigInt(obligation.paid);
+  if (amount > due) return localProblem(problem, t("repay.overDue", { due: money(due.toString(), obligation.currency_code) }));
+  state.repay = { obligation, amount };
+  const cur = obligation.currency_code;
+  $(".body-review", $("#repay-review")).replaceChildren(
+    h("p", { class: "review-repay" }, t("repay.review", { amount: money(amount.toString(), cur), slot: obligation.slot })),
+    h("p", {}, t("repay.reviewLeft", { left: money((due - amount).toString(), cur) })),
+  );
+  const review = $("#repay-review");
+  review.hidden = false;
+  review.focus();
+}
+
+async function sendRepay() {
+  const chosen = state.repay;
+  if (!chosen) return;
+  const panel = $("#panel-repay");
+  const body = { slot: Number(chosen.obligation.slot), amount: Number(chosen.amount) };
+  const answer = await runWrite(
+    panel,
+    $("#repay-review"),
+    () => state.api.post("/repayment/deposits", body),
+    () => h("div", { class: "repay-done" }, t("repay.done", { slot: chosen.obligation.slot })),
+    async () => {
+      await fill("panel-obligations", "/obligations", loadObligations);
+      await fill("panel-repay", "/obligations", loadRepay);
+    },
+  );
+  if (answer) state.repay = null;
+}
+
 /** Redraw the pay and offers panels from the holdings just loaded. */
 async function refreshActions({ keepOutcome = false } = {}) {
   const shown = (id) => !document.getElementById(id).hidden;
   if (!keepOutcome) {
-    for (const id of ["panel-pay", "panel-offers", "panel-incoming", "panel-market", "panel-recourse", "panel-limits", "panel-onboard"]) {
+    for (const id of ["panel-pay", "panel-offers", "panel-incoming", "panel-market", "panel-recourse", "panel-limits", "panel-onboard", "panel-proposals", "panel-repay"]) {
       const panel = document.getElementById(id);
       for (const part of panel.querySelectorAll(".outcome, .progress, .review")) part.hidden = true;
     }
@@ -1533,6 +1705,18 @@ function wireActions() {
   $("#incoming-send").addEventListener("click", () => sendMove());
   $("#recourse-send").addEventListener("click", () => sendClaim());
   $("#limits-kind").addEventListener("change", () => limitParties());
+  $("#proposal-send").addEventListener("click", () => sendProposal());
+  $("#proposal-back").addEventListener("click", () => {
+    $("#proposal-review").hidden = true;
+    const first = $("#panel-proposals button[data-proposal]");
+    if (first) first.focus();
+  });
+  $("#repay-send").addEventListener("click", () => sendRepay());
+  $("#repay-back").addEventListener("click", () => {
+    $("#repay-review").hidden = true;
+    const first = $("#panel-repay .repay-amount");
+    if (first) first.focus();
+  });
   $("#onboard-custody").addEventListener("change", () => {
     $("#onboard-address").disabled = $("#onboard-custody").value !== "self";
   });
@@ -1688,9 +1872,11 @@ async function load({ lineage = null } = {}) {
   if (shown("panel-market")) first.push(fill("panel-market", "/financing/requests", loadMarket));
   if (shown("panel-recourse")) first.push(fill("panel-recourse", "/financing/recourse", loadRecourse));
   if (shown("panel-limits")) first.push(fill("panel-limits", "/financing/limits", loadLimits));
+  if (shown("panel-proposals")) first.push(fill("panel-proposals", "/obligations/proposals", loadProposals));
   await Promise.all(first);
   const rest = [];
   if (shown("panel-calendar")) rest.push(fill("panel-calendar", "/repayment/calendar", loadCalendar));
+  if (shown("panel-repay")) rest.push(fill("panel-repay", "/obligations", loadRepay));
   if (shown("panel-exposures")) rest.push(fill("panel-exposures", "/regulator/exposures/*", loadExposures));
   if (shown("panel-supervision")) rest.push(fill("panel-supervision", "/regulator/frozen", loadFrozen));
   const start = lineage ?? pickLineageToken();
