@@ -147,6 +147,15 @@ class AnvilConfig(_Strict):
     hardfork: str = "prague"
     state_file: Path | None = None
     state_interval_seconds: int = Field(default=5, ge=1)
+    gas_price_wei: int | None = Field(
+        default=None, ge=0, description="anvil's --gas-price; 0 with base_fee_wei 0: free gas, as on Besu"
+    )
+    base_fee_wei: int | None = Field(default=None, ge=0, description="anvil's --base-fee (genesis base fee)")
+    fault_proxies: bool = Field(
+        default=False,
+        description="each of the network's rpc_urls is a fault proxy (ledger.faultproxy) in front of this "
+        "one anvil, which then runs on a free port; `chain up` starts them all",
+    )
 
 
 class SettlementTokenSpec(_Strict):

@@ -4,6 +4,11 @@ This is the only module (besides tests) allowed to use anvil-only RPC methods (s
 travel, manual mining): everything else speaks plain Ethereum JSON-RPC so it also runs on Besu or a
 public testnet. The chain's state is kept in a file so a restart keeps balances and blocks, and a
 run file (pid + URL) lets `tierchain chain down` stop a chain that `chain up` started elsewhere.
+
+A profile whose `[anvil]` table sets `fault_proxies` (chain_config/local-consortium.toml) runs anvil on a
+free port and one `ledger.faultproxy` process per configured RPC URL in front of it: the client sees
+several nodes of one network, each of which the fault tests can break on its own. The run file
+records the proxies too, so `chain down` stops them with the chain.
 """
 
 from __future__ import annotations
@@ -12,13 +17,16 @@ import contextlib
 import logging
 import os
 import platform
+import select
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlparse
 
 import httpx
 from pydantic import BaseModel
@@ -40,6 +48,14 @@ class TimeAdvance(BaseModel):
     block: int
 
 
+class ProxyRecord(BaseModel):
+    """One fault proxy in front of the chain: its process, its JSON-RPC URL and its admin URL."""
+
+    pid: int
+    url: str
+    admin_url: str
+
+
 class RunInfo(BaseModel):
     """What `chain up` leaves behind for other processes: who to signal and where to connect."""
 
@@ -47,6 +63,12 @@ class RunInfo(BaseModel):
     url: str
     state_file: str
     log_file: str
+    proxies: list[ProxyRecord] = []
+
+    @property
+    def rpc_urls(self) -> list[str]:
+        """Where clients connect: the proxies when there are some, else the node itself."""
+        return [p.url for p in self.proxies] or [self.url]
 
 
 def anvil_binary(project_root: Path) -> Path:
@@ -62,10 +84,11 @@ def anvil_binary(project_root: Path) -> Path:
     raise ConfigError(f"{native}: anvil not found; run `npm install` in {project_root}")
 
 
-def anvil_state_file(config: AnvilConfig, project_root: Path, data_dir: Path) -> Path:
-    """Where anvil keeps the chain: the configured file (relative to the project), else the data dir."""
+def anvil_state_file(config: AnvilConfig, project_root: Path, data_dir: Path, name: str = "local") -> Path:
+    """Where anvil keeps the chain: the configured file (relative to the project), else the data dir
+    (`<data_dir>/<network name>/anvil-state.json`)."""
     if config.state_file is None:
-        return data_dir / "local" / "anvil-state.json"
+        return data_dir / name / "anvil-state.json"
     return config.state_file if config.state_file.is_absolute() else project_root / config.state_file
 
 
@@ -89,12 +112,15 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _is_anvil(pid: int) -> bool:
-    """Guard against a recycled pid: only signal a process that is really anvil."""
+def _is_anvil(pid: int, marker: bytes = b"anvil") -> bool:
+    """Guard against a recycled pid: only signal a process that is really anvil (or `marker`)."""
     try:
-        return b"anvil" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        return marker in Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return _alive(pid)
+
+
+PROXY_MODULE = "ledger.faultproxy"
 
 
 def _terminate(pid: int, timeout: float) -> None:
@@ -123,11 +149,15 @@ class LocalChain:
         detach: bool = False,
         startup_timeout: float = 30.0,
         block_gas_limit: int | None = None,
+        name: str = "local",
+        proxy_urls: list[str] | None = None,
     ) -> None:
         self.config = config
         self.project_root = project_root
-        self.run_dir = data_dir / "local"
-        self.state_file = anvil_state_file(config, project_root, data_dir)
+        self.data_dir = data_dir
+        self.name = name
+        self.run_dir = data_dir / name
+        self.state_file = anvil_state_file(config, project_root, data_dir, name)
         self.log_file = self.run_dir / "anvil.log"
         self.run_file = self.run_dir / "anvil.json"
         self.host = "127.0.0.1"
@@ -137,6 +167,10 @@ class LocalChain:
         # A consortium chain (Besu QBFT) sets its own block gas limit in genesis; benchmarks that
         # seal blocks on a timer need the same freedom, or anvil's 30M default caps a block's work.
         self.block_gas_limit = block_gas_limit
+        # One fault proxy per URL (its port; 0 picks a free one), started once anvil answers.
+        self.proxy_urls = list(proxy_urls or [])
+        self.proxies: list[ProxyRecord] = []
+        self._proxy_procs: list[subprocess.Popen[bytes]] = []
         self._proc: subprocess.Popen[bytes] | None = None
         self._client: httpx.Client | None = None
 
@@ -145,6 +179,11 @@ class LocalChain:
         if self.port is None:
             raise ChainUnavailable("local chain is not started")
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def rpc_urls(self) -> list[str]:
+        """Where clients connect: the fault proxies when there are some, else anvil itself."""
+        return [p.url for p in self.proxies] or [self.url]
 
     def command(self) -> list[str]:
         cfg = self.config
@@ -173,12 +212,19 @@ class LocalChain:
             cmd += ["--block-time", str(cfg.block_time_seconds)]
         if self.block_gas_limit is not None:
             cmd += ["--gas-limit", str(self.block_gas_limit)]
+        if cfg.gas_price_wei is not None:
+            cmd += ["--gas-price", str(cfg.gas_price_wei)]
+        if cfg.base_fee_wei is not None:
+            cmd += ["--base-fee", str(cfg.base_fee_wei)]
+        if cfg.gas_price_wei == 0:
+            # A free-gas chain (Besu QBFT with min-gas-price 0) accepts a zero tip too.
+            cmd += ["--disable-min-priority-fee"]
         return cmd
 
     def start(self) -> LocalChain:
         if self._proc is not None:
             return self
-        existing = read_run_info(self.run_file.parent.parent)
+        existing = read_run_info(self.data_dir, self.name)
         if existing is not None and existing.state_file == str(self.state_file):
             raise ChainUnavailable(f"an anvil using {self.state_file} already runs (pid {existing.pid})")
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -196,14 +242,54 @@ class LocalChain:
         log.info("anvil starting pid=%d url=%s state=%s", self._proc.pid, self.url, self.state_file)
         try:
             self._wait_ready()
+            for url in self.proxy_urls:
+                self._start_proxy(url)
         except BaseException:
             self.stop()
             raise
         info = RunInfo(
-            pid=self._proc.pid, url=self.url, state_file=str(self.state_file), log_file=str(self.log_file)
+            pid=self._proc.pid,
+            url=self.url,
+            state_file=str(self.state_file),
+            log_file=str(self.log_file),
+            proxies=self.proxies,
         )
         self.run_file.write_text(info.model_dump_json())
         return self
+
+    def _start_proxy(self, url: str) -> ProxyRecord:
+        """One `ledger.faultproxy` process listening where `url` says, in front of this anvil."""
+        parsed = urlparse(url)
+        listen = f"{parsed.hostname or self.host}:{parsed.port or 0}"
+        index = len(self.proxies)
+        log_path = self.run_dir / f"proxy-{index}.log"
+        with log_path.open("ab") as log_out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", PROXY_MODULE, "--listen", listen, "--upstream", self.url],
+                stdout=subprocess.PIPE,
+                stderr=log_out,
+                stdin=subprocess.DEVNULL,
+                start_new_session=self.detach,
+                cwd=self.project_root,
+                env={
+                    **os.environ,
+                    "PYTHONPATH": os.pathsep.join(
+                        filter(None, [str(self.project_root), os.environ.get("PYTHONPATH")])
+                    ),
+                },
+            )
+        self._proxy_procs.append(proc)
+        assert proc.stdout is not None
+        ready, _, _ = select.select([proc.stdout], [], [], self.startup_timeout)
+        line = proc.stdout.readline().decode().split() if ready else []
+        proc.stdout.close()
+        if len(line) != 3 or line[0] != "ready":
+            tail = log_path.read_text(errors="replace")[-2000:]
+            raise ChainUnavailable(f"fault proxy for {url} did not start ({proc.poll()}): {tail}")
+        record = ProxyRecord(pid=proc.pid, url=line[1], admin_url=line[2])
+        self.proxies.append(record)
+        log.info("fault proxy up pid=%d url=%s admin=%s", proc.pid, record.url, record.admin_url)
+        return record
 
     def _wait_ready(self) -> None:
         assert self._proc is not None
@@ -227,6 +313,11 @@ class LocalChain:
         if self._client is not None:
             self._client.close()
             self._client = None
+        for proc in self._proxy_procs:
+            _terminate(proc.pid, timeout)
+            proc.wait(timeout=timeout)
+        self._proxy_procs.clear()
+        self.proxies = []
         if self._proc is None:
             return
         _terminate(self._proc.pid, timeout)
@@ -267,15 +358,28 @@ class LocalChain:
     def mine(self, blocks: int = 1) -> None:
         self.rpc("anvil_mine", [hex(blocks)])
 
+    def set_mining(self, interval_seconds: float | None) -> None:
+        """Mine a block per transaction (None), or one every `interval_seconds` whether or not there is
+        work (how a QBFT network seals blocks). Tests set a chain up on automine, then measure it on
+        timed blocks."""
+        if interval_seconds is None:
+            self.rpc("evm_setIntervalMining", [0])  # 0 also turns automine off: set it after
+            self.rpc("evm_setAutomine", [True])
+        else:
+            self.rpc("evm_setAutomine", [False])
+            whole = float(interval_seconds).is_integer()
+            self.rpc("evm_setIntervalMining", [int(interval_seconds) if whole else interval_seconds])
 
-def read_run_info(data_dir: Path) -> RunInfo | None:
-    """The chain recorded by `chain up`, or None if there is none or it has died."""
-    run_file = data_dir / "local" / "anvil.json"
+
+def read_run_info(data_dir: Path, name: str = "local") -> RunInfo | None:
+    """The chain of network `name` recorded by `chain up`, or None if there is none or it has died."""
+    run_file = data_dir / name / "anvil.json"
     try:
         info = RunInfo.model_validate_json(run_file.read_text())
     except (FileNotFoundError, ValueError):
         return None
     if not (_alive(info.pid) and _is_anvil(info.pid)):
+        _stop_proxies(info.proxies, 10.0)  # in front of a dead node they serve nothing
         run_file.unlink(missing_ok=True)
         return None
     return info
@@ -284,18 +388,26 @@ def read_run_info(data_dir: Path) -> RunInfo | None:
 def rpc_urls(network: NetworkConfig, data_dir: Path) -> list[str]:
     """Where to reach `network`: on the local network, the chain `chain up` recorded (it runs on a free
     port, not the configured one); elsewhere, or with no recorded chain, the configured URLs."""
-    if network.is_local and (info := read_run_info(data_dir)) is not None:
-        return [info.url]
+    if network.is_local and (info := read_run_info(data_dir, network.name)) is not None:
+        return info.rpc_urls
     return list(network.rpc_urls)
 
 
-def stop_recorded(data_dir: Path, timeout: float = 10.0) -> RunInfo | None:
-    """Stop the chain another process started with `chain up`; returns what was stopped."""
-    info = read_run_info(data_dir)
+def _stop_proxies(proxies: list[ProxyRecord], timeout: float) -> None:
+    for proxy in proxies:
+        if _alive(proxy.pid) and _is_anvil(proxy.pid, PROXY_MODULE.encode()):
+            _terminate(proxy.pid, timeout)
+
+
+def stop_recorded(data_dir: Path, timeout: float = 10.0, name: str = "local") -> RunInfo | None:
+    """Stop the chain (and its fault proxies) another process started with `chain up`; returns what was
+    stopped."""
+    info = read_run_info(data_dir, name)
     if info is None:
         return None
+    _stop_proxies(info.proxies, timeout)
     _terminate(info.pid, timeout)
-    (data_dir / "local" / "anvil.json").unlink(missing_ok=True)
+    (data_dir / name / "anvil.json").unlink(missing_ok=True)
     log.info("anvil stopped pid=%d url=%s", info.pid, info.url)
     return info
 
@@ -319,8 +431,11 @@ def _require_local(network: NetworkConfig, what: str) -> None:
 
 
 def _local_url(network: NetworkConfig, data_dir: Path | None) -> str:
-    # With a data dir, the chain `chain up` recorded there; without, the network's URL as given (a
-    # service that already resolved its endpoint passes its own copy of the network).
+    # With a data dir, the chain `chain up` recorded there (the node itself, not a fault proxy in front
+    # of it); without, the network's URL as given (a service that already resolved its endpoint passes
+    # its own copy of the network).
+    if data_dir is not None and (info := read_run_info(data_dir, network.name)) is not None:
+        return info.url
     return rpc_urls(network, data_dir)[0] if data_dir is not None else network.rpc_urls[0]
 
 

@@ -6,9 +6,11 @@ become `ChainUnavailable` when the node stays silent; node *answers* (reverts, '
 pass straight through so the caller can act on them. A network lists several `rpc_urls`; a
 transport failure on one moves every later request to the next (`rpc failover` in the log), and the
 backoff applies between whole rounds over the list, so a dead first node costs one refused
-connection, not a retry schedule. Bulk broadcasts go out as one JSON-RPC array over one keep-alive
-httpx connection: web3.py 7's `batch_requests()` refuses `eth_sendRawTransaction`, and on anvil one
-array of 200 sends took ~0.08 s against ~0.35 s for 200 sequential calls.
+connection, not a retry schedule. An HTTP 502/503/504 (a node restarting, a load balancer with no
+healthy node behind it) is a transport failure too: the node did not answer the call. Bulk
+broadcasts go out as one JSON-RPC array over one keep-alive httpx connection: web3.py 7's
+`batch_requests()` refuses `eth_sendRawTransaction`, and on anvil one array of 200 sends took
+~0.08 s against ~0.35 s for 200 sequential calls.
 """
 
 from __future__ import annotations
@@ -31,6 +33,18 @@ from ledger.errors import ChainUnavailable
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+class NodeUnavailable(ConnectionError):
+    """The endpoint answered HTTP 502, 503 or 504: no node behind it handled the call."""
+
+    def __init__(self, url: str, status: int) -> None:
+        super().__init__(f"{url}: HTTP {status}")
+        self.url = url
+        self.status = status
+
+
+UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
 
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
     requests.ConnectionError,
@@ -96,9 +110,15 @@ class FailoverHTTPProvider(HTTPProvider):
     def _make_request(self, method: RPCEndpoint, request_data: bytes) -> bytes:
         def post(url: str) -> bytes:
             self.endpoint_uri = URI(url)
-            raw: bytes = self._request_session_manager.make_post_request(
-                URI(url), request_data, **self.get_request_kwargs()
-            )
+            try:
+                raw: bytes = self._request_session_manager.make_post_request(
+                    URI(url), request_data, **self.get_request_kwargs()
+                )
+            except requests.HTTPError as exc:
+                status = exc.response.status_code if exc.response is not None else 0
+                if status in UNAVAILABLE_STATUSES:
+                    raise NodeUnavailable(url, status) from exc
+                raise
             return raw
 
         return self.rotation.round(post, str(method))
@@ -230,6 +250,8 @@ class JsonRpc:
 
         def send(url: str) -> Any:
             response = self._client.post(url, json=body)
+            if response.status_code in UNAVAILABLE_STATUSES:
+                raise NodeUnavailable(url, response.status_code)
             response.raise_for_status()
             return response.json()
 

@@ -192,14 +192,20 @@ class TransactionManager:
                         tx_hash, signed = self._sign(params, nonce, signer, idempotency_key)
                         self._broadcast(signed.raw_transaction, tx_hash)
                 except Web3RPCError as exc:
-                    if idempotency_key is not None:
-                        self.journal.set_status(idempotency_key, "dropped")
-                    if attempt == 1 and is_nonce_too_low(rpc_error_message(exc)):
-                        log.warning("nonce too low, resyncing address=%s", signer.address)
-                        continue
-                    if is_insufficient_funds(rpc_error_message(exc)):
-                        raise self._insufficient(signer, params) from exc
-                    raise TransactionFailed(f"broadcast failed: {exc}") from exc
+                    message = rpc_error_message(exc)
+                    if not (is_nonce_too_low(message) and self._known(tx_hash)):
+                        if idempotency_key is not None:
+                            self.journal.set_status(idempotency_key, "dropped")
+                        if attempt == 1 and is_nonce_too_low(message):
+                            log.warning("nonce too low, resyncing address=%s", signer.address)
+                            continue
+                        if is_insufficient_funds(message):
+                            raise self._insufficient(signer, params) from exc
+                        raise TransactionFailed(f"broadcast failed: {exc}") from exc
+                    # A retried broadcast (after a timeout or a cut connection, perhaps on another node)
+                    # of a transaction that had in fact reached the network: its nonce is taken by this
+                    # very transaction. Signing anew would execute the operation twice.
+                    log.warning("broadcast retry found the tx already known hash=%s", tx_hash)
             if idempotency_key is not None:
                 self.journal.set_status(idempotency_key, "sent")
             log.info(
@@ -207,6 +213,14 @@ class TransactionManager:
             )
             return tx_hash
         raise AssertionError("unreachable")
+
+    def _known(self, tx_hash: str) -> bool:
+        """Whether the network has this transaction, pending or mined."""
+        try:
+            found = self._rpc(lambda: self.w3.eth.get_transaction(HexBytes(tx_hash)), "get_transaction")
+        except TransactionNotFound:
+            return False
+        return found is not None
 
     def _resume(self, key: str) -> str | None:
         """The hash already journaled for `key` (rebroadcast if still pending), or None to sign anew."""
@@ -262,10 +276,14 @@ class TransactionManager:
                     hashes[i], signed = self._sign(params, first + offset, signer, keys[i])
                     raws.append(_hex(signed.raw_transaction))
                 results = self.raw.batch([("eth_sendRawTransaction", [raw]) for raw in raws])
+                # "nonce too low" for a transaction the network already has: a retried batch whose
+                # first attempt got through (the answer was lost); not a failure.
                 failed = [
                     (todo[j], r.message)
                     for j, r in enumerate(results)
-                    if r.error and not is_already_known(r.message)
+                    if r.error
+                    and not is_already_known(r.message)
+                    and not (is_nonce_too_low(r.message) and self._known(str(hashes[todo[j]])))
                 ]
                 if failed:
                     for i, _ in failed:

@@ -21,6 +21,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 WIDTH = 140
@@ -73,11 +74,15 @@ def after_run(
         run.chain.stop()
         shutil.rmtree(run.settings.data_dir, ignore_errors=True)
         return
-    info = read_run_info(run.settings.data_dir)
+    name = run.chain.name
+    info = read_run_info(run.settings.data_dir, name)
+    profile = "" if name == "local" else f" --profile {name}"
     console.print(
-        f"[bold]chain kept running[/bold] at {run.chain.url} (anvil pid {info.pid if info else '?'})\n"
+        f"[bold]chain kept running[/bold] at {', '.join(run.chain.rpc_urls)} "
+        f"(anvil pid {info.pid if info else '?'})\n"
         f"  data dir (manifest, journal, index): {run.settings.data_dir}\n"
         f"  stop it: TIERCHAIN_DATA_DIR={run.settings.data_dir} .venv/bin/python -m ledger.cli chain down"
+        f"{profile}"
     )
 
 
@@ -105,17 +110,35 @@ def main(
         ),
     ] = False,
     port: Annotated[int | None, typer.Option("--port", help="port for --serve (default: a free one)")] = None,
+    network: Annotated[
+        str,
+        typer.Option(
+            "--network",
+            help="the local network to run on: local (a block per transaction) or local-consortium "
+            "(2 s blocks, free legacy gas, chain id 1337, two RPC URLs through fault proxies)",
+        ),
+    ] = "local",
 ) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.ERROR, stream=sys.stderr)
     # Wide enough for the tables when piped or captured (rich assumes 80 columns off a terminal).
     console = Console(stderr=json_output, width=None if sys.stdout.isatty() else WIDTH)
     say = (lambda _m: None) if json_output else (lambda m: console.print(f"[dim]·[/dim] {m}"))
+    if serve and network != "local":
+        console.print("[bold red]--serve runs on the local network only[/bold red]")
+        raise typer.Exit(2)
     try:
         run = run_demo(
-            Options(project_root=PROJECT_ROOT, seed=seed, keep=keep or serve, index=index, say=say)
+            Options(
+                project_root=PROJECT_ROOT,
+                seed=seed,
+                keep=keep or serve,
+                index=index,
+                network=network,
+                say=say,
+            )
         )
     except (DemoFailure, TierchainError) as exc:
-        console.print(f"[bold red]demo failed:[/bold red] {type(exc).__name__}: {exc}")
+        console.print(f"[bold red]demo failed:[/bold red] {type(exc).__name__}: {escape(str(exc))}")
         raise typer.Exit(2) from exc
     summary = run.summary
     if json_output:

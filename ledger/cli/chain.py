@@ -15,44 +15,77 @@ from ledger.localchain import LocalChain, advance_time, chain_time, read_run_inf
 
 chain_app = typer.Typer(help="Run the local development chain (anvil).", no_args_is_help=True)
 
+ProfileOpt = Annotated[
+    str,
+    typer.Option(
+        "--profile",
+        help="the local network to run: chain_config/<profile>.toml with an [anvil] table (local-consortium: "
+        "2 s blocks, free legacy gas, chain id 1337, a fault proxy per RPC URL)",
+    ),
+]
+
 
 @chain_app.command("up")
 @guarded
 def chain_up(
     port: Annotated[
-        int | None, typer.Option(help="port; default: the port of the network's first RPC URL")
+        int | None,
+        typer.Option(
+            help="anvil's port; default: the port of the network's first RPC URL (a free one "
+            "behind fault proxies)"
+        ),
     ] = None,
+    profile: ProfileOpt = "local",
 ) -> None:
-    """Start anvil in the background; it keeps running after this command returns."""
+    """Start anvil (and, for a profile with fault proxies, one proxy per RPC URL) in the background; it
+    keeps running after this command returns."""
     built = settings()
-    network = load_network(built, "local")
+    network = load_network(built, profile)
     if network.anvil is None:
-        raise ConfigError("chain_config/local.toml: anvil: missing [anvil] table")
-    running = read_run_info(built.data_dir)
+        raise ConfigError(f"chain_config/{profile}.toml: anvil: missing [anvil] table: not a local network")
+    running = read_run_info(built.data_dir, profile)
     if running is not None:
-        console.print(f"already running: pid {running.pid} at {running.url}")
+        console.print(f"already running: pid {running.pid} at {', '.join(running.rpc_urls)}", soft_wrap=True)
         return
-    chosen = port or urlparse(network.rpc_urls[0]).port
-    chain = LocalChain(network.anvil, built.project_root, built.data_dir, port=chosen, detach=True)
+    proxied = network.anvil.fault_proxies
+    chosen = port if proxied else port or urlparse(network.rpc_urls[0]).port
+    chain = LocalChain(
+        network.anvil,
+        built.project_root,
+        built.data_dir,
+        port=chosen,
+        detach=True,
+        name=profile,
+        proxy_urls=list(network.rpc_urls) if proxied else None,
+    )
     chain.start()
     console.print(f"anvil up at {chain.url} (state {chain.state_file}, log {chain.log_file})", soft_wrap=True)
+    for proxy in chain.proxies:
+        console.print(f"fault proxy {proxy.url} (admin {proxy.admin_url}, pid {proxy.pid})", soft_wrap=True)
 
 
 @chain_app.command("down")
-def chain_down() -> None:
-    """Stop the chain `chain up` started; anvil writes its state file on the way out."""
-    info = stop_recorded(settings().data_dir)
-    console.print(f"stopped pid {info.pid}" if info else "no local chain running")
+def chain_down(profile: ProfileOpt = "local") -> None:
+    """Stop the chain `chain up` started, and its fault proxies; anvil writes its state file on the way
+    out."""
+    info = stop_recorded(settings().data_dir, name=profile)
+    if info is None:
+        console.print("no local chain running")
+        return
+    proxies = f" and {len(info.proxies)} fault proxies" if info.proxies else ""
+    console.print(f"stopped pid {info.pid}{proxies}")
 
 
 @chain_app.command("status")
-def chain_status() -> None:
+def chain_status(profile: ProfileOpt = "local") -> None:
     """Whether the local chain runs, and where; exits 1 when it does not."""
-    info = read_run_info(settings().data_dir)
+    info = read_run_info(settings().data_dir, profile)
     if info is None:
         console.print("no local chain running")
         raise typer.Exit(code=1)
     console.print(f"running: pid {info.pid} at {info.url}, state {info.state_file}", soft_wrap=True)
+    for proxy in info.proxies:
+        console.print(f"fault proxy {proxy.url} (admin {proxy.admin_url}, pid {proxy.pid})", soft_wrap=True)
 
 
 def _iso(seconds: int) -> str:

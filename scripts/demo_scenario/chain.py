@@ -16,7 +16,7 @@ from ledger.client import TierchainClient
 from ledger.compile import compile_contracts
 from ledger.config import NetworkConfig, Settings, parse_network
 from ledger.deploy import Deployment, deploy_system, manifest_path
-from ledger.errors import ErrorDecoder
+from ledger.errors import ConfigError, ErrorDecoder
 from ledger.journal import TxJournal
 from ledger.keys import Signer
 from ledger.localchain import LocalChain
@@ -38,26 +38,44 @@ class Chain:
 
     @property
     def url(self) -> str:
-        return self.local.url
+        """The first RPC URL clients use (a fault proxy on a network that has them)."""
+        return self.local.rpc_urls[0]
+
+    @property
+    def urls(self) -> list[str]:
+        """Every RPC URL of the network, as the client and the indexer use them."""
+        return self.local.rpc_urls
 
     def now(self) -> int:
         return int(self.client.w3.eth.get_block("latest")["timestamp"])
 
     def warp_to(self, timestamp: int) -> None:
-        """Anvil-only: move the clock so the next block is at or after `timestamp`, and mine it."""
+        """Anvil-only: move the clock so the next block is at or after `timestamp`, and mine it.
+
+        Under interval mining (local-consortium) a timed block may be sealed between reading the clock
+        and moving it; that block carries the offset too, so the next block is still past `timestamp`."""
         self.local.increase_time(max(0, timestamp - self.now()))
         self.local.mine()
 
 
-def start_chain(project_root: Path, data_dir: Path, *, detach: bool) -> tuple[LocalChain, NetworkConfig]:
-    """Anvil with the local network's settings, its state and logs under `data_dir`."""
-    network = parse_network(project_root / "chain_config" / "local.toml", project_root)
-    assert network.anvil is not None
+def start_chain(
+    project_root: Path, data_dir: Path, *, detach: bool, network_name: str = "local"
+) -> tuple[LocalChain, NetworkConfig]:
+    """Anvil with the settings of local network `network_name` (chain_config/<name>.toml, which must have
+    an [anvil] table), its state and logs under `data_dir`. On a network with fault proxies
+    (local-consortium) one proxy per configured RPC URL runs in front of anvil, each on a free port."""
+    path = project_root / "chain_config" / f"{network_name}.toml"
+    network = parse_network(path, project_root)
+    if network.anvil is None:
+        raise ConfigError(f"{path}: no [anvil] table: the demo runs on a local network only")
     anvil = network.anvil.model_copy(
-        update={"accounts": ACCOUNTS, "state_file": data_dir / "local" / "anvil-state.json"}
+        update={"accounts": ACCOUNTS, "state_file": data_dir / network_name / "anvil-state.json"}
     )
-    local = LocalChain(anvil, project_root, data_dir, detach=detach).start()
-    network = network.model_copy(update={"rpc_urls": [local.url], "anvil": anvil})
+    proxies = ["http://127.0.0.1:0"] * len(network.rpc_urls) if anvil.fault_proxies else None
+    local = LocalChain(
+        anvil, project_root, data_dir, detach=detach, name=network_name, proxy_urls=proxies
+    ).start()
+    network = network.model_copy(update={"rpc_urls": local.rpc_urls, "anvil": anvil})
     return local, network
 
 
@@ -66,7 +84,7 @@ def deploy(local: LocalChain, network: NetworkConfig, settings: Settings, admin:
     build = compile_contracts(settings.project_root, settings.build_dir)
     abis = {name: artifact.abi for name, artifact in build.artifacts.items()}
     manager = TransactionManager(
-        make_web3(local.url),
+        make_web3(local.rpc_urls),
         network,
         admin,
         TxJournal(settings.data_dir / "journal.sqlite"),

@@ -54,7 +54,7 @@ def open_mirror(run: Run) -> Mirror | None:
         engine = make_engine(url)
         upgrade(engine)
         deployment = IndexedDeployment.model_validate(run.chain.deployment.model_dump())
-        source = RpcSource(run.chain.url)
+        source = RpcSource(run.chain.urls)
         indexer = Indexer(engine, source, deployment, run.chain.abis, max_reorg_depth=0)
     except Exception as exc:  # another room's code: report, do not crash the demo
         _skip(run, exc)

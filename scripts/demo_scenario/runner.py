@@ -46,6 +46,7 @@ class Options:
     keep: bool = False
     index: bool = True
     data_dir: Path | None = None
+    network: str = "local"  # a local network of chain_config/ (local-consortium: 2 s blocks, proxies)
     say: Callable[[str], None] = field(default=lambda _message: None)
 
 
@@ -70,8 +71,8 @@ def run_demo(options: Options) -> DemoRun:
         database_url=f"sqlite:///{data_dir / 'index.sqlite'}",
     )
     say = options.say
-    say(f"starting anvil (state in {data_dir})")
-    local, network = start_chain(root, data_dir, detach=options.keep)
+    say(f"starting anvil, network {options.network} (state in {data_dir})")
+    local, network = start_chain(root, data_dir, detach=options.keep, network_name=options.network)
     try:
         summary = _scenario(options, settings, local, network, say)
         summary.seconds = round(time.monotonic() - started, 2)
@@ -98,7 +99,7 @@ def _scenario(
     chain = deploy(local, network, settings, parties["admin"].signer)
     summary = Summary(
         seed=options.seed,
-        chain_url=local.url,
+        chain_url=local.rpc_urls[0],
         chain_id=chain.deployment.chain_id,
         contracts={name: c.address for name, c in chain.deployment.contracts.items()},
         face=FACE,
