@@ -43,6 +43,9 @@ contract ParticipantRegistry is
         bool billMode;
         uint32 acceptanceWindow;
         mapping(address obligor => SettlementMode) settlementModes;
+        // Lost-key recovery (appended): open requests, and where each recovered record went.
+        mapping(address lost => RecoveryRequest) recoveryRequests;
+        mapping(address lost => address replacement) recoveredTo;
     }
 
     /// @notice Three obligations of one obligor marked overdue within this window suspend its issuance
@@ -52,6 +55,9 @@ contract ParticipantRegistry is
     uint256 public constant SUSPENSION = 730 days;
     /// @notice The acceptance window of bill mode until governance sets one: seven days.
     uint256 public constant DEFAULT_ACCEPTANCE_WINDOW = 7 days;
+    /// @notice How many recoveries `currentAccount` follows from one address (one per lost key of the
+    ///         same participant).
+    uint256 public constant MAX_RECOVERY_HOPS = 8;
 
     // keccak256(abi.encode(uint256(keccak256("tierchain.storage.ParticipantRegistry")) - 1)) & ~bytes32(uint256(0xff))
     bytes32 private constant STORAGE_SLOT = 0x89352bd20ca9e9ea8faa5cb3d3a294f3ffa7fb0b3d312f09c92ff3568d913a00;
@@ -146,10 +152,11 @@ contract ParticipantRegistry is
     function setStatus(address account, Status status) external {
         bool governance = hasRole(DEFAULT_ADMIN_ROLE, msg.sender);
         if (!governance) _checkRole(Roles.ONBOARDING);
-        if (status == Status.None) revert InvalidStatus(status);
+        if (status == Status.None || status == Status.Recovered) revert InvalidStatus(status);
         Participant storage p = _s().participants[account];
         Status previous = p.status;
         if (previous == Status.None) revert NotRegistered(account);
+        if (previous == Status.Recovered) revert AccountRecovered(account, _s().recoveredTo[account]);
         if (previous == status) revert InvalidStatus(status);
         if (!governance) _checkRoleAdmins(p.roleBits);
         p.status = status;
@@ -299,7 +306,7 @@ contract ParticipantRegistry is
             revert InvalidSizeClass(sizeClass);
         }
         ParticipantRegistryStorage storage $ = _s();
-        if ($.participants[account].status == Status.None) revert NotRegistered(account);
+        _checkRecordOpen($, account);
         SizeClass previous = $.sizeClasses[account];
         $.sizeClasses[account] = sizeClass;
         emit SizeClassSet(account, previous, sizeClass);
@@ -313,8 +320,11 @@ contract ParticipantRegistry is
     /// @inheritdoc IParticipantRegistry
     /// @dev The record keeps the last three strikes; the third within `OVERDUE_WINDOW` (first to last)
     ///      suspends for `SUSPENSION` from now. A strike while suspended extends nothing.
+    /// @dev An obligation of a recovered obligor counts on the record of the account acting for it now.
     function recordOverdue(address obligor, uint256 slot) external onlyRole(Roles.DESK) {
-        ObligorRecord storage r = _s().obligorRecords[obligor];
+        ParticipantRegistryStorage storage $ = _s();
+        obligor = _current($, obligor);
+        ObligorRecord storage r = $.obligorRecords[obligor];
         uint40 nowTs = uint40(block.timestamp);
         uint40 first = r.strike1;
         r.strike0 = first;
@@ -403,6 +413,105 @@ contract ParticipantRegistry is
         acceptanceWindow = _window($);
     }
 
+    // ------------------------------------------------------------------ lost-key recovery
+
+    /// @inheritdoc IParticipantRegistry
+    function requestRecovery(address lost, address replacement, bytes32 caseRef) external {
+        bool governance = hasRole(DEFAULT_ADMIN_ROLE, msg.sender);
+        if (!governance) _checkRole(Roles.ONBOARDING);
+        if (caseRef == bytes32(0)) revert InvalidCaseRef();
+        if (replacement == address(0)) revert ZeroAddress();
+        ParticipantRegistryStorage storage $ = _s();
+        _checkRecordOpen($, lost);
+        if (replacement == lost || $.participants[replacement].status != Status.None) {
+            revert AlreadyRegistered(replacement);
+        }
+        bytes32 open = $.recoveryRequests[lost].caseRef;
+        if (open != bytes32(0)) revert RecoveryAlreadyRequested(lost, open);
+        if (!governance) _checkRoleAdmins($.participants[lost].roleBits);
+        $.recoveryRequests[lost] = RecoveryRequest(replacement, caseRef, msg.sender);
+        emit RecoveryRequested(lost, replacement, caseRef, msg.sender);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    /// @dev The replacement is registered with the lost record's legal id and status (a suspended participant
+    ///      stays suspended), its participant roles (granted anew, revoked from `lost`), its size class and,
+    ///      for an obligor, its policy override, overdue record and settlement mode, so a recovery neither
+    ///      loses nor sheds anything: a suspension follows the record. Infrastructure roles are not moved
+    ///      (governance grants them). The usual registration, status, role and size-class events are emitted
+    ///      for the replacement, then `ParticipantRecovered`.
+    function approveRecovery(address lost, bytes32 caseRef) external onlyRole(Roles.ENFORCEMENT) {
+        ParticipantRegistryStorage storage $ = _s();
+        RecoveryRequest memory r = _openRequest($, lost, caseRef);
+        if (msg.sender == r.requestedBy) revert RecoveryNeedsSecondParty(msg.sender);
+        address to = r.replacement;
+        // Registered since the request (by another onboarding): refused rather than merged.
+        if ($.participants[to].status != Status.None) revert AlreadyRegistered(to);
+        delete $.recoveryRequests[lost];
+
+        Participant memory p = $.participants[lost];
+        $.participants[to] = Participant(p.legalIdHash, p.status, 0);
+        $.accountByLegalId[p.legalIdHash] = to;
+        $.participants[lost].status = Status.Recovered;
+        $.recoveredTo[lost] = to;
+        emit ParticipantRegistered(to, p.legalIdHash);
+        emit ParticipantStatusChanged(to, Status.None, p.status);
+        emit ParticipantStatusChanged(lost, p.status, Status.Recovered);
+        _moveRole(Roles.CORE_ENTERPRISE, p.roleBits, lost, to);
+        _moveRole(Roles.SUPPLIER, p.roleBits, lost, to);
+        _moveRole(Roles.BANK, p.roleBits, lost, to);
+        _moveRole(Roles.REGULATOR, p.roleBits, lost, to);
+        _moveRole(Roles.ORACLE, p.roleBits, lost, to);
+
+        SizeClass sizeClass = $.sizeClasses[lost];
+        if (sizeClass != SizeClass.Unclassified) {
+            $.sizeClasses[to] = sizeClass;
+            emit SizeClassSet(to, SizeClass.Unclassified, sizeClass);
+        }
+        Policy memory policy = $.obligorPolicies[lost];
+        if (policy.isSet) {
+            $.obligorPolicies[to] = policy;
+            delete $.obligorPolicies[lost];
+            emit ObligorPolicySet(to, policy, msg.sender, "lost-key recovery");
+        }
+        $.obligorRecords[to] = $.obligorRecords[lost];
+        SettlementMode mode = $.settlementModes[lost];
+        if (mode != SettlementMode.FollowDeployment) {
+            $.settlementModes[to] = mode;
+            emit ObligorSettlementModeSet(to, mode);
+        }
+        emit ParticipantRecovered(lost, to, caseRef, r.requestedBy, msg.sender);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function cancelRecovery(address lost, bytes32 caseRef) external {
+        if (
+            !hasRole(Roles.ONBOARDING, msg.sender) && !hasRole(Roles.ENFORCEMENT, msg.sender)
+                && !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)
+        ) {
+            revert AccessControlUnauthorizedAccount(msg.sender, Roles.ONBOARDING);
+        }
+        ParticipantRegistryStorage storage $ = _s();
+        _openRequest($, lost, caseRef);
+        delete $.recoveryRequests[lost];
+        emit RecoveryCancelled(lost, caseRef, msg.sender);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function recoveryRequest(address lost) external view returns (RecoveryRequest memory) {
+        return _s().recoveryRequests[lost];
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function recoveredTo(address lost) external view returns (address) {
+        return _s().recoveredTo[lost];
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function currentAccount(address account) external view returns (address) {
+        return _current(_s(), account);
+    }
+
     // ------------------------------------------------------------------ roles
 
     /// @notice Grants `role` to `account`; DESK is refused here: only `bindDesks` grants it.
@@ -417,6 +526,7 @@ contract ParticipantRegistry is
         uint8 bit = Roles.bitOf(role);
         Participant storage p = _s().participants[account];
         if (bit != 0 && p.status == Status.None) revert NotRegistered(account);
+        if (bit != 0 && p.status == Status.Recovered) revert AccountRecovered(account, _s().recoveredTo[account]);
         granted = super._grantRole(role, account);
         if (granted && bit != 0) p.roleBits |= bit;
     }
@@ -444,6 +554,40 @@ contract ParticipantRegistry is
         uint8 bit = Roles.bitOf(role);
         bool has = bit == 0 ? hasRole(role, account) : p.roleBits & bit != 0;
         if (!has) revert MissingRole(account, role);
+    }
+
+    /// @dev Reverts unless `account` is registered and not recovered.
+    function _checkRecordOpen(ParticipantRegistryStorage storage $, address account) private view {
+        Status status = $.participants[account].status;
+        if (status == Status.None) revert NotRegistered(account);
+        if (status == Status.Recovered) revert AccountRecovered(account, $.recoveredTo[account]);
+    }
+
+    function _openRequest(ParticipantRegistryStorage storage $, address lost, bytes32 caseRef)
+        private
+        view
+        returns (RecoveryRequest memory r)
+    {
+        r = $.recoveryRequests[lost];
+        if (r.caseRef == bytes32(0)) revert NoRecoveryRequest(lost);
+        if (r.caseRef != caseRef) revert RecoveryCaseMismatch(lost, r.caseRef, caseRef);
+    }
+
+    /// @dev Moves participant role `role` from `from` to `to` when `roleBits` has it.
+    function _moveRole(bytes32 role, uint8 roleBits, address from, address to) private {
+        if (roleBits & Roles.bitOf(role) == 0) return;
+        _revokeRole(role, from);
+        _grantRole(role, to);
+    }
+
+    /// @dev Follows `recoveredTo` from `account`, at most `MAX_RECOVERY_HOPS` steps.
+    function _current(ParticipantRegistryStorage storage $, address account) private view returns (address) {
+        for (uint256 i = 0; i < MAX_RECOVERY_HOPS; ++i) {
+            address next = $.recoveredTo[account];
+            if (next == address(0)) break;
+            account = next;
+        }
+        return account;
     }
 
     function _policyOf(ParticipantRegistryStorage storage $, address obligor) private view returns (Policy memory) {

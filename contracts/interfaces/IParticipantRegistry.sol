@@ -12,7 +12,17 @@ interface IParticipantRegistry is IAccessControlEnumerable {
     enum Status {
         None,
         Active,
-        Suspended
+        Suspended,
+        Recovered
+    }
+
+    /// @notice An open request to recover the participant at a lost address: the new address its record
+    ///         is to move to, the case reference of the recovery (e.g. the hash of the case file's number)
+    ///         and the onboarding key that asked.
+    struct RecoveryRequest {
+        address replacement;
+        bytes32 caseRef;
+        address requestedBy;
     }
 
     /// @notice A participant as stored: the hash of its legal identifier (e.g. a unified social credit
@@ -102,7 +112,35 @@ interface IParticipantRegistry is IAccessControlEnumerable {
     /// @notice Core enterprise `obligor` chose how its future obligations settle their moves.
     event ObligorSettlementModeSet(address indexed obligor, SettlementMode mode);
 
+    /// @notice Onboarding (`requestedBy`) asked to move the record of `lost` to `replacement` (case `caseRef`).
+    event RecoveryRequested(
+        address indexed lost, address indexed replacement, bytes32 indexed caseRef, address requestedBy
+    );
+    /// @notice The record of `lost` moved to `replacement` (legal id, status, roles, size class, obligor policy,
+    ///         overdue record and settlement mode); `lost` is now `Recovered` and holds no role.
+    event ParticipantRecovered(
+        address indexed lost,
+        address indexed replacement,
+        bytes32 indexed caseRef,
+        address requestedBy,
+        address approvedBy
+    );
+    /// @notice The open recovery request of `lost` (case `caseRef`) was withdrawn by `by`.
+    event RecoveryCancelled(address indexed lost, bytes32 indexed caseRef, address by);
+
     error ZeroAddress();
+    /// @notice `account` lost its key and was recovered to `replacement`: it can never act or be changed again.
+    error AccountRecovered(address account, address replacement);
+    /// @notice A recovery needs a case reference (it cannot be zero).
+    error InvalidCaseRef();
+    /// @notice `lost` already has an open recovery request, of case `caseRef`.
+    error RecoveryAlreadyRequested(address lost, bytes32 caseRef);
+    /// @notice `lost` has no open recovery request.
+    error NoRecoveryRequest(address lost);
+    /// @notice The case reference given does not match the open request's.
+    error RecoveryCaseMismatch(address lost, bytes32 expected, bytes32 given);
+    /// @notice The approval of a recovery must come from another key than its request's (`account` asked).
+    error RecoveryNeedsSecondParty(address account);
     /// @notice An acceptance window of zero or longer than a year.
     error InvalidAcceptanceWindow(uint256 window);
     /// @notice A policy field out of range: `field` names it (e.g. "longTenor").
@@ -244,6 +282,29 @@ interface IParticipantRegistry is IAccessControlEnumerable {
     function obligorSettlementMode(address obligor) external view returns (SettlementMode);
     /// @notice The mode a new obligation of `obligor` gets: bill mode or not, and the acceptance window.
     function settlementTermsOf(address obligor) external view returns (bool billMode, uint256 acceptanceWindow);
+
+    // ------------------------------------------------------------------ lost-key recovery
+
+    /// @notice Asks to move the record of `lost` (a participant that lost its key) to `replacement`, a new,
+    ///         never registered address, under case reference `caseRef`. ONBOARDING holding the admin role
+    ///         of every participant role of `lost` (as `setStatus`), or governance. One open request per
+    ///         lost address; nothing moves until ENFORCEMENT approves (`approveRecovery`).
+    function requestRecovery(address lost, address replacement, bytes32 caseRef) external;
+    /// @notice Approves the open request of `lost` (its `caseRef` repeated): the record moves to the
+    ///         replacement, `lost` becomes `Recovered`. ENFORCEMENT only, and not the requesting key. The
+    ///         tokens follow in batches through the token's `recoverTokens`.
+    function approveRecovery(address lost, bytes32 caseRef) external;
+    /// @notice Withdraws the open request of `lost` (its `caseRef` repeated). ONBOARDING, ENFORCEMENT or
+    ///         governance.
+    function cancelRecovery(address lost, bytes32 caseRef) external;
+    /// @notice The open recovery request of `lost` (all zero when none).
+    function recoveryRequest(address lost) external view returns (RecoveryRequest memory);
+    /// @notice The address the record of `lost` moved to, or zero when `lost` was never recovered.
+    function recoveredTo(address lost) external view returns (address);
+    /// @notice The address that acts today for `account`: `account` itself, or the end of its chain of
+    ///         recoveries (followed for at most `MAX_RECOVERY_HOPS` steps). Desks use it where they check a
+    ///         recorded address (an obligor, a recourse seller).
+    function currentAccount(address account) external view returns (address);
 
     /// @notice Reverts unless `account` is active and holds the participant role `role`.
     function checkActiveRole(address account, bytes32 role) external view;
