@@ -10,7 +10,15 @@ from typing import Any
 import pytest
 
 import ledger.compile as compile_mod
-from ledger.compile import compile_contracts, compiler_settings, load_abis, load_artifact
+from ledger.compile import (
+    CompileResult,
+    abi_signature,
+    compile_contracts,
+    compiler_settings,
+    load_abis,
+    load_artifact,
+    merge_abi,
+)
 from ledger.errors import ArtifactNotFound, CompilationError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -101,3 +109,59 @@ def test_imports_in_comments_are_ignored(tmp_path: Path) -> None:
 def test_load_missing_artifact(tmp_path: Path) -> None:
     with pytest.raises(ArtifactNotFound, match="NoSuch"):
         load_artifact(tmp_path, "NoSuch")
+
+
+def _fn(name: str, *types: str, kind: str = "function") -> dict[str, Any]:
+    return {"type": kind, "name": name, "inputs": [{"name": f"a{i}", "type": t} for i, t in enumerate(types)]}
+
+
+def test_merge_abi_keeps_the_primary_and_adds_what_it_lacks() -> None:
+    primary = [
+        {"type": "constructor", "inputs": [{"name": "r", "type": "address"}]},
+        _fn("ownerOf", "uint256"),
+        _fn("Frozen", "uint256", "address", "uint32", kind="event"),
+    ]
+    other = [
+        {"type": "constructor", "inputs": []},
+        _fn("ownerOf", "uint256"),  # the same signature: once
+        _fn("acceptMove", "uint256"),
+        _fn("Frozen", "address", "uint256", "uint256", kind="event"),  # an overload: kept
+        _fn("NotDelegated", "address", kind="error"),
+    ]
+    merged = merge_abi(primary, other)
+    assert [abi_signature(e) for e in merged] == [
+        "constructor",
+        "function ownerOf(uint256)",
+        "event Frozen(uint256,address,uint32)",
+        "function acceptMove(uint256)",
+        "event Frozen(address,uint256,uint256)",
+        "error NotDelegated(address)",
+    ]
+    assert merged[0] is primary[0], "the primary's constructor stays"
+
+
+def test_abi_signature_spells_tuples() -> None:
+    entry = {
+        "type": "function",
+        "name": "f",
+        "inputs": [{"type": "tuple[]", "components": [{"type": "address"}, {"type": "uint48"}]}],
+    }
+    assert abi_signature(entry) == "function f((address,uint48)[])"
+
+
+def test_the_token_artifact_speaks_its_extension(tierchain_build: CompileResult) -> None:
+    """The ABI of "ReceivableToken" is the token's merged with its extension's (delegated functions)."""
+    token = tierchain_build.artifacts["ReceivableToken"]
+    extension = tierchain_build.artifacts["ReceivableTokenExtension"]
+    signatures = [abi_signature(e) for e in token.abi]
+    assert len(signatures) == len(set(signatures)), "every entry once"
+    assert {abi_signature(e) for e in extension.abi if e["type"] != "constructor"} <= set(signatures)
+    ctor = next(e for e in token.abi if e["type"] == "constructor")
+    assert [i["type"] for i in ctor["inputs"]] == ["address", "uint8", "address"]
+    for fn in (
+        "acceptMove(uint256)",
+        "freeze(uint256,uint32)",
+        "lineage(uint256)",
+        "transferFrom(uint256,address,uint256)",
+    ):
+        assert fn in token.methodIdentifiers

@@ -16,6 +16,7 @@ from ledger.compile import Artifact, CompileResult
 from ledger.config import NetworkConfig, PolicySpec, Settings
 from ledger.deploy import (
     DESK_ROLE,
+    IMPLEMENTATION_PARTS,
     SYSTEM_CONTRACTS,
     DeployOutcome,
     artifact_hash,
@@ -32,12 +33,12 @@ from ledger.tx import TransactionManager
 
 pytestmark = pytest.mark.chain
 
-# Local defaults (the deployer is the one seat, guardian and onboarding key): 6 implementations and 6
-# proxies, 1 settlement token, timelock, seats and governor; 3 timelock and 4 registry grants; bindDesks,
-# POLICY for the deployer, 1 setCurrency, 1 setPolicy (the suites' mechanics policy is not the registry's
-# initial one: a network keeping the default policy skips it); 3 renouncements (timelock admin, POLICY,
-# registry admin).
-TOTAL_TXS = 12 + 1 + 3 + 3 + 4 + 1 + 1 + 1 + 1 + 3
+# Local defaults (the deployer is the one seat, guardian and onboarding key): 6 implementations, the
+# token's extension and 6 proxies, 1 settlement token, timelock, seats and governor; 3 timelock and 4
+# registry grants; bindDesks, POLICY for the deployer, 1 setCurrency, 1 setPolicy (the suites' mechanics
+# policy is not the registry's initial one: a network keeping the default policy skips it); 3
+# renouncements (timelock admin, POLICY, registry admin).
+TOTAL_TXS = 12 + 1 + 1 + 3 + 3 + 4 + 1 + 1 + 1 + 1 + 3
 
 
 @pytest.fixture
@@ -77,10 +78,17 @@ def test_deploy_wires_then_verifies_without_a_transaction(
     assert first.status == "deployed" and first.transactions == TOTAL_TXS
     governance = {"TierchainTimelock", "OperatorSeats", "TierchainGovernor"}
     assert set(d.contracts) == {*SYSTEM_CONTRACTS, "SettlementToken.CNY", *governance}
-    assert set(d.implementations) == set(SYSTEM_CONTRACTS)
+    assert set(d.implementations) == {*SYSTEM_CONTRACTS, *IMPLEMENTATION_PARTS}
     assert d.currencies == {"CNY": d.address("SettlementToken.CNY")}
     assert d.deployer == manager.signer.address
     assert d.deploy_block == d.implementations["ParticipantRegistry"].block_number  # the first transaction
+    # The token delegates to the recorded extension; the merged ABI speaks the extension's functions.
+    token = manager.w3.eth.contract(
+        address=Web3.to_checksum_address(d.address("ReceivableToken")), abi=artifacts["ReceivableToken"].abi
+    )
+    extension = Web3.to_checksum_address(d.implementations["ReceivableTokenExtension"].address)
+    assert token.functions.extension().call() == extension
+    assert token.functions.contractURI().call() == ""
     assert (d.oracle_threshold, d.grace_period_seconds) == (2, 30 * 86_400)
     w3 = manager.w3
     for name, record in [*d.contracts.items(), *((f"impl:{n}", r) for n, r in d.implementations.items())]:
@@ -151,7 +159,8 @@ def test_interrupted_deployment_resumes(
         _deploy(manager, local_network, broken, tmp_path)
     assert not manifest_path(tmp_path, "local").exists()
     resumed = _deploy(manager, local_network, tierchain_build.artifacts, tmp_path)
-    assert resumed.status == "resumed" and resumed.transactions == TOTAL_TXS - 2 * 5  # 5 proxies done
+    # 5 proxies and their implementations done, and the token's extension.
+    assert resumed.status == "resumed" and resumed.transactions == TOTAL_TXS - 2 * 5 - 1
     assert resumed.deployment.address("ParticipantRegistry") == manager.w3.to_checksum_address(
         manager.w3.eth.get_transaction_receipt(resumed.deployment.contracts["ParticipantRegistry"].tx_hash)[
             "contractAddress"

@@ -3,10 +3,9 @@ pragma solidity ^0.8.24;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {Base} from "./Base.t.sol";
-import {ReceivableToken} from "../../contracts/ReceivableToken.sol";
 import {ParticipantRegistry} from "../../contracts/ParticipantRegistry.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
-import {IReceivableToken} from "../../contracts/interfaces/IReceivableToken.sol";
+import {IReceivableToken, IReceivableTokenBase} from "../../contracts/interfaces/IReceivableToken.sol";
 import {Roles} from "../../contracts/libraries/Roles.sol";
 import {Deploy} from "./utils/Deploy.sol";
 
@@ -19,7 +18,7 @@ contract BillModeTest is Base {
     uint256 internal constant WINDOW = 3 days;
     address internal constant CURRENCY = address(0xC47);
 
-    ReceivableToken internal token;
+    IReceivableToken internal token;
     address internal desk = makeAddr("desk");
     address internal enforcer = makeAddr("enforcer");
     address internal spender = makeAddr("spender");
@@ -55,8 +54,8 @@ contract BillModeTest is Base {
     }
 
     function _pendingError(uint256 id) internal view returns (bytes memory) {
-        IReceivableToken.PendingMove memory p = token.pendingMove(id);
-        return abi.encodeWithSelector(IReceivableToken.AwaitingAcceptance.selector, id, p.to, p.expiry);
+        IReceivableTokenBase.PendingMove memory p = token.pendingMove(id);
+        return abi.encodeWithSelector(IReceivableTokenBase.AwaitingAcceptance.selector, id, p.to, p.expiry);
     }
 
     // ------------------------------------------------------------------ registry: modes
@@ -129,14 +128,14 @@ contract BillModeTest is Base {
 
     function test_split_pendsWithSenderAsOwner() public {
         vm.expectEmit(address(token));
-        emit IReceivableToken.MovePending(2, root, supplier1, supplier2, 5000, T0 + WINDOW);
+        emit IReceivableTokenBase.MovePending(2, root, supplier1, supplier2, 5000, T0 + WINDOW);
         uint256 piece = _pay(supplier1, root, supplier2, 5000);
         assertEq(piece, 2);
         assertEq(token.ownerOf(piece), supplier1);
         assertEq(token.balanceOf(piece), 5000);
         assertEq(token.balanceOf(root), FACE - 5000);
         assertEq(token.parentOf(piece), root);
-        IReceivableToken.PendingMove memory p = token.pendingMove(piece);
+        IReceivableTokenBase.PendingMove memory p = token.pendingMove(piece);
         assertEq(p.from, supplier1);
         assertEq(p.to, supplier2);
         assertEq(p.source, root);
@@ -205,7 +204,7 @@ contract BillModeTest is Base {
     function test_accept_movesToReceiver() public {
         uint256 piece = _pay(supplier1, root, supplier2, 5000);
         vm.expectEmit(address(token));
-        emit IReceivableToken.MoveAccepted(piece, supplier1, supplier2, 5000);
+        emit IReceivableTokenBase.MoveAccepted(piece, supplier1, supplier2, 5000);
         vm.prank(supplier2);
         token.acceptMove(piece);
         assertEq(token.ownerOf(piece), supplier2);
@@ -220,10 +219,10 @@ contract BillModeTest is Base {
 
     function test_RevertWhen_acceptByOther() public {
         uint256 piece = _pay(supplier1, root, supplier2, 5000);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NotMoveParty.selector, supplier1, piece));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NotMoveParty.selector, supplier1, piece));
         vm.prank(supplier1);
         token.acceptMove(piece);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NoPendingMove.selector, root));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NoPendingMove.selector, root));
         vm.prank(supplier2);
         token.acceptMove(root);
     }
@@ -231,7 +230,7 @@ contract BillModeTest is Base {
     function test_RevertWhen_acceptAfterExpiry() public {
         uint256 piece = _pay(supplier1, root, supplier2, 5000);
         vm.warp(T0 + WINDOW);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.MoveExpired.selector, piece, T0 + WINDOW));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.MoveExpired.selector, piece, T0 + WINDOW));
         vm.prank(supplier2);
         token.acceptMove(piece);
     }
@@ -240,7 +239,7 @@ contract BillModeTest is Base {
         uint256 piece = _pay(supplier1, root, supplier2, 5000);
         _freeze(piece);
         assertTrue(token.isFrozen(piece));
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.TokenFrozen.selector, piece));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.TokenFrozen.selector, piece));
         vm.prank(supplier2);
         token.acceptMove(piece);
         vm.prank(regulator);
@@ -270,7 +269,7 @@ contract BillModeTest is Base {
     function test_refuse_mergesBack() public {
         uint256 piece = _pay(supplier1, root, supplier2, 5000);
         vm.expectEmit(address(token));
-        emit IReceivableToken.MoveReturned(piece, root, supplier1, IReceivableToken.ReturnReason.Refused);
+        emit IReceivableTokenBase.MoveReturned(piece, root, supplier1, IReceivableTokenBase.ReturnReason.Refused);
         vm.prank(supplier2);
         token.refuseMove(piece);
         assertEq(token.balanceOf(root), FACE);
@@ -282,14 +281,14 @@ contract BillModeTest is Base {
 
     function test_withdraw_bySenderOnly() public {
         uint256 piece = _pay(supplier1, root, supplier2, 5000);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NotMoveParty.selector, supplier2, piece));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NotMoveParty.selector, supplier2, piece));
         vm.prank(supplier2);
         token.withdrawMove(piece);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NotMoveParty.selector, supplier1, piece));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NotMoveParty.selector, supplier1, piece));
         vm.prank(supplier1);
         token.refuseMove(piece);
         vm.expectEmit(address(token));
-        emit IReceivableToken.MoveReturned(piece, root, supplier1, IReceivableToken.ReturnReason.Withdrawn);
+        emit IReceivableTokenBase.MoveReturned(piece, root, supplier1, IReceivableTokenBase.ReturnReason.Withdrawn);
         vm.prank(supplier1);
         token.withdrawMove(piece);
         assertEq(token.balanceOf(root), FACE);
@@ -297,11 +296,11 @@ contract BillModeTest is Base {
 
     function test_expire_afterWindowByAnyone() public {
         uint256 piece = _pay(supplier1, root, supplier2, 5000);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.MoveNotExpired.selector, piece, T0 + WINDOW));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.MoveNotExpired.selector, piece, T0 + WINDOW));
         token.expireMove(piece);
         vm.warp(T0 + WINDOW);
         vm.expectEmit(address(token));
-        emit IReceivableToken.MoveReturned(piece, root, supplier1, IReceivableToken.ReturnReason.Expired);
+        emit IReceivableTokenBase.MoveReturned(piece, root, supplier1, IReceivableTokenBase.ReturnReason.Expired);
         vm.prank(outsider);
         token.expireMove(piece);
         assertEq(token.balanceOf(root), FACE);
@@ -312,7 +311,7 @@ contract BillModeTest is Base {
         uint256 piece = _pay(supplier1, root, supplier2, 5000);
         vm.warp(MATURITY);
         vm.expectEmit(address(token));
-        emit IReceivableToken.MoveReturned(piece, root, supplier1, IReceivableToken.ReturnReason.Matured);
+        emit IReceivableTokenBase.MoveReturned(piece, root, supplier1, IReceivableTokenBase.ReturnReason.Matured);
         token.expireMove(piece);
     }
 
@@ -320,7 +319,7 @@ contract BillModeTest is Base {
         uint256 piece = _pay(supplier1, root, supplier2, 5000);
         _freeze(root);
         vm.expectEmit(address(token));
-        emit IReceivableToken.MoveReturned(piece, 0, supplier1, IReceivableToken.ReturnReason.Refused);
+        emit IReceivableTokenBase.MoveReturned(piece, 0, supplier1, IReceivableTokenBase.ReturnReason.Refused);
         vm.prank(supplier2);
         token.refuseMove(piece);
         assertEq(token.ownerOf(piece), supplier1);
@@ -343,7 +342,7 @@ contract BillModeTest is Base {
 
     function test_whole_pendsAndAccepts() public {
         vm.expectEmit(address(token));
-        emit IReceivableToken.MovePending(root, 0, supplier1, supplier2, FACE, T0 + WINDOW);
+        emit IReceivableTokenBase.MovePending(root, 0, supplier1, supplier2, FACE, T0 + WINDOW);
         vm.prank(supplier1);
         token.safeTransferFrom(supplier1, supplier2, root);
         assertEq(token.ownerOf(root), supplier1);
@@ -357,7 +356,7 @@ contract BillModeTest is Base {
         vm.prank(supplier1);
         token.transferFrom(supplier1, supplier2, root);
         vm.expectEmit(address(token));
-        emit IReceivableToken.MoveReturned(root, 0, supplier1, IReceivableToken.ReturnReason.Refused);
+        emit IReceivableTokenBase.MoveReturned(root, 0, supplier1, IReceivableTokenBase.ReturnReason.Refused);
         vm.prank(supplier2);
         token.refuseMove(root);
         assertEq(token.ownerOf(root), supplier1);
@@ -381,7 +380,7 @@ contract BillModeTest is Base {
     function test_forceTransfer_cancelsPendingFirst() public {
         uint256 piece = _pay(supplier1, root, supplier2, 5000);
         vm.expectEmit(address(token));
-        emit IReceivableToken.MoveReturned(piece, 0, supplier1, IReceivableToken.ReturnReason.Enforced);
+        emit IReceivableTokenBase.MoveReturned(piece, 0, supplier1, IReceivableTokenBase.ReturnReason.Enforced);
         vm.prank(enforcer);
         token.forceTransfer(piece, supplier3, 5000, bytes32("order-1"));
         assertEq(token.ownerOf(piece), supplier3);
@@ -392,7 +391,7 @@ contract BillModeTest is Base {
         uint256 piece = _pay(supplier1, root, supplier2, 5000);
         vm.warp(MATURITY);
         vm.expectEmit(address(token));
-        emit IReceivableToken.MoveReturned(piece, 0, supplier1, IReceivableToken.ReturnReason.Matured);
+        emit IReceivableTokenBase.MoveReturned(piece, 0, supplier1, IReceivableTokenBase.ReturnReason.Matured);
         vm.prank(desk);
         (, uint256 value) = token.redeem(supplier1, piece);
         assertEq(value, 5000);

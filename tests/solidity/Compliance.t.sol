@@ -5,7 +5,7 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 import {IssuanceDesk} from "../../contracts/IssuanceDesk.sol";
 import {ParticipantRegistry} from "../../contracts/ParticipantRegistry.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
-import {IReceivableToken} from "../../contracts/interfaces/IReceivableToken.sol";
+import {IReceivableToken, IReceivableTokenBase} from "../../contracts/interfaces/IReceivableToken.sol";
 import {ITradeRegistry} from "../../contracts/interfaces/ITradeRegistry.sol";
 import {Roles} from "../../contracts/libraries/Roles.sol";
 import {Deploy} from "./utils/Deploy.sol";
@@ -460,7 +460,7 @@ contract ComplianceTest is World {
         registry.unpause(Roles.OP_MOVES, "resolved");
         vm.prank(regulator);
         token.freeze(root, 1);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.TokenFrozen.selector, root));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.TokenFrozen.selector, root));
         _pay(supplier3, root, supplier1, 1_000, inv);
     }
 

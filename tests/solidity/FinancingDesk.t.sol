@@ -9,7 +9,7 @@ import {SettlementTransfer} from "../../contracts/libraries/SettlementTransfer.s
 import {CallbackCurrency, FeeOnTransferCurrency, HostileCurrencyWorld} from "./utils/HostileCurrencies.sol";
 import {Roles} from "../../contracts/libraries/Roles.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
-import {IReceivableToken} from "../../contracts/interfaces/IReceivableToken.sol";
+import {IReceivableToken, IReceivableTokenBase} from "../../contracts/interfaces/IReceivableToken.sol";
 
 contract FinancingDeskTest is World {
     uint256 internal constant FACE = 100_000_000; // 1,000,000.00 CNY
@@ -107,7 +107,7 @@ contract FinancingDeskTest is World {
 
     function test_RevertWhen_offerForNonexistentToken() public {
         vm.prank(bank1);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NonexistentToken.selector, 99));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NonexistentToken.selector, 99));
         financing.makeOffer(99, FACE, RATE, ACT_360, false, block.timestamp + 1 days);
     }
 
@@ -407,7 +407,9 @@ contract FinancingDeskTest is World {
     function test_RevertWhen_nonHolderAccepts() public {
         uint256 id = makeOffer(bank1, root, FACE, RATE, ACT_360);
         vm.prank(supplier2);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.IncorrectOwner.selector, supplier2, root, supplier1));
+        vm.expectRevert(
+            abi.encodeWithSelector(IReceivableTokenBase.IncorrectOwner.selector, supplier2, root, supplier1)
+        );
         financing.accept(id);
     }
 
@@ -416,7 +418,7 @@ contract FinancingDeskTest is World {
         vm.prank(regulator);
         token.freeze(root, 1);
         vm.prank(supplier1);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.TokenFrozen.selector, root));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.TokenFrozen.selector, root));
         financing.accept(id);
     }
 
@@ -425,7 +427,7 @@ contract FinancingDeskTest is World {
         uint256 id = financing.makeOffer(root, FACE, RATE, ACT_360, false, maturity + 1 days);
         vm.warp(maturity);
         vm.prank(supplier1);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.ObligationMatured.selector, slot, maturity));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.ObligationMatured.selector, slot, maturity));
         financing.accept(id);
     }
 
@@ -460,7 +462,7 @@ contract FinancingDeskTest is World {
         token.transferFrom(root, supplier2, MIN_UNIT);
         vm.prank(supplier1);
         vm.expectRevert(
-            abi.encodeWithSelector(IReceivableToken.InsufficientBalance.selector, root, FACE - MIN_UNIT, FACE)
+            abi.encodeWithSelector(IReceivableTokenBase.InsufficientBalance.selector, root, FACE - MIN_UNIT, FACE)
         );
         financing.accept(id);
     }
@@ -468,7 +470,7 @@ contract FinancingDeskTest is World {
     function test_RevertWhen_offerValueNotMultipleOfMinUnit() public {
         uint256 id = makeOffer(bank1, root, 150, RATE, ACT_360);
         vm.prank(supplier1);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NotMultipleOfMinUnit.selector, 150, MIN_UNIT));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NotMultipleOfMinUnit.selector, 150, MIN_UNIT));
         financing.accept(id);
     }
 

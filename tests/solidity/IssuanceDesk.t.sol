@@ -5,7 +5,7 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {World} from "./utils/World.sol";
 import {IssuanceDesk} from "../../contracts/IssuanceDesk.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
-import {IReceivableToken} from "../../contracts/interfaces/IReceivableToken.sol";
+import {IReceivableToken, IReceivableTokenBase} from "../../contracts/interfaces/IReceivableToken.sol";
 import {ITradeRegistry} from "../../contracts/interfaces/ITradeRegistry.sol";
 import {Roles} from "../../contracts/libraries/Roles.sol";
 
@@ -117,20 +117,20 @@ contract IssuanceDeskTest is World {
     function test_RevertWhen_proposeFaceZero() public {
         IssuanceDesk.Terms memory t = _t();
         t.face = 0;
-        _expectProposeRevert(t, abi.encodeWithSelector(IReceivableToken.ZeroFace.selector));
+        _expectProposeRevert(t, abi.encodeWithSelector(IReceivableTokenBase.ZeroFace.selector));
     }
 
     function test_RevertWhen_proposeMinUnitZero() public {
         IssuanceDesk.Terms memory t = _t();
         t.minUnit = 0;
-        _expectProposeRevert(t, abi.encodeWithSelector(IReceivableToken.ZeroMinUnit.selector));
+        _expectProposeRevert(t, abi.encodeWithSelector(IReceivableTokenBase.ZeroMinUnit.selector));
     }
 
     function test_RevertWhen_proposeFaceNotMultipleOfMinUnit() public {
         IssuanceDesk.Terms memory t = _t();
         t.face = FACE - 1;
         _expectProposeRevert(
-            t, abi.encodeWithSelector(IReceivableToken.FaceNotMultipleOfMinUnit.selector, t.face, t.minUnit)
+            t, abi.encodeWithSelector(IReceivableTokenBase.FaceNotMultipleOfMinUnit.selector, t.face, t.minUnit)
         );
     }
 
@@ -138,7 +138,7 @@ contract IssuanceDeskTest is World {
         IssuanceDesk.Terms memory t = _t();
         t.maturity = block.timestamp;
         _expectProposeRevert(
-            t, abi.encodeWithSelector(IReceivableToken.MaturityNotInFuture.selector, t.maturity, block.timestamp)
+            t, abi.encodeWithSelector(IReceivableTokenBase.MaturityNotInFuture.selector, t.maturity, block.timestamp)
         );
     }
 
@@ -219,7 +219,7 @@ contract IssuanceDeskTest is World {
     function test_confirm_issuesSlotAndRootTokenToSupplier() public {
         uint256 id = _propose(_t());
         vm.expectEmit(address(token));
-        emit IReceivableToken.SlotCreated(1, core1, address(cash), FACE, maturity, MIN_UNIT, 1);
+        emit IReceivableTokenBase.SlotCreated(1, core1, address(cash), FACE, maturity, MIN_UNIT, 1);
         vm.expectEmit(address(trades));
         emit ITradeRegistry.DocumentUsed(fp, 1);
         vm.expectEmit(address(issuance));
@@ -231,7 +231,7 @@ contract IssuanceDeskTest is World {
         assertEq(token.ownerOf(tokenId), supplier1);
         assertEq(token.balanceOf(tokenId), FACE);
         assertEq(token.slotOf(tokenId), slot);
-        IReceivableToken.SlotTerms memory st = token.slotTerms(slot);
+        IReceivableTokenBase.SlotTerms memory st = token.slotTerms(slot);
         assertEq(st.obligor, core1);
         assertEq(st.currency, address(cash));
         assertEq(st.face, FACE);
@@ -301,7 +301,7 @@ contract IssuanceDeskTest is World {
         uint256 id = _propose(_t());
         vm.warp(maturity);
         vm.prank(core1);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.MaturityNotInFuture.selector, maturity, maturity));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.MaturityNotInFuture.selector, maturity, maturity));
         issuance.confirm(id, _t());
     }
 
@@ -690,7 +690,7 @@ contract IssuanceDeskTest is World {
 
     function test_RevertWhen_setCurrencyZero() public {
         vm.prank(admin);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.ZeroAddress.selector, "settlementToken"));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.ZeroAddress.selector, "settlementToken"));
         issuance.setCurrency("USD", address(0));
     }
 

@@ -9,9 +9,8 @@ import {IERC3525} from "@solvprotocol/erc-3525/IERC3525.sol";
 import {IERC3525Receiver} from "@solvprotocol/erc-3525/IERC3525Receiver.sol";
 import {Vm} from "forge-std/Vm.sol";
 import {Base} from "./Base.t.sol";
-import {ReceivableToken} from "../../contracts/ReceivableToken.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
-import {IReceivableToken} from "../../contracts/interfaces/IReceivableToken.sol";
+import {IReceivableToken, IReceivableTokenBase} from "../../contracts/interfaces/IReceivableToken.sol";
 import {Roles} from "../../contracts/libraries/Roles.sol";
 import {Deploy} from "./utils/Deploy.sol";
 
@@ -96,7 +95,7 @@ contract ReceivableTokenTest is Base {
     uint256 internal constant MATURITY = T0 + 90 days;
     address internal constant CURRENCY = address(0xC47);
 
-    ReceivableToken internal token;
+    IReceivableToken internal token;
     address internal desk = makeAddr("desk");
     address internal enforcer = makeAddr("enforcer");
     address internal operator = makeAddr("operator");
@@ -183,7 +182,7 @@ contract ReceivableTokenTest is Base {
     function test_setBaseURI_adminSetsUris() public {
         string memory base = "https://api.tierchain.example/v1/metadata/";
         vm.expectEmit(address(token));
-        emit IReceivableToken.BaseURIChanged(base);
+        emit IReceivableTokenBase.BaseURIChanged(base);
         vm.prank(admin);
         token.setBaseURI(base);
         assertEq(token.tokenURI(root), "https://api.tierchain.example/v1/metadata/token/1");
@@ -197,13 +196,13 @@ contract ReceivableTokenTest is Base {
     }
 
     function test_RevertWhen_setBaseURINotAdmin() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NotAuthorized.selector, desk));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NotAuthorized.selector, desk));
         vm.prank(desk);
         token.setBaseURI("https://evil.example/");
     }
 
     function test_RevertWhen_tokenURINonexistent() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NonexistentToken.selector, 99));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NonexistentToken.selector, 99));
         token.tokenURI(99);
     }
 
@@ -217,7 +216,7 @@ contract ReceivableTokenTest is Base {
         vm.expectEmit(address(token));
         emit IERC3525.TransferValue(0, 2, 5_000_000);
         vm.expectEmit(address(token));
-        emit IReceivableToken.SlotCreated(2, coreEnterprise, CURRENCY, 5_000_000, MATURITY, UNIT, 2);
+        emit IReceivableTokenBase.SlotCreated(2, coreEnterprise, CURRENCY, 5_000_000, MATURITY, UNIT, 2);
         vm.prank(desk);
         (uint256 s, uint256 id) = token.createSlot(coreEnterprise, CURRENCY, 5_000_000, MATURITY, UNIT, supplier2);
         assertEq(s, 2);
@@ -242,7 +241,7 @@ contract ReceivableTokenTest is Base {
         assertTrue(token.exists(root));
         assertFalse(token.isFrozen(root));
 
-        IReceivableToken.SlotTerms memory t = token.slotTerms(slot);
+        IReceivableTokenBase.SlotTerms memory t = token.slotTerms(slot);
         assertEq(t.obligor, coreEnterprise);
         assertEq(t.maturity, MATURITY);
         assertEq(t.rootTokenId, root);
@@ -253,7 +252,7 @@ contract ReceivableTokenTest is Base {
     }
 
     function test_RevertWhen_createSlotNotDesk() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NotAuthorized.selector, supplier1));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NotAuthorized.selector, supplier1));
         vm.prank(supplier1);
         token.createSlot(coreEnterprise, CURRENCY, FACE, MATURITY, UNIT, supplier1);
     }
@@ -273,22 +272,22 @@ contract ReceivableTokenTest is Base {
 
     function test_RevertWhen_createSlotTermsInvalid_namesTheConditionAndItsNumbers() public {
         address core = coreEnterprise;
-        bytes4 zeroAddress = IReceivableToken.ZeroAddress.selector;
+        bytes4 zeroAddress = IReceivableTokenBase.ZeroAddress.selector;
         _expectCreateSlotRevert(
             address(0), CURRENCY, FACE, MATURITY, UNIT, abi.encodeWithSelector(zeroAddress, "obligor")
         );
         _expectCreateSlotRevert(core, address(0), FACE, MATURITY, UNIT, abi.encodeWithSelector(zeroAddress, "currency"));
         _expectCreateSlotRevert(
-            core, CURRENCY, 0, MATURITY, UNIT, abi.encodeWithSelector(IReceivableToken.ZeroFace.selector)
+            core, CURRENCY, 0, MATURITY, UNIT, abi.encodeWithSelector(IReceivableTokenBase.ZeroFace.selector)
         );
         _expectCreateSlotRevert(
-            core, CURRENCY, FACE, MATURITY, 0, abi.encodeWithSelector(IReceivableToken.ZeroMinUnit.selector)
+            core, CURRENCY, FACE, MATURITY, 0, abi.encodeWithSelector(IReceivableTokenBase.ZeroMinUnit.selector)
         );
-        bytes4 notMultiple = IReceivableToken.FaceNotMultipleOfMinUnit.selector;
+        bytes4 notMultiple = IReceivableTokenBase.FaceNotMultipleOfMinUnit.selector;
         _expectCreateSlotRevert(
             core, CURRENCY, FACE + 1, MATURITY, UNIT, abi.encodeWithSelector(notMultiple, FACE + 1, UNIT)
         );
-        bytes4 past = IReceivableToken.MaturityNotInFuture.selector;
+        bytes4 past = IReceivableTokenBase.MaturityNotInFuture.selector;
         uint256 t = block.timestamp;
         _expectCreateSlotRevert(core, CURRENCY, FACE, t, UNIT, abi.encodeWithSelector(past, t, t));
         _expectCreateSlotRevert(core, CURRENCY, FACE, t - 1, UNIT, abi.encodeWithSelector(past, t - 1, t));
@@ -328,16 +327,16 @@ contract ReceivableTokenTest is Base {
     }
 
     function test_RevertWhen_slotTermsNonexistent() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NonexistentSlot.selector, 2));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NonexistentSlot.selector, 2));
         token.slotTerms(2);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NonexistentSlot.selector, 0));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NonexistentSlot.selector, 0));
         token.slotTerms(0);
     }
 
     // ------------------------------------------------------------------ views on missing tokens
 
     function test_RevertWhen_viewsOnNonexistentToken() public {
-        bytes memory err = abi.encodeWithSelector(IReceivableToken.NonexistentToken.selector, 42);
+        bytes memory err = abi.encodeWithSelector(IReceivableTokenBase.NonexistentToken.selector, 42);
         vm.expectRevert(err);
         token.ownerOf(42);
         vm.expectRevert(err);
@@ -358,14 +357,14 @@ contract ReceivableTokenTest is Base {
         token.depthOf(42);
         vm.expectRevert(err);
         token.lineage(42);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NonexistentToken.selector, 0));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NonexistentToken.selector, 0));
         token.lineage(0);
         assertFalse(token.exists(42));
         assertFalse(token.exists(0));
     }
 
     function test_RevertWhen_balanceOfZeroAddress() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.InvalidOwner.selector, address(0)));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.InvalidOwner.selector, address(0)));
         token.balanceOf(address(0));
     }
 
@@ -437,7 +436,7 @@ contract ReceivableTokenTest is Base {
         assertEq(token.ownerOf(piece), supplier3);
         assertEq(token.allowance(root, spender), 2_000);
         vm.expectRevert(
-            abi.encodeWithSelector(IReceivableToken.InsufficientAllowance.selector, spender, root, 2_000, 3_000)
+            abi.encodeWithSelector(IReceivableTokenBase.InsufficientAllowance.selector, spender, root, 2_000, 3_000)
         );
         vm.prank(spender);
         token.transferFrom(root, supplier3, 3_000);
@@ -456,39 +455,41 @@ contract ReceivableTokenTest is Base {
 
     function test_RevertWhen_splitWithoutAllowance() public {
         vm.expectRevert(
-            abi.encodeWithSelector(IReceivableToken.InsufficientAllowance.selector, outsider, root, 0, UNIT)
+            abi.encodeWithSelector(IReceivableTokenBase.InsufficientAllowance.selector, outsider, root, 0, UNIT)
         );
         vm.prank(outsider);
         token.transferFrom(root, outsider, UNIT);
     }
 
     function test_RevertWhen_splitToZeroAddress() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.InvalidReceiver.selector, address(0)));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.InvalidReceiver.selector, address(0)));
         vm.prank(supplier1);
         token.transferFrom(root, address(0), UNIT);
     }
 
     function test_RevertWhen_splitOverBalance() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.InsufficientBalance.selector, root, FACE, FACE + UNIT));
+        vm.expectRevert(
+            abi.encodeWithSelector(IReceivableTokenBase.InsufficientBalance.selector, root, FACE, FACE + UNIT)
+        );
         vm.prank(supplier1);
         token.transferFrom(root, supplier2, FACE + UNIT);
     }
 
     function test_RevertWhen_splitNotMultipleOfMinUnit() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NotMultipleOfMinUnit.selector, 150, UNIT));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NotMultipleOfMinUnit.selector, 150, UNIT));
         vm.prank(supplier1);
         token.transferFrom(root, supplier2, 150);
     }
 
     function test_RevertWhen_splitZeroValue() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NotMultipleOfMinUnit.selector, 0, UNIT));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NotMultipleOfMinUnit.selector, 0, UNIT));
         vm.prank(supplier1);
         token.transferFrom(root, supplier2, 0);
     }
 
     function test_RevertWhen_tokenFrozen() public {
         _freeze(root);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.TokenFrozen.selector, root));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.TokenFrozen.selector, root));
         vm.prank(supplier1);
         token.transferFrom(root, supplier2, UNIT);
     }
@@ -503,7 +504,7 @@ contract ReceivableTokenTest is Base {
 
     function test_RevertWhen_splitAtMaturity() public {
         vm.warp(MATURITY);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.ObligationMatured.selector, slot, MATURITY));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.ObligationMatured.selector, slot, MATURITY));
         vm.prank(supplier1);
         token.transferFrom(root, supplier2, UNIT);
     }
@@ -515,7 +516,7 @@ contract ReceivableTokenTest is Base {
 
     function test_RevertWhen_splitAfterMaturity() public {
         vm.warp(MATURITY + 30 days);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.ObligationMatured.selector, slot, MATURITY));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.ObligationMatured.selector, slot, MATURITY));
         vm.prank(supplier1);
         token.transferFrom(root, supplier2, UNIT);
     }
@@ -556,7 +557,7 @@ contract ReceivableTokenTest is Base {
     }
 
     function test_RevertWhen_splitNonexistentToken() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NonexistentToken.selector, 9));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NonexistentToken.selector, 9));
         vm.prank(supplier1);
         token.transferFrom(uint256(9), supplier2, UNIT);
     }
@@ -609,20 +610,20 @@ contract ReceivableTokenTest is Base {
         token.splitBatch(root, _addrs(supplier2, supplier3), _vals(3_000, 4_000));
         assertEq(token.allowance(root, spender), 3_000);
         vm.expectRevert(
-            abi.encodeWithSelector(IReceivableToken.InsufficientAllowance.selector, spender, root, 3_000, 4_000)
+            abi.encodeWithSelector(IReceivableTokenBase.InsufficientAllowance.selector, spender, root, 3_000, 4_000)
         );
         vm.prank(spender);
         token.splitBatch(root, _addrs(supplier2, supplier3), _vals(2_000, 2_000));
     }
 
     function test_RevertWhen_splitBatchLengthMismatch() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.LengthMismatch.selector, 3, 2));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.LengthMismatch.selector, 3, 2));
         vm.prank(supplier1);
         token.splitBatch(root, _addrs(supplier2, supplier3, bank), _vals(UNIT, UNIT));
     }
 
     function test_RevertWhen_splitBatchEmpty() public {
-        vm.expectRevert(IReceivableToken.EmptyBatch.selector);
+        vm.expectRevert(IReceivableTokenBase.EmptyBatch.selector);
         vm.prank(supplier1);
         token.splitBatch(root, new address[](0), new uint256[](0));
     }
@@ -630,7 +631,7 @@ contract ReceivableTokenTest is Base {
     function test_RevertWhen_splitBatchTotalOverBalance() public {
         uint256 first = 60_000_000;
         vm.expectRevert(
-            abi.encodeWithSelector(IReceivableToken.InsufficientBalance.selector, root, FACE - first, 50_000_000)
+            abi.encodeWithSelector(IReceivableTokenBase.InsufficientBalance.selector, root, FACE - first, 50_000_000)
         );
         vm.prank(supplier1);
         token.splitBatch(root, _addrs(supplier2, supplier3), _vals(first, 50_000_000));
@@ -639,16 +640,16 @@ contract ReceivableTokenTest is Base {
     }
 
     function test_RevertWhen_splitBatchPieceNotMinUnit() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NotMultipleOfMinUnit.selector, 250, UNIT));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NotMultipleOfMinUnit.selector, 250, UNIT));
         vm.prank(supplier1);
         token.splitBatch(root, _addrs(supplier2, supplier3), _vals(UNIT, 250));
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NotMultipleOfMinUnit.selector, 0, UNIT));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NotMultipleOfMinUnit.selector, 0, UNIT));
         vm.prank(supplier1);
         token.splitBatch(root, _addrs(supplier2, supplier3), _vals(UNIT, 0));
     }
 
     function test_RevertWhen_splitBatchReceiverInvalid() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.InvalidReceiver.selector, address(0)));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.InvalidReceiver.selector, address(0)));
         vm.prank(supplier1);
         token.splitBatch(root, _addrs(supplier2, address(0)), _vals(UNIT, UNIT));
         vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.NotAHolder.selector, regulator));
@@ -658,19 +659,19 @@ contract ReceivableTokenTest is Base {
 
     function test_RevertWhen_splitBatchFrozenOrMatured() public {
         _freeze(root);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.TokenFrozen.selector, root));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.TokenFrozen.selector, root));
         vm.prank(supplier1);
         token.splitBatch(root, _addrs(supplier2, supplier3), _vals(UNIT, UNIT));
         vm.prank(regulator);
         token.unfreeze(root, 0);
         vm.warp(MATURITY);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.ObligationMatured.selector, slot, MATURITY));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.ObligationMatured.selector, slot, MATURITY));
         vm.prank(supplier1);
         token.splitBatch(root, _addrs(supplier2, supplier3), _vals(UNIT, UNIT));
     }
 
     function test_RevertWhen_splitBatchNonexistent() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NonexistentToken.selector, 77));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NonexistentToken.selector, 77));
         vm.prank(supplier1);
         token.splitBatch(77, _addrs(supplier2, supplier3), _vals(UNIT, UNIT));
     }
@@ -704,7 +705,7 @@ contract ReceivableTokenTest is Base {
         token.transferFrom(root, a, 300);
         assertEq(token.allowance(root, spender), 200);
         vm.expectRevert(
-            abi.encodeWithSelector(IReceivableToken.InsufficientAllowance.selector, spender, root, 200, 300)
+            abi.encodeWithSelector(IReceivableTokenBase.InsufficientAllowance.selector, spender, root, 200, 300)
         );
         vm.prank(spender);
         token.transferFrom(root, a, 300);
@@ -727,13 +728,13 @@ contract ReceivableTokenTest is Base {
 
     function test_RevertWhen_mergeAcrossSlots() public {
         (, uint256 other) = _createSlot(supplier2, FACE);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.SlotMismatch.selector, root, other));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.SlotMismatch.selector, root, other));
         vm.prank(supplier1);
         token.transferFrom(root, other, UNIT);
     }
 
     function test_RevertWhen_mergeSameToken() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.SameToken.selector, root));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.SameToken.selector, root));
         vm.prank(supplier1);
         token.transferFrom(root, root, UNIT);
     }
@@ -741,7 +742,7 @@ contract ReceivableTokenTest is Base {
     function test_RevertWhen_mergeIntoFrozenToken() public {
         uint256 a = _splitAs(supplier1, root, supplier2, 10_000);
         _freeze(a);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.TokenFrozen.selector, a));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.TokenFrozen.selector, a));
         vm.prank(supplier1);
         token.transferFrom(root, a, UNIT);
     }
@@ -749,32 +750,34 @@ contract ReceivableTokenTest is Base {
     function test_RevertWhen_mergeFromFrozenToken() public {
         uint256 a = _splitAs(supplier1, root, supplier2, 10_000);
         _freeze(root);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.TokenFrozen.selector, root));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.TokenFrozen.selector, root));
         vm.prank(supplier1);
         token.transferFrom(root, a, UNIT);
     }
 
     function test_RevertWhen_mergeNonexistent() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NonexistentToken.selector, 50));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NonexistentToken.selector, 50));
         vm.prank(supplier1);
         token.transferFrom(uint256(50), root, UNIT);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NonexistentToken.selector, 50));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NonexistentToken.selector, 50));
         vm.prank(supplier1);
         token.transferFrom(root, uint256(50), UNIT);
     }
 
     function test_RevertWhen_mergeRules() public {
         uint256 a = _splitAs(supplier1, root, supplier2, 10_000);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NotMultipleOfMinUnit.selector, 0, UNIT));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NotMultipleOfMinUnit.selector, 0, UNIT));
         vm.prank(supplier1);
         token.transferFrom(root, a, 0);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NotMultipleOfMinUnit.selector, 101, UNIT));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NotMultipleOfMinUnit.selector, 101, UNIT));
         vm.prank(supplier1);
         token.transferFrom(root, a, 101);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.InsufficientBalance.selector, a, 10_000, 10_100));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.InsufficientBalance.selector, a, 10_000, 10_100));
         vm.prank(supplier2);
         token.transferFrom(a, root, 10_100);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.InsufficientAllowance.selector, outsider, a, 0, UNIT));
+        vm.expectRevert(
+            abi.encodeWithSelector(IReceivableTokenBase.InsufficientAllowance.selector, outsider, a, 0, UNIT)
+        );
         vm.prank(outsider);
         token.transferFrom(a, root, UNIT);
 
@@ -785,7 +788,7 @@ contract ReceivableTokenTest is Base {
         _reactivate(supplier2);
 
         vm.warp(MATURITY);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.ObligationMatured.selector, slot, MATURITY));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.ObligationMatured.selector, slot, MATURITY));
         vm.prank(supplier1);
         token.transferFrom(root, a, UNIT);
     }
@@ -821,13 +824,15 @@ contract ReceivableTokenTest is Base {
     }
 
     function test_RevertWhen_transferFromIncorrectOwner() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.IncorrectOwner.selector, supplier2, root, supplier1));
+        vm.expectRevert(
+            abi.encodeWithSelector(IReceivableTokenBase.IncorrectOwner.selector, supplier2, root, supplier1)
+        );
         vm.prank(supplier1);
         token.transferFrom(supplier2, supplier3, root);
     }
 
     function test_RevertWhen_transferFromNotApproved() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.InsufficientApproval.selector, outsider, root));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.InsufficientApproval.selector, outsider, root));
         vm.prank(outsider);
         token.transferFrom(supplier1, supplier2, root);
     }
@@ -835,13 +840,13 @@ contract ReceivableTokenTest is Base {
     function test_RevertWhen_transferFromByValueSpenderOnly() public {
         vm.prank(supplier1);
         token.approve(root, spender, type(uint256).max);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.InsufficientApproval.selector, spender, root));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.InsufficientApproval.selector, spender, root));
         vm.prank(spender);
         token.transferFrom(supplier1, supplier2, root);
     }
 
     function test_RevertWhen_transferFromToZero() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.InvalidReceiver.selector, address(0)));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.InvalidReceiver.selector, address(0)));
         vm.prank(supplier1);
         token.transferFrom(supplier1, address(0), root);
     }
@@ -863,20 +868,20 @@ contract ReceivableTokenTest is Base {
         _reactivate(supplier1);
 
         _freeze(root);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.TokenFrozen.selector, root));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.TokenFrozen.selector, root));
         vm.prank(supplier1);
         token.transferFrom(supplier1, supplier3, root);
         vm.prank(regulator);
         token.unfreeze(root, 0);
 
         vm.warp(MATURITY);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.ObligationMatured.selector, slot, MATURITY));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.ObligationMatured.selector, slot, MATURITY));
         vm.prank(supplier1);
         token.transferFrom(supplier1, supplier3, root);
     }
 
     function test_RevertWhen_transferFromNonexistent() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NonexistentToken.selector, 5));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NonexistentToken.selector, 5));
         vm.prank(supplier1);
         token.transferFrom(supplier1, supplier2, 5);
     }
@@ -969,19 +974,19 @@ contract ReceivableTokenTest is Base {
     }
 
     function test_RevertWhen_approveByStrangerOrApprovedAddress() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.InsufficientApproval.selector, outsider, root));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.InsufficientApproval.selector, outsider, root));
         vm.prank(outsider);
         token.approve(outsider, root);
         vm.prank(supplier1);
         token.approve(spender, root);
         // A single-token approval does not let its holder re-approve.
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.InsufficientApproval.selector, spender, root));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.InsufficientApproval.selector, spender, root));
         vm.prank(spender);
         token.approve(outsider, root);
     }
 
     function test_RevertWhen_approveNonexistent() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NonexistentToken.selector, 3));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NonexistentToken.selector, 3));
         vm.prank(supplier1);
         token.approve(spender, 3);
     }
@@ -997,16 +1002,16 @@ contract ReceivableTokenTest is Base {
         vm.prank(supplier1);
         token.setApprovalForAll(operator, false);
         assertFalse(token.isApprovedForAll(supplier1, operator));
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.InsufficientApproval.selector, operator, root));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.InsufficientApproval.selector, operator, root));
         vm.prank(operator);
         token.transferFrom(supplier1, supplier2, root);
     }
 
     function test_RevertWhen_setApprovalForAllSelfOrZero() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.SelfApproval.selector, supplier1));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.SelfApproval.selector, supplier1));
         vm.prank(supplier1);
         token.setApprovalForAll(supplier1, true);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.SelfApproval.selector, address(0)));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.SelfApproval.selector, address(0)));
         vm.prank(supplier1);
         token.setApprovalForAll(address(0), true);
     }
@@ -1096,27 +1101,27 @@ contract ReceivableTokenTest is Base {
     }
 
     function test_RevertWhen_approveValueToOwnerOrZero() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.SelfApproval.selector, supplier1));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.SelfApproval.selector, supplier1));
         vm.prank(supplier1);
         token.approve(root, supplier1, 1);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.SelfApproval.selector, address(0)));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.SelfApproval.selector, address(0)));
         vm.prank(supplier1);
         token.approve(root, address(0), 1);
     }
 
     function test_RevertWhen_approveValueByStrangerOrSpender() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.InsufficientApproval.selector, outsider, root));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.InsufficientApproval.selector, outsider, root));
         vm.prank(outsider);
         token.approve(root, outsider, 1);
         vm.prank(supplier1);
         token.approve(root, spender, 1_000);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.InsufficientApproval.selector, spender, root));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.InsufficientApproval.selector, spender, root));
         vm.prank(spender);
         token.approve(root, outsider, 1);
     }
 
     function test_RevertWhen_approveValueNonexistent() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NonexistentToken.selector, 8));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NonexistentToken.selector, 8));
         vm.prank(supplier1);
         token.approve(8, spender, 1);
     }
@@ -1137,11 +1142,11 @@ contract ReceivableTokenTest is Base {
         token.transferFrom(supplier2, supplier1, root);
         assertEq(token.getApproved(root), address(0));
         assertEq(token.allowance(root, operator), 0);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.InsufficientApproval.selector, spender, root));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.InsufficientApproval.selector, spender, root));
         vm.prank(spender);
         token.transferFrom(supplier1, supplier2, root);
         vm.expectRevert(
-            abi.encodeWithSelector(IReceivableToken.InsufficientAllowance.selector, operator, root, 0, UNIT)
+            abi.encodeWithSelector(IReceivableTokenBase.InsufficientAllowance.selector, operator, root, 0, UNIT)
         );
         vm.prank(operator);
         token.transferFrom(root, supplier2, UNIT);
@@ -1158,7 +1163,7 @@ contract ReceivableTokenTest is Base {
         vm.prank(spender);
         token.transferFrom(supplier1, supplier2, root);
         assertEq(token.getApproved(root), address(0));
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.InsufficientApproval.selector, spender, root));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.InsufficientApproval.selector, spender, root));
         vm.prank(spender);
         token.transferFrom(supplier2, supplier3, root);
     }
@@ -1178,7 +1183,7 @@ contract ReceivableTokenTest is Base {
         token.setApprovalForAll(operator, true);
         vm.prank(supplier1);
         token.transferFrom(supplier1, supplier2, root);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.InsufficientApproval.selector, operator, root));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.InsufficientApproval.selector, operator, root));
         vm.prank(operator);
         token.transferFrom(supplier2, supplier1, root);
     }
@@ -1189,19 +1194,19 @@ contract ReceivableTokenTest is Base {
         vm.deal(supplier1, 10 ether);
         uint256 piece = _splitAs(supplier1, root, supplier1, UNIT);
         vm.startPrank(supplier1);
-        vm.expectRevert(IReceivableToken.NoEtherAccepted.selector);
+        vm.expectRevert(IReceivableTokenBase.NoEtherAccepted.selector);
         token.approve{value: 1}(spender, root);
-        vm.expectRevert(IReceivableToken.NoEtherAccepted.selector);
+        vm.expectRevert(IReceivableTokenBase.NoEtherAccepted.selector);
         token.approve{value: 1}(root, spender, 1);
-        vm.expectRevert(IReceivableToken.NoEtherAccepted.selector);
+        vm.expectRevert(IReceivableTokenBase.NoEtherAccepted.selector);
         token.transferFrom{value: 1}(root, supplier2, UNIT);
-        vm.expectRevert(IReceivableToken.NoEtherAccepted.selector);
+        vm.expectRevert(IReceivableTokenBase.NoEtherAccepted.selector);
         token.transferFrom{value: 1}(root, piece, UNIT);
-        vm.expectRevert(IReceivableToken.NoEtherAccepted.selector);
+        vm.expectRevert(IReceivableTokenBase.NoEtherAccepted.selector);
         token.transferFrom{value: 1}(supplier1, supplier2, root);
-        vm.expectRevert(IReceivableToken.NoEtherAccepted.selector);
+        vm.expectRevert(IReceivableTokenBase.NoEtherAccepted.selector);
         token.safeTransferFrom{value: 1}(supplier1, supplier2, root);
-        vm.expectRevert(IReceivableToken.NoEtherAccepted.selector);
+        vm.expectRevert(IReceivableTokenBase.NoEtherAccepted.selector);
         token.safeTransferFrom{value: 1}(supplier1, supplier2, root, "");
         vm.stopPrank();
         assertEq(address(token).balance, 0);
@@ -1218,13 +1223,13 @@ contract ReceivableTokenTest is Base {
 
     function test_freeze_byRegulatorEmitsAndBlocks() public {
         vm.expectEmit(address(token));
-        emit IReceivableToken.Frozen(root, regulator, 1001);
+        emit IReceivableTokenBase.Frozen(root, regulator, 1001);
         vm.prank(regulator);
         token.freeze(root, 1001);
         assertTrue(token.isFrozen(root));
 
         vm.expectEmit(address(token));
-        emit IReceivableToken.Unfrozen(root, regulator, 2002);
+        emit IReceivableTokenBase.Unfrozen(root, regulator, 2002);
         vm.prank(regulator);
         token.unfreeze(root, 2002);
         assertFalse(token.isFrozen(root));
@@ -1273,22 +1278,22 @@ contract ReceivableTokenTest is Base {
 
     function test_RevertWhen_freezeTwice() public {
         _freeze(root);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.TokenFrozen.selector, root));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.TokenFrozen.selector, root));
         vm.prank(regulator);
         token.freeze(root, 1);
     }
 
     function test_RevertWhen_unfreezeNotFrozen() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.TokenNotFrozen.selector, root));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.TokenNotFrozen.selector, root));
         vm.prank(regulator);
         token.unfreeze(root, 1);
     }
 
     function test_RevertWhen_freezeOrUnfreezeNonexistent() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NonexistentToken.selector, 66));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NonexistentToken.selector, 66));
         vm.prank(regulator);
         token.freeze(66, 1);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NonexistentToken.selector, 66));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NonexistentToken.selector, 66));
         vm.prank(regulator);
         token.unfreeze(66, 1);
     }
@@ -1303,7 +1308,7 @@ contract ReceivableTokenTest is Base {
         vm.expectEmit(address(token));
         emit IERC721.Transfer(supplier1, bank, root);
         vm.expectEmit(address(token));
-        emit IReceivableToken.ForcedTransfer(root, root, bank, FACE, order, enforcer);
+        emit IReceivableTokenBase.ForcedTransfer(root, root, bank, FACE, order, enforcer);
         vm.prank(enforcer);
         uint256 to = token.forceTransfer(root, bank, FACE, order);
         assertEq(to, root);
@@ -1323,7 +1328,7 @@ contract ReceivableTokenTest is Base {
         vm.expectEmit(address(token));
         emit IERC3525.TransferValue(root, 2, 40_000);
         vm.expectEmit(address(token));
-        emit IReceivableToken.ForcedTransfer(root, 2, bank, 40_000, order, enforcer);
+        emit IReceivableTokenBase.ForcedTransfer(root, 2, bank, 40_000, order, enforcer);
         vm.prank(enforcer);
         uint256 piece = token.forceTransfer(root, bank, 40_000, order);
         assertEq(piece, 2);
@@ -1345,22 +1350,22 @@ contract ReceivableTokenTest is Base {
     }
 
     function test_RevertWhen_forceTransferNotEnforcement() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NotAuthorized.selector, regulator));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NotAuthorized.selector, regulator));
         vm.prank(regulator);
         token.forceTransfer(root, bank, FACE, bytes32("order"));
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NotAuthorized.selector, desk));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NotAuthorized.selector, desk));
         vm.prank(desk);
         token.forceTransfer(root, bank, FACE, bytes32("order"));
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NotAuthorized.selector, admin));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NotAuthorized.selector, admin));
         vm.prank(admin);
         token.forceTransfer(root, bank, FACE, bytes32("order"));
     }
 
     function test_RevertWhen_forceTransferReceiverInvalid() public {
         vm.startPrank(enforcer);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.InvalidReceiver.selector, address(0)));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.InvalidReceiver.selector, address(0)));
         token.forceTransfer(root, address(0), FACE, bytes32("o"));
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.InvalidReceiver.selector, address(0)));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.InvalidReceiver.selector, address(0)));
         token.forceTransfer(root, address(0), UNIT, bytes32("o"));
         vm.expectRevert(abi.encodeWithSelector(IParticipantRegistry.NotAHolder.selector, regulator));
         token.forceTransfer(root, regulator, FACE, bytes32("o"));
@@ -1375,13 +1380,15 @@ contract ReceivableTokenTest is Base {
 
     function test_RevertWhen_forceTransferBadValue() public {
         vm.startPrank(enforcer);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NotMultipleOfMinUnit.selector, 50, UNIT));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NotMultipleOfMinUnit.selector, 50, UNIT));
         token.forceTransfer(root, bank, 50, bytes32("o"));
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NotMultipleOfMinUnit.selector, 0, UNIT));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NotMultipleOfMinUnit.selector, 0, UNIT));
         token.forceTransfer(root, bank, 0, bytes32("o"));
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.InsufficientBalance.selector, root, FACE, FACE + UNIT));
+        vm.expectRevert(
+            abi.encodeWithSelector(IReceivableTokenBase.InsufficientBalance.selector, root, FACE, FACE + UNIT)
+        );
         token.forceTransfer(root, bank, FACE + UNIT, bytes32("o"));
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NonexistentToken.selector, 99));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NonexistentToken.selector, 99));
         token.forceTransfer(99, bank, UNIT, bytes32("o"));
         vm.stopPrank();
     }
@@ -1409,29 +1416,31 @@ contract ReceivableTokenTest is Base {
     }
 
     function test_RevertWhen_deskTransferIncorrectOwner() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.IncorrectOwner.selector, supplier2, root, supplier1));
+        vm.expectRevert(
+            abi.encodeWithSelector(IReceivableTokenBase.IncorrectOwner.selector, supplier2, root, supplier1)
+        );
         vm.prank(desk);
         token.deskTransfer(supplier2, root, bank, FACE);
     }
 
     function test_RevertWhen_deskTransferNotDesk() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NotAuthorized.selector, supplier1));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NotAuthorized.selector, supplier1));
         vm.prank(supplier1);
         token.deskTransfer(supplier1, root, bank, FACE);
     }
 
     function test_RevertWhen_deskTransferRules() public {
         _freeze(root);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.TokenFrozen.selector, root));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.TokenFrozen.selector, root));
         vm.prank(desk);
         token.deskTransfer(supplier1, root, bank, FACE);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.TokenFrozen.selector, root));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.TokenFrozen.selector, root));
         vm.prank(desk);
         token.deskTransfer(supplier1, root, bank, UNIT);
         vm.prank(regulator);
         token.unfreeze(root, 0);
 
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NotMultipleOfMinUnit.selector, 1, UNIT));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NotMultipleOfMinUnit.selector, 1, UNIT));
         vm.prank(desk);
         token.deskTransfer(supplier1, root, bank, 1);
 
@@ -1442,13 +1451,13 @@ contract ReceivableTokenTest is Base {
         _reactivate(supplier1);
 
         vm.warp(MATURITY);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.ObligationMatured.selector, slot, MATURITY));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.ObligationMatured.selector, slot, MATURITY));
         vm.prank(desk);
         token.deskTransfer(supplier1, root, bank, FACE);
     }
 
     function test_RevertWhen_deskTransferNonexistent() public {
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NonexistentToken.selector, 4));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NonexistentToken.selector, 4));
         vm.prank(desk);
         token.deskTransfer(supplier1, 4, bank, UNIT);
     }
@@ -1457,7 +1466,7 @@ contract ReceivableTokenTest is Base {
 
     function test_RevertWhen_redeemBeforeMaturity() public {
         vm.warp(MATURITY - 1);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.ObligationNotMatured.selector, slot, MATURITY));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.ObligationNotMatured.selector, slot, MATURITY));
         vm.prank(desk);
         token.redeem(supplier1, root);
     }
@@ -1476,13 +1485,13 @@ contract ReceivableTokenTest is Base {
         assertEq(s, slot);
         assertEq(value, 20_000);
 
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NonexistentToken.selector, a));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NonexistentToken.selector, a));
         token.ownerOf(a);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NonexistentToken.selector, a));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NonexistentToken.selector, a));
         token.balanceOf(a);
         assertFalse(token.exists(a));
         assertEq(token.balanceOf(supplier2), 0);
-        IReceivableToken.SlotTerms memory t = token.slotTerms(slot);
+        IReceivableTokenBase.SlotTerms memory t = token.slotTerms(slot);
         assertEq(t.supply, FACE - 20_000);
         assertEq(t.face, FACE);
 
@@ -1514,17 +1523,19 @@ contract ReceivableTokenTest is Base {
     function test_RevertWhen_redeemFrozen() public {
         _freeze(root);
         vm.warp(MATURITY);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.TokenFrozen.selector, root));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.TokenFrozen.selector, root));
         vm.prank(desk);
         token.redeem(supplier1, root);
     }
 
     function test_RevertWhen_redeemIncorrectOwnerOrNotDesk() public {
         vm.warp(MATURITY);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.IncorrectOwner.selector, supplier2, root, supplier1));
+        vm.expectRevert(
+            abi.encodeWithSelector(IReceivableTokenBase.IncorrectOwner.selector, supplier2, root, supplier1)
+        );
         vm.prank(desk);
         token.redeem(supplier2, root);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NotAuthorized.selector, supplier1));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NotAuthorized.selector, supplier1));
         vm.prank(supplier1);
         token.redeem(supplier1, root);
     }
@@ -1541,7 +1552,7 @@ contract ReceivableTokenTest is Base {
         vm.warp(MATURITY);
         vm.prank(desk);
         token.redeem(supplier1, root);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NonexistentToken.selector, root));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NonexistentToken.selector, root));
         vm.prank(desk);
         token.redeem(supplier1, root);
     }
@@ -1550,13 +1561,13 @@ contract ReceivableTokenTest is Base {
         vm.warp(MATURITY);
         vm.prank(desk);
         token.redeem(supplier1, root);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NonexistentToken.selector, root));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NonexistentToken.selector, root));
         vm.prank(regulator);
         token.freeze(root, 1);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NonexistentToken.selector, root));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NonexistentToken.selector, root));
         vm.prank(enforcer);
         token.forceTransfer(root, bank, UNIT, bytes32("o"));
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NonexistentToken.selector, root));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NonexistentToken.selector, root));
         token.tokenURI(root);
     }
 
@@ -1589,7 +1600,7 @@ contract ReceivableTokenTest is Base {
     function test_RevertWhen_receiverReturnsWrongValue() public {
         Receiver3525 r = new Receiver3525(Receiver3525.Mode.WrongAnswer);
         _holderContract(address(r));
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.RejectedByReceiver.selector, address(r)));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.RejectedByReceiver.selector, address(r)));
         vm.prank(supplier1);
         token.transferFrom(root, address(r), UNIT);
     }
@@ -1597,10 +1608,10 @@ contract ReceivableTokenTest is Base {
     function test_RevertWhen_receiverReverts() public {
         Receiver3525 r = new Receiver3525(Receiver3525.Mode.Revert);
         _holderContract(address(r));
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.RejectedByReceiver.selector, address(r)));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.RejectedByReceiver.selector, address(r)));
         vm.prank(supplier1);
         token.transferFrom(root, address(r), UNIT);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.RejectedByReceiver.selector, address(r)));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.RejectedByReceiver.selector, address(r)));
         vm.prank(supplier1);
         token.splitBatch(root, _addrs(supplier2, address(r)), _vals(UNIT, UNIT));
     }
@@ -1611,7 +1622,7 @@ contract ReceivableTokenTest is Base {
         (uint256 s2, uint256 rTok) = _createSlot(address(r), FACE); // minting does not ask
         uint256 mine = _splitAs(address(r), rTok, supplier1, UNIT); // receiver pays an EOA: fine
         assertEq(token.slotOf(mine), s2);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.RejectedByReceiver.selector, address(r)));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.RejectedByReceiver.selector, address(r)));
         vm.prank(supplier1);
         token.transferFrom(mine, rTok, UNIT);
     }
@@ -1637,10 +1648,10 @@ contract ReceivableTokenTest is Base {
     function test_receiver_forcedAndDeskSplitsNotifyToo() public {
         Receiver3525 r = new Receiver3525(Receiver3525.Mode.Revert);
         _holderContract(address(r));
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.RejectedByReceiver.selector, address(r)));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.RejectedByReceiver.selector, address(r)));
         vm.prank(desk);
         token.deskTransfer(supplier1, root, address(r), UNIT);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.RejectedByReceiver.selector, address(r)));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.RejectedByReceiver.selector, address(r)));
         vm.prank(enforcer);
         token.forceTransfer(root, address(r), UNIT, bytes32("o"));
     }
@@ -1660,7 +1671,7 @@ contract ReceivableTokenTest is Base {
 
     function testFuzz_split_rejectsNonMultiples(uint256 value) public {
         vm.assume(value % UNIT != 0 || value == 0);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NotMultipleOfMinUnit.selector, value, UNIT));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NotMultipleOfMinUnit.selector, value, UNIT));
         vm.prank(supplier1);
         token.transferFrom(root, supplier2, value);
     }
@@ -1705,7 +1716,7 @@ contract ReceivableTokenTest is Base {
         token.approve(root, spender, a);
         if (v > a) {
             vm.expectRevert(
-                abi.encodeWithSelector(IReceivableToken.InsufficientAllowance.selector, spender, root, a, v)
+                abi.encodeWithSelector(IReceivableTokenBase.InsufficientAllowance.selector, spender, root, a, v)
             );
             vm.prank(spender);
             token.transferFrom(root, supplier2, v);
@@ -1741,12 +1752,12 @@ contract ReceivableTokenTest is Base {
     /// @notice A desk's move names the desk, the holder and both tokens.
     function test_deskTransfer_emitsDeskMovedNamingTheDesk() public {
         vm.expectEmit(address(token));
-        emit IReceivableToken.DeskMoved(root, 2, desk, supplier1, bank, 25_000);
+        emit IReceivableTokenBase.DeskMoved(root, 2, desk, supplier1, bank, 25_000);
         vm.prank(desk);
         token.deskTransfer(supplier1, root, bank, 25_000);
 
         vm.expectEmit(address(token));
-        emit IReceivableToken.DeskMoved(root, root, desk, supplier1, bank, FACE - 25_000);
+        emit IReceivableTokenBase.DeskMoved(root, root, desk, supplier1, bank, FACE - 25_000);
         vm.prank(desk);
         token.deskTransfer(supplier1, root, bank, FACE - 25_000);
     }
@@ -1755,7 +1766,7 @@ contract ReceivableTokenTest is Base {
     function test_redeem_emitsDeskRedeemedNamingTheDesk() public {
         vm.warp(MATURITY);
         vm.expectEmit(address(token));
-        emit IReceivableToken.DeskRedeemed(root, slot, desk, supplier1, FACE);
+        emit IReceivableTokenBase.DeskRedeemed(root, slot, desk, supplier1, FACE);
         vm.prank(desk);
         token.redeem(supplier1, root);
     }

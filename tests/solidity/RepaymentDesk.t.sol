@@ -9,7 +9,7 @@ import {RepaymentDesk} from "../../contracts/RepaymentDesk.sol";
 import {SettlementTransfer} from "../../contracts/libraries/SettlementTransfer.sol";
 import {Roles} from "../../contracts/libraries/Roles.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
-import {IReceivableToken} from "../../contracts/interfaces/IReceivableToken.sol";
+import {IReceivableToken, IReceivableTokenBase} from "../../contracts/interfaces/IReceivableToken.sol";
 
 contract RepaymentDeskTest is World {
     uint256 internal constant FACE = 30_000; // 300.00 CNY, three pieces of 100.00
@@ -127,7 +127,7 @@ contract RepaymentDeskTest is World {
 
     function test_RevertWhen_depositIntoNonexistentSlot() public {
         vm.prank(core1);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NonexistentSlot.selector, 42));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NonexistentSlot.selector, 42));
         repayment.deposit(42, 1);
     }
 
@@ -153,7 +153,7 @@ contract RepaymentDeskTest is World {
     function test_RevertWhen_redeemBeforeMaturity() public {
         _deposit(FACE);
         vm.prank(supplier2);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.ObligationNotMatured.selector, slot, maturity));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.ObligationNotMatured.selector, slot, maturity));
         repayment.redeem(piece2);
     }
 
@@ -186,7 +186,9 @@ contract RepaymentDeskTest is World {
         _deposit(FACE);
         vm.warp(maturity);
         vm.prank(supplier3);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.IncorrectOwner.selector, supplier3, piece2, supplier2));
+        vm.expectRevert(
+            abi.encodeWithSelector(IReceivableTokenBase.IncorrectOwner.selector, supplier3, piece2, supplier2)
+        );
         repayment.redeem(piece2);
     }
 
@@ -195,7 +197,7 @@ contract RepaymentDeskTest is World {
         vm.warp(maturity);
         _redeem(supplier2, piece2);
         vm.prank(supplier2);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NonexistentToken.selector, piece2));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NonexistentToken.selector, piece2));
         repayment.redeem(piece2);
     }
 
@@ -205,7 +207,7 @@ contract RepaymentDeskTest is World {
         vm.prank(regulator);
         token.freeze(piece2, 7);
         vm.prank(supplier2);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.TokenFrozen.selector, piece2));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.TokenFrozen.selector, piece2));
         repayment.redeem(piece2);
 
         vm.prank(regulator);

@@ -6,7 +6,7 @@ import {Base} from "./Base.t.sol";
 import {World} from "./utils/World.sol";
 import {IssuanceDesk} from "../../contracts/IssuanceDesk.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
-import {IReceivableToken} from "../../contracts/interfaces/IReceivableToken.sol";
+import {IReceivableToken, IReceivableTokenBase} from "../../contracts/interfaces/IReceivableToken.sol";
 import {ITradeRegistry} from "../../contracts/interfaces/ITradeRegistry.sol";
 import {Roles} from "../../contracts/libraries/Roles.sol";
 
@@ -256,7 +256,7 @@ contract PolicyRoleTest is World {
         trades.setThreshold(3);
         vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.NotAdmin.selector, governance));
         issuance.setCurrency("USD", makeAddr("dUSD"));
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NotAuthorized.selector, governance));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NotAuthorized.selector, governance));
         token.setBaseURI("https://tierchain.example/v1/metadata/");
         vm.stopPrank();
     }
@@ -272,7 +272,7 @@ contract PolicyRoleTest is World {
         trades.setThreshold(3);
         vm.expectRevert(abi.encodeWithSelector(IssuanceDesk.NotAdmin.selector, operator));
         issuance.setCurrency("USD", makeAddr("dUSD"));
-        vm.expectRevert(abi.encodeWithSelector(IReceivableToken.NotAuthorized.selector, operator));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.NotAuthorized.selector, operator));
         token.setBaseURI("https://tierchain.example/v1/metadata/");
         vm.stopPrank();
     }

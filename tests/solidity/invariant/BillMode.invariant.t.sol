@@ -2,9 +2,8 @@
 pragma solidity ^0.8.24;
 
 import {Test} from "forge-std/Test.sol";
-import {ReceivableToken} from "../../../contracts/ReceivableToken.sol";
 import {ParticipantRegistry} from "../../../contracts/ParticipantRegistry.sol";
-import {IReceivableToken} from "../../../contracts/interfaces/IReceivableToken.sol";
+import {IReceivableToken, IReceivableTokenBase} from "../../../contracts/interfaces/IReceivableToken.sol";
 import {Roles} from "../../../contracts/libraries/Roles.sol";
 import {Deploy} from "../utils/Deploy.sol";
 
@@ -16,7 +15,7 @@ contract BillHandler is Test {
     uint256 public constant UNIT = 100;
 
     ParticipantRegistry public registry;
-    ReceivableToken public token;
+    IReceivableToken public token;
     address public desk = makeAddr("billDesk");
     address public court = makeAddr("court");
     address public regulator = makeAddr("billRegulator");
@@ -65,7 +64,7 @@ contract BillHandler is Test {
         ok = token.exists(id);
     }
 
-    function _pending(uint256 id) private view returns (IReceivableToken.PendingMove memory) {
+    function _pending(uint256 id) private view returns (IReceivableTokenBase.PendingMove memory) {
         return token.pendingMove(id);
     }
 
@@ -107,7 +106,7 @@ contract BillHandler is Test {
 
     function accept(uint256 seed) external {
         (uint256 id, bool ok) = _pick(seed);
-        IReceivableToken.PendingMove memory p = _pending(id);
+        IReceivableTokenBase.PendingMove memory p = _pending(id);
         if (!ok || p.to == address(0) || token.isFrozen(id) || block.timestamp >= p.expiry) return;
         vm.prank(p.to);
         token.acceptMove(id);
@@ -116,7 +115,7 @@ contract BillHandler is Test {
 
     function giveBack(uint256 seed, uint8 how) external {
         (uint256 id, bool ok) = _pick(seed);
-        IReceivableToken.PendingMove memory p = _pending(id);
+        IReceivableTokenBase.PendingMove memory p = _pending(id);
         if (!ok || p.to == address(0)) return;
         how %= 3;
         if (how == 0) {
@@ -169,7 +168,7 @@ contract BillModeInvariantTest is Test {
     }
 
     function invariant_liveValuesSumToSupply() public view {
-        ReceivableToken token = handler.token();
+        IReceivableToken token = handler.token();
         uint256 sum = 0;
         for (uint256 id = 1; id <= handler.lastId(); ++id) {
             if (token.exists(id)) sum += token.balanceOf(id);
@@ -179,9 +178,9 @@ contract BillModeInvariantTest is Test {
     }
 
     function invariant_pendingPiecesAreTheSendersAndLocked() public view {
-        ReceivableToken token = handler.token();
+        IReceivableToken token = handler.token();
         for (uint256 id = 1; id <= handler.lastId(); ++id) {
-            IReceivableToken.PendingMove memory p = token.pendingMove(id);
+            IReceivableTokenBase.PendingMove memory p = token.pendingMove(id);
             if (p.to == address(0)) continue;
             assertTrue(token.exists(id), "a record of a burned piece");
             assertEq(p.from, token.ownerOf(id), "a pending piece changed hands");

@@ -9,7 +9,7 @@ import {FinancingDesk} from "../../../contracts/FinancingDesk.sol";
 /// @title Handler
 /// @notice Drives random but meaningful sequences through the whole system — issue, split, batch split,
 ///         merge, whole transfer, finance, deposit, time, overdue, default, redeem, freeze, unfreeze,
-///         forced transfer, dust sweep — and keeps the ghost books the invariants compare the chain with.
+///         value freeze (ERC-7943), forced transfer, dust sweep — and keeps the ghost books the invariants compare the chain with.
 /// @dev Inputs are bounded to calls that should succeed; a call whose preconditions do not hold returns
 ///      early instead of reverting, so the fuzzer's depth is spent on state changes. A call that reverts
 ///      anyway is a finding (the invariant suite can be run with fail_on_revert = true to surface it).
@@ -58,6 +58,12 @@ contract Handler is World {
     uint256[] internal _frozen;
     mapping(uint256 tokenId => uint256) internal _frozenIndex; // index + 1
     mapping(uint256 tokenId => FrozenRecord) internal _frozenRecord;
+
+    /// @dev Pieces the regulator gave an ERC-7943 value freeze, and those a court order split afterwards (a
+    ///      court overrides freezes, so only holder moves are held to the frozen value).
+    uint256[] internal _valueFrozen;
+    mapping(uint256 tokenId => bool) internal _valueFrozenSeen;
+    mapping(uint256 tokenId => bool) public courtSplit;
 
     /// @notice How many calls of each action changed state (for the run summary).
     mapping(bytes32 action => uint256) public done;
@@ -307,7 +313,9 @@ contract Handler is World {
         for (uint256 k = 0; k < n && k < 32; ++k) {
             uint256 id = _live[(tokenSeed % n + k) % n];
             uint256 slot = token.slotOf(id);
-            if (block.timestamp < slotMaturity[slot] || !_isClosed(slot) || token.isFrozen(id)) continue;
+            if (block.timestamp < slotMaturity[slot] || !_isClosed(slot) || token.isFrozen(id) || _hasValueFreeze(id)) {
+                continue;
+            }
             uint256 value = token.balanceOf(id);
             vm.prank(token.ownerOf(id));
             uint256 payout = repayment.redeem(id);
@@ -336,13 +344,28 @@ contract Handler is World {
 
     function freezePiece(uint256 tokenSeed, uint32 reason) external atGhostTime {
         uint256 id = _pickLive(tokenSeed);
-        if (id == 0 || _frozenIndex[id] != 0) return;
+        if (id == 0 || _frozenIndex[id] != 0 || _hasValueFreeze(id)) return;
         vm.prank(regulator);
         token.freeze(id, reason);
         _frozen.push(id);
         _frozenIndex[id] = _frozen.length;
         _frozenRecord[id] = FrozenRecord(token.ownerOf(id), token.balanceOf(id));
         done["freeze"]++;
+    }
+
+    /// @dev ERC-7943 value freeze of a live piece not frozen whole: up to its value, 0 lifting it.
+    function valueFreezePiece(uint256 tokenSeed, uint256 amountSeed) external atGhostTime {
+        uint256 id = _pickLive(tokenSeed);
+        if (id == 0 || token.isFrozen(id)) return;
+        address owner = token.ownerOf(id);
+        uint256 amount = _bound(amountSeed, 0, token.balanceOf(id));
+        vm.prank(regulator);
+        token.setFrozenTokens(owner, id, amount);
+        if (!_valueFrozenSeen[id]) {
+            _valueFrozenSeen[id] = true;
+            _valueFrozen.push(id);
+        }
+        done["valueFreeze"]++;
     }
 
     function unfreezePiece(uint256 seed, uint32 reason) external atGhostTime {
@@ -370,6 +393,7 @@ contract Handler is World {
         if (toId == id) {
             if (_frozenIndex[id] != 0) _frozenRecord[id].owner = to;
         } else {
+            courtSplit[id] = true;
             _addLive(toId, token.slotOf(id));
             if (_frozenIndex[id] != 0) _frozenRecord[id].value -= value;
         }
@@ -392,6 +416,10 @@ contract Handler is World {
 
     function consumedDocuments() external view returns (bytes32[] memory) {
         return _consumed;
+    }
+
+    function valueFrozen() external view returns (uint256[] memory) {
+        return _valueFrozen;
     }
 
     function frozen() external view returns (uint256[] memory) {
@@ -461,6 +489,10 @@ contract Handler is World {
         return 0;
     }
 
+    function _hasValueFreeze(uint256 id) internal view returns (bool) {
+        return !token.isFrozen(id) && token.getFrozenTokens(token.ownerOf(id), id) != 0;
+    }
+
     function _pickLive(uint256 seed) internal view returns (uint256) {
         uint256 n = _live.length;
         return n == 0 ? 0 : _live[seed % n];
@@ -472,7 +504,9 @@ contract Handler is World {
         uint256 n = _live.length;
         for (uint256 k = 0; k < n && k < 32; ++k) {
             uint256 id = _live[(seed % n + k) % n];
-            if (!token.isFrozen(id) && block.timestamp < slotMaturity[token.slotOf(id)]) return id;
+            if (!token.isFrozen(id) && !_hasValueFreeze(id) && block.timestamp < slotMaturity[token.slotOf(id)]) {
+                return id;
+            }
         }
         return _issue(seed, seed >> 8, seed >> 16, seed >> 32);
     }

@@ -4,17 +4,16 @@ pragma solidity ^0.8.24;
 import {Test} from "forge-std/Test.sol";
 import {console2} from "forge-std/console2.sol";
 import {Handler} from "./Handler.sol";
-import {ReceivableToken} from "../../../contracts/ReceivableToken.sol";
 import {FinancingDesk} from "../../../contracts/FinancingDesk.sol";
 import {RepaymentDesk} from "../../../contracts/RepaymentDesk.sol";
 import {SettlementToken} from "../../../contracts/SettlementToken.sol";
 import {TradeRegistry} from "../../../contracts/TradeRegistry.sol";
-import {IReceivableToken} from "../../../contracts/interfaces/IReceivableToken.sol";
+import {IReceivableToken, IReceivableTokenBase} from "../../../contracts/interfaces/IReceivableToken.sol";
 
 /// @notice The ledger's conservation laws, checked after every call of random sequences driven by `Handler`.
 contract LedgerInvariantTest is Test {
     Handler internal handler;
-    ReceivableToken internal token;
+    IReceivableToken internal token;
     RepaymentDesk internal repayment;
     SettlementToken internal cash;
     TradeRegistry internal trades;
@@ -28,7 +27,7 @@ contract LedgerInvariantTest is Test {
         trades = handler.trades();
         financingDesk = address(handler.financing());
 
-        bytes4[] memory selectors = new bytes4[](17);
+        bytes4[] memory selectors = new bytes4[](18);
         selectors[0] = Handler.issueObligation.selector;
         selectors[1] = Handler.splitPiece.selector;
         selectors[2] = Handler.batchSplit.selector;
@@ -46,6 +45,7 @@ contract LedgerInvariantTest is Test {
         selectors[14] = Handler.sweepDust.selector;
         selectors[15] = Handler.releaseExposure.selector;
         selectors[16] = Handler.recourse.selector;
+        selectors[17] = Handler.valueFreezePiece.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: _withExtra(selectors)}));
         targetContract(address(handler));
     }
@@ -71,7 +71,7 @@ contract LedgerInvariantTest is Test {
                 assertEq(token.slotOf(ids[i]), slot, "token in the wrong slot");
                 sum += token.balanceOf(ids[i]);
             }
-            IReceivableToken.SlotTerms memory t = token.slotTerms(slot);
+            IReceivableTokenBase.SlotTerms memory t = token.slotTerms(slot);
             assertEq(t.face, handler.slotFace(slot), "face changed");
             assertEq(t.supply, sum, "supply != sum of live values");
             assertEq(sum + repayment.account(slot).redeemedValue, t.face, "value not conserved");
@@ -124,6 +124,17 @@ contract LedgerInvariantTest is Test {
             assertTrue(token.isFrozen(ids[i]), "frozen token thawed");
             assertEq(token.ownerOf(ids[i]), r.owner, "frozen token changed owner");
             assertEq(token.balanceOf(ids[i]), r.value, "frozen token changed value");
+        }
+    }
+
+    /// @notice ERC-7943: no holder move takes a piece's value below its frozen value (only a court order, which
+    ///         overrides freezes, may).
+    function invariant_valueNeverBelowFrozenValue() public view {
+        uint256[] memory ids = handler.valueFrozen();
+        for (uint256 i = 0; i < ids.length; ++i) {
+            uint256 id = ids[i];
+            if (!token.exists(id) || handler.courtSplit(id) || token.isFrozen(id)) continue;
+            assertGe(token.balanceOf(id), token.getFrozenTokens(token.ownerOf(id), id), "value below frozen value");
         }
     }
 

@@ -4,9 +4,8 @@ pragma solidity ^0.8.24;
 import {Test} from "forge-std/Test.sol";
 import {console2} from "forge-std/console2.sol";
 import {ReentrancyHandler} from "./ReentrancyHandler.sol";
-import {ReceivableToken} from "../../../contracts/ReceivableToken.sol";
 import {SettlementToken} from "../../../contracts/SettlementToken.sol";
-import {IReceivableToken} from "../../../contracts/interfaces/IReceivableToken.sol";
+import {IReceivableToken, IReceivableTokenBase} from "../../../contracts/interfaces/IReceivableToken.sol";
 
 /// @notice Contract wallets hold and receive receivables and try to sell, transfer, merge and split from
 ///         inside their receiver callbacks; after every call, every holder has exactly what the outer calls
@@ -15,7 +14,7 @@ import {IReceivableToken} from "../../../contracts/interfaces/IReceivableToken.s
 ///      runs × depth²: the ci profile runs these two at 128 × 50 (the other invariants: 256 × 100).
 contract ReentrancyInvariantTest is Test {
     ReentrancyHandler internal handler;
-    ReceivableToken internal token;
+    IReceivableToken internal token;
     SettlementToken internal cash;
 
     function setUp() public {
@@ -88,7 +87,7 @@ contract ReentrancyInvariantTest is Test {
         }
         for (uint256 s = 0; s < slots.length; ++s) {
             assertEq(slots[s], s + 1, "slots are not numbered in order");
-            IReceivableToken.SlotTerms memory t = token.slotTerms(slots[s]);
+            IReceivableTokenBase.SlotTerms memory t = token.slotTerms(slots[s]);
             assertEq(t.supply, sums[s], "supply != sum of live values");
             assertEq(sums[s], handler.slotFace(slots[s]), "value created or destroyed");
         }

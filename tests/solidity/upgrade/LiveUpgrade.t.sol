@@ -18,7 +18,7 @@ import {OperatorSeats} from "../../../contracts/governance/OperatorSeats.sol";
 import {TierchainTimelock} from "../../../contracts/governance/TierchainTimelock.sol";
 import {TierchainGovernor} from "../../../contracts/governance/TierchainGovernor.sol";
 import {IParticipantRegistry} from "../../../contracts/interfaces/IParticipantRegistry.sol";
-import {IReceivableToken} from "../../../contracts/interfaces/IReceivableToken.sol";
+import {IReceivableToken, IReceivableTokenBase} from "../../../contracts/interfaces/IReceivableToken.sol";
 import {IRepaymentAccounts} from "../../../contracts/interfaces/IRepaymentAccounts.sol";
 import {ITradeRegistry} from "../../../contracts/interfaces/ITradeRegistry.sol";
 import {Roles} from "../../../contracts/libraries/Roles.sol";
@@ -489,7 +489,7 @@ contract LiveUpgradeTest is World {
             if (!token.exists(id)) continue;
             if (token.isFrozen(id)) {
                 address holder = token.ownerOf(id);
-                vm.expectRevert(abi.encodeWithSelector(IReceivableToken.TokenFrozen.selector, id));
+                vm.expectRevert(abi.encodeWithSelector(IReceivableTokenBase.TokenFrozen.selector, id));
                 vm.prank(holder);
                 repayment.redeem(id);
                 vm.prank(regulator);
@@ -578,7 +578,7 @@ contract LiveUpgradeTest is World {
         next = [
             address(new ParticipantRegistryV2()),
             address(new TradeRegistryV2(registry)),
-            address(new ReceivableTokenV2(registry, 2)),
+            address(new ReceivableTokenV2(registry, 2, token.extension())),
             address(new IssuanceDeskV2(registry, trades, token)),
             address(new FinancingDeskV2(registry, token, IRepaymentAccounts(address(repayment)))),
             address(new RepaymentDeskV2(registry, token, GRACE))
@@ -900,7 +900,7 @@ contract LiveUpgradeTest is World {
 
     function _snapSlot(Snap memory s, uint256 slot) internal view {
         string memory l = string.concat("slot ", vm.toString(slot));
-        IReceivableToken.SlotTerms memory t = token.slotTerms(slot);
+        IReceivableTokenBase.SlotTerms memory t = token.slotTerms(slot);
         _put(s, string.concat(l, ".obligor"), abi.encode(t.obligor));
         _put(s, string.concat(l, ".face"), abi.encode(t.face));
         _put(s, string.concat(l, ".maturity"), abi.encode(t.maturity));

@@ -42,8 +42,11 @@ contract ReceivableTokenV2 is ReceivableToken {
     /// @notice The implementation, wired like 1.0.0.
     /// @param registry Participant registry (proxy).
     /// @param valueDecimals_ Decimals of values for display.
+    /// @param extension_ The extension (1.0.0's serves this release unchanged).
     /// @custom:oz-upgrades-unsafe-allow constructor
-    constructor(IParticipantRegistry registry, uint8 valueDecimals_) ReceivableToken(registry, valueDecimals_) {}
+    constructor(IParticipantRegistry registry, uint8 valueDecimals_, address extension_)
+        ReceivableToken(registry, valueDecimals_, extension_)
+    {}
 
     /// @notice This release's version.
     function version() external pure override returns (string memory) {

@@ -6,6 +6,7 @@ import {console2} from "forge-std/console2.sol";
 import {ParticipantRegistry} from "../../../contracts/ParticipantRegistry.sol";
 import {TradeRegistry} from "../../../contracts/TradeRegistry.sol";
 import {ReceivableToken} from "../../../contracts/ReceivableToken.sol";
+import {IReceivableToken} from "../../../contracts/interfaces/IReceivableToken.sol";
 import {IssuanceDesk} from "../../../contracts/IssuanceDesk.sol";
 import {FinancingDesk} from "../../../contracts/FinancingDesk.sol";
 import {RepaymentDesk} from "../../../contracts/RepaymentDesk.sol";
@@ -50,7 +51,7 @@ contract ProxyOverheadTest is Test {
         Cast cast;
         ParticipantRegistry registry;
         TradeRegistry trades;
-        ReceivableToken token;
+        IReceivableToken token;
         IssuanceDesk issuance;
         FinancingDesk financing;
         RepaymentDesk repayment;
@@ -248,8 +249,8 @@ contract ProxyOverheadTest is Test {
         s.registry.initialize(admin);
         s.trades = TradeRegistry(_unlocked(address(new TradeRegistry(s.registry))));
         s.trades.initialize(2);
-        s.token = ReceivableToken(_unlocked(address(new ReceivableToken(s.registry, 2))));
-        s.token.initialize("Tierchain Receivable", "TCR");
+        s.token = IReceivableToken(_unlocked(Deploy.tokenImplementation(s.registry, 2)));
+        ReceivableToken(address(s.token)).initialize("Tierchain Receivable", "TCR");
         s.issuance = IssuanceDesk(_unlocked(address(new IssuanceDesk(s.registry, s.trades, s.token))));
         s.issuance.initialize();
         s.repayment = RepaymentDesk(_unlocked(address(new RepaymentDesk(s.registry, s.token, 30 days))));

@@ -6,6 +6,7 @@ import {ERC1967Proxy} from "@openzeppelin/contracts/proxy/ERC1967/ERC1967Proxy.s
 import {ParticipantRegistry} from "../../../contracts/ParticipantRegistry.sol";
 import {TradeRegistry} from "../../../contracts/TradeRegistry.sol";
 import {ReceivableToken} from "../../../contracts/ReceivableToken.sol";
+import {ReceivableTokenExtension} from "../../../contracts/token/ReceivableTokenExtension.sol";
 import {IssuanceDesk} from "../../../contracts/IssuanceDesk.sol";
 import {FinancingDesk} from "../../../contracts/FinancingDesk.sol";
 import {RepaymentDesk} from "../../../contracts/RepaymentDesk.sol";
@@ -89,13 +90,18 @@ library Deploy {
         return TradeRegistry(proxy(impl, abi.encodeCall(TradeRegistry.initialize, (threshold))));
     }
 
-    /// @notice The receivable token.
+    /// @notice The receivable token, typed as its whole interface (its own functions and its extension's).
     function token(IParticipantRegistry r, string memory name, string memory symbol, uint8 decimals)
         internal
-        returns (ReceivableToken)
+        returns (IReceivableToken)
     {
-        address impl = address(new ReceivableToken(r, decimals));
-        return ReceivableToken(proxy(impl, abi.encodeCall(ReceivableToken.initialize, (name, symbol))));
+        address impl = tokenImplementation(r, decimals);
+        return IReceivableToken(proxy(impl, abi.encodeCall(ReceivableToken.initialize, (name, symbol))));
+    }
+
+    /// @notice A receivable token implementation with its own extension, both wired to `r`.
+    function tokenImplementation(IParticipantRegistry r, uint8 decimals) internal returns (address) {
+        return address(new ReceivableToken(r, decimals, address(new ReceivableTokenExtension(r, decimals))));
     }
 
     /// @notice The issuance desk.

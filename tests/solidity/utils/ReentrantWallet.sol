@@ -5,7 +5,7 @@ import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {IERC721Receiver} from "@openzeppelin/contracts/token/ERC721/IERC721Receiver.sol";
 import {IERC3525Receiver} from "@solvprotocol/erc-3525/IERC3525Receiver.sol";
 import {FinancingDesk} from "../../../contracts/FinancingDesk.sol";
-import {ReceivableToken} from "../../../contracts/ReceivableToken.sol";
+import {IReceivableToken} from "../../../contracts/interfaces/IReceivableToken.sol";
 
 /// @title ReentrantWallet
 /// @notice A contract wallet that holds receivables and, when it receives value or a token, runs one armed
@@ -31,7 +31,7 @@ contract ReentrantWallet is IERC3525Receiver, IERC721Receiver {
         uint256 value; // merge or split value
     }
 
-    ReceivableToken public immutable token;
+    IReceivableToken public immutable token;
     FinancingDesk public immutable financing;
 
     Plan internal _plan;
@@ -44,7 +44,7 @@ contract ReentrantWallet is IERC3525Receiver, IERC721Receiver {
     /// @notice `token.lastTokenId()` as the first callback saw it (0 before any callback).
     uint256 public lastTokenIdAtFirstCallback;
 
-    constructor(ReceivableToken token_, FinancingDesk financing_) {
+    constructor(IReceivableToken token_, FinancingDesk financing_) {
         token = token_;
         financing = financing_;
     }

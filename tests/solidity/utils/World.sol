@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 import {Test} from "forge-std/Test.sol";
 import {ParticipantRegistry} from "../../../contracts/ParticipantRegistry.sol";
 import {TradeRegistry} from "../../../contracts/TradeRegistry.sol";
-import {ReceivableToken} from "../../../contracts/ReceivableToken.sol";
+import {IReceivableToken} from "../../../contracts/interfaces/IReceivableToken.sol";
 import {IssuanceDesk} from "../../../contracts/IssuanceDesk.sol";
 import {FinancingDesk} from "../../../contracts/FinancingDesk.sol";
 import {RepaymentDesk} from "../../../contracts/RepaymentDesk.sol";
@@ -32,7 +32,7 @@ abstract contract World is Test {
     // ------------------------------------------------------------------ system
     ParticipantRegistry public registry;
     TradeRegistry public trades;
-    ReceivableToken public token;
+    IReceivableToken public token;
     IssuanceDesk public issuance;
     FinancingDesk public financing;
     RepaymentDesk public repayment;
