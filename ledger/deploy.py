@@ -561,16 +561,21 @@ def _deployer_signer(network: NetworkConfig) -> Signer:
 
 def connect(settings: Settings, network: NetworkConfig) -> Web3:
     """A Web3 for `network`; a local network is reached where `tierchain chain up` recorded it."""
-    urls = list(network.rpc_urls)
-    if network.is_local:
-        info = read_run_info(settings.data_dir)
-        if info is None:
-            raise ChainUnavailable("no local chain running; start it with `tierchain chain up`")
-        urls = [info.url]
+    urls = local_urls(settings, network) if network.is_local else list(network.rpc_urls)
     w3 = make_web3(urls)  # fails over across every URL of the network
     if not w3.is_connected():
         raise ChainUnavailable(f"{', '.join(urls)}: no node answers")
     return w3
+
+
+def local_urls(settings: Settings, network: NetworkConfig) -> list[str]:
+    """Where `tierchain chain up` recorded the local network `network` (the fault proxies in front of the
+    node for a profile that has them, else the node itself)."""
+    info = read_run_info(settings.data_dir, network.name)
+    if info is None:
+        profile = "" if network.name == "local" else f" --profile {network.name}"
+        raise ChainUnavailable(f"no {network.name} chain running; start it with `tierchain chain up{profile}`")
+    return info.rpc_urls
 
 
 def deploy_from_settings(
@@ -581,8 +586,7 @@ def deploy_from_settings(
     build = compile_contracts(settings.project_root, settings.build_dir)
     w3 = connect(settings, network)
     if network.is_local:
-        endpoint = str(getattr(w3.provider, "endpoint_uri", network.rpc_urls[0]))
-        network = network.model_copy(update={"rpc_urls": [endpoint]})
+        network = network.model_copy(update={"rpc_urls": local_urls(settings, network)})
     decoder = ErrorDecoder.from_artifacts({n: a.abi for n, a in build.artifacts.items()})
     journal = TxJournal(settings.data_dir / "journal.sqlite")
     manager = TransactionManager(w3, network, signer or _deployer_signer(network), journal, decoder)

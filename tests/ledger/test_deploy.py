@@ -229,3 +229,20 @@ def test_the_policy_at_deployment_is_set_once_and_the_default_needs_no_transacti
     )
     assert tuple(registry.functions.defaultPolicy().call()) == strict.as_abi()
     assert registry.functions.defaultPolicy().call()[0] == 270 * 86_400
+
+
+def test_deploy_finds_a_profiles_chain_by_its_own_run_file(tmp_path: Path) -> None:
+    """`tierchain deploy --network local-consortium` looks for the chain `chain up --profile
+    local-consortium` recorded, and says how to start it when there is none."""
+    from ledger.config import load_network
+    from ledger.deploy import connect
+    from ledger.errors import ChainUnavailable
+
+    root = Path(__file__).resolve().parents[2]
+    settings = Settings(project_root=root, data_dir=tmp_path, build_dir=root / "build")
+    network = load_network(settings, "local-consortium")
+    with pytest.raises(ChainUnavailable, match="chain up --profile local-consortium"):
+        connect(settings, network)
+    local = load_network(settings, "local")
+    with pytest.raises(ChainUnavailable, match=r"start it with `tierchain chain up`"):
+        connect(settings, local)
