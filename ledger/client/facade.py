@@ -10,9 +10,10 @@ from ledger.client.issuance import IssuanceOps
 from ledger.client.participants import ParticipantOps
 from ledger.client.receivables import ReceivableOps
 from ledger.client.repayment import RepaymentOps
+from ledger.client.urwa import Erc7943Ops
 from ledger.compile import load_abis
 from ledger.config import Settings, load_network
-from ledger.deploy import connect, load_deployment
+from ledger.deploy import connect, load_deployment, local_urls
 from ledger.errors import ErrorDecoder
 from ledger.journal import TxJournal
 from ledger.keys import Signer
@@ -28,6 +29,7 @@ class TierchainClient(
     BillOps,
     FinancingOps,
     RepaymentOps,
+    Erc7943Ops,
 ):
     """Typed facade over the deployed system.
 
@@ -44,8 +46,7 @@ class TierchainClient(
         deployment = load_deployment(settings, network.name)
         w3 = connect(settings, network)
         if network.is_local:
-            endpoint = str(getattr(w3.provider, "endpoint_uri", network.rpc_urls[0]))
-            network = network.model_copy(update={"rpc_urls": [endpoint]})
+            network = network.model_copy(update={"rpc_urls": local_urls(settings, network)})
         abis = load_abis(settings.build_dir)
         manager = TransactionManager(
             w3,
