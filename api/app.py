@@ -39,6 +39,7 @@ from api.routes import (
     settlement,
     tokens,
     tx,
+    urwa,
 )
 from api.security import Principal, authenticate
 from ledger.client import TierchainClient
@@ -225,6 +226,7 @@ def create_app(
         dev,
         governance,
         policy,
+        urwa,
     ):
         v1.include_router(module.router)
     app.include_router(v1)

@@ -513,6 +513,30 @@ async function setFrozen(tokenId, reasonCode, freeze, panel) {
   await Promise.all(refreshes);
 }
 
+/** ERC-7943's value freeze: `amount` (major units as typed) of a piece frozen, the rest movable; 0 lifts it. */
+async function setFrozenValue(tokenId, text, panel) {
+  const problem = $(".problem", panel);
+  const outcome = $("#panel-supervision .outcome");
+  showProblem(problem, null);
+  outcome.hidden = true;
+  const amount = parseAmount(text);
+  if (amount === null) return localProblem(problem, t("pay.needAmount"));
+  try {
+    const answer = await state.api.put(`/regulator/tokens/${Number(tokenId)}/frozen-value`, { amount: Number(amount) });
+    const cur = state.currency.get(Number(answer.result && answer.result.slot)) || undefined;
+    outcome.textContent = t(amount === 0n ? "supervision.valueLifted" : "supervision.valueDone", { id: tokenId, amount: money(amount.toString(), cur), tx: short(answer.tx_hash) });
+    outcome.hidden = false;
+    document.body.dataset.lastAction = `frozen-value:${tokenId}`;
+  } catch (error) {
+    showProblem(problem, error);
+    document.body.dataset.lastAction = `refused:${tokenId}`;
+    return;
+  }
+  const refreshes = [fill("panel-supervision", "/regulator/frozen", loadFrozen)];
+  if (state.lineageOf !== null) refreshes.push(showLineage(state.lineageOf));
+  await Promise.all(refreshes);
+}
+
 // ------------------------------------------------------------------------------------ paying and selling
 
 /** "1,234.5" (the currency's major units, as typed) → minor units as a BigInt, or null when not an amount. */
@@ -1932,6 +1956,10 @@ async function start() {
     event.preventDefault();
     const freeze = (event.submitter && event.submitter.value) !== "unfreeze";
     setFrozen(Number($("#freeze-token").value), $("#freeze-reason").value, freeze, $("#panel-supervision"));
+  });
+  $("#value-freeze-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    setFrozenValue($("#value-freeze-token").value, $("#value-freeze-amount").value, $("#panel-supervision"));
   });
   const saved = sessionStorage.getItem(KEY);
   if (saved) signIn(saved);

@@ -295,6 +295,13 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", "/v1/regulator/tokens/{token_id}/unfreeze"): Rule(
         frozenset({"regulator"}), frozenset({"regulator"}), body=lambda o, r: {"reason_code": 1}
     ),
+    # 0 lifts a value freeze the token does not have: a no-op, or refused while it is frozen whole.
+    ("PUT", "/v1/regulator/tokens/{token_id}/frozen-value"): Rule(
+        frozenset({"regulator"}), frozenset({"regulator"}), body=lambda o, r: {"amount": 0}
+    ),
+    ("GET", "/v1/tokens/{token_id}/transferable"): Rule(
+        SEE_A, OVERSEERS, query=lambda o, r: {"to": o.address, "value": 100}
+    ),
     ("GET", "/v1/regulator/audit"): Rule(OVERSEERS, OVERSEERS),
     ("GET", "/v1/regulator/audit.csv"): Rule(OVERSEERS, OVERSEERS),
     ("GET", "/v1/regulator/registrations"): Rule(OVERSEERS, OVERSEERS),
