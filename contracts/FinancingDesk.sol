@@ -7,7 +7,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
 import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
-import {IReceivableToken} from "./interfaces/IReceivableToken.sol";
+import {IReceivableToken, IReceivableTokenBase} from "./interfaces/IReceivableToken.sol";
 import {IRepaymentAccounts} from "./interfaces/IRepaymentAccounts.sol";
 import {DiscountMath} from "./libraries/DiscountMath.sol";
 import {Roles} from "./libraries/Roles.sol";
@@ -294,7 +294,7 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
         if (value == 0) revert ZeroOfferValue();
         if (rateBps == 0 || rateBps > type(uint16).max) revert RateOutOfRange(rateBps, type(uint16).max);
         if (expiry <= block.timestamp) revert OfferExpiryPast(expiry, block.timestamp);
-        if (!token.exists(tokenId)) revert IReceivableToken.NonexistentToken(tokenId);
+        if (!token.exists(tokenId)) revert IReceivableTokenBase.NonexistentToken(tokenId);
         // The token may still shrink before acceptance (its holder splits it): `accept` checks again.
         uint256 tokenValue = token.balanceOf(tokenId);
         if (value > tokenValue) revert OfferValueExceedsToken(tokenId, value, tokenValue);
@@ -316,7 +316,7 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
     /// @notice The bank withdraws its open offer.
     function cancelOffer(uint256 offerId) external nonReentrant {
         Offer storage o = _openOffer(offerId);
-        if (o.bank != msg.sender) revert NotOfferBank(offerId, msg.sender);
+        _checkOfferBank(offerId, o.bank);
         o.status = OfferStatus.Cancelled;
         emit OfferCancelled(offerId, msg.sender);
     }
@@ -330,7 +330,7 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
         if (accepted.bank == msg.sender) revert SelfFinancing(msg.sender);
         participants.checkOperation(Roles.OP_FINANCING, accepted.bank, Roles.BANK);
 
-        IReceivableToken.SlotTerms memory terms = token.slotTerms(token.slotOf(accepted.tokenId));
+        IReceivableTokenBase.SlotTerms memory terms = token.slotTerms(token.slotOf(accepted.tokenId));
         Quote memory q = _quote(accepted.value, accepted.rateBps, accepted.dayCount, terms.maturity);
 
         o.status = OfferStatus.Accepted;
@@ -365,7 +365,7 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
         FinancingDeskStorage storage $ = _s();
         Offer storage o = $.offers[offerId];
         if (o.status == OfferStatus.None) revert UnknownOffer(offerId);
-        if (o.bank != msg.sender) revert NotOfferBank(offerId, msg.sender);
+        _checkOfferBank(offerId, o.bank);
         if (o.status != OfferStatus.Accepted) revert NotFinanced(offerId, o.status);
         uint256 length = bytes(number).length;
         if (length == 0 || length > MAX_REGISTRATION_NUMBER) {
@@ -391,7 +391,7 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
     ///      bank kept no limit on a counterparty never count against one set later.
     function setCreditLimit(address counterparty, bool perObligor, uint256 limit) external {
         participants.checkActiveRole(msg.sender, Roles.BANK);
-        if (counterparty == address(0)) revert IReceivableToken.ZeroAddress("counterparty");
+        if (counterparty == address(0)) revert IReceivableTokenBase.ZeroAddress("counterparty");
         Limit storage l =
             perObligor ? _s().obligorLimits[msg.sender][counterparty] : _s().sellerLimits[msg.sender][counterparty];
         if (limit != 0 && limit < l.used) revert LimitBelowUse(counterparty, limit, l.used);
@@ -443,7 +443,7 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
         FinancingDeskStorage storage $ = _s();
         Offer memory o = $.offers[offerId];
         if (o.status == OfferStatus.None) revert UnknownOffer(offerId);
-        if (o.bank != msg.sender) revert NotOfferBank(offerId, msg.sender);
+        _checkOfferBank(offerId, o.bank);
         if (o.status != OfferStatus.Accepted) revert NotFinanced(offerId, o.status);
         address seller = $.recourseSellers[offerId];
         if (!o.recourse || seller == address(0)) revert NoRecourse(offerId);
@@ -471,7 +471,9 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
     ///         what remains; pulled from the seller to the bank in the obligation's currency, whole or not at
     ///         all. Paying what remains settles the claim.
     /// @dev Never paused and no status check: paying a debt is always possible. Needs the seller's allowance
-    ///      to this desk.
+    ///      to this desk. After a lost-key recovery the account the registry recovered the seller to pays in its
+    ///      place, and a recovered bank is paid at the account it was recovered to (`currentAccount`). Likewise
+    ///      every check that the caller is an offer's bank accepts the bank's recovered account.
     function settleRecourse(uint256 offerId, uint256 amount) external nonReentrant {
         FinancingDeskStorage storage $ = _s();
         RecourseRecord storage c = $.recourseClaims[offerId];
@@ -479,7 +481,10 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
         if (claim.state != RecourseState.Open && claim.state != RecourseState.PartlySettled) {
             revert RecourseNotOpen(offerId, claim.state);
         }
-        if ($.recourseSellers[offerId] != msg.sender) revert NotRecourseSeller(offerId, msg.sender);
+        address seller = $.recourseSellers[offerId];
+        if (seller != msg.sender && participants.currentAccount(seller) != msg.sender) {
+            revert NotRecourseSeller(offerId, msg.sender);
+        }
         if (amount == 0) revert ZeroRecourseAmount();
         uint256 remaining = uint256(claim.shortfall) - claim.settled;
         if (amount > remaining) revert RecourseOverpayment(offerId, amount, remaining);
@@ -488,9 +493,11 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
         c.settled = uint128(claim.settled + amount);
         c.state = remaining == 0 ? RecourseState.Settled : RecourseState.PartlySettled;
         emit RecourseSettled(offerId, msg.sender, amount, remaining);
-        // The payer is the seller recorded at acceptance, who is the caller; the receiver the offer's bank.
+        // The payer is the seller recorded at acceptance (or the account its key was recovered to), who is the
+        // caller; the receiver the offer's bank, or the account its key was recovered to.
+        address bank = participants.currentAccount($.offers[offerId].bank);
         // slither-disable-next-line arbitrary-send-erc20
-        SettlementTransfer.pullExact(IERC20(claim.currency), msg.sender, $.offers[offerId].bank, amount);
+        SettlementTransfer.pullExact(IERC20(claim.currency), msg.sender, bank, amount);
     }
 
     /// @notice The bank of financing `offerId` waives its recourse claim (放弃追索): what remains is forgiven.
@@ -502,7 +509,7 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
         if (state != RecourseState.Open && state != RecourseState.PartlySettled) {
             revert RecourseNotOpen(offerId, state);
         }
-        if ($.offers[offerId].bank != msg.sender) revert NotOfferBank(offerId, msg.sender);
+        _checkOfferBank(offerId, $.offers[offerId].bank);
         uint256 remaining = uint256(c.shortfall) - c.settled;
         c.state = RecourseState.Waived;
         emit RecourseWaived(offerId, msg.sender, remaining);
@@ -569,6 +576,14 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
         }
         l.used = wouldBe.toUint128();
         return true;
+    }
+
+    /// @dev Reverts unless the caller is `bank`, or the account the registry recovered `bank`'s lost key to
+    ///      (`currentAccount`, asked on the refusal path only).
+    function _checkOfferBank(uint256 offerId, address bank) private view {
+        if (bank != msg.sender && participants.currentAccount(bank) != msg.sender) {
+            revert NotOfferBank(offerId, msg.sender);
+        }
     }
 
     function _openOffer(uint256 offerId) private view returns (Offer storage o) {

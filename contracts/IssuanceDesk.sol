@@ -8,7 +8,7 @@ import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/U
 import {EIP712Upgradeable} from "@openzeppelin/contracts-upgradeable/utils/cryptography/EIP712Upgradeable.sol";
 import {NoncesUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/NoncesUpgradeable.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
-import {IReceivableToken} from "./interfaces/IReceivableToken.sol";
+import {IReceivableToken, IReceivableTokenBase} from "./interfaces/IReceivableToken.sol";
 import {ITradeRegistry} from "./interfaces/ITradeRegistry.sol";
 import {Roles} from "./libraries/Roles.sol";
 import {IWiring, UpgradeGuard} from "./libraries/UpgradeGuard.sol";
@@ -191,7 +191,7 @@ contract IssuanceDesk is
         IssuanceDeskStorage storage $ = _s();
         if (!participants.hasRole(Roles.POLICY, msg.sender)) revert NotAdmin(msg.sender);
         if (currency == bytes3(0)) revert EmptyCurrencyCode();
-        if (settlementToken == address(0)) revert IReceivableToken.ZeroAddress("settlementToken");
+        if (settlementToken == address(0)) revert IReceivableTokenBase.ZeroAddress("settlementToken");
         address current = $.currencies[currency];
         if (current != address(0)) revert CurrencyAlreadySet(currency, current);
         $.currencies[currency] = settlementToken;
@@ -423,14 +423,14 @@ contract IssuanceDesk is
         participants.checkActiveRole(terms.obligor, Roles.CORE_ENTERPRISE);
         currency = $.currencies[terms.currency];
         if (currency == address(0)) revert UnknownCurrency(terms.currency);
-        if (terms.face == 0) revert IReceivableToken.ZeroFace();
-        if (terms.minUnit == 0) revert IReceivableToken.ZeroMinUnit();
+        if (terms.face == 0) revert IReceivableTokenBase.ZeroFace();
+        if (terms.minUnit == 0) revert IReceivableTokenBase.ZeroMinUnit();
         if (terms.minUnit > type(uint48).max) revert MinUnitTooLarge(terms.minUnit, type(uint48).max);
         if (terms.face % terms.minUnit != 0) {
-            revert IReceivableToken.FaceNotMultipleOfMinUnit(terms.face, terms.minUnit);
+            revert IReceivableTokenBase.FaceNotMultipleOfMinUnit(terms.face, terms.minUnit);
         }
         if (terms.maturity <= block.timestamp) {
-            revert IReceivableToken.MaturityNotInFuture(terms.maturity, block.timestamp);
+            revert IReceivableTokenBase.MaturityNotInFuture(terms.maturity, block.timestamp);
         }
         if (terms.documents.length == 0) revert NoDocuments();
         if (terms.supplier == terms.obligor) revert SupplierIsObligor(terms.supplier);

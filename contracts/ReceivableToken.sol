@@ -5,156 +5,61 @@ import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
 import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
 import {ERC721Utils} from "@openzeppelin/contracts/token/ERC721/utils/ERC721Utils.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {IERC721} from "@solvprotocol/erc-3525/IERC721.sol";
 import {IERC3525} from "@solvprotocol/erc-3525/IERC3525.sol";
-import {IERC3525Receiver} from "@solvprotocol/erc-3525/IERC3525Receiver.sol";
 import {IERC721Metadata} from "@solvprotocol/erc-3525/extensions/IERC721Metadata.sol";
 import {IERC3525Metadata} from "@solvprotocol/erc-3525/extensions/IERC3525Metadata.sol";
+import {IERC7943MultiToken} from "./interfaces/IERC7943.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
-import {IReceivableToken} from "./interfaces/IReceivableToken.sol";
+import {IReceivableTokenCore} from "./interfaces/IReceivableToken.sol";
 import {Roles} from "./libraries/Roles.sol";
 import {IWiring, UpgradeGuard} from "./libraries/UpgradeGuard.sol";
+import {ReceivableTokenBase} from "./token/ReceivableTokenBase.sol";
 
 /// @title ReceivableToken
 /// @notice ERC-3525 semi-fungible receivables. A slot is one confirmed obligation (obligor, settlement
 ///         currency, face, maturity, minimum unit); a token is a piece of it. Holders split pieces off to pay
 ///         their own suppliers, merge pieces of the same slot, and move whole tokens as ERC-721s. Every
 ///         piece remembers its parent, so the chain of splits back to the issued token is on-chain.
-/// @dev Storage is packed for the hot paths: a token is two slots (`TokenCore`: owner, slot, frozen flag,
-///      approval epoch; `TokenValue`: value, parent, depth, slot), an obligation three, of which the
-///      one every move reads holds both rules it needs (maturity and minimum unit). A minimum unit is
-///      therefore at most 2^48 − 1 minor units (2.8 trillion in a 2-decimal currency).
-///      Approvals are never cleared by writing zero: each ERC-721 and value approval records the token's
-///      approval epoch, and moving the whole token bumps the epoch, which voids them all at no extra cost.
-///      Mutation paths: `_moveValue` is the only code that changes a token's value, `_moveToken` the only
-///      code that changes an owner, `_createToken`/`_burn` the only code that creates or destroys tokens.
-///      The rules (frozen, matured, minimum unit, active participants) are applied by `_checkPolicy` and
-///      `participants.checkMove`/`checkHolders` before any of them runs.
+/// @dev The state, its packing and the shared internal code are in `ReceivableTokenBase`. The rarely used
+///      functions (bill-mode acceptance, freezes, court orders, metadata URIs, lineage) live in
+///      `ReceivableTokenExtension`, which this contract's `fallback()` reaches by `delegatecall` at the
+///      immutable `extension()` (OpenZeppelin `Proxy._delegate`'s code): it runs in this proxy's storage, under
+///      the same re-entrancy guard, and callers use the whole interface `IReceivableToken`.
 ///      Re-entrancy: every state-changing function holds one token-wide guard (transient storage) for its
 ///      whole run, and receiver callbacks (`onERC3525Received`, `onERC721Received`) run last, after every
 ///      state change, while the guard is held: a callback cannot re-enter any mutator, directly or
 ///      through a desk. A batch split makes all its pieces before it calls the first receiver.
 ///      Upgradeable (UUPS behind an ERC-1967 proxy): all state lives in one ERC-7201 namespace
-///      (`ReceivableTokenStorage`); the registry and the value decimals are immutables of the implementation.
+///      (`ReceivableTokenStorage`); the registry, the value decimals and the extension are immutables of the
+///      implementation.
 ///      Pause: holder-initiated moves (transfers, splits, merges) stop while `OP_MOVES` is paused; desk
 ///      moves follow their desk's bit, and redemption, freezes and court orders are never paused.
-contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, ReentrancyGuardTransient {
+contract ReceivableToken is Initializable, UUPSUpgradeable, ReceivableTokenBase, IReceivableTokenCore {
     using SafeCast for uint256;
-    using Strings for uint256;
 
-    struct TokenCore {
-        address owner;
-        uint48 slot;
-        bool frozen;
-        uint40 epoch;
-    }
+    /// @dev ERC-7943's multi-token interface as drafted with `canTransact(address)` in place of `canSend` and
+    ///      `canReceive` (the extension answers all three): the XOR of `canTransact`, `canTransfer`,
+    ///      `getFrozenTokens`, `setFrozenTokens` and `forcedTransfer`.
+    bytes4 private constant ERC7943_DRAFT_INTERFACE_ID = 0x5627c61a;
 
-    struct TokenValue {
-        uint128 value;
-        uint48 parent;
-        uint16 depth;
-        uint48 slot;
-    }
-
-    /// @dev Everything a move checks (maturity, minimum unit) sits in this one slot.
-    struct SlotHead {
-        address obligor;
-        uint48 maturity;
-        uint48 minUnit;
-    }
-
-    struct SlotMoney {
-        address currency;
-        uint48 rootTokenId;
-    }
-
-    struct SlotSupply {
-        uint128 face;
-        uint128 supply;
-    }
-
-    struct TokenApproval {
-        address approved;
-        uint40 epoch;
-    }
-
-    /// @dev A pending move as stored: one slot. Its sender is the piece's owner while it pends.
-    struct PendingRecord {
-        address to;
-        uint48 source;
-        uint40 expiry;
-    }
-
-    struct ValueAllowance {
-        uint216 amount;
-        uint40 epoch;
-    }
-
-    /// @dev A stored allowance of this amount is unlimited; `allowance()` reports it as `type(uint256).max`.
-    uint216 private constant UNLIMITED = type(uint216).max;
-
-    uint256 private constant CHECK_FROZEN = 1;
-    uint256 private constant CHECK_LIVE = 2;
-    uint256 private constant CHECK_UNIT = 4;
-    uint256 private constant CHECK_PARTIES = 8;
-    uint256 private constant CHECK_ALL = 15;
-
-    /// @dev Holder-initiated moves also check that moves are not paused (`OP_MOVES`), in the same registry
-    ///      call as the holders (`checkMove`); desk and enforcement moves do not.
-    uint256 private constant CHECK_OPEN = 16;
-    uint256 private constant HOLDER_MOVE = CHECK_ALL | CHECK_OPEN;
-    /// @dev A payment (holder split or whole transfer, a trade-backed desk payment) pends in bill mode.
-    uint256 private constant PEND = 32;
-
-    /// @dev Bill mode flags ride in the two top bits of a token's approval epoch, which the move paths load
-    ///      anyway: `BILL` (the piece's obligation settles in bill mode, inherited at split) and `LOCKED` (the
-    ///      piece is pending acceptance). Epochs count up from the flags and never reach bit 38, so the flags
-    ///      survive every bump; setting or clearing `LOCKED` also bumps the epoch, voiding every approval.
-    uint40 private constant BILL = uint40(1) << 39;
-    uint40 private constant LOCKED = uint40(1) << 38;
-
-    /// @inheritdoc IReceivableToken
     /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
-    IParticipantRegistry public immutable participants;
-    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
-    uint8 private immutable _valueDecimals;
+    address private immutable _extension;
 
-    /// @custom:storage-location erc7201:tierchain.storage.ReceivableToken
-    struct ReceivableTokenStorage {
-        uint48 lastTokenId;
-        uint48 lastSlot;
-        string name;
-        string symbol;
-        string baseURI;
-        mapping(uint256 tokenId => TokenCore) cores;
-        mapping(uint256 tokenId => TokenValue) values;
-        mapping(address owner => uint256) balances;
-        mapping(uint256 tokenId => TokenApproval) tokenApprovals;
-        mapping(address owner => mapping(address operator => bool)) operatorApprovals;
-        mapping(uint256 tokenId => mapping(address operator => ValueAllowance)) valueAllowances;
-        mapping(uint256 slot => SlotHead) heads;
-        mapping(uint256 slot => SlotMoney) money;
-        mapping(uint256 slot => SlotSupply) supplies;
-        // Bill mode (appended): the acceptance window of a bill-mode obligation (0: voucher mode) and the
-        // pending moves.
-        mapping(uint256 slot => uint32 acceptanceWindow) billWindows;
-        mapping(uint256 tokenId => PendingRecord) pendingMoves;
-    }
-
-    // keccak256(abi.encode(uint256(keccak256("tierchain.storage.ReceivableToken")) - 1)) & ~bytes32(uint256(0xff))
-    bytes32 private constant STORAGE_SLOT = 0x0dfd51ff811f30f31e2be76ec4335e38faa8280a580898e835c78bee5ce95400;
-
-    /// @notice The implementation: its immutables name the registry proxy and the value decimals; it cannot
-    ///         be initialized itself, only a proxy pointing at it can.
+    /// @notice The implementation: its immutables name the registry proxy, the value decimals and the extension;
+    ///         it cannot be initialized itself, only a proxy pointing at it can.
     /// @param registry Participant registry (proxy): holder checks, the pause bits and every role.
     /// @param valueDecimals_ Decimals of values for display: values are minor units (2 for CNY, USD, EUR).
+    /// @param extension_ The `ReceivableTokenExtension` wired to the same registry (checked).
     /// @custom:oz-upgrades-unsafe-allow constructor state-variable-immutable
-    constructor(IParticipantRegistry registry, uint8 valueDecimals_) {
-        participants = registry;
-        _valueDecimals = valueDecimals_;
+    constructor(IParticipantRegistry registry, uint8 valueDecimals_, address extension_)
+        ReceivableTokenBase(registry, valueDecimals_)
+    {
+        if (UpgradeGuard.wiredTo(extension_, IWiring.participants.selector) != address(registry)) {
+            revert ExtensionMiswired(extension_);
+        }
+        _extension = extension_;
         _disableInitializers();
     }
 
@@ -167,15 +72,14 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
         $.symbol = symbol_;
     }
 
-    /// @inheritdoc IReceivableToken
-    function version() external pure virtual returns (string memory) {
-        return "1.0.0";
+    /// @inheritdoc IReceivableTokenCore
+    function extension() external view returns (address) {
+        return _extension;
     }
 
-    /// @dev The check lives in a function so that each use of the modifier does not inline the registry call.
-    modifier onlyRole(bytes32 role) {
-        _checkRole(role);
-        _;
+    /// @inheritdoc IReceivableTokenCore
+    function version() external pure virtual returns (string memory) {
+        return "1.0.0";
     }
 
     modifier noEther() {
@@ -183,52 +87,26 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
         _;
     }
 
-    // ------------------------------------------------------------------ ERC-165 and metadata
+    // ------------------------------------------------------------------ ERC-165 and metadata (URIs: extension)
 
     /// @inheritdoc IERC165
     function supportsInterface(bytes4 interfaceId) external pure returns (bool) {
         return interfaceId == type(IERC165).interfaceId || interfaceId == type(IERC721).interfaceId
             || interfaceId == type(IERC3525).interfaceId || interfaceId == type(IERC721Metadata).interfaceId
-            || interfaceId == type(IERC3525Metadata).interfaceId;
+            || interfaceId == type(IERC3525Metadata).interfaceId || interfaceId == type(IERC7943MultiToken).interfaceId
+            || interfaceId == ERC7943_DRAFT_INTERFACE_ID;
     }
 
-    /// @inheritdoc IERC721Metadata
+    /// @notice The ERC-721 name of the token (ERC-721 metadata).
     function name() external view returns (string memory) {
         ReceivableTokenStorage storage $ = _s();
         return $.name;
     }
 
-    /// @inheritdoc IERC721Metadata
+    /// @notice The ERC-721 symbol of the token (ERC-721 metadata).
     function symbol() external view returns (string memory) {
         ReceivableTokenStorage storage $ = _s();
         return $.symbol;
-    }
-
-    /// @inheritdoc IERC721Metadata
-    /// @dev `<baseURI>token/<id>`, or empty while no base URI is set.
-    function tokenURI(uint256 tokenId) external view returns (string memory) {
-        ReceivableTokenStorage storage $ = _s();
-        _requireCore(tokenId);
-        return bytes($.baseURI).length == 0 ? "" : string.concat($.baseURI, "token/", tokenId.toString());
-    }
-
-    /// @inheritdoc IERC3525Metadata
-    function contractURI() external view returns (string memory) {
-        ReceivableTokenStorage storage $ = _s();
-        return bytes($.baseURI).length == 0 ? "" : string.concat($.baseURI, "contract");
-    }
-
-    /// @inheritdoc IERC3525Metadata
-    function slotURI(uint256 slot) external view returns (string memory) {
-        ReceivableTokenStorage storage $ = _s();
-        return bytes($.baseURI).length == 0 ? "" : string.concat($.baseURI, "slot/", slot.toString());
-    }
-
-    /// @notice Sets the metadata base URI (for example the API's `/v1/metadata/`). POLICY (governance) only.
-    function setBaseURI(string calldata baseURI_) external nonReentrant onlyRole(Roles.POLICY) {
-        ReceivableTokenStorage storage $ = _s();
-        $.baseURI = baseURI_;
-        emit BaseURIChanged(baseURI_);
     }
 
     /// @inheritdoc IERC3525
@@ -344,7 +222,10 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
         TokenCore memory from = _requireCore(fromTokenId);
         TokenCore memory to = _requireCore(toTokenId);
         if (from.slot != to.slot) revert SlotMismatch(fromTokenId, toTokenId);
-        if (to.frozen) revert TokenFrozen(toTokenId);
+        // Value may merge into a piece with a value freeze, not into one frozen whole.
+        if (to.frozen) {
+            if (_s().frozenValues[toTokenId] == 0) revert TokenFrozen(toTokenId);
+        }
         if (to.epoch & LOCKED != 0) _revertPending(toTokenId);
         _spendAllowance(msg.sender, fromTokenId, from, value);
         participants.checkMove(from.owner, to.owner, _s().heads[from.slot].obligor, 0);
@@ -353,7 +234,7 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
         _checkOnERC3525Received(fromTokenId, toTokenId, to.owner, value);
     }
 
-    /// @inheritdoc IReceivableToken
+    /// @inheritdoc IReceivableTokenCore
     /// @dev Each piece must be a positive multiple of the slot's minimum unit; all pieces share one parent.
     ///      Every piece is made before any receiver is called (effects, then interactions), so no callback
     ///      can run between two pieces, and the guard keeps callbacks from re-entering.
@@ -409,7 +290,7 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
 
     // ------------------------------------------------------------------ desks
 
-    /// @inheritdoc IReceivableToken
+    /// @inheritdoc IReceivableTokenCore
     /// @dev The face must be a positive multiple of `minUnit`, maturity in the future. The obligation takes the
     ///      settlement mode the registry gives its obligor now (`settlementTermsOf`) and keeps it.
     function createSlot(address obligor, address currency, uint256 face, uint256 maturity, uint256 minUnit, address to)
@@ -438,7 +319,7 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
         }
     }
 
-    /// @inheritdoc IReceivableToken
+    /// @inheritdoc IReceivableTokenCore
     /// @dev Emits `DeskMoved` naming the desk (`msg.sender`). A new piece's receiver is called last.
     function deskTransfer(address holder, uint256 tokenId, address to, uint256 value)
         external
@@ -449,7 +330,7 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
         return _deskMove(holder, tokenId, to, value, CHECK_ALL);
     }
 
-    /// @inheritdoc IReceivableToken
+    /// @inheritdoc IReceivableTokenCore
     /// @dev As `deskTransfer`; in bill mode the moved value pends (`MovePending`) and no receiver is called.
     function deskPay(address holder, uint256 tokenId, address to, uint256 value)
         external
@@ -460,58 +341,7 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
         return _deskMove(holder, tokenId, to, value, CHECK_ALL | PEND);
     }
 
-    // ------------------------------------------------------------------ bill mode (签收, 拒收, 撤回)
-
-    /// @inheritdoc IReceivableToken
-    /// @dev Refused while frozen, after expiry (which is never after maturity), while moves are paused or the
-    ///      receiver is not an active holder. The piece's approvals are void (epoch bump); a split piece's
-    ///      receiver callback runs last.
-    function acceptMove(uint256 tokenId) external nonReentrant {
-        ReceivableTokenStorage storage $ = _s();
-        PendingMove memory p = _requirePending(tokenId);
-        if (msg.sender != p.to) revert NotMoveParty(msg.sender, tokenId);
-        TokenCore memory c = $.cores[tokenId];
-        if (c.frozen) revert TokenFrozen(tokenId);
-        if (block.timestamp >= p.expiry) revert MoveExpired(tokenId, p.expiry);
-        participants.checkNotPaused(Roles.OP_MOVES);
-        delete $.pendingMoves[tokenId];
-        c.epoch &= ~LOCKED;
-        _moveToken(tokenId, c, p.to, 0);
-        uint256 value = $.values[tokenId].value;
-        emit MoveAccepted(tokenId, p.from, p.to, value);
-        if (p.source != 0) _checkOnERC3525Received(p.source, tokenId, p.to, value);
-    }
-
-    /// @inheritdoc IReceivableToken
-    /// @dev Never paused: a return must always be possible.
-    function refuseMove(uint256 tokenId) external nonReentrant {
-        _endMove(tokenId, ReturnReason.Refused);
-    }
-
-    /// @inheritdoc IReceivableToken
-    /// @dev Never paused: a return must always be possible.
-    function withdrawMove(uint256 tokenId) external nonReentrant {
-        _endMove(tokenId, ReturnReason.Withdrawn);
-    }
-
-    /// @inheritdoc IReceivableToken
-    /// @dev The reason is `Matured` once the obligation matured, otherwise `Expired`.
-    function expireMove(uint256 tokenId) external nonReentrant {
-        _endMove(tokenId, ReturnReason.Expired);
-    }
-
-    /// @inheritdoc IReceivableToken
-    function pendingMove(uint256 tokenId) external view returns (PendingMove memory p) {
-        PendingRecord memory r = _s().pendingMoves[tokenId];
-        if (r.to != address(0)) p = PendingMove(_s().cores[tokenId].owner, r.source, r.expiry, r.to);
-    }
-
-    /// @inheritdoc IReceivableToken
-    function billWindowOf(uint256 slot) external view returns (uint256) {
-        return _s().billWindows[slot];
-    }
-
-    /// @inheritdoc IReceivableToken
+    /// @inheritdoc IReceivableTokenCore
     /// @dev The lineage record (parent, depth, slot) survives the burn so `lineage()` still answers. A piece
     ///      still pending at maturity is its sender's: the pending move lapses (`MoveReturned`, Matured).
     ///      Emits `SlotChanged(tokenId, slot, 0)` (EIP-3525's burn) and `DeskRedeemed` naming the desk.
@@ -524,7 +354,7 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
         ReceivableTokenStorage storage $ = _s();
         TokenCore memory c = _requireCore(tokenId);
         if (c.owner != holder) revert IncorrectOwner(holder, tokenId, c.owner);
-        if (c.frozen) revert TokenFrozen(tokenId);
+        if (c.frozen) _checkFrozen(tokenId, c, 0);
         participants.checkHolders(holder, holder);
         slot = c.slot;
         uint256 maturity = $.heads[slot].maturity;
@@ -540,61 +370,9 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
         emit DeskRedeemed(tokenId, slot, msg.sender, holder, value);
     }
 
-    // ------------------------------------------------------------------ regulator and enforcement
-
-    /// @inheritdoc IReceivableToken
-    function freeze(uint256 tokenId, uint32 reasonCode) external nonReentrant {
-        ReceivableTokenStorage storage $ = _s();
-        participants.checkActiveRole(msg.sender, Roles.REGULATOR);
-        TokenCore storage c = $.cores[tokenId];
-        if (c.owner == address(0)) revert NonexistentToken(tokenId);
-        if (c.frozen) revert TokenFrozen(tokenId);
-        c.frozen = true;
-        emit Frozen(tokenId, msg.sender, reasonCode);
-    }
-
-    /// @inheritdoc IReceivableToken
-    function unfreeze(uint256 tokenId, uint32 reasonCode) external nonReentrant {
-        ReceivableTokenStorage storage $ = _s();
-        participants.checkActiveRole(msg.sender, Roles.REGULATOR);
-        TokenCore storage c = $.cores[tokenId];
-        if (c.owner == address(0)) revert NonexistentToken(tokenId);
-        if (!c.frozen) revert TokenNotFrozen(tokenId);
-        c.frozen = false;
-        emit Unfrozen(tokenId, msg.sender, reasonCode);
-    }
-
-    /// @inheritdoc IReceivableToken
-    /// @dev A court order overrides the freeze, maturity and the source's status (often why a court acts);
-    ///      the receiver must still be an active holder and the value a multiple of the minimum unit.
-    ///      Moving the whole token keeps its frozen flag; a split-off piece starts unfrozen. A pending move of
-    ///      `tokenId` is cancelled first (`MoveReturned`, Enforced; the piece stays apart), and nothing pends.
-    function forceTransfer(uint256 tokenId, address to, uint256 value, bytes32 orderRef)
-        external
-        nonReentrant
-        onlyRole(Roles.ENFORCEMENT)
-        returns (uint256 toTokenId)
-    {
-        ReceivableTokenStorage storage $ = _s();
-        TokenCore memory c = _requireCore(tokenId);
-        if (c.epoch & LOCKED != 0) {
-            _returnMove(tokenId, _requirePending(tokenId), ReturnReason.Enforced, false);
-            c.epoch = (c.epoch & ~LOCKED) + 1;
-        }
-        bool whole = value == $.values[tokenId].value;
-        if (whole) {
-            _moveToken(tokenId, c, to, 0);
-            toTokenId = tokenId;
-        } else {
-            toTokenId = _split(tokenId, c, to, value, CHECK_UNIT);
-        }
-        emit ForcedTransfer(tokenId, toTokenId, to, value, orderRef, msg.sender);
-        if (!whole) _checkOnERC3525Received(tokenId, toTokenId, to, value);
-    }
-
     // ------------------------------------------------------------------ Tierchain views
 
-    /// @inheritdoc IReceivableToken
+    /// @inheritdoc IReceivableTokenCore
     function slotTerms(uint256 slot) external view returns (SlotTerms memory t) {
         ReceivableTokenStorage storage $ = _s();
         SlotHead memory h = $.heads[slot];
@@ -604,54 +382,41 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
         return SlotTerms(h.obligor, h.maturity, m.rootTokenId, m.currency, h.minUnit, s.face, s.supply);
     }
 
-    /// @inheritdoc IReceivableToken
+    /// @inheritdoc IReceivableTokenCore
     function parentOf(uint256 tokenId) external view returns (uint256) {
         return _requireMinted(tokenId).parent;
     }
 
-    /// @inheritdoc IReceivableToken
+    /// @inheritdoc IReceivableTokenCore
     function rootOf(uint256 tokenId) external view returns (uint256) {
         ReceivableTokenStorage storage $ = _s();
         return $.money[_requireMinted(tokenId).slot].rootTokenId;
     }
 
-    /// @inheritdoc IReceivableToken
+    /// @inheritdoc IReceivableTokenCore
     /// @dev 0 for the issued token held by the tier-1 supplier; a piece it pays to a tier-2 supplier is 1.
     function depthOf(uint256 tokenId) external view returns (uint256) {
         return _requireMinted(tokenId).depth;
     }
 
-    /// @inheritdoc IReceivableToken
-    /// @dev `chain[0]` is `tokenId`, the last element the slot's root; burned ancestors are included.
-    function lineage(uint256 tokenId) external view returns (uint256[] memory chain) {
-        ReceivableTokenStorage storage $ = _s();
-        TokenValue memory v = _requireMinted(tokenId);
-        chain = new uint256[](uint256(v.depth) + 1);
-        chain[0] = tokenId;
-        for (uint256 i = 1; i < chain.length; ++i) {
-            chain[i] = v.parent;
-            v = $.values[v.parent];
-        }
-    }
-
-    /// @inheritdoc IReceivableToken
+    /// @inheritdoc IReceivableTokenCore
     function isFrozen(uint256 tokenId) external view returns (bool) {
-        return _requireCore(tokenId).frozen;
+        return _requireCore(tokenId).frozen && _s().frozenValues[tokenId] == 0;
     }
 
-    /// @inheritdoc IReceivableToken
+    /// @inheritdoc IReceivableTokenCore
     function exists(uint256 tokenId) external view returns (bool) {
         ReceivableTokenStorage storage $ = _s();
         return $.cores[tokenId].owner != address(0);
     }
 
-    /// @inheritdoc IReceivableToken
+    /// @inheritdoc IReceivableTokenCore
     function lastTokenId() external view returns (uint256) {
         ReceivableTokenStorage storage $ = _s();
         return $.lastTokenId;
     }
 
-    /// @inheritdoc IReceivableToken
+    /// @inheritdoc IReceivableTokenCore
     function lastSlot() external view returns (uint256) {
         ReceivableTokenStorage storage $ = _s();
         return $.lastSlot;
@@ -687,191 +452,12 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
         if (!whole && !pend) _checkOnERC3525Received(tokenId, toTokenId, to, value);
     }
 
-    /// @dev True when a move of `c` to `to` under `policy` pends: a payment (`PEND`) of a bill-mode piece to
-    ///      someone else.
-    function _pends(TokenCore memory c, address to, uint256 policy) private pure returns (bool) {
-        return policy & PEND != 0 && c.epoch & BILL != 0 && to != c.owner;
-    }
-
-    /// @dev Records the pending move of `tokenId` (already locked), expiring after the slot's window or at
-    ///      maturity, whichever comes first.
-    function _recordPending(uint256 tokenId, uint256 source, TokenCore memory c, address to, uint256 value) private {
-        ReceivableTokenStorage storage $ = _s();
-        uint256 expiry = block.timestamp + $.billWindows[c.slot];
-        uint256 maturity = $.heads[c.slot].maturity;
-        if (expiry > maturity) expiry = maturity;
-        // expiry <= maturity, a uint48; source is a token id, a uint48.
-        $.pendingMoves[tokenId] = PendingRecord(to, uint48(source), uint40(expiry));
-        emit MovePending(tokenId, source, c.owner, to, value, expiry);
-    }
-
-    /// @dev Refusal by the receiver, withdrawal by the sender, or expiry by anyone (`Matured` once the
-    ///      obligation matured).
-    function _endMove(uint256 tokenId, ReturnReason reason) private {
-        PendingMove memory p = _requirePending(tokenId);
-        if (reason == ReturnReason.Expired) {
-            if (block.timestamp < p.expiry) revert MoveNotExpired(tokenId, p.expiry);
-            if (block.timestamp >= _s().heads[_s().cores[tokenId].slot].maturity) reason = ReturnReason.Matured;
-        } else if (msg.sender != (reason == ReturnReason.Refused ? p.to : p.from)) {
-            revert NotMoveParty(msg.sender, tokenId);
-        }
-        _returnMove(tokenId, p, reason, true);
-    }
-
-    /// @dev Ends a pending move without acceptance. The value goes back into the source piece when `mayMerge`
-    ///      and the source is still the sender's, unlocked, and neither piece is frozen (the pending piece is
-    ///      burned; its lineage record stays); otherwise the piece is simply unlocked (epoch bump).
-    function _returnMove(uint256 tokenId, PendingMove memory p, ReturnReason reason, bool mayMerge) private {
-        ReceivableTokenStorage storage $ = _s();
-        delete $.pendingMoves[tokenId];
-        TokenCore memory c = $.cores[tokenId];
-        uint256 into = mayMerge && !c.frozen ? p.source : 0;
-        TokenCore memory s = $.cores[into];
-        if (into != 0 && s.owner == p.from && !s.frozen && s.epoch & LOCKED == 0) {
-            _moveValue(tokenId, into, $.values[tokenId].value);
-            _burn(tokenId, p.from, c.slot);
-        } else {
-            into = 0;
-            $.cores[tokenId].epoch = (c.epoch & ~LOCKED) + 1;
-        }
-        emit MoveReturned(tokenId, into, p.from, reason);
-    }
-
-    function _requirePending(uint256 tokenId) private view returns (PendingMove memory) {
-        ReceivableTokenStorage storage $ = _s();
-        PendingRecord memory r = $.pendingMoves[tokenId];
-        if (r.to == address(0)) revert NoPendingMove(tokenId);
-        return PendingMove($.cores[tokenId].owner, r.source, r.expiry, r.to);
-    }
-
-    function _revertPending(uint256 tokenId) private view {
-        PendingRecord memory p = _s().pendingMoves[tokenId];
-        revert AwaitingAcceptance(tokenId, p.to, p.expiry);
-    }
-
-    /// @dev Creates a piece for `to` and moves `value` into it from `fromTokenId`; a payment in bill mode
-    ///      (`_pends`) creates it for the sender instead, locked, pending `to`'s acceptance. Makes no external call but
-    ///      the registry's view check: the caller calls the receiver (`_checkOnERC3525Received`) afterwards.
-    function _split(uint256 fromTokenId, TokenCore memory c, address to, uint256 value, uint256 policy)
-        private
-        returns (uint256 newTokenId)
-    {
-        ReceivableTokenStorage storage $ = _s();
-        if (to == address(0)) revert InvalidReceiver(to);
-        uint256 depth = uint256($.values[fromTokenId].depth) + 1;
-        _checkParties(c, to, policy, depth);
-        _checkPolicy(fromTokenId, c, value, policy);
-        bool pend = _pends(c, to, policy);
-        newTokenId =
-            _createToken(pend ? c.owner : to, c.slot, fromTokenId, depth, (c.epoch & BILL) | (pend ? LOCKED : 0));
-        _moveValue(fromTokenId, newTokenId, value);
-        if (pend) _recordPending(newTokenId, fromTokenId, c, to, value);
-    }
-
-    /// @dev The only code that changes an owner. Bumping the epoch voids every approval of the token. A payment
-    ///      that pends (`_pends`) changes no owner: the token is locked (epoch bump) with a pending record.
-    function _moveToken(uint256 tokenId, TokenCore memory c, address to, uint256 policy) private {
-        ReceivableTokenStorage storage $ = _s();
-        if (to == address(0)) revert InvalidReceiver(to);
-        _checkParties(c, to, policy, 0);
-        _checkPolicy(tokenId, c, 0, policy & (CHECK_FROZEN | CHECK_LIVE));
-        if (_pends(c, to, policy)) {
-            $.cores[tokenId].epoch = (c.epoch + 1) | LOCKED;
-            _recordPending(tokenId, 0, c, to, $.values[tokenId].value);
-            return;
-        }
-        // A balance counts tokens owned; an owner's count is >= 1 here and no count nears 2^256.
-        unchecked {
-            $.balances[c.owner] -= 1;
-            $.balances[to] += 1;
-        }
-        $.cores[tokenId] = TokenCore(to, c.slot, c.frozen, c.epoch + 1);
-        emit Transfer(c.owner, to, tokenId);
-    }
-
-    /// @dev The only code that changes a token's value; 0 as an id means mint (from) or burn (to).
-    ///      Callers have applied the policy and checked both tokens share a slot.
-    function _moveValue(uint256 fromTokenId, uint256 toTokenId, uint256 value) private {
-        ReceivableTokenStorage storage $ = _s();
-        if (fromTokenId != 0) {
-            TokenValue storage f = $.values[fromTokenId];
-            uint256 balance = f.value;
-            if (balance < value) revert InsufficientBalance(fromTokenId, balance, value);
-            // balance >= value, checked above.
-            unchecked {
-                f.value = uint128(balance - value);
-            }
-        }
-        if (toTokenId != 0) {
-            // A slot's values sum to at most its face, which fits in uint128.
-            unchecked {
-                $.values[toTokenId].value += uint128(value);
-            }
-        }
-        emit TransferValue(fromTokenId, toTokenId, value);
-    }
-
-    function _createToken(address to, uint256 slot, uint256 parent, uint256 depth, uint40 flags)
-        private
-        returns (uint256 id)
-    {
-        ReceivableTokenStorage storage $ = _s();
-        id = ++$.lastTokenId;
-        $.cores[id] = TokenCore(to, uint48(slot), false, flags);
-        $.values[id] = TokenValue(0, uint48(parent), depth.toUint16(), uint48(slot));
-        unchecked {
-            $.balances[to] += 1;
-        }
-        emit Transfer(address(0), to, id);
-        emit SlotChanged(id, 0, slot);
-    }
-
-    function _burn(uint256 tokenId, address owner, uint256 slot) private {
-        ReceivableTokenStorage storage $ = _s();
-        delete $.cores[tokenId];
-        unchecked {
-            $.balances[owner] -= 1;
-        }
-        emit Transfer(owner, address(0), tokenId);
-        emit SlotChanged(tokenId, slot, 0);
-    }
-
-    /// @dev The registry's one check of a move's parties: a holder move (`CHECK_OPEN`) also checks that moves
-    ///      are not paused and the obligor's compliance policy (trade background, depth); a desk move checks
-    ///      the depth; a check without `CHECK_PARTIES` (enforcement, a court order) checks the receiver only.
-    ///      `depth` is the new piece's, 0 when no piece is made.
-    function _checkParties(TokenCore memory c, address to, uint256 policy, uint256 depth) private view {
-        if (policy & CHECK_PARTIES == 0) {
-            participants.checkHolders(to, to);
-            return;
-        }
-        address obligor = _s().heads[c.slot].obligor;
-        if (policy & CHECK_OPEN != 0) participants.checkMove(c.owner, to, obligor, depth);
-        else participants.checkDeskMove(c.owner, to, obligor, depth);
-    }
-
     /// @dev The checks of new terms' numbers, each with its own error.
     function _checkAmounts(uint256 face, uint256 minUnit, uint256 maturity) private view {
         if (face == 0) revert ZeroFace();
         if (minUnit == 0) revert ZeroMinUnit();
         if (face % minUnit != 0) revert FaceNotMultipleOfMinUnit(face, minUnit);
         if (maturity <= block.timestamp) revert MaturityNotInFuture(maturity, block.timestamp);
-    }
-
-    function _checkPolicy(uint256 tokenId, TokenCore memory c, uint256 value, uint256 policy) private view {
-        ReceivableTokenStorage storage $ = _s();
-        if (policy & CHECK_FROZEN != 0) {
-            if (c.frozen) revert TokenFrozen(tokenId);
-            if (c.epoch & LOCKED != 0) _revertPending(tokenId);
-        }
-        if (policy & CHECK_LIVE != 0) {
-            uint256 maturity = $.heads[c.slot].maturity;
-            if (block.timestamp >= maturity) revert ObligationMatured(c.slot, maturity);
-        }
-        if (policy & CHECK_UNIT != 0) {
-            uint256 unit = $.heads[c.slot].minUnit;
-            if (value == 0 || value % unit != 0) revert NotMultipleOfMinUnit(value, unit);
-        }
     }
 
     /// @dev Lowers a limited allowance by `value` and emits `ApprovalValue` with what remains (EIP-3525: the
@@ -890,64 +476,33 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, IReceivableToken, Re
         }
     }
 
-    function _isApprovedOrOwner(address spender, uint256 tokenId, TokenCore memory c) private view returns (bool) {
-        ReceivableTokenStorage storage $ = _s();
-        return spender == c.owner || $.operatorApprovals[c.owner][spender] || _approvedOf(tokenId, c) == spender;
-    }
-
-    function _approvedOf(uint256 tokenId, TokenCore memory c) private view returns (address) {
-        ReceivableTokenStorage storage $ = _s();
-        TokenApproval memory a = $.tokenApprovals[tokenId];
-        return a.epoch == c.epoch ? a.approved : address(0);
-    }
-
-    function _requireCore(uint256 tokenId) private view returns (TokenCore memory c) {
-        ReceivableTokenStorage storage $ = _s();
-        c = $.cores[tokenId];
-        if (c.owner == address(0)) revert NonexistentToken(tokenId);
-    }
-
-    function _requireMinted(uint256 tokenId) private view returns (TokenValue memory v) {
-        ReceivableTokenStorage storage $ = _s();
-        if (tokenId == 0 || tokenId > $.lastTokenId) revert NonexistentToken(tokenId);
-        return $.values[tokenId];
-    }
-
-    /// @dev As EIP-3525 says: a receiving contract that declares IERC3525Receiver must accept. Called last,
-    ///      under the guard, after every state change of the calling function.
-    function _checkOnERC3525Received(uint256 fromTokenId, uint256 toTokenId, address to, uint256 value) private {
-        if (to.code.length == 0) return;
-        try IERC165(to).supportsInterface(type(IERC3525Receiver).interfaceId) returns (bool declared) {
-            if (!declared) return;
-        } catch {
-            return;
-        }
-        try IERC3525Receiver(to).onERC3525Received(msg.sender, fromTokenId, toTokenId, value, "") returns (
-            bytes4 answer
-        ) {
-            if (answer != IERC3525Receiver.onERC3525Received.selector) revert RejectedByReceiver(to);
-        } catch {
-            revert RejectedByReceiver(to);
+    /// @notice Every selector this contract does not declare runs in the extension, in this contract's storage
+    ///         (`delegatecall`), and answers as if the token had it; ether is refused (not payable).
+    /// @dev OpenZeppelin `Proxy._delegate`'s code. OpenZeppelin `Proxy` itself is not inherited: its `fallback` is
+    ///      payable, which would make the token accept ether with any extension call and every conversion of an
+    ///      `address` to this contract type need an `address payable`.
+    fallback() external {
+        address target = _extension;
+        assembly ("memory-safe") {
+            calldatacopy(0x00, 0x00, calldatasize())
+            let result := delegatecall(gas(), target, 0x00, calldatasize(), 0x00, 0x00)
+            returndatacopy(0x00, 0x00, returndatasize())
+            switch result
+            case 0 { revert(0x00, returndatasize()) }
+            default { return(0x00, returndatasize()) }
         }
     }
 
     /// @dev Only a holder of the registry's DEFAULT_ADMIN_ROLE (governance) upgrades, and only to an
-    ///      implementation wired to the same registry.
+    ///      implementation wired to the same registry, whose extension (if it has one) is wired to it too.
     function _authorizeUpgrade(address newImplementation) internal view override {
         UpgradeGuard.checkAdmin(participants, msg.sender);
         if (UpgradeGuard.wiredTo(newImplementation, IWiring.participants.selector) != address(participants)) {
             revert UpgradeMiswired(newImplementation);
         }
-    }
-
-    function _checkRole(bytes32 role) private view {
-        if (!participants.hasRole(role, msg.sender)) revert NotAuthorized(msg.sender);
-    }
-
-    /// @dev The contract's ERC-7201 namespace (`tierchain.storage.ReceivableToken`), at `STORAGE_SLOT`.
-    function _s() private pure returns (ReceivableTokenStorage storage $) {
-        assembly {
-            $.slot := STORAGE_SLOT
+        address next = UpgradeGuard.wiredTo(newImplementation, IReceivableTokenCore.extension.selector);
+        if (next != address(0) && UpgradeGuard.wiredTo(next, IWiring.participants.selector) != address(participants)) {
+            revert ExtensionMiswired(next);
         }
     }
 }

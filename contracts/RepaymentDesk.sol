@@ -7,7 +7,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
 import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
-import {IReceivableToken} from "./interfaces/IReceivableToken.sol";
+import {IReceivableToken, IReceivableTokenBase} from "./interfaces/IReceivableToken.sol";
 import {DiscountMath} from "./libraries/DiscountMath.sol";
 import {Roles} from "./libraries/Roles.sol";
 import {SettlementTransfer} from "./libraries/SettlementTransfer.sol";
@@ -112,7 +112,8 @@ contract RepaymentDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
         return "1.0.0";
     }
 
-    /// @notice The obligor pays `amount` towards `slot`, pulled from it in the slot's currency.
+    /// @notice The obligor pays `amount` towards `slot`, pulled from it in the slot's currency. After a lost-key
+    ///         recovery, the account the registry recovered the obligor to pays in its place.
     /// @dev Early and partial payments are accepted; more than the outstanding amount is refused. The account
     ///      (paid, and `Repaid` when this pays the face) is written before the money is pulled, which must
     ///      arrive whole (`SettlementTransfer.TransferShortfall` otherwise).
@@ -121,7 +122,11 @@ contract RepaymentDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
         Account storage a = _account(slot);
         State state = a.state;
         if (state == State.Repaid || state == State.Defaulted) revert SlotClosed(slot, state);
-        if (msg.sender != token.slotTerms(slot).obligor) revert NotObligor(slot, msg.sender);
+        address obligor = token.slotTerms(slot).obligor;
+        // The obligor, or the account the registry recovered its lost key to (asked on the refusal path only).
+        if (msg.sender != obligor && participants.currentAccount(obligor) != msg.sender) {
+            revert NotObligor(slot, msg.sender);
+        }
         participants.checkOperation(Roles.OP_REPAYMENT, msg.sender, Roles.CORE_ENTERPRISE);
         uint256 face = a.face;
         uint256 paid = uint256(a.paid) + amount;
@@ -189,7 +194,8 @@ contract RepaymentDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
         emit Redeemed(tokenId, slot, msg.sender, value, payout);
     }
 
-    /// @notice Once every piece of `slot` is redeemed, returns the rounding dust to the obligor.
+    /// @notice Once every piece of `slot` is redeemed, returns the rounding dust to the obligor (or the account the
+    ///         registry recovered it to).
     function sweepDust(uint256 slot) external nonReentrant {
         RepaymentDeskStorage storage $ = _s();
         Account storage a = $.accounts[slot];
@@ -197,7 +203,8 @@ contract RepaymentDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
         uint256 dust = uint256(a.paid) - a.paidOut;
         if (dust == 0) revert NoDust(slot);
         a.paidOut = a.paid;
-        address obligor = token.slotTerms(slot).obligor;
+        // To the obligor, or the account the registry recovered its lost key to.
+        address obligor = participants.currentAccount(token.slotTerms(slot).obligor);
         IERC20(a.currency).safeTransfer(obligor, dust);
         emit DustSwept(slot, obligor, dust);
     }
@@ -220,7 +227,7 @@ contract RepaymentDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
         RepaymentDeskStorage storage $ = _s();
         a = $.accounts[slot];
         if (a.face == 0) {
-            IReceivableToken.SlotTerms memory t = token.slotTerms(slot);
+            IReceivableTokenBase.SlotTerms memory t = token.slotTerms(slot);
             a.face = t.face;
             a.currency = t.currency;
             a.maturity = t.maturity;

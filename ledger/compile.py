@@ -37,6 +37,17 @@ OUTPUT_SELECTION = [
 # Contracts of imported libraries that the deployment needs as artifacts of their own (every other
 # imported contract is compiled only as part of ours). contracts/proxy/Proxy.sol imports this one.
 LIBRARY_ARTIFACTS = {"@openzeppelin/contracts/proxy/ERC1967/ERC1967Proxy.sol": "ERC1967Proxy"}
+# A contract whose address also answers for other contracts' functions: the receivable token delegates
+# every selector it does not declare to its extension (a `delegatecall` from its fallback), so the ABI
+# callers use for "ReceivableToken" is the token's merged with the extension's. The first contract's
+# constructor (and fallback) is kept; entries of the same signature appear once.
+MERGED_ABIS: dict[str, tuple[str, ...]] = {"ReceivableToken": ("ReceivableTokenExtension",)}
+# Events of the same name with other inputs (overloads) reach Python under their own names: the token's
+# ERC-7943 events overload Tierchain's own `Frozen` and `ForcedTransfer`. Keyed by signature.
+EVENT_ALIASES: dict[str, str] = {
+    "Frozen(address,uint256,uint256)": "ERC7943Frozen",
+    "ForcedTransfer(address,address,uint256,uint256)": "ERC7943ForcedTransfer",
+}
 _STRING_OR_COMMENT = re.compile(r'("(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\')|(//[^\n]*|/\*.*?\*/)', re.S)
 _IMPORT = re.compile(r'\bimport\s+(?:[^;"\']*?\s+from\s+)?["\']([^"\']+)["\'][^;]*;')
 
@@ -256,9 +267,59 @@ def _compile_locked(
                 sourceHash=source_hash,
                 compilerVersion=str(metadata.get("compiler", {}).get("version", "unknown")),
             )
+    _merge_abis(artifacts)
     _write_artifacts(artifacts_dir, artifacts, source_hash)
     log.info("compile done source_hash=%s contracts=%d", source_hash[:12], len(artifacts))
     return CompileResult(artifacts=artifacts, source_hash=source_hash, cached=False)
+
+
+def abi_signature(entry: dict[str, Any]) -> str:
+    """The identity of an ABI entry: its kind, name and input types (`event Frozen(uint256,address,uint32)`).
+
+    Overloaded functions and events (the same name, other inputs) are different entries.
+    """
+    kind = str(entry.get("type", "function"))
+    if kind in ("constructor", "fallback", "receive"):
+        return kind
+    return f"{kind} {entry.get('name', '')}({','.join(_abi_type(i) for i in entry.get('inputs', []))})"
+
+
+def _abi_type(param: dict[str, Any]) -> str:
+    kind = str(param["type"])
+    if kind.startswith("tuple"):
+        return "(" + ",".join(_abi_type(c) for c in param.get("components", [])) + ")" + kind[len("tuple") :]
+    return kind
+
+
+def merge_abi(primary: list[dict[str, Any]], *others: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`primary` followed by the entries of `others` it lacks (by `abi_signature`); constructors,
+    fallbacks and receive functions come from `primary` only."""
+    merged = list(primary)
+    seen = {abi_signature(e) for e in primary}
+    for abi in others:
+        for entry in abi:
+            sig = abi_signature(entry)
+            if sig in seen or sig in ("constructor", "fallback", "receive"):
+                continue
+            seen.add(sig)
+            merged.append(entry)
+    return merged
+
+
+def _merge_abis(artifacts: dict[str, Artifact]) -> None:
+    """Give each contract of `MERGED_ABIS` the functions, events and errors of those it delegates to."""
+    for name, parts in MERGED_ABIS.items():
+        main = artifacts.get(name)
+        found = [artifacts[p] for p in parts if p in artifacts]
+        if main is None or not found:
+            continue
+        identifiers = dict(main.methodIdentifiers)
+        for part in found:
+            for sig, selector in part.methodIdentifiers.items():
+                identifiers.setdefault(sig, selector)
+        artifacts[name] = main.model_copy(
+            update={"abi": merge_abi(main.abi, *(p.abi for p in found)), "methodIdentifiers": identifiers}
+        )
 
 
 def _write_artifacts(artifacts_dir: Path, artifacts: dict[str, Artifact], source_hash: str) -> None:

@@ -67,6 +67,9 @@ SYSTEM_CONTRACTS = (
     "RepaymentDesk",
 )
 DESKS = ("IssuanceDesk", "FinancingDesk", "RepaymentDesk")
+# Code an implementation runs by `delegatecall` (deployed before it, recorded among the implementations,
+# never behind a proxy of its own), by the system contract whose implementation names it.
+IMPLEMENTATION_PARTS = {"ReceivableTokenExtension": "ReceivableToken"}
 GOVERNANCE_CONTRACTS = ("TierchainTimelock", "OperatorSeats", "TierchainGovernor")
 SETTLEMENT_PREFIX = "SettlementToken."
 PROXY_ARTIFACT = "ERC1967Proxy"
@@ -177,6 +180,7 @@ def _settlement_specs(config: DeployConfig) -> dict[str, tuple[str, str, int]]:
 
 def _expected_contracts(config: DeployConfig) -> list[str]:
     return [
+        *(f"impl:{c}" for c in IMPLEMENTATION_PARTS),
         *(f"impl:{c}" for c in SYSTEM_CONTRACTS),
         *SYSTEM_CONTRACTS,
         *(SETTLEMENT_PREFIX + c for c in _settlement_specs(config)),
@@ -211,12 +215,18 @@ def check_deployment(w3: Web3, deployment: Deployment, artifacts: Mapping[str, A
         return "missing"
     # A proxy governance has upgraded runs another implementation than the one deployed: the system's
     # addresses are still right, and the deployed implementation's artifact no longer matters.
-    upgraded = {
-        f"{name} implementation"
+    # A part of an implementation (the token's extension) counts as upgraded with the proxy it serves.
+    proxied = {
+        name
         for name, implementation in deployment.implementations.items()
         if name in deployment.contracts
         and hashes.get(name) is not None
         and _implementation_of(w3, deployment.contracts[name].address) != implementation.address
+    }
+    upgraded = {
+        f"{name} implementation"
+        for name in deployment.implementations
+        if IMPLEMENTATION_PARTS.get(name, name) in proxied
     }
     for label in sorted(upgraded):
         log.info("deployment check: %s was upgraded since deployment; its artifact is not compared", label)
@@ -315,6 +325,17 @@ class _Deployer:
         log.info("contract deployed name=%s address=%s block=%d", name, record.address, record.block_number)
         return record.address
 
+    def deploy_part(self, name: str, *args: Any) -> str:
+        """Deploy once code an implementation delegates to (`IMPLEMENTATION_PARTS`); it is recorded among
+        the implementations, for it has no proxy of its own."""
+        done = self.state.implementations.get(name)
+        if done is not None:
+            return done.address
+        record = self._create(f"impl:{name}", self._artifact(name), *args)
+        self._record({"implementations": {**self.state.implementations, name: record}}, record.block_number)
+        log.info("contract deployed name=%s part=%s block=%d", name, record.address, record.block_number)
+        return record.address
+
     def deploy_upgradeable(self, name: str, constructor: Sequence[Any], initializer: Sequence[Any]) -> str:
         """Deploy `name`'s implementation (constructor arguments: its immutables) and an ERC1967Proxy
         in front of it whose constructor calls `initialize(*initializer)`; returns the proxy."""
@@ -374,8 +395,10 @@ class _Deployer:
         # Registry first: every other implementation takes the proxies it calls as immutables.
         registry = self.deploy_upgradeable("ParticipantRegistry", [], [deployer])
         trades = self.deploy_upgradeable("TradeRegistry", [registry], [cfg.oracle_threshold])
+        # The token delegates its rarely used functions to its extension, wired to the same registry.
+        extension = self.deploy_part("ReceivableTokenExtension", registry, cfg.value_decimals)
         token = self.deploy_upgradeable(
-            "ReceivableToken", [registry, cfg.value_decimals], [cfg.token_name, cfg.token_symbol]
+            "ReceivableToken", [registry, cfg.value_decimals, extension], [cfg.token_name, cfg.token_symbol]
         )
         self.deploy_upgradeable("IssuanceDesk", [registry, trades, token], [])
         # The repayment desk before the financing desk, which reads its accounts (recourse claims).

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IERC3525} from "@solvprotocol/erc-3525/IERC3525.sol";
 import {IERC3525Metadata} from "@solvprotocol/erc-3525/extensions/IERC3525Metadata.sol";
+import {IERC7943MultiToken} from "./IERC7943.sol";
 import {IParticipantRegistry} from "./IParticipantRegistry.sol";
 
-/// @title IReceivableToken
-/// @notice Tierchain's ERC-3525 receivable: a slot is one confirmed obligation, a token is a piece of it.
-interface IReceivableToken is IERC3525Metadata {
+/// @title IReceivableTokenBase
+/// @notice The types, events and errors of Tierchain's receivable token, shared by the token and its extension
+///         (declared once, so that both contracts and every ABI built from them see each exactly once).
+interface IReceivableTokenBase {
     /// @notice The terms of one obligation (one slot). Amounts are minor units of `currency`.
     struct SlotTerms {
         address obligor;
@@ -90,6 +93,10 @@ interface IReceivableToken is IERC3525Metadata {
     event MoveReturned(uint256 indexed tokenId, uint256 indexed mergedInto, address indexed from, ReturnReason reason);
     /// @notice Obligation `slot` settles in bill mode: its moves pend for at most `acceptanceWindow` seconds.
     event SlotBillMode(uint256 indexed slot, uint256 acceptanceWindow);
+    /// @notice Lost-key recovery (case `caseRef`) moved `tokenId` from `lost` to `replacement`, the account the
+    ///         registry recovered `lost` to: the piece itself when `lost` held it, otherwise the receiving end of
+    ///         its pending move.
+    event TokenRecovered(uint256 indexed tokenId, address indexed lost, address indexed replacement, bytes32 caseRef);
 
     error NoEtherAccepted();
     /// @notice `tokenId` is pending (to `to`, until `expiry`): it cannot move, merge or be financed.
@@ -135,9 +142,27 @@ interface IReceivableToken is IERC3525Metadata {
     error LengthMismatch(uint256 recipients, uint256 values);
     /// @notice An upgrade to `newImplementation`, which is not wired to this contract's registry.
     error UpgradeMiswired(address newImplementation);
+    /// @notice `extension` is not a contract wired to this token's registry (a token or an upgrade refuses it).
+    error ExtensionMiswired(address extension);
+    /// @notice The extension at `extension` was called directly: it only runs through the token's `delegatecall`.
+    error NotDelegated(address extension);
+    /// @notice The registry has not recovered `lost` to another account (`recoveredTo(lost)` is zero).
+    error NotRecovered(address lost);
+    /// @notice A recovery batch of `count` tokens, above the most one transaction takes (`max`).
+    error RecoveryBatchTooLarge(uint256 count, uint256 max);
+    /// @notice `tokenId` is neither held by `lost` nor pending to it: recovery has nothing to move.
+    error NotRecoverable(uint256 tokenId, address lost);
 
     /// @notice The participant registry (a proxy) this token checks holders, pauses and roles against.
     function participants() external view returns (IParticipantRegistry);
+}
+
+/// @title IReceivableTokenCore
+/// @notice The part of the receivable token its own code implements: ERC-721 and ERC-3525 (with `name`, `symbol`
+///         but without the metadata URIs of `IERC3525Metadata`), splits, merges, desk moves, issuance, redemption and the views desks call.
+interface IReceivableTokenCore is IReceivableTokenBase, IERC3525 {
+    /// @notice The contract the token delegates its rarely used functions to (`IReceivableTokenExtension`).
+    function extension() external view returns (address);
 
     /// @notice The version of this implementation ("1.0.0").
     function version() external pure returns (string memory);
@@ -162,6 +187,33 @@ interface IReceivableToken is IERC3525Metadata {
     ///         accepts. Desks only.
     function deskPay(address holder, uint256 tokenId, address to, uint256 value) external returns (uint256 toTokenId);
 
+    /// @notice Burns `tokenId`, owned by `holder`, after maturity; returns its slot and value. Desks only.
+    function redeem(address holder, uint256 tokenId) external returns (uint256 slot, uint256 value);
+
+    /// @notice The terms of obligation `slot`, with its live supply (Σ values of unredeemed pieces).
+    function slotTerms(uint256 slot) external view returns (SlotTerms memory);
+    /// @notice The token `tokenId` was split off (0 for the issued token).
+    function parentOf(uint256 tokenId) external view returns (uint256);
+    /// @notice The issued token of `tokenId`'s obligation, the root of its lineage.
+    function rootOf(uint256 tokenId) external view returns (uint256);
+    /// @notice Generations of splits between `tokenId` and its root (the root is 0).
+    function depthOf(uint256 tokenId) external view returns (uint256);
+    /// @notice True while `tokenId` is frozen whole by the regulator (`freeze`); a value freeze
+    ///         (`setFrozenTokens`) is read with `getFrozenTokens`.
+    function isFrozen(uint256 tokenId) external view returns (bool);
+    /// @notice True while `tokenId` has an owner (minted and not redeemed).
+    function exists(uint256 tokenId) external view returns (bool);
+    /// @notice The highest token id minted so far (ids start at 1).
+    function lastTokenId() external view returns (uint256);
+    /// @notice The highest slot (obligation) id created so far (ids start at 1).
+    function lastSlot() external view returns (uint256);
+}
+
+/// @title IReceivableTokenExtension
+/// @notice The part of the receivable token its extension implements, reached through the token's fallback
+///         (a `delegatecall` in the token's storage): bill-mode acceptance, regulator and enforcement actions,
+///         metadata URIs (`IERC3525Metadata`) and lineage.
+interface IReceivableTokenExtension is IReceivableTokenBase, IERC7943MultiToken {
     /// @notice The receiver accepts (签收) the pending move of `tokenId`: the piece becomes its own.
     function acceptMove(uint256 tokenId) external;
     /// @notice The receiver refuses (拒收) the pending move of `tokenId`: the value returns to the sender.
@@ -174,9 +226,6 @@ interface IReceivableToken is IERC3525Metadata {
     function pendingMove(uint256 tokenId) external view returns (PendingMove memory);
     /// @notice The acceptance window of obligation `slot`: 0 in voucher mode, otherwise it is in bill mode.
     function billWindowOf(uint256 slot) external view returns (uint256);
-
-    /// @notice Burns `tokenId`, owned by `holder`, after maturity; returns its slot and value. Desks only.
-    function redeem(address holder, uint256 tokenId) external returns (uint256 slot, uint256 value);
 
     /// @notice The regulator freezes `tokenId`: it cannot be split, merged, transferred, financed or redeemed.
     /// @param reasonCode The regulator's own reason code, recorded in the `Frozen` event.
@@ -191,22 +240,37 @@ interface IReceivableToken is IERC3525Metadata {
         external
         returns (uint256 toTokenId);
 
-    /// @notice The terms of obligation `slot`, with its live supply (Σ values of unredeemed pieces).
-    function slotTerms(uint256 slot) external view returns (SlotTerms memory);
-    /// @notice The token `tokenId` was split off (0 for the issued token).
-    function parentOf(uint256 tokenId) external view returns (uint256);
-    /// @notice The issued token of `tokenId`'s obligation, the root of its lineage.
-    function rootOf(uint256 tokenId) external view returns (uint256);
-    /// @notice Generations of splits between `tokenId` and its root (the root is 0).
-    function depthOf(uint256 tokenId) external view returns (uint256);
+    /// @notice Lost-key recovery: moves the tokens of `lost` (held, or pending to it) to the account the registry
+    ///         recovered it to (`recoveredTo(lost)`), at most `MAX_RECOVERY_BATCH` per call. Active holders of the
+    ///         ENFORCEMENT role only; never paused.
+    /// @param lost The recovered (lost) address.
+    /// @param tokenIds Live tokens held by `lost`, or pending to it.
+    /// @param caseRef The recovery case's reference, recorded in each `TokenRecovered` event.
+    function recoverTokens(address lost, uint256[] calldata tokenIds, bytes32 caseRef) external;
+
+    /// @notice A court order with a Tierchain reference: moves `value` of `tokenId` to `to` (the whole token when
+    ///         `value` is its balance) like `forceTransfer`, and carries the moved part's frozen value along (the
+    ///         share `min(frozen, value)`), or releases it when `releaseFrozen`. ENFORCEMENT only; `to` must not be
+    ///         the owner.
+    /// @param orderRef A reference to the court order, recorded in the `ForcedTransfer` event.
+    /// @return toTokenId `tokenId` when moved whole, otherwise the new piece.
+    function forceTransferOrder(uint256 tokenId, address to, uint256 value, bytes32 orderRef, bool releaseFrozen)
+        external
+        returns (uint256 toTokenId);
+
+    /// @notice Whether `account` may hold, send and receive pieces (an active holder in the registry): both
+    ///         `canSend` and `canReceive` in one call. Never reverts.
+    function canTransact(address account) external view returns (bool);
+
+    /// @notice Sets the metadata base URI (for example the API's `/v1/metadata/`). POLICY (governance) only.
+    /// @param baseURI_ The new base URI; empty turns the URIs off.
+    function setBaseURI(string calldata baseURI_) external;
+
     /// @notice The chain of splits from `tokenId` back to its root, both included; readable after burns.
     function lineage(uint256 tokenId) external view returns (uint256[] memory chain);
-    /// @notice True while `tokenId` is frozen by the regulator.
-    function isFrozen(uint256 tokenId) external view returns (bool);
-    /// @notice True while `tokenId` has an owner (minted and not redeemed).
-    function exists(uint256 tokenId) external view returns (bool);
-    /// @notice The highest token id minted so far (ids start at 1).
-    function lastTokenId() external view returns (uint256);
-    /// @notice The highest slot (obligation) id created so far (ids start at 1).
-    function lastSlot() external view returns (uint256);
 }
+
+/// @title IReceivableToken
+/// @notice Tierchain's ERC-3525 receivable: a slot is one confirmed obligation, a token is a piece of it. The whole
+///         interface callers use: the token's own functions and those it delegates to its extension.
+interface IReceivableToken is IReceivableTokenCore, IReceivableTokenExtension, IERC3525Metadata {}

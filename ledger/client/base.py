@@ -21,6 +21,7 @@ from web3.exceptions import ContractLogicError, Web3RPCError
 from web3.types import EventData, TxReceipt
 
 from ledger.client.models import TxResult
+from ledger.compile import EVENT_ALIASES
 from ledger.deploy import Deployment
 from ledger.errors import TierchainError, abi_type
 from ledger.keys import Signer
@@ -119,7 +120,7 @@ class ClientBase:
 
     def _events(self, receipt: TxReceipt, contract: Contract, name: str) -> list[EventData]:
         """`name` events emitted by `contract` itself (other contracts' same-signature events excluded)."""
-        event = getattr(contract.events, name)()
+        event = _contract_event(contract, name)
         return [
             event.process_log(entry)
             for entry in receipt["logs"]
@@ -151,6 +152,20 @@ class ClientBase:
             if data is None:
                 raise
             raise self.manager.decoder.decode(data) from exc
+
+
+def _contract_event(contract: Contract, name: str) -> Any:
+    """The event `name` of `contract`, overloads told apart: an alias of `EVENT_ALIASES` names its own
+    signature; a plain name is the event of that name that has no alias."""
+    for signature, alias in EVENT_ALIASES.items():
+        if alias == name:
+            return contract.get_event_by_signature(signature)
+    for item in contract.abi:
+        if item.get("type") == "event" and item.get("name") == name:
+            signature = _event_signature(item)
+            if signature not in EVENT_ALIASES:
+                return contract.get_event_by_signature(signature)
+    return getattr(contract.events, name)()
 
 
 def _event_signature(abi: Mapping[str, Any]) -> str:

@@ -198,7 +198,11 @@ class FinancingOps(ClientBase):
             current = int(erc20.functions.allowance(seller.address, self.financing.address).call())
             if current < amount:
                 self._send(
-                    seller, erc20, "approve", self.financing.address, amount,
+                    seller,
+                    erc20,
+                    "approve",
+                    self.financing.address,
+                    amount,
                     key=f"{key}:approve" if key else None,
                 )
         receipt = self._send(seller, self.financing, "settleRecourse", offer_id, amount, key=key)

@@ -3,6 +3,8 @@
 web3's `contract.events.X().process_log` builds formatters per call and is slow in bulk; here each
 event ABI is compiled once into a topic0 → decoder entry and logs are decoded with eth_abi directly.
 Values come out JSON-ready: addresses lower-case hex, bytes `0x` hex, integers exact Python ints.
+Overloaded events come out under their alias (`ledger.compile.EVENT_ALIASES`): the token's ERC-7943
+`Frozen(address,uint256,uint256)` is `ERC7943Frozen`, Tierchain's own `Frozen` stays `Frozen`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import Any
 
 from eth_abi.abi import decode as abi_decode
 from eth_utils.crypto import keccak
+
+from ledger.compile import EVENT_ALIASES
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +103,8 @@ class EventDecoder:
                 signature = f"{item['name']}({','.join(_canonical_type(i) for i in inputs)})"
                 specs[keccak(text=signature)] = _EventSpec(
                     contract=contract,
-                    name=str(item["name"]),
+                    # An overload (another event of the same name) is known by its alias.
+                    name=EVENT_ALIASES.get(signature, str(item["name"])),
                     indexed=tuple((str(i["name"]), _canonical_type(i)) for i in inputs if i.get("indexed")),
                     data_names=tuple(str(i["name"]) for i in inputs if not i.get("indexed")),
                     data_types=tuple(_canonical_type(i) for i in inputs if not i.get("indexed")),

@@ -88,7 +88,10 @@ def world(indexer_chain: LocalChain, build: CompileResult, tmp_path_factory: pyt
         {"to": registry.address, "data": registry.encode_abi("setPolicy", args=[policy, "indexer tests"])}
     )
     trades = proxied("TradeRegistry", [registry.address], [1])
-    token = proxied("ReceivableToken", [registry.address, 2], ["Tierchain Receivable", "TRCV"])
+    extension = deploy("ReceivableTokenExtension", registry.address, 2)
+    token = proxied(
+        "ReceivableToken", [registry.address, 2, extension.address], ["Tierchain Receivable", "TRCV"]
+    )
     issuance = proxied("IssuanceDesk", [registry.address, trades.address, token.address], [])
     repayment = proxied("RepaymentDesk", [registry.address, token.address, 7 * DAY], [])
     financing = proxied("FinancingDesk", [registry.address, token.address, repayment.address], [])
