@@ -30,7 +30,7 @@ ACCEPTED = "financed"
 
 
 def is_obligor(caller: Principal, obligation: Obligation | None) -> bool:
-    return obligation is not None and obligation.obligor == caller.address
+    return obligation is not None and caller.acts_for(obligation.obligor)
 
 
 def sees_whole_slot(session: Session, caller: Principal, slot: int) -> bool:

@@ -34,6 +34,7 @@ from api.routes import (
     participants,
     policy,
     recourse,
+    recovery,
     regulator,
     repayment,
     settlement,
@@ -87,6 +88,7 @@ def build_context(
     deployment: Deployment | None = None,
     operator: Signer | None = None,
     abis: dict[str, list[dict[str, Any]]] | None = None,
+    enforcement: Signer | None = None,
 ) -> AppContext:
     """Everything built once; explicit arguments (tests, embedding) override what settings would load."""
     if network is None:
@@ -148,6 +150,7 @@ def build_context(
         ),
         reads=ReadCache(indexer.chain_id, indexer.key),
         data_dir=settings.data_dir,
+        enforcement=enforcement,
     )
 
 
@@ -173,12 +176,19 @@ def create_app(
     deployment: Deployment | None = None,
     operator: Signer | None = None,
     abis: dict[str, list[dict[str, Any]]] | None = None,
+    enforcement: Signer | None = None,
 ) -> FastAPI:
     api_settings = api_settings or ApiSettings()
     # py_ecc (imported by eth_account) raises the limit to 100,000, deeper than the C stack holds.
     restore_recursion_limit()
     ctx = build_context(
-        settings, api_settings, network=network, deployment=deployment, operator=operator, abis=abis
+        settings,
+        api_settings,
+        network=network,
+        deployment=deployment,
+        operator=operator,
+        abis=abis,
+        enforcement=enforcement,
     )
 
     @asynccontextmanager
@@ -212,6 +222,7 @@ def create_app(
     for module in (
         health,
         participants,
+        recovery,
         documents,
         obligations,
         tokens,

@@ -23,11 +23,12 @@ from ledger.config import NetworkConfig
 from ledger.deploy import Deployment
 from ledger.indexer import Indexer
 from ledger.indexer.source import RpcSource
-from ledger.keys import SCRYPT_N, Signer
+from ledger.keys import SCRYPT_N, Signer, keystore_password, load_keystore
 
 log = logging.getLogger(__name__)
 
 LOCAL_ONBOARDING_FUND_WEI = 10**18  # gas for a new custodial participant on the local chain (1 ETH)
+ENFORCEMENT_PASSWORD_ENV = "TIERCHAIN_API_ENFORCEMENT_PASSWORD"  # password of `enforcement_keystore`
 
 
 class ApiSettings(BaseSettings):
@@ -89,6 +90,15 @@ class ApiSettings(BaseSettings):
             "so its first write can be paid for; unset: 10^18 (1 ETH) on the local network, 0 elsewhere"
         ),
     )
+    enforcement_keystore: Path | None = Field(
+        default=None,
+        description=(
+            "keystore file of an ENFORCEMENT key, another key than the operator's: it approves lost-key "
+            "recoveries and moves the tokens (POST /v1/participants/{address}/recovery/approve, "
+            f".../recovery/tokens); its password in {ENFORCEMENT_PASSWORD_ENV}; unset: those routes are "
+            "refused"
+        ),
+    )
     settlement_faucet: bool | None = Field(
         default=None,
         description=(
@@ -116,6 +126,8 @@ class AppContext:
     reads: ReadCache
     data_dir: Path  # the ledger's data dir: where a local chain records its RPC URL
     sync_lock: threading.Lock = field(default_factory=threading.Lock)
+    # The ENFORCEMENT key (lost-key recoveries): given to `create_app`, else loaded from the setting.
+    enforcement: Signer | None = None
 
     indexed_block: int = -1  # the cursor after the last sync this process ran
 
@@ -132,6 +144,32 @@ class AppContext:
         if self.api.settlement_faucet is not None:
             return self.api.settlement_faucet
         return self.network.is_local
+
+    def enforcement_signer(self) -> Signer:
+        """The ENFORCEMENT key that approves recoveries: never the operator's (two keys, two parties).
+
+        Loaded once from `enforcement_keystore` (password in `TIERCHAIN_API_ENFORCEMENT_PASSWORD`).
+        Unset: `EnforcementKeyMissing` (409) names the setting; the operator's own key:
+        `EnforcementKeyIsOperator` (409)."""
+        from api.errors import EnforcementKeyIsOperator, EnforcementKeyMissing  # api.errors is imported late
+
+        if self.enforcement is None:
+            path = self.api.enforcement_keystore
+            if path is None:
+                raise EnforcementKeyMissing(
+                    "the service has no ENFORCEMENT key: the operator sets "
+                    "TIERCHAIN_API_ENFORCEMENT_KEYSTORE (the keystore of an ENFORCEMENT key other than the "
+                    "operator's) and "
+                    f"{ENFORCEMENT_PASSWORD_ENV} (its password), and restarts the service"
+                )
+            password = keystore_password(ENFORCEMENT_PASSWORD_ENV, "password of the ENFORCEMENT keystore")
+            self.enforcement = load_keystore(path, password)
+        if self.enforcement.address == self.operator.address:
+            raise EnforcementKeyIsOperator(
+                "the service's ENFORCEMENT key is the operator's key: a recovery is requested and approved "
+                "by two distinct keys; set TIERCHAIN_API_ENFORCEMENT_KEYSTORE to another key's keystore"
+            )
+        return self.enforcement
 
     def sync(self, through: int | None = None) -> None:
         """Bring the indexer to the chain head; writes call this before answering so reads agree.

@@ -102,6 +102,17 @@ class FaucetDisabled(Conflict):
     slug, title = "faucet-disabled", "The settlement faucet is off on this network"
 
 
+class EnforcementKeyMissing(Conflict):
+    """A lost-key recovery is approved with the service's ENFORCEMENT key, which is not configured (as the
+    faucet, a feature of the service that is off until the operator sets it)."""
+
+    slug, title = "enforcement-key-missing", "The service has no ENFORCEMENT key"
+
+
+class EnforcementKeyIsOperator(Conflict):
+    slug, title = "enforcement-key-is-operator", "The ENFORCEMENT key is the operator's key"
+
+
 class LocalOnly(Conflict):
     slug, title = "local-only", "Only on the local development chain"
 
@@ -179,6 +190,9 @@ _REVERT_STATUS: dict[str, int] = {
             "AccessControlUnauthorizedAccount",
             "NotRecourseSeller",
             "NotMoveParty",
+            "RecoveryNeedsSecondParty",
+            "ERC7943CannotSend",
+            "ERC7943CannotReceive",
         ),
         403,
     ),
@@ -218,6 +232,12 @@ _REVERT_STATUS: dict[str, int] = {
             "NoPendingMove",
             "MoveExpired",
             "MoveNotExpired",
+            "AccountRecovered",
+            "RecoveryAlreadyRequested",
+            "NoRecoveryRequest",
+            "NotRecovered",
+            "ERC7943InsufficientUnfrozenBalance",
+            "ERC7943CannotTransfer",
         ),
         409,
     ),
@@ -225,7 +245,9 @@ _REVERT_STATUS: dict[str, int] = {
 
 
 # Errors about an account's role or standing: the caller's own (403) or a value of the request (422).
-_ACCOUNT_ERRORS = frozenset({"MissingRole", "NotAHolder", "ParticipantNotActive"})
+_ACCOUNT_ERRORS = frozenset(
+    {"MissingRole", "NotAHolder", "ParticipantNotActive", "ERC7943CannotSend", "ERC7943CannotReceive"}
+)
 
 
 def revert_status(name: str, *, names_caller: bool = True) -> int:
@@ -261,6 +283,8 @@ _REFUSED_ARG = {
     "MissingRole": "account",
     "NotAHolder": "account",
     "ParticipantNotActive": "account",
+    "ERC7943CannotSend": "account",
+    "ERC7943CannotReceive": "account",
     "InvalidReceiver": "receiver",
     "UnknownCurrency": "currency",
     "MaturityTooLate": "maturity",

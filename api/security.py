@@ -35,6 +35,7 @@ from starlette.requests import Request
 from api.config import AppContext
 from api.errors import Forbidden, NonceReplayed, Unauthorized
 from api.tables import api_keys, request_nonces
+from ledger.indexer import queries
 from ledger.indexer.models import Participant as ParticipantRow
 
 KEY_PREFIX = "tc_"
@@ -80,6 +81,20 @@ class Principal:
     scopes: frozenset[str]
     via: str  # "api_key", "signature" or "operator"
     key_id: str | None = None
+    # Lost addresses whose records were recovered to this one (`queries.predecessors`): the desks accept
+    # it for them (an obligor's repayment, a seller's recourse settlement), and so does the API.
+    predecessors: frozenset[str] = frozenset()
+
+    def acts_for(self, address: str | None) -> bool:
+        """Whether `address` (a recorded obligor, seller, …) is the caller or one it replaced."""
+        return address is not None and (
+            address.lower() == self.address or address.lower() in self.predecessors
+        )
+
+    @property
+    def identities(self) -> frozenset[str]:
+        """The caller's address and those it replaced."""
+        return self.predecessors | {self.address}
 
     @property
     def rate_key(self) -> str:
@@ -281,11 +296,22 @@ def _participant(
 ) -> Principal:
     with Session(ctx.engine) as session:
         row = session.get(ParticipantRow, address.lower())
+        replaced = queries.predecessors(session, address) if row is not None else frozenset()
     if row is None or row.status == "none":
         raise Forbidden(f"{address} is not a registered participant")
+    if row.status == "recovered":  # its key was lost: whoever holds it now acts for no one
+        raise Forbidden(
+            f"{address} lost its key and was recovered to another address: it can no longer act or read"
+        )
     roles = frozenset(r for r in row.roles if r in Role.__members__)
     return Principal(
-        address=row.address, roles=roles, status=row.status, scopes=scopes, via=via, key_id=key_id
+        address=row.address,
+        roles=roles,
+        status=row.status,
+        scopes=scopes,
+        via=via,
+        key_id=key_id,
+        predecessors=replaced,
     )
 
 

@@ -7,7 +7,8 @@ documents route concluded about each submitted trade document; financing request
 asking chosen banks (or every bank) to finance a token or part of it before a deadline, with the offers
 made against each and what happened to it (what lets those banks see the token, see `api.access`); participant
 profiles are the directory of legal names and unified social credit codes the regulatory exports
-name parties by (`api.directory`). The schema is
+name parties by (`api.directory`); recovery cases keep a lost-key recovery's case reference as the
+operator wrote it (`api.routes.recovery`). The schema is
 created by `api/migrations` with version table `alembic_version_api`, so it never collides with the
 indexer's.
 """
@@ -145,6 +146,20 @@ participant_profiles = Table(
     Column("legal_id_hash", String(66), nullable=False),
     Column("updated_by", String(42), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Lost-key recoveries: the case reference as written (the registry records its keccak256, `case_hash`).
+recovery_cases = Table(
+    "recovery_cases",
+    metadata,
+    Column("lost", String(42), nullable=False),
+    Column("case_hash", String(66), nullable=False),
+    Column("case_ref", Text, nullable=False),
+    Column("replacement", String(42), nullable=False),
+    Column("note", Text, nullable=True),
+    Column("recorded_by", String(42), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("lost", "case_hash"),
 )
 
 custodial_keys = Table(

@@ -661,6 +661,88 @@ class RecourseOverpayment(ContractRevert):
     error_name = "RecourseOverpayment"
 
 
+# ---- lost-key recovery (密钥遗失恢复): a participant's record and tokens moved to a new address
+
+
+class AccountRecovered(ContractRevert):
+    """`account` lost its key and was recovered to `replacement`: it never acts or changes again."""
+
+    error_name = "AccountRecovered"
+
+
+class InvalidCaseRef(ContractRevert):
+    """A recovery needs a case reference (not zero)."""
+
+    error_name = "InvalidCaseRef"
+
+
+class RecoveryAlreadyRequested(ContractRevert):
+    """`lost` has an open recovery request already (of case `caseRef`): approve or cancel it first."""
+
+    error_name = "RecoveryAlreadyRequested"
+
+
+class NoRecoveryRequest(ContractRevert):
+    error_name = "NoRecoveryRequest"
+
+
+class RecoveryCaseMismatch(ContractRevert):
+    """The case reference given is not the open request's (`expected`)."""
+
+    error_name = "RecoveryCaseMismatch"
+
+
+class RecoveryNeedsSecondParty(ContractRevert):
+    """The key that requested a recovery cannot approve it: a second key (ENFORCEMENT) must."""
+
+    error_name = "RecoveryNeedsSecondParty"
+
+
+class NotRecovered(ContractRevert):
+    """Tokens move only after the registry recorded the recovery of `lost` (`approveRecovery`)."""
+
+    error_name = "NotRecovered"
+
+
+class NotRecoverable(ContractRevert):
+    """The token is neither owned by the lost address nor pending to it."""
+
+    error_name = "NotRecoverable"
+
+
+class RecoveryBatchTooLarge(ContractRevert):
+    error_name = "RecoveryBatchTooLarge"
+
+
+class EmptyBatch(ContractRevert):
+    error_name = "EmptyBatch"
+
+
+# ---- ERC-7943 (uRWA): the token's account, transfer and value-freeze checks
+
+
+class ERC7943CannotSend(ContractRevert):
+    """`account` may not send (not an active holder, or recovered)."""
+
+    error_name = "ERC7943CannotSend"
+
+
+class ERC7943CannotReceive(ContractRevert):
+    """`account` may not receive (not an active holder, or recovered)."""
+
+    error_name = "ERC7943CannotReceive"
+
+
+class ERC7943CannotTransfer(ContractRevert):
+    error_name = "ERC7943CannotTransfer"
+
+
+class ERC7943InsufficientUnfrozenBalance(ContractRevert):
+    """A move of `amount` out of the piece would leave less than its frozen value (`unfrozen` is free)."""
+
+    error_name = "ERC7943InsufficientUnfrozenBalance"
+
+
 def abi_type(param: Mapping[str, Any]) -> str:
     """Canonical ABI type of one parameter, expanding tuples so selectors match solc's."""
     typ = str(param["type"])

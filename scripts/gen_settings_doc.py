@@ -26,7 +26,7 @@ from pydantic_core import PydanticUndefined
 from pydantic_settings import BaseSettings
 
 from api.bench import PASSWORD_ENV as BENCH_PASSWORD_ENV
-from api.config import ApiSettings
+from api.config import ENFORCEMENT_PASSWORD_ENV, ApiSettings
 from ledger.cli.common import DEFAULT_PASSWORD_ENV
 from ledger.cli.dev import AGGREGATOR_KEY_ENV as DEV_AGGREGATOR_KEY_ENV
 from ledger.cli.market import DEFAULT_API_KEY_ENV as MARKET_API_KEY_ENV
@@ -93,6 +93,8 @@ def other_variables() -> str:
         "|---|---|---|",
         f"| `{api_password}` | the API | the password of custodial keystores (the variable is named by "
         "`TIERCHAIN_API_KEYSTORE_PASSWORD_ENV`) |",
+        f"| `{ENFORCEMENT_PASSWORD_ENV}` | the API | the password of the ENFORCEMENT keystore "
+        "(`TIERCHAIN_API_ENFORCEMENT_KEYSTORE`) that approves lost-key recoveries |",
         f"| `{DEFAULT_PASSWORD_ENV}` | every signing command | the password of the network's keystores "
         "(`[keys] password_env` in the network file, or `--password-env`) |",
         f"| `{EnvKeys.model_fields['env_var'].default}` | signing commands, local network only | a raw "

@@ -231,7 +231,8 @@ def list_obligations(caller: CurrentParticipant, session: SessionDep, page: Page
     query = select(Obligation).order_by(col(Obligation.slot))
     if not caller.sees_everything:
         held = select(Token.slot).where(col(Token.owner) == caller.address)
-        query = query.where(or_(col(Obligation.obligor) == caller.address, col(Obligation.slot).in_(held)))
+        owed = col(Obligation.obligor).in_(caller.identities)  # its own, and those of addresses it replaced
+        query = query.where(or_(owed, col(Obligation.slot).in_(held)))
     if (after := page.after_int()) is not None:
         query = query.where(col(Obligation.slot) > after)
     rows = [_obligation(o) for o in session.exec(query.limit(page.limit + 1)).all()]

@@ -44,7 +44,9 @@ class SettlementRequest(RequestModel):
 
 def _visible_claim(session: Session, caller: Principal, offer_id: int) -> queries.RecourseView:
     claim = queries.recourse_claim(session, offer_id)
-    if claim is None or not (caller.sees_everything or caller.address in (claim.bank, claim.seller)):
+    if claim is None or not (
+        caller.sees_everything or caller.acts_for(claim.bank) or caller.acts_for(claim.seller)
+    ):
         raise NotFound(f"no recourse claim for offer {offer_id}")
     return claim
 
@@ -62,9 +64,16 @@ def list_claims(
     state: Annotated[RecourseStateName | None, Query()] = None,
     slot: Annotated[int | None, Query(ge=1, le=MAX_ID, description="claims on this obligation")] = None,
 ) -> Page[queries.RecourseView]:
-    party = None if caller.sees_everything else caller.address
-    claims = queries.recourse_claims(session, bank=bank, seller=seller, party=party, state=state, slot=slot)
-    return page.slice(claims, lambda c: c.offer_id)
+    # A participant sees its claims and those of the addresses it replaced (a lost-key recovery).
+    parties: list[str | None] = [None] if caller.sees_everything else [*sorted(caller.identities)]
+    found = {
+        c.offer_id: c
+        for party in parties
+        for c in queries.recourse_claims(
+            session, bank=bank, seller=seller, party=party, state=state, slot=slot
+        )
+    }
+    return page.slice([found[k] for k in sorted(found)], lambda c: c.offer_id)
 
 
 @router.get("/recourse/{offer_id}", summary="One recourse claim: shortfall, settled, remaining, state")
@@ -100,7 +109,7 @@ def settle_claim(
     writer: WriterDep,
 ) -> WriteResult[RecourseSettledResult]:
     claim = _visible_claim(session, caller, offer_id)
-    if claim.seller != caller.address:
+    if not caller.acts_for(claim.seller):  # the seller, or the address it was recovered to
         raise Forbidden(f"only the seller of financing {offer_id} settles its recourse claim")
     return writer.run(lambda signer, key: ctx.client.settle_recourse(signer, offer_id, body.amount, key=key))
 

@@ -33,6 +33,7 @@ from api.errors import NotFound, Unprocessable
 from api.pagination import Page
 from api.results import FreezeChangedResult
 from api.routes.financing import OfferView, _offer_view
+from api.routes.recovery import RecoveryCaseView, RecoveryState, case_views
 from api.schemas import MAX_ID, PROBLEM_RESPONSES, Address, IdPath, JsonInt, RequestModel, WriteResult
 from ledger.indexer import queries
 from ledger.indexer.models import (
@@ -159,6 +160,12 @@ class AuditExport(BaseModel):
     to_block: int
     count: int
     events: list[EventView]
+    recoveries: list[RecoveryCaseView] = Field(
+        default_factory=list,
+        description=(
+            "lost-key recoveries with a step (request, approval, cancellation, token move) in the period"
+        ),
+    )
 
 
 def _document_view(d: Document) -> DocumentView:
@@ -445,14 +452,19 @@ def _period_events(session: Session, start: Bound | None, end: Bound | None) -> 
     return events, first, last
 
 
-@router.get("/audit", summary="Every event in a period, JSON (`from`, `to`: block numbers or ISO dates)")
+@router.get(
+    "/audit",
+    summary="Every event in a period, JSON (`from`, `to`: block numbers or ISO dates), and its recoveries",
+)
 def audit_json(
     _: OverseerParticipant,
+    ctx: ContextDep,
     session: SessionDep,
     start: FromBound = None,
     end: ToBound = None,
 ) -> AuditExport:
     events, lo, hi = _period_events(session, start, end)
+    found = queries.recoveries(session, since_block=lo, until_block=hi) if events else []
     return AuditExport(
         period_from=_label(start, "start"),
         period_to=_label(end, "head"),
@@ -460,7 +472,28 @@ def audit_json(
         to_block=hi,
         count=len(events),
         events=[EventView.of(e) for e in events],
+        recoveries=case_views(session, ctx.engine, found),
     )
+
+
+@router.get(
+    "/recoveries",
+    summary="Lost-key recoveries (密钥遗失恢复): requested, approved or cancelled, with tokens moved",
+)
+def list_recoveries(
+    _: OverseerParticipant,
+    ctx: ContextDep,
+    session: SessionDep,
+    page: PageDep,
+    state: Annotated[RecoveryState | None, Query()] = None,
+    lost: Annotated[Address | None, Query(description="recoveries of this lost address")] = None,
+    replacement: Annotated[Address | None, Query(description="recoveries to this address")] = None,
+) -> Page[RecoveryCaseView]:
+    found = queries.recoveries(session, lost=lost, replacement=replacement, state=state)
+    ids = {id(v): v.id for v in found}
+    views = case_views(session, ctx.engine, found)
+    keyed = {id(c): ids[id(v)] for c, v in zip(views, found, strict=True)}
+    return page.slice(views, lambda c: keyed[id(c)])
 
 
 @router.get(

@@ -47,7 +47,7 @@ def _scoped_slots(session: Session, caller: Principal) -> set[int] | None:
         return None
     held = select(Token.slot).where(col(Token.owner) == caller.address, col(Token.burned).is_(False))
     query = select(Obligation.slot).where(
-        or_(col(Obligation.obligor) == caller.address, col(Obligation.slot).in_(held))
+        or_(col(Obligation.obligor).in_(caller.identities), col(Obligation.slot).in_(held))
     )
     return set(session.exec(query).all())
 
@@ -57,7 +57,7 @@ def _calendar_key(e: queries.MaturityEntry) -> int:
 
 
 def _has_stake(session: Session, caller: Principal, obligation: Obligation) -> bool:
-    if caller.sees_everything or obligation.obligor == caller.address:
+    if caller.sees_everything or caller.acts_for(obligation.obligor):
         return True
     held = session.exec(
         select(Token.token_id).where(col(Token.slot) == obligation.slot, col(Token.owner) == caller.address)
@@ -82,7 +82,7 @@ def deposit(
     body: DepositRequest, ctx: ContextDep, session: SessionDep, caller: ObligorParticipant, writer: WriterDep
 ) -> WriteResult[DepositedResult]:
     obligation = visible_obligation(session, caller, body.slot)
-    if obligation.obligor != caller.address:
+    if not caller.acts_for(obligation.obligor):  # the obligor, or the address it was recovered to
         raise Forbidden(f"obligation {body.slot} is owed by another obligor")
     return writer.run(lambda signer, key: ctx.client.deposit(signer, body.slot, body.amount, key=key))
 

@@ -208,7 +208,7 @@ def _money_calldata(ctx: ContextDep, session: SessionDep, caller: Principal, op:
         return {"to": c.financing.address, "data": c.financing.encode_abi(fn, args=[op.offer_id])}
     if isinstance(op, DepositOp):
         _needs(caller, Role.CORE_ENTERPRISE)
-        if visible_obligation(session, caller, op.slot).obligor != caller.address:
+        if not caller.acts_for(visible_obligation(session, caller, op.slot).obligor):
             raise Forbidden(f"obligation {op.slot} is owed by another obligor")
         data = c.repayment.encode_abi("deposit", args=[op.slot, op.amount])
         return {"to": c.repayment.address, "data": data}

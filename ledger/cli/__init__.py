@@ -1,11 +1,11 @@
 """The `tierchain` command line: every operation a participant or an operator does, in one command.
 
 Each module holds one group and stays thin over the ledger modules: `chain` (local anvil), `deploy`
-(compile, deploy), `lifecycle` (participant, obligation, token, finance, repay), `market` (financing
-requests through the API: `finance request…`), `settlement` (test
-cash, balances), `gov` (governance: proposals, settings, pause), `reports` (indexer reads), `serve`
-(the API), `bench`, `dev` (the whole local network, detached). Errors and exit codes are handled
-once, in `common.guarded`.
+(compile, deploy), `lifecycle` (participant, obligation, token, finance, repay), `recovery`
+(`participant recover…`: lost-key recovery), `market` (financing requests through the API: `finance
+request…`), `settlement` (test cash, balances), `gov` (governance: proposals, settings, pause), `reports`
+(indexer reads), `serve` (the API), `bench`, `dev` (the whole local network, detached). Errors and exit
+codes are handled once, in `common.guarded`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from ledger.cli.gov import gov_app
 from ledger.cli.lifecycle import finance_app, obligation_app, participant_app, repay_app, token_app
 from ledger.cli.market import finance_request  # registers `finance request…` on finance_app
 from ledger.cli.policy import policy_app
+from ledger.cli.recovery import recover_app
 from ledger.cli.reports import report_app
 from ledger.cli.serve import serve_cmd
 from ledger.cli.settlement import settlement_app
@@ -30,6 +31,7 @@ app = typer.Typer(help="Tierchain: multi-tier supply-chain receivables ledger.",
 app.add_typer(chain_app, name="chain")
 app.command("compile")(compile_cmd)
 app.command("deploy")(deploy_cmd)
+participant_app.add_typer(recover_app, name="recover")
 app.add_typer(participant_app, name="participant")
 app.add_typer(obligation_app, name="obligation")
 app.add_typer(token_app, name="token")

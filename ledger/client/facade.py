@@ -9,6 +9,7 @@ from ledger.client.financing import FinancingOps
 from ledger.client.issuance import IssuanceOps
 from ledger.client.participants import ParticipantOps
 from ledger.client.receivables import ReceivableOps
+from ledger.client.recovery import RecoveryOps
 from ledger.client.repayment import RepaymentOps
 from ledger.client.urwa import Erc7943Ops
 from ledger.compile import load_abis
@@ -26,6 +27,7 @@ class TierchainClient(
     DocumentOps,
     IssuanceOps,
     ReceivableOps,
+    RecoveryOps,
     BillOps,
     FinancingOps,
     RepaymentOps,

@@ -5,6 +5,7 @@ events (never from a second call, which could see a later state).
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -39,6 +40,7 @@ class ParticipantStatus(IntEnum):
     NONE = 0
     ACTIVE = 1
     SUSPENDED = 2
+    RECOVERED = 3  # its key was lost: the record moved to another address; it never acts again
 
 
 class DocumentKind(IntEnum):
@@ -167,6 +169,24 @@ def agreed_term_ref(clause: str | None) -> bytes:
     if clause is None or not clause.strip():
         return b"\x00" * 32
     text = clause.strip()
+    if text.startswith("0x") and len(text) == 66:
+        return bytes32(text)
+    return keccak(text=text)
+
+
+def case_ref(reference: str | bytes) -> bytes:
+    """The 32 bytes recorded for a recovery's case reference (a court's or the bank's case number).
+
+    A `0x` 32-byte hex (or 32 raw bytes) is taken as is; any other text is normalised (Unicode NFKC,
+    which makes full-width brackets and digits half-width, so a case number written with full-width
+    brackets and the same number with ASCII brackets, "(2026)沪0115执1234号", are one case; then leading
+    and trailing blanks dropped) and hashed: keccak256 of its UTF-8 bytes, as legal ids and clause
+    references are. Empty is refused."""
+    if isinstance(reference, bytes):
+        return bytes32(reference)
+    text = unicodedata.normalize("NFKC", reference).strip()
+    if not text:
+        raise ValueError("a recovery needs a case reference")
     if text.startswith("0x") and len(text) == 66:
         return bytes32(text)
     return keccak(text=text)
@@ -549,3 +569,69 @@ class SettlementModeSet(TxResult):
 class BillPolicy:
     bill_mode: bool
     acceptance_window: int
+
+
+# ---------------------------------------------------------------------------------------- lost-key recovery
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecoveryRequest:
+    """The open recovery request of `lost`: the address its record is to move to, the case reference
+    (its 32 bytes) and the onboarding key that asked."""
+
+    lost: str
+    replacement: str
+    case_ref: bytes
+    requested_by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecoveryRequested(TxResult):
+    lost: str
+    replacement: str
+    case_ref: bytes
+    requested_by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParticipantRecovered(TxResult):
+    """The record of `lost` moved to `replacement`; `lost` is now Recovered (its tokens follow through
+    `recover_tokens`)."""
+
+    lost: str
+    replacement: str
+    case_ref: bytes
+    requested_by: str
+    approved_by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecoveryCancelled(TxResult):
+    lost: str
+    case_ref: bytes
+    cancelled_by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecoveryBatch(TxResult):
+    """One `recoverTokens` transaction: the ids it moved (owned by the lost address, or pending to it)."""
+
+    token_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokensRecovered:
+    """What `recover_tokens` did: its batches in order (none when nothing was left to move)."""
+
+    lost: str
+    replacement: str
+    case_ref: bytes
+    batches: tuple[RecoveryBatch, ...]
+
+    @property
+    def token_ids(self) -> tuple[int, ...]:
+        return tuple(i for b in self.batches for i in b.token_ids)
+
+    @property
+    def tx_hashes(self) -> tuple[str, ...]:
+        return tuple(b.tx_hash for b in self.batches)

@@ -369,6 +369,33 @@ class GovernanceProposal(SQLModel, table=True):
     cancelled_block: int | None = Field(default=None, sa_type=BigInteger)
 
 
+class Recovery(SQLModel, table=True):
+    """A lost-key recovery (密钥遗失恢复) of a participant, from its request (`RecoveryRequested`) to its
+    approval (`ParticipantRecovered`) or cancellation (`RecoveryCancelled`); `tokens_moved` counts the
+    `TokenRecovered` events since (each token owned by, or pending to, the lost address moved once).
+    `id` is the request event's id: a lost address may have a cancelled request before the approved one.
+    `case_ref` is the 32-byte case reference as recorded on-chain (the API keeps the plain text)."""
+
+    __tablename__ = "recoveries"
+
+    id: int = Field(primary_key=True, sa_type=BigInteger)
+    lost: str = Field(max_length=42, index=True)
+    replacement: str = Field(max_length=42, index=True)
+    case_ref: str = Field(max_length=66, index=True)
+    state: str = Field(default="requested", max_length=16, index=True)
+    requested_by: str = Field(max_length=42)
+    requested_block: int = Field(sa_type=BigInteger)
+    requested_at: int = Field(sa_type=BigInteger)
+    requested_tx: str = Field(max_length=66)
+    approved_by: str | None = Field(default=None, max_length=42)
+    cancelled_by: str | None = Field(default=None, max_length=42)
+    closed_block: int | None = Field(default=None, sa_type=BigInteger)
+    closed_at: int | None = Field(default=None, sa_type=BigInteger)
+    closed_tx: str | None = Field(default=None, max_length=66)
+    tokens_moved: int = Field(default=0, sa_type=BigInteger)
+    last_tokens_block: int | None = Field(default=None, sa_type=BigInteger)
+
+
 RAW_TABLES: tuple[type[SQLModel], ...] = (Block, Cursor, Event)
 # Children first, so deleting in this order never trips a foreign key.
 PROJECTION_TABLES: tuple[type[SQLModel], ...] = (
@@ -379,6 +406,7 @@ PROJECTION_TABLES: tuple[type[SQLModel], ...] = (
     Freeze,
     ForcedTransfer,
     RecourseClaim,
+    Recovery,
     Financing,
     Token,
     Obligation,

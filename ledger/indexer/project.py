@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from eth_utils.crypto import keccak
 from sqlalchemy import insert
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from ledger.indexer.decode import ZERO_ADDRESS
 from ledger.indexer.models import (
@@ -46,6 +46,7 @@ from ledger.indexer.models import (
     PendingMove,
     Proposal,
     RecourseClaim,
+    Recovery,
     Redemption,
     Repayment,
     Token,
@@ -89,7 +90,7 @@ ROLE_NAMES: dict[str, str] = {
         )
     },
 }
-PARTICIPANT_STATUS = ("none", "active", "suspended")
+PARTICIPANT_STATUS = ("none", "active", "suspended", "recovered")
 DOCUMENT_KINDS = ("invalid", "invoice", "purchase_order", "delivery_note", "warehouse_receipt")
 DAY_COUNTS = ("ACT/360", "ACT/365F")
 
@@ -116,11 +117,19 @@ class Projector:
         # Timelock operations scheduled in a transaction, by tx hash: the governor's `ProposalQueued`
         # follows its calls' `CallScheduled` in the same transaction and names the proposal.
         self._scheduled: dict[str, str] = {}
+        # Recoveries by lost address (the latest row of each), kept across flushes: a request and its
+        # approval or cancellation may fall in different batches, and rows added since the last flush are
+        # invisible to a query.
+        self._recoveries: dict[str, Recovery] = {}
         self._handlers: dict[tuple[str, str], Callable[[EventRecord], None]] = {
             ("ParticipantRegistry", "ParticipantRegistered"): self._participant_registered,
             ("ParticipantRegistry", "ParticipantStatusChanged"): self._participant_status,
             ("ParticipantRegistry", "RoleGranted"): self._role_granted,
             ("ParticipantRegistry", "RoleRevoked"): self._role_revoked,
+            ("ParticipantRegistry", "RecoveryRequested"): self._recovery_requested,
+            ("ParticipantRegistry", "ParticipantRecovered"): self._participant_recovered,
+            ("ParticipantRegistry", "RecoveryCancelled"): self._recovery_cancelled,
+            ("ReceivableToken", "TokenRecovered"): self._token_recovered,
             ("TradeRegistry", "DocumentAttested"): self._document_attested,
             ("TradeRegistry", "DocumentUsed"): self._document_used,
             ("ReceivableToken", "Transfer"): self._transfer,
@@ -607,6 +616,70 @@ class Projector:
             claim.state = "waived"
             claim.waived = int(e.args["remaining"])
             claim.closed_block = e.block_number
+
+    # ---------------------------------------------------------------- lost-key recovery (密钥遗失恢复)
+
+    def _recovery_requested(self, e: EventRecord) -> None:
+        a = e.args
+        row = Recovery(
+            id=e.id,
+            lost=a["lost"],
+            replacement=a["replacement"],
+            case_ref=a["caseRef"],
+            requested_by=a["requestedBy"],
+            requested_block=e.block_number,
+            requested_at=e.block_timestamp,
+            requested_tx=e.tx_hash,
+        )
+        self._recoveries[row.lost] = self._add(row, e.id)
+
+    def _recovery(self, e: EventRecord, lost: str, state: str) -> Recovery | None:
+        """The latest recovery of `lost` if it is in `state`."""
+        row = self._recoveries.get(lost)
+        if row is None:
+            with self.session.no_autoflush:
+                row = self.session.exec(
+                    select(Recovery)
+                    .where(col(Recovery.lost) == lost)
+                    .order_by(col(Recovery.id).desc())
+                    .limit(1)
+                ).first()
+            if row is not None:
+                self._recoveries[lost] = row
+        if row is None or row.state != state:
+            log.error("%s without a %s recovery lost=%s tx=%s", e.name, state, lost, e.tx_hash)
+            return None
+        return row
+
+    def _close_recovery(self, row: Recovery, e: EventRecord, state: str) -> None:
+        row.state = state
+        row.closed_block = e.block_number
+        row.closed_at = e.block_timestamp
+        row.closed_tx = e.tx_hash
+
+    def _participant_recovered(self, e: EventRecord) -> None:
+        row = self._recovery(e, e.args["lost"], "requested")
+        if row is not None:
+            row.approved_by = e.args["approvedBy"]
+            self._close_recovery(row, e, "approved")
+
+    def _recovery_cancelled(self, e: EventRecord) -> None:
+        row = self._recovery(e, e.args["lost"], "requested")
+        if row is not None:
+            row.cancelled_by = e.args["by"]
+            self._close_recovery(row, e, "cancelled")
+
+    def _token_recovered(self, e: EventRecord) -> None:
+        """Counts the token on its recovery; a move pending to the lost address now waits for the
+        replacement (an owned token's new owner comes from its `Transfer`)."""
+        a = e.args
+        row = self._recovery(e, a["lost"], "approved")
+        if row is not None:
+            row.tokens_moved = int(row.tokens_moved) + 1
+            row.last_tokens_block = e.block_number
+        move = self._get(PendingMove, int(a["tokenId"]))
+        if move is not None and move.status == PENDING and move.receiver == a["lost"]:
+            move.receiver = a["replacement"]
 
     # ---------------------------------------------------------------- repayment
 

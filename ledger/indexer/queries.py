@@ -25,6 +25,7 @@ from ledger.indexer.models import (
     Participant,
     PendingMove,
     RecourseClaim,
+    Recovery,
     Token,
 )
 
@@ -225,6 +226,90 @@ def recourse_claim(session: Session, offer_id: int) -> RecourseView | None:
     if claim is None:
         return None
     return RecourseView.of(claim, session.get(Obligation, claim.slot))
+
+
+class RecoveryView(BaseModel):
+    """A lost-key recovery (密钥遗失恢复): `state` is requested, approved or cancelled; `tokens_moved` counts
+    the tokens moved to the replacement so far. `case_ref` is the 32 bytes recorded on-chain."""
+
+    id: int
+    lost: str
+    replacement: str
+    case_ref: str
+    state: str
+    requested_by: str
+    requested_block: int
+    requested_at: int
+    requested_tx: str
+    approved_by: str | None
+    cancelled_by: str | None
+    closed_block: int | None
+    closed_at: int | None
+    closed_tx: str | None
+    tokens_moved: int
+    last_tokens_block: int | None
+
+    @classmethod
+    def of(cls, r: Recovery) -> RecoveryView:
+        return cls.model_validate(r, from_attributes=True)
+
+
+def recoveries(
+    session: Session,
+    *,
+    lost: str | None = None,
+    replacement: str | None = None,
+    state: str | None = None,
+    since_block: int | None = None,
+    until_block: int | None = None,
+) -> list[RecoveryView]:
+    """Recoveries in request order, narrowed by the lost or the replacement address, state, or blocks
+    (a recovery counts in a period when any of its steps falls in it)."""
+    query = select(Recovery)
+    if lost is not None:
+        query = query.where(col(Recovery.lost) == lost.lower())
+    if replacement is not None:
+        query = query.where(col(Recovery.replacement) == replacement.lower())
+    if state is not None:
+        query = query.where(col(Recovery.state) == state)
+    rows = session.exec(query.order_by(col(Recovery.id))).all()
+    views = [RecoveryView.of(r) for r in rows]
+    if since_block is None and until_block is None:
+        return views
+    lo, hi = since_block or 0, until_block if until_block is not None else 2**63
+
+    def touches(v: RecoveryView) -> bool:
+        steps = [v.requested_block, v.closed_block, v.last_tokens_block]
+        return any(b is not None and lo <= b <= hi for b in steps)
+
+    return [v for v in views if touches(v)]
+
+
+MAX_RECOVERY_HOPS = 8  # as the registry's `currentAccount` follows at most a few recoveries
+
+
+def predecessors(session: Session, account: str) -> frozenset[str]:
+    """The addresses `account` acts for through approved recoveries: each lost address whose record (and
+    chain of recoveries) ended at `account`, as the registry's `currentAccount` maps them to it."""
+    found: set[str] = set()
+    frontier = {account.lower()}
+    for _ in range(MAX_RECOVERY_HOPS):
+        rows = session.exec(
+            select(Recovery.lost).where(
+                col(Recovery.replacement).in_(frontier), col(Recovery.state) == "approved"
+            )
+        ).all()
+        frontier = {str(r) for r in rows} - found
+        if not frontier:
+            break
+        found |= frontier
+    return frozenset(found)
+
+
+def recovery(session: Session, lost: str) -> RecoveryView | None:
+    """The latest recovery of `lost` (open, approved or cancelled), or None."""
+    found = recoveries(session, lost=lost)
+    return found[-1] if found else None
 
 
 def _unpaid(o: Obligation) -> int:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eth_account import Account
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func
 from sqlalchemy import select as sa_select
@@ -110,6 +111,13 @@ def _offer(o: Objects, _: str) -> dict[str, Any]:
     return {"token_id": o.token, "value": 100_00, "rate_bps": 500, "expiry": int(time.time()) + 30 * DAY}
 
 
+MATRIX_CASE = "RC-MATRIX-0001"
+
+
+def _recovery(_: Objects, __: str) -> dict[str, Any]:
+    return {"replacement": Account.create().address, "case_ref": MATRIX_CASE}
+
+
 def _period(_: Objects, __: str) -> dict[str, Any]:
     return {"from": "2000-01-01", "to": "2100-12-31"}
 
@@ -155,6 +163,20 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("DELETE", "/v1/participants/{address}/api-keys/{key_id}"): Rule(
         frozenset({"operator"}), frozenset({"operator"})
     ),
+    # lost-key recovery: the operator requests (a fresh replacement each time) and cancels at once; the
+    # approval and the token moves are refused (409: the service has no ENFORCEMENT key configured here)
+    ("POST", "/v1/participants/{address}/recovery"): Rule(OPERATOR, OPERATOR, body=_recovery),
+    ("DELETE", "/v1/participants/{address}/recovery"): Rule(
+        OPERATOR, OPERATOR, query=lambda o, r: {"case_ref": MATRIX_CASE}
+    ),
+    ("GET", "/v1/participants/{address}/recovery"): Rule(OVERSEERS, OVERSEERS),
+    ("POST", "/v1/participants/{address}/recovery/approve"): Rule(
+        OPERATOR, OPERATOR, body=lambda o, r: {"case_ref": MATRIX_CASE}
+    ),
+    ("POST", "/v1/participants/{address}/recovery/tokens"): Rule(
+        OPERATOR, OPERATOR, body=lambda o, r: {"case_ref": MATRIX_CASE}
+    ),
+    ("GET", "/v1/regulator/recoveries"): Rule(OVERSEERS, OVERSEERS),
     ("POST", "/v1/documents"): Rule(
         SUPPLIERS | {"core", "oracle1", "operator"},
         SUPPLIERS | {"core", "oracle1", "operator"},
