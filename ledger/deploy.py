@@ -574,7 +574,9 @@ def local_urls(settings: Settings, network: NetworkConfig) -> list[str]:
     info = read_run_info(settings.data_dir, network.name)
     if info is None:
         profile = "" if network.name == "local" else f" --profile {network.name}"
-        raise ChainUnavailable(f"no {network.name} chain running; start it with `tierchain chain up{profile}`")
+        raise ChainUnavailable(
+            f"no {network.name} chain running; start it with `tierchain chain up{profile}`"
+        )
     return info.rpc_urls
 
 

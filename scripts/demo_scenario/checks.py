@@ -100,7 +100,24 @@ def final_checks(run: Run) -> list[Check]:
     )
     checks += compliance_checks(run)
     checks += lifecycle_checks(run)
+    checks += recovery_checks(run)
     return checks
+
+
+def recovery_checks(run: Run) -> list[Check]:
+    """Stage 11: the lost key's record and pieces moved whole, the lost address refused."""
+    r = run.summary.recovery
+    if r is None:
+        return []
+    return [
+        Check(
+            name="a lost key recovered: record and pieces moved whole (same ids, values, lineage), "
+            "the lost address refused",
+            ok=r.kept and r.record_moved and bool(r.token_ids) and r.lost_refusal == "ParticipantNotActive",
+            detail=f"{r.supplier}: {len(r.token_ids)} piece(s) worth {_money(r.value)} to the new key "
+            f"under case {r.case}; a payment to the lost key: {r.lost_refusal or 'not refused'}",
+        )
+    ]
 
 
 def lifecycle_checks(run: Run) -> list[Check]:

@@ -25,6 +25,7 @@ STAGES = {
     8: "freeze",
     9: "settle",
     10: "bill",
+    11: "recover",
 }
 
 
@@ -217,6 +218,29 @@ def bill_lifecycle(s: Summary) -> Panel | None:
     return Panel(Group(*lines), title="Bill-grade lifecycle (stage 10)", title_align="left")
 
 
+def key_recovery(s: Summary) -> Panel | None:
+    """Stage 11, the supplier's lost key: who asked, who approved, what moved."""
+    r = s.recovery
+    if r is None:
+        return None
+    moved = ", ".join(f"#{t}" for t in r.token_ids)
+    lines = [
+        Text.assemble(("case ", "bold cyan"), f"{r.case}: {r.supplier} {r.lost} → new key {r.replacement}"),
+        Text.assemble(
+            ("moved ", "bold green"),
+            f"{moved} ({money(r.value)} {s.currency}): same ids, values and lineage"
+            if r.kept
+            else f"{moved}: NOT kept whole",
+        ),
+        Text.assemble(
+            ("record ", "bold"),
+            "legal id, role and size class now at the new key" if r.record_moved else "NOT moved",
+        ),
+        Text.assemble(("✗ ", "bold red"), f"a payment to the lost key: {r.lost_refusal or 'not refused'}"),
+    ]
+    return Panel(Group(*lines), title="Lost-key recovery 密钥遗失恢复 (stage 11)", title_align="left")
+
+
 def _label(s: Summary, p: Piece) -> Text:
     holder = s.actor(p.owner)
     text = Text.assemble((f"tier {p.tier} ", "bold"), f"#{p.token_id}  ", (holder.name, "green"))
@@ -324,6 +348,7 @@ def render(console: Console, s: Summary) -> None:
         compliance(s),
         refusals(s),
         bill_lifecycle(s),
+        key_recovery(s),
         lineage(s),
         cash(s),
         checks(s),

@@ -216,6 +216,20 @@ class Lifecycle(BaseModel):
     dust: int = 0
 
 
+class Recovery(BaseModel):
+    """Stage 11: a supplier's lost key recovered — its record and pieces moved to a new key (密钥遗失恢复)."""
+
+    supplier: str
+    lost: str
+    replacement: str
+    case: str
+    token_ids: list[int] = Field(default_factory=list)
+    value: int = 0  # the moved pieces' value, minor units
+    kept: bool = False  # same ids, values and lineage; every piece the new key's
+    record_moved: bool = False  # legal id, size class and the registry's pointer now at the new key
+    lost_refusal: str = ""  # the error a payment to the lost key got
+
+
 class Check(BaseModel):
     name: str
     ok: bool
@@ -256,6 +270,7 @@ class Summary(BaseModel):
     governance: Governed | None = None
     compliance: Compliance = Field(default_factory=Compliance)
     lifecycle: Lifecycle | None = None
+    recovery: Recovery | None = None
     cash: list[CashLine] = Field(default_factory=list)
     checks: list[Check] = Field(default_factory=list)
     index: IndexReport | None = None

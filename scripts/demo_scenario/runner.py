@@ -31,6 +31,7 @@ from .lifecycle import lifecycle
 from .onboard import onboard, record_deployment
 from .paper import make_paperwork
 from .quorum import oracle_quorum
+from .recovery import recover_lost_key
 from .report import Check, Summary
 from .scenario import CURRENCY, Plan, Run
 from .settle import repay_and_redeem
@@ -147,6 +148,8 @@ def _scenario(
             "the seller's settlement"
         )
         lifecycle(run, q, paper)
+        say("11 a supplier lost its key: onboarding asks, the court's officer approves and moves its pieces")
+        recover_lost_key(run, network.anvil.mnemonic)
     if mirror is not None:
         say("   indexing: holders before maturity; 中登网 registration records of the financings")
         compare_holders(run, mirror)

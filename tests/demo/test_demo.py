@@ -71,8 +71,9 @@ def test_each_financing_has_its_registration_record_and_number(summary: dict[str
 
 
 def test_refused_reuse_limit_and_one_freeze(summary: dict[str, Any]) -> None:
-    reuse, limit = summary["refusals"]
+    reuse, limit, lost_key = summary["refusals"]
     assert {"ALREADY_ATTESTED", "DocumentAlreadyUsed"} <= set(reuse["codes"])
+    assert lost_key["codes"] == ["ParticipantNotActive"]
     assert limit["codes"] == ["CreditLimitExceeded"] and limit["detail"].endswith("nothing moved")
     (freeze,) = summary["freezes"]
     assert freeze["refused_transfer"].startswith("TokenFrozen(")
@@ -90,7 +91,7 @@ def test_everything_redeemed_and_paid_out(summary: dict[str, Any]) -> None:
     assert sum(c["end"] - c["start"] for c in cash.values()) == 0
     stages = {s["step"] for s in summary["steps"]}
     # stage 6 (the reuse) is refused, so it sends nothing; stage 7 attests the documents its refusals cite
-    assert stages == {1, 2, 3, 4, 5, 7, 8, 9, 10}
+    assert stages == {1, 2, 3, 4, 5, 7, 8, 9, 10, 11}
     assert all(s["gas_used"] > 0 and s["tx_hash"].startswith("0x") for s in summary["steps"])
 
 
@@ -197,3 +198,21 @@ def test_a_broken_scenario_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(demo, "run_demo", broken)
     result = CliRunner().invoke(demo.app, [])
     assert result.exit_code == 2 and "did not attest" in result.output
+
+
+def test_a_lost_key_is_recovered_with_its_pieces(summary: dict[str, Any]) -> None:
+    """Stage 11: the tier-5 supplier's record and pieces move to a new key under a case reference; the pieces
+    keep their ids, values and lineage; the new key redeems them; the lost address is refused."""
+    r = summary["recovery"]
+    assert r["supplier"] == "t5" and r["kept"] and r["record_moved"] and r["token_ids"]
+    assert r["lost"].lower() != r["replacement"].lower() and r["case"]
+    pieces = {p["token_id"]: p for p in summary["pieces"]}
+    assert all(
+        pieces[t]["owner"] == "t5_new" and pieces[t]["payout"] == pieces[t]["value"] for t in r["token_ids"]
+    )
+    assert sum(pieces[t]["value"] for t in r["token_ids"]) == r["value"]
+    actors = {a["key"]: a for a in summary["actors"]}
+    assert actors["t5_new"]["address"].lower() == r["replacement"].lower()
+    assert actors["t5_new"]["legal_id_hash"] == actors["t5"]["legal_id_hash"]
+    recovered = [s for s in summary["steps"] if s["step"] == 11]
+    assert [s["actor"] for s in recovered][:2] == ["admin", "court"] and len(recovered) >= 3
