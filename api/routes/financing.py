@@ -1034,6 +1034,72 @@ def offer_on_request(
     return made
 
 
+class LinkOfferBody(RequestModel):
+    offer_id: JsonInt = Field(
+        ge=1, le=MAX_ID, description="an open offer the calling bank made on chain with its own key"
+    )
+
+
+class LinkedOffer(BaseModel):
+    """An offer a bank signed itself, now counted against the request (its holder sees it side by side)."""
+
+    request_id: int
+    offer_id: int
+    bank: str
+
+
+@router.post(
+    "/requests/{request_id}/offers/link",
+    status_code=201,
+    summary="Count an offer the bank made with its own key against a request (a bank asked; self-custody)",
+)
+def link_offer(
+    request_id: IdPath, body: LinkOfferBody, ctx: ContextDep, session: SessionDep, caller: BankParticipant
+) -> LinkedOffer:
+    """For a bank that signs its own transactions: it makes the offer on chain (`makeOffer`, or
+    `/v1/tx/prepare` with `operation: offer`) for exactly the request's token and value, expiring by the
+    request's deadline, then names it here. Anything else about the offer is refused with 422 `offer_id`."""
+    row, view = _open_request(session, caller, request_id)
+    ctx.sync()  # the offer was just mined: the index must know it
+    session.expire_all()
+    offer = session.get(Financing, body.offer_id)
+    latest = view.deadline if view.deadline is not None else None
+    problems = []
+    if offer is None or offer.bank != caller.address:
+        problems.append("is not an offer of yours")
+    else:
+        if offer.status != "open":
+            problems.append(f"is {offer.status}")
+        if offer.token_id != row.token_id:
+            problems.append(f"is on token {offer.token_id}, the request on {row.token_id}")
+        if offer.value != view.value:
+            problems.append(f"offers {offer.value}, the request asks for {view.value}")
+        if latest is not None and offer.expiry > latest:
+            problems.append(f"expires at {offer.expiry}, after the request's deadline {latest}")
+    if problems:
+        raise RefusedField("offer_id", f"offer {body.offer_id} " + "; ".join(problems))
+    with ctx.engine.begin() as conn:
+        linked = conn.execute(
+            core_select(financing_request_offers.c.request_id).where(
+                financing_request_offers.c.offer_id == body.offer_id
+            )
+        ).scalar()
+        if linked is not None and int(linked) != request_id:
+            raise RefusedField(
+                "offer_id", f"offer {body.offer_id} already answers financing request {linked}"
+            )
+        if linked is None:
+            conn.execute(
+                financing_request_offers.insert().values(
+                    offer_id=body.offer_id, request_id=request_id, bank=caller.address
+                )
+            )
+            record_request_event(
+                conn, request_id, "FinancingRequestOfferMade", offerId=body.offer_id, bank=caller.address
+            )
+    return LinkedOffer(request_id=request_id, offer_id=body.offer_id, bank=caller.address)
+
+
 @router.post(
     "/requests/{request_id}/accept",
     summary="Accept one offer against a request: token for cash at once; the other offers lapse (holder)",

@@ -73,7 +73,7 @@ def final_checks(run: Run) -> list[Check]:
     off = [f for f in s.financings if f.price != f.expected_price]
     check(
         "financing prices match DiscountMath (days up, price down)",
-        not off and len(s.financings) == 2 + (s.lifecycle is not None),
+        not off and len(s.financings) == 2 + (s.lifecycle is not None) + (s.market is not None),
         "; ".join(
             f"#{f.financed_token_id}: {_money(f.price)} for {_money(f.value)}, {f.days} days"
             for f in s.financings
@@ -101,7 +101,32 @@ def final_checks(run: Run) -> list[Check]:
     checks += compliance_checks(run)
     checks += lifecycle_checks(run)
     checks += recovery_checks(run)
+    checks += market_checks(run)
     return checks
+
+
+def market_checks(run: Run) -> list[Check]:
+    """Stage 12: the request answered by both banks, the better price accepted, the other offer lapsed."""
+    m = run.summary.market
+    if m is None:
+        return []
+    prices = {o.offer_id: o.price or 0 for o in m.offers}
+    better = max(prices, key=lambda i: prices[i]) if prices else 0
+    deal = next((f for f in run.summary.financings if f.token_id == m.token_id and f.value == m.asked), None)
+    return [
+        Check(
+            name="a financing request answered by two banks: the better offer accepted, the other lapsed",
+            ok=len(m.offers) == 2
+            and m.accepted_offer_id == m.best_offer_id == better
+            and m.status == "accepted"
+            and m.lapsed == [i for i in prices if i != better]
+            and deal is not None
+            and deal.price == prices[better],
+            detail=f"request {m.request_id}: "
+            + ", ".join(f"{o.bank} {o.rate_bps} bps → {_money(o.price or 0)}" for o in m.offers)
+            + f"; accepted offer {m.accepted_offer_id}; request {m.status}",
+        )
+    ]
 
 
 def recovery_checks(run: Run) -> list[Check]:

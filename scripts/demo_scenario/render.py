@@ -26,6 +26,7 @@ STAGES = {
     9: "settle",
     10: "bill",
     11: "recover",
+    12: "market",
 }
 
 
@@ -241,6 +242,27 @@ def key_recovery(s: Summary) -> Panel | None:
     return Panel(Group(*lines), title="Lost-key recovery 密钥遗失恢复 (stage 11)", title_align="left")
 
 
+def market(s: Summary) -> Panel | None:
+    """Stage 12, the financing request and its two offers side by side."""
+    m = s.market
+    if m is None:
+        return None
+    lines = [
+        Text.assemble(
+            ("融资申请 ", "bold cyan"),
+            f"request {m.request_id}: {m.holder} asks two banks to finance {money(m.asked)} {s.currency} "
+            f"of #{m.token_id}",
+        )
+    ]
+    for o in m.offers:
+        mark = ("✓ accepted ", "bold green") if o.offer_id == m.accepted_offer_id else ("  lapsed ", "dim")
+        lines.append(
+            Text.assemble(mark, f"{o.bank}: offer {o.offer_id} at {o.rate_bps} bps, price {money(o.price)}")
+        )
+    lines.append(Text.assemble(("request ", "bold"), m.status))
+    return Panel(Group(*lines), title="Financing request (stage 12)", title_align="left")
+
+
 def _label(s: Summary, p: Piece) -> Text:
     holder = s.actor(p.owner)
     text = Text.assemble((f"tier {p.tier} ", "bold"), f"#{p.token_id}  ", (holder.name, "green"))
@@ -349,6 +371,7 @@ def render(console: Console, s: Summary) -> None:
         refusals(s),
         bill_lifecycle(s),
         key_recovery(s),
+        market(s),
         lineage(s),
         cash(s),
         checks(s),

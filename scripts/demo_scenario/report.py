@@ -230,6 +230,28 @@ class Recovery(BaseModel):
     lost_refusal: str = ""  # the error a payment to the lost key got
 
 
+class MarketOffer(BaseModel):
+    bank: str
+    offer_id: int
+    rate_bps: int
+    quoted: int  # the desk's quote the bank read before offering, minor units
+    price: int | None = None  # the price the holder saw beside the other offer
+
+
+class Market(BaseModel):
+    """Stage 12: a financing request answered by two banks; the better offer accepted, the other lapsed."""
+
+    request_id: int
+    holder: str
+    token_id: int
+    asked: int
+    offers: list[MarketOffer] = Field(default_factory=list)
+    best_offer_id: int = 0
+    accepted_offer_id: int = 0
+    status: str = ""
+    lapsed: list[int] = Field(default_factory=list)
+
+
 class Check(BaseModel):
     name: str
     ok: bool
@@ -271,6 +293,7 @@ class Summary(BaseModel):
     compliance: Compliance = Field(default_factory=Compliance)
     lifecycle: Lifecycle | None = None
     recovery: Recovery | None = None
+    market: Market | None = None
     cash: list[CashLine] = Field(default_factory=list)
     checks: list[Check] = Field(default_factory=list)
     index: IndexReport | None = None

@@ -28,6 +28,7 @@ from .govern import govern
 from .indexed import compare_holders, compare_lineage_and_reconcile, open_mirror, registration_records
 from .issue import attest, issue, reuse_invoice
 from .lifecycle import lifecycle
+from .market import financing_market
 from .onboard import onboard, record_deployment
 from .paper import make_paperwork
 from .quorum import oracle_quorum
@@ -150,6 +151,8 @@ def _scenario(
         lifecycle(run, q, paper)
         say("11 a supplier lost its key: onboarding asks, the court's officer approves and moves its pieces")
         recover_lost_key(run, network.anvil.mnemonic)
+        say("12 tier 3 asks two banks for financing; each offers on the request; the better is accepted")
+        financing_market(run, settings, network)
     if mirror is not None:
         say("   indexing: holders before maturity; 中登网 registration records of the financings")
         compare_holders(run, mirror)

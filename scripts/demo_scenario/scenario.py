@@ -5,7 +5,8 @@ Stages: 1 onboarding, 2 documents attested by 2-of-3 oracles, 3 issuance (propos
 4 payments down the supplier tree, each citing an attested invoice, 5 financing by two banks,
 6 an invoice reuse refused, 7 the 2025 rules refusing what they forbid, 8 a regulator's freeze,
 9 maturity: repayment and redemption of every piece, 10 a second obligation in bill mode (acceptance,
-refusal, recourse, a credit limit), 11 a supplier's lost key recovered.
+refusal, recourse, a credit limit), 11 a supplier's lost key recovered, 12 a financing request answered by
+two banks through the API.
 """
 
 from __future__ import annotations

@@ -139,15 +139,46 @@ def finance(
     )
     terms = " with recourse (有追索权)" if recourse else ""
     run.record(stage, f"{bank} offers {rate_bps} bps {day_count.name} on #{token}{terms}", bank, offer)
-    deal = c.accept_offer(run.p(holder).signer, offer.offer_id)
+    settle_offer(
+        run,
+        bank,
+        holder,
+        token,
+        offer.offer_id,
+        rate_bps,
+        day_count,
+        stage=stage,
+        maturity=maturity,
+        recourse=recourse,
+    )
+    return offer.offer_id
+
+
+def settle_offer(
+    run: Run,
+    bank: str,
+    holder: str,
+    token: int,
+    offer_id: int,
+    rate_bps: int,
+    day_count: DayCount,
+    *,
+    stage: int,
+    maturity: int | None = None,
+    recourse: bool = False,
+) -> None:
+    """`holder` accepts `bank`'s offer `offer_id` on `token` (DvP), the bank records its 中登网 number; the
+    deal joins the summary (and, on the first obligation, the financed piece joins the pieces)."""
+    c = run.chain.client
+    deal = c.accept_offer(run.p(holder).signer, offer_id)
     run.record(stage, f"{holder} accepts: DvP, price paid in the same tx", holder, deal)
     # The bank registers the transfer on 中登网 (as Yinfa [2025] No. 77 requires) and records the number it
     # was given: 20 digits, here derived from the settling transaction (no draw from the seed's stream).
     number = f"0448{int(deal.tx_hash, 16) % 10**16:016d}"
-    registered = c.record_registration(run.p(bank).signer, offer.offer_id, number)
+    registered = c.record_registration(run.p(bank).signer, offer_id, number)
     run.record(stage, f"{bank} records the 中登网 registration number {number}", bank, registered)
     at = int(c.w3.eth.get_block(deal.block_number)["timestamp"])
-    price, days = expected_price(value, rate_bps, day_count, at, maturity or run.summary.maturity)
+    price, days = expected_price(deal.value, rate_bps, day_count, at, maturity or run.summary.maturity)
     if maturity is None:
         if deal.financed_token_id not in run.pieces:
             run.add_piece(deal.financed_token_id, token, bank)
@@ -165,11 +196,10 @@ def finance(
             price=deal.price,
             discount=deal.discount,
             expected_price=price if days == deal.days_to_maturity else -1,
-            registration_number=c.registration_of(offer.offer_id),
+            registration_number=c.registration_of(offer_id),
             recourse=recourse,
         )
     )
-    return offer.offer_id
 
 
 def finance_two(run: Run, paid: dict[str, int]) -> None:

@@ -245,6 +245,11 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", "/v1/financing/requests/{request_id}/offers"): Rule(
         frozenset({"bank"}), NOBODY, body=lambda o, r: {"rate_bps": 500}
     ),
+    # an offer that is not the bank's own (the matrix's offer is the bank's, on another token and value):
+    # the bank asked is told 422 naming `offer_id`, and nothing is linked
+    ("POST", "/v1/financing/requests/{request_id}/offers/link"): Rule(
+        frozenset({"bank"}), NOBODY, body=lambda o, r: {"offer_id": o.offer}
+    ),
     # the offer named was not made against the request: its holder is told 422, and nothing moves
     ("POST", "/v1/financing/requests/{request_id}/accept"): Rule(
         frozenset({"tier3"}), NOBODY, body=lambda o, r: {"offer_id": o.offer}

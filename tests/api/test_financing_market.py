@@ -407,3 +407,51 @@ def test_the_migration_carries_earlier_requests_over(tmp_path: Path) -> None:
         banks = conn.execute(text("SELECT request_id, bank FROM financing_request_banks")).all()
     assert [tuple(r) for r in rows] == [(1, "0xholder", 7, None, 0, None, "open")]
     assert [tuple(b) for b in banks] == [(1, "0xbank")]
+
+
+def test_a_bank_that_signs_its_own_offer_links_it_to_the_request(
+    api: TestClient, api_world: ApiWorld, market: dict[str, Any]
+) -> None:
+    """A self-custody bank makes its offer on chain itself and names it against the request: counted side by
+    side like any other; an offer on another value, someone else's offer or a bank not asked is refused."""
+    from ledger.client import DayCount
+
+    holder, bank, bank2, bank3 = market["holder"], market["bank"], market["bank2"], market["bank3"]
+    piece = market["piece"]
+    deadline = api_world.now + 10 * DAY
+    request_id = _ask(
+        api,
+        holder,
+        {"token_id": piece, "banks": [bank.address, bank2.address], "value": ASKED, "deadline": deadline},
+    )["request_id"]
+    ctx = api.app.state.ctx  # type: ignore[attr-defined]
+    signer = ctx.keys.signer(bank.address)  # the bank's own key, used outside the API
+    own = api_world.client.make_offer(signer, piece, ASKED, 480, DayCount.ACT_360, deadline).offer_id
+    other_value = api_world.client.make_offer(
+        signer, piece, ASKED - 100_00, 480, DayCount.ACT_360, deadline
+    ).offer_id
+    path = f"/v1/financing/requests/{request_id}/offers/link"
+
+    wrong = api.post(path, json={"offer_id": other_value}, headers=bank.headers)
+    assert wrong.status_code == 422 and wrong.json()["field"] == "offer_id", wrong.text
+    assert "asks for" in wrong.json()["detail"]
+    stolen = api.post(path, json={"offer_id": own}, headers=bank2.headers)
+    assert stolen.status_code == 422 and "not an offer of yours" in stolen.json()["detail"]
+    assert api.post(path, json={"offer_id": own}, headers=bank3.headers).status_code == 404
+
+    linked = api.post(path, json={"offer_id": own}, headers=bank.headers)
+    assert linked.status_code == 201, linked.text
+    assert linked.json() == {"request_id": request_id, "offer_id": own, "bank": bank.address}
+    again = api.post(path, json={"offer_id": own}, headers=bank.headers)
+    assert again.status_code == 201  # naming it twice changes nothing
+    detail = api.get(f"/v1/financing/requests/{request_id}", headers=holder.headers).json()
+    assert [o["offer_id"] for o in detail["offers"]] == [own] and detail["best_offer_id"] == own
+
+    api_world.client.mint(api_world.actors["admin"], "CNY", bank.address, ASKED)
+    accepted = api.post(
+        f"/v1/financing/requests/{request_id}/accept", json={"offer_id": own}, headers=holder.headers
+    )
+    assert accepted.status_code == 200, accepted.text
+    assert (
+        api.get(f"/v1/financing/requests/{request_id}", headers=holder.headers).json()["status"] == "accepted"
+    )

@@ -38,17 +38,19 @@ def test_tiers_one_to_five_are_paid(summary: dict[str, Any]) -> None:
     assert root["owner"] == "t1" and root["lineage_on_chain"] == [root["token_id"]]
 
 
-def test_three_financings_priced_by_the_formula(summary: dict[str, Any]) -> None:
-    """Two on the first obligation, without recourse; one on the bill-mode obligation, with recourse."""
+def test_four_financings_priced_by_the_formula(summary: dict[str, Any]) -> None:
+    """Two on the first obligation, without recourse; one on the bill-mode obligation, with recourse; one
+    answering tier 3's financing request (stage 12)."""
     deals = summary["financings"]
     assert [(d["bank"], d["day_count"], d["recourse"]) for d in deals] == [
         ("bank_a", "ACT_360", False),
         ("bank_b", "ACT_365F", False),
         ("bank_a", "ACT_360", True),
+        ("bank_a", "ACT_360", False),
     ]
     assert all(d["price"] == d["expected_price"] == d["value"] - d["discount"] for d in deals)
     financed = {p["token_id"]: p["financed_by"] for p in summary["pieces"] if p["financed_by"]}
-    assert sorted(financed.values()) == ["bank_a", "bank_b"]
+    assert sorted(financed.values()) == ["bank_a", "bank_a", "bank_b"]
 
 
 def test_each_financing_has_its_registration_record_and_number(summary: dict[str, Any]) -> None:
@@ -91,7 +93,7 @@ def test_everything_redeemed_and_paid_out(summary: dict[str, Any]) -> None:
     assert sum(c["end"] - c["start"] for c in cash.values()) == 0
     stages = {s["step"] for s in summary["steps"]}
     # stage 6 (the reuse) is refused, so it sends nothing; stage 7 attests the documents its refusals cite
-    assert stages == {1, 2, 3, 4, 5, 7, 8, 9, 10, 11}
+    assert stages == {1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12}
     assert all(s["gas_used"] > 0 and s["tx_hash"].startswith("0x") for s in summary["steps"])
 
 
@@ -216,3 +218,20 @@ def test_a_lost_key_is_recovered_with_its_pieces(summary: dict[str, Any]) -> Non
     assert actors["t5_new"]["legal_id_hash"] == actors["t5"]["legal_id_hash"]
     recovered = [s for s in summary["steps"] if s["step"] == 11]
     assert [s["actor"] for s in recovered][:2] == ["admin", "court"] and len(recovered) >= 3
+
+
+def test_a_financing_request_is_answered_by_two_banks(summary: dict[str, Any]) -> None:
+    """Stage 12: tier 3 (a) asks both banks through the API; each signs its offer and names it against the
+    request; the better price is accepted, the other offer lapses, and the financing settles as DvP."""
+    m = summary["market"]
+    assert m["holder"] == "t3a" and m["status"] == "accepted"
+    offers = {o["offer_id"]: o for o in m["offers"]}
+    assert {o["bank"] for o in offers.values()} == {"bank_a", "bank_b"}
+    best = max(offers, key=lambda i: offers[i]["price"])
+    assert m["accepted_offer_id"] == m["best_offer_id"] == best
+    assert m["lapsed"] == [i for i in offers if i != best]
+    deal = next(
+        f for f in summary["financings"] if f["token_id"] == m["token_id"] and f["value"] == m["asked"]
+    )
+    assert deal["bank"] == offers[best]["bank"] and deal["price"] == offers[best]["price"]
+    assert all(o["quoted"] >= o["price"] > 0 for o in offers.values())  # quoted before, priced later: days ≤
