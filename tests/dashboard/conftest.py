@@ -9,4 +9,11 @@ from tests.api.conftest import (  # noqa: F401  (fixtures re-exported for this f
     operator_headers,
     parties,
 )
-from tests.dashboard.fixtures import browser_context, live_server, page, scene, screenshots  # noqa: F401
+from tests.dashboard.fixtures import (  # noqa: F401
+    browser_context,
+    chinese_page,
+    live_server,
+    page,
+    scene,
+    screenshots,
+)

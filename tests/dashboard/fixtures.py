@@ -187,6 +187,22 @@ def page(browser_context: Any) -> Iterator[Any]:
     assert not errors, f"JavaScript errors on the page: {errors}"
 
 
+@pytest.fixture
+def chinese_page(browser_context: Any) -> Iterator[Any]:
+    """A tab whose browser prefers Chinese (as a clerk's does): the page opens in zh-CN."""
+    tab = browser_context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.set_default_timeout(20_000)
+    cdp = browser_context.new_cdp_session(tab)
+    agent = tab.evaluate("navigator.userAgent")
+    cdp.send("Emulation.setUserAgentOverride", {"userAgent": agent, "acceptLanguage": "zh-CN,zh"})
+    cdp.send("Emulation.setLocaleOverride", {"locale": "zh-CN"})
+    yield tab
+    tab.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
 @pytest.fixture(scope="session")
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,7 @@ clicking (in zh-CN), each after a review saying what will happen; the payer with
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,20 +18,6 @@ from tests.dashboard.test_dashboard import sign_in
 from tests.dashboard.test_payments import wait_written
 
 pytestmark = pytest.mark.chain
-
-
-@pytest.fixture
-def chinese_tab(browser_context: Any) -> Iterator[Any]:
-    tab = browser_context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.set_default_timeout(20_000)
-    cdp = browser_context.new_cdp_session(tab)
-    agent = tab.evaluate("navigator.userAgent")
-    cdp.send("Emulation.setUserAgentOverride", {"userAgent": agent, "acceptLanguage": "zh-CN,zh"})
-    yield tab
-    tab.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
 
 
 def _pay(api: TestClient, payer: Party, token: int, to: Party, value: int) -> int:
@@ -60,7 +46,7 @@ def test_a_supplier_accepts_and_refuses_payments_and_the_payer_withdraws_one(
     api: TestClient,
     parties: dict[str, Party],
     issue_obligation: Callable[..., dict[str, Any]],
-    chinese_tab: Any,
+    chinese_page: Any,
     page: Any,
     screenshots: Path,
 ) -> None:
@@ -74,7 +60,7 @@ def test_a_supplier_accepts_and_refuses_payments_and_the_payer_withdraws_one(
     assert {client.owner_of(t).lower() for t in (accepted, refused, withdrawn)} == {tier1.address.lower()}
     live_server.ctx.sync()
 
-    tab = chinese_tab
+    tab = chinese_page
     tab.set_viewport_size({"width": 1280, "height": 800})
     sign_in(tab, live_server, tier2.api_key)
     tab.wait_for_selector("#panel-incoming[data-status='ready']")

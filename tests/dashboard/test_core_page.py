@@ -5,7 +5,6 @@ supplier) and rejects the other with a reason, each after a review; then it pays
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,20 +18,6 @@ from tests.dashboard.test_payments import wait_written
 pytestmark = pytest.mark.chain
 
 FACE = 500_000_00
-
-
-@pytest.fixture
-def chinese_tab(browser_context: Any) -> Iterator[Any]:
-    tab = browser_context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.set_default_timeout(20_000)
-    cdp = browser_context.new_cdp_session(tab)
-    agent = tab.evaluate("navigator.userAgent")
-    cdp.send("Emulation.setUserAgentOverride", {"userAgent": agent, "acceptLanguage": "zh-CN,zh"})
-    yield tab
-    tab.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
 
 
 def _propose(api: TestClient, world: ApiWorld, seller: Party, core: Party, face: int) -> int:
@@ -52,7 +37,11 @@ def _propose(api: TestClient, world: ApiWorld, seller: Party, core: Party, face:
 
 
 def test_the_core_enterprise_confirms_rejects_and_repays_by_clicking(
-    live_server: LiveServer, api: TestClient, api_world: ApiWorld, parties: dict[str, Party], chinese_tab: Any
+    live_server: LiveServer,
+    api: TestClient,
+    api_world: ApiWorld,
+    parties: dict[str, Party],
+    chinese_page: Any,
 ) -> None:
     core, tier1, tier2 = parties["core"], parties["tier1"], parties["tier2"]
     confirmed_id = _propose(api, api_world, tier1, core, FACE)
@@ -60,7 +49,7 @@ def test_the_core_enterprise_confirms_rejects_and_repays_by_clicking(
     api_world.client.mint(api_world.actors["admin"], "CNY", core.address, FACE)
     live_server.ctx.sync()
 
-    tab = chinese_tab
+    tab = chinese_page
     sign_in(tab, live_server, core.api_key)
     tab.wait_for_selector("#panel-proposals[data-status='ready']")
     assert tab.inner_text("#h-proposals") == "待确权"

@@ -4,7 +4,6 @@ what its financing already uses and what is left, and the chain holds exactly th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,23 +15,9 @@ from tests.dashboard.test_payments import wait_written
 pytestmark = pytest.mark.chain
 
 
-@pytest.fixture
-def chinese_tab(browser_context: Any) -> Iterator[Any]:
-    tab = browser_context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.set_default_timeout(20_000)
-    cdp = browser_context.new_cdp_session(tab)
-    agent = tab.evaluate("navigator.userAgent")
-    cdp.send("Emulation.setUserAgentOverride", {"userAgent": agent, "acceptLanguage": "zh-CN,zh"})
-    yield tab
-    tab.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
-
-
-def test_a_bank_records_a_limit_on_a_core_enterprise_by_clicking(scene: Scene, chinese_tab: Any) -> None:
+def test_a_bank_records_a_limit_on_a_core_enterprise_by_clicking(scene: Scene, chinese_page: Any) -> None:
     bank, core = scene.parties["bank"], scene.parties["core"]
-    tab = chinese_tab
+    tab = chinese_page
     sign_in(tab, scene.server, bank.api_key)
     tab.wait_for_selector("#panel-limits[data-status='ready']")
     assert tab.inner_text("#h-limits") == "授信额度"

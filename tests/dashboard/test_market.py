@@ -5,7 +5,6 @@ what was typed, and the holder's acceptance against the request settles it (DvP)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,22 +20,8 @@ pytestmark = pytest.mark.chain
 ASKED = 100_000_00
 
 
-@pytest.fixture
-def chinese_tab(browser_context: Any) -> Iterator[Any]:
-    tab = browser_context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.set_default_timeout(20_000)
-    cdp = browser_context.new_cdp_session(tab)
-    agent = tab.evaluate("navigator.userAgent")
-    cdp.send("Emulation.setUserAgentOverride", {"userAgent": agent, "acceptLanguage": "zh-CN,zh"})
-    yield tab
-    tab.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
-
-
 def test_a_bank_offers_on_a_financing_request_by_clicking(
-    scene: Scene, api: TestClient, chinese_tab: Any, screenshots: Path
+    scene: Scene, api: TestClient, chinese_page: Any, screenshots: Path
 ) -> None:
     tier1, bank = scene.parties["tier1"], scene.parties["bank"]
     asked = api.post(
@@ -47,7 +32,7 @@ def test_a_bank_offers_on_a_financing_request_by_clicking(
     assert asked.status_code == 201, asked.text
     request_id = int(asked.json()["request_id"])
 
-    tab = chinese_tab
+    tab = chinese_page
     tab.set_viewport_size({"width": 1280, "height": 800})
     sign_in(tab, scene.server, bank.api_key)
     tab.wait_for_selector("#panel-market[data-status='ready']")

@@ -4,7 +4,6 @@ revokes the first; the chain holds the registration and size class, and a revoke
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,25 +20,11 @@ pytestmark = pytest.mark.chain
 NAME = "宁波海曙精密五金有限公司"
 
 
-@pytest.fixture
-def chinese_tab(browser_context: Any) -> Iterator[Any]:
-    tab = browser_context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.on("dialog", lambda dialog: dialog.accept())
-    tab.set_default_timeout(20_000)
-    cdp = browser_context.new_cdp_session(tab)
-    agent = tab.evaluate("navigator.userAgent")
-    cdp.send("Emulation.setUserAgentOverride", {"userAgent": agent, "acceptLanguage": "zh-CN,zh"})
-    yield tab
-    tab.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
-
-
 def test_the_operator_onboards_a_supplier_and_manages_its_keys_by_clicking(
-    live_server: LiveServer, api: TestClient, chinese_tab: Any
+    live_server: LiveServer, api: TestClient, chinese_page: Any
 ) -> None:
-    tab = chinese_tab
+    tab = chinese_page
+    tab.on("dialog", lambda dialog: dialog.accept())  # the revocation's confirmation
     sign_in(tab, live_server, OPERATOR_KEY)
     tab.wait_for_selector("#panel-onboard:not([hidden])")
     assert tab.inner_text("#h-onboard") == "企业入驻"

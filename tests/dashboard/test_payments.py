@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,22 +29,6 @@ pytestmark = pytest.mark.chain
 CATALOGUES = Path(__file__).resolve().parents[2] / "api" / "dashboard" / "i18n"
 RECEIVER_A = "无锡精密轴承有限公司"
 RECEIVER_B = "常州恒通电子科技有限公司"
-
-
-@pytest.fixture
-def chinese_page(browser_context: Any) -> Iterator[Any]:
-    """A tab whose browser prefers Chinese (as a clerk's does): the page opens in zh-CN."""
-    tab = browser_context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.set_default_timeout(20_000)
-    cdp = browser_context.new_cdp_session(tab)
-    agent = tab.evaluate("navigator.userAgent")
-    cdp.send("Emulation.setUserAgentOverride", {"userAgent": agent, "acceptLanguage": "zh-CN,zh"})
-    cdp.send("Emulation.setLocaleOverride", {"locale": "zh-CN"})
-    yield tab
-    tab.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
 
 
 def messages(locale: str) -> dict[str, str]:

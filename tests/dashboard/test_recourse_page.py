@@ -5,7 +5,7 @@ and amounts are read back from the chain."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -23,20 +23,6 @@ FACE = 1_000_000_00
 FINANCED = 500_000_00
 PAID = 400_000_00
 SHORTFALL = FINANCED - FINANCED * PAID // FACE  # 300,000.00
-
-
-@pytest.fixture
-def chinese_tab(browser_context: Any) -> Iterator[Any]:
-    tab = browser_context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.set_default_timeout(20_000)
-    cdp = browser_context.new_cdp_session(tab)
-    agent = tab.evaluate("navigator.userAgent")
-    cdp.send("Emulation.setUserAgentOverride", {"userAgent": agent, "acceptLanguage": "zh-CN,zh"})
-    yield tab
-    tab.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
 
 
 def _ok(response: Any, status: int = 200) -> Any:
@@ -86,14 +72,14 @@ def test_the_seller_settles_part_of_a_claim_and_the_bank_waives_the_rest(
     api_world: ApiWorld,
     parties: dict[str, Party],
     issue_obligation: Callable[..., dict[str, Any]],
-    chinese_tab: Any,
+    chinese_page: Any,
     page: Any,
 ) -> None:
     offer_id = _defaulted_claim(api, api_world, parties, issue_obligation)
     client = live_server.ctx.client
     live_server.ctx.sync()
 
-    tab = chinese_tab
+    tab = chinese_page
     sign_in(tab, live_server, parties["tier1"].api_key)
     tab.wait_for_selector("#panel-recourse[data-status='ready']")
     assert tab.inner_text("#h-recourse") == "追索"
