@@ -1703,6 +1703,17 @@ async function refreshActions({ keepOutcome = false } = {}) {
   await Promise.all(work);
 }
 
+/** A review's "Back": hide the review, show its form again (when it has one) and put the focus back where
+ *  the clerk was (the first match of `focus`). */
+function wireBack(name, focus, form = null) {
+  $(`#${name}-back`).addEventListener("click", () => {
+    $(`#${name}-review`).hidden = true;
+    if (form) $(form).hidden = false;
+    const target = $(focus);
+    if (target) target.focus();
+  });
+}
+
 function wireActions() {
   $("#pay-add").addEventListener("click", () => {
     const row = receiverRow(payRows++);
@@ -1715,32 +1726,16 @@ function wireActions() {
     previewPayment();
   });
   $("#pay-send").addEventListener("click", () => sendPayment());
-  $("#pay-back").addEventListener("click", () => {
-    $("#pay-review").hidden = true;
-    $("#pay-form").hidden = false;
-    $("#pay-piece").focus();
-  });
+  wireBack("pay", "#pay-piece", "#pay-form");
   $("#offer-send").addEventListener("click", () => sendOffer());
-  $("#offer-back").addEventListener("click", () => {
-    $("#offer-review").hidden = true;
-    const first = $("#panel-offers button[data-offer]");
-    if (first) first.focus();
-  });
+  wireBack("offer", "#panel-offers button[data-offer]");
   $("#incoming-send").addEventListener("click", () => sendMove());
   $("#recourse-send").addEventListener("click", () => sendClaim());
   $("#limits-kind").addEventListener("change", () => limitParties());
   $("#proposal-send").addEventListener("click", () => sendProposal());
-  $("#proposal-back").addEventListener("click", () => {
-    $("#proposal-review").hidden = true;
-    const first = $("#panel-proposals button[data-proposal]");
-    if (first) first.focus();
-  });
+  wireBack("proposal", "#panel-proposals button[data-proposal]");
   $("#repay-send").addEventListener("click", () => sendRepay());
-  $("#repay-back").addEventListener("click", () => {
-    $("#repay-review").hidden = true;
-    const first = $("#panel-repay .repay-amount");
-    if (first) first.focus();
-  });
+  wireBack("repay", "#panel-repay .repay-amount");
   $("#onboard-custody").addEventListener("change", () => {
     $("#onboard-address").disabled = $("#onboard-custody").value !== "self";
   });
@@ -1749,11 +1744,7 @@ function wireActions() {
     previewOnboarding();
   });
   $("#onboard-send").addEventListener("click", () => sendOnboarding());
-  $("#onboard-back").addEventListener("click", () => {
-    $("#onboard-review").hidden = true;
-    $("#onboard-form").hidden = false;
-    $("#onboard-id").focus();
-  });
+  wireBack("onboard", "#onboard-id", "#onboard-form");
   $("#keys-form").addEventListener("submit", (event) => {
     event.preventDefault();
     showKeys();
@@ -1764,31 +1755,15 @@ function wireActions() {
     previewLimit();
   });
   $("#limits-send").addEventListener("click", () => sendLimit());
-  $("#limits-back").addEventListener("click", () => {
-    $("#limits-review").hidden = true;
-    $("#limits-form").hidden = false;
-    $("#limits-party").focus();
-  });
-  $("#recourse-back").addEventListener("click", () => {
-    $("#recourse-review").hidden = true;
-    const first = $("#panel-recourse button[data-claim]");
-    if (first) first.focus();
-  });
+  wireBack("limits", "#limits-party", "#limits-form");
+  wireBack("recourse", "#panel-recourse button[data-claim]");
   $("#market-form").addEventListener("submit", (event) => {
     event.preventDefault();
     previewRequestOffer();
   });
   $("#market-send").addEventListener("click", () => sendRequestOffer());
-  $("#market-back").addEventListener("click", () => {
-    $("#market-review").hidden = true;
-    $("#market-form").hidden = false;
-    $("#market-rate").focus();
-  });
-  $("#incoming-back").addEventListener("click", () => {
-    $("#incoming-review").hidden = true;
-    const first = $("#panel-incoming button[data-move]");
-    if (first) first.focus();
-  });
+  wireBack("market", "#market-rate", "#market-form");
+  wireBack("incoming", "#panel-incoming button[data-move]");
   $("#ask-form").addEventListener("submit", (event) => {
     event.preventDefault();
     askFinancing();
