@@ -81,7 +81,7 @@ def after_run(
         f"[bold]chain kept running[/bold] at {', '.join(run.chain.rpc_urls)} "
         f"(anvil pid {info.pid if info else '?'})\n"
         f"  data dir (manifest, journal, index): {run.settings.data_dir}\n"
-        f"  stop it: TIERCHAIN_DATA_DIR={run.settings.data_dir} .venv/bin/python -m ledger.cli chain down"
+        f"  stop it: TIERCHAIN_DATA_DIR={run.settings.data_dir} .venv/bin/python -m tierchain.cli chain down"
         f"{profile}"
     )
 

@@ -1,6 +1,6 @@
 """`tierchain index …`: run the indexer and reconcile its database against the chain.
 
-Mount with `app.add_typer(indexer_cli.app, name="index")` in `ledger.cli`. Commands stay thin: they
+Mount with `app.add_typer(indexer_cli.app, name="index")` in `tierchain.cli`. Commands stay thin: they
 build the settings, call `run_indexer` / `reconcile_cmd`, and turn errors into exit codes.
 """
 

@@ -1,7 +1,7 @@
 """`./scripts/demo --serve`: the API and the dashboard on the demo's own chain, until Ctrl-C.
 
 The served world is the one `tierchain dev up` starts, on the demo's chain and with its code
-(`ledger.cli.dev`): the demo's three oracle participants run `oracle node run` over the test CA of
+(`tierchain.cli.dev`): the demo's three oracle participants run `oracle node run` over the test CA of
 `scripts/gen_documents.py` (seed 7, dated today), `oracle aggregator serve` takes documents over
 HTTP and submits with a key of its own, and the API (in this process) hands documents to it, creates
 custodial keys with the dev keystore password and sends every custodial participant gas when it is
@@ -41,7 +41,12 @@ from rich.markup import escape
 
 from api.app import create_app
 from api.config import ApiSettings
-from ledger.cli.dev import (
+from ledger.config import Settings, load_network
+from ledger.deploy import load_deployment
+from ledger.keys import local_accounts
+from ledger.localchain import free_port
+from ledger.rpc import make_web3
+from tierchain.cli.dev import (
     STARTUP_TIMEOUT,
     DevProcess,
     OracleServices,
@@ -52,11 +57,6 @@ from ledger.cli.dev import (
     wait_healthy,
     write_test_trust_store,
 )
-from ledger.config import Settings, load_network
-from ledger.deploy import load_deployment
-from ledger.keys import local_accounts
-from ledger.localchain import free_port
-from ledger.rpc import make_web3
 
 from .cast import ORACLES, PARTIES
 from .report import Summary

@@ -1,11 +1,11 @@
-"""`api.bench` runs end to end: its own chain and server, reads and splits; figures are not asserted
+"""`tierchain.bench.api` runs end to end: its own chain and server, reads and splits; figures are not asserted
 (they depend on the machine), only that every request was answered and the result has its shape."""
 
 from __future__ import annotations
 
 import pytest
 
-from api.bench import bench_api
+from tierchain.bench.api import bench_api
 
 pytestmark = pytest.mark.chain
 

@@ -14,8 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from ledger.cli import app, market
 from tests.api.support import DAY, ApiWorld, Party, onboard
+from tierchain.cli import app, market
 
 pytestmark = pytest.mark.chain
 

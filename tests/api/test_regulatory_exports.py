@@ -23,7 +23,6 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from api.app import create_app
-from ledger.cli import app as cli
 from ledger.config import NetworkConfig
 from ledger.deploy import Deployment, manifest_path
 from ledger.indexer.db import make_engine
@@ -31,6 +30,7 @@ from ledger.regulatory.csvout import BOM, yuan
 from ledger.regulatory.period import shanghai_date
 from ledger.regulatory.uscc import ALPHABET, check_character
 from tests.api.support import DAY, ApiWorld, Party, onboard
+from tierchain.cli import app as cli
 
 pytestmark = pytest.mark.chain
 

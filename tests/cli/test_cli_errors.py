@@ -8,8 +8,8 @@ import pytest
 from cli_support import CliEnv
 from typer.testing import CliRunner
 
-from ledger.cli import app
 from ledger.localchain import free_port
+from tierchain.cli import app
 
 pytestmark = pytest.mark.chain
 

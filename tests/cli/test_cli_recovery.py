@@ -12,7 +12,7 @@ from cli_support import CliEnv
 from eth_account import Account
 from typer.testing import CliRunner
 
-from ledger.cli import app
+from tierchain.cli import app
 
 pytestmark = pytest.mark.chain
 

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from test_settings_anywhere import bare_env, tierchain
 
-from ledger.cli.dev import DevProcess, _start_ticks, is_ours, terminate
 from ledger.localchain import free_port
+from tierchain.cli.dev import DevProcess, _start_ticks, is_ours, terminate
 
 pytestmark = pytest.mark.chain
 
@@ -87,7 +87,7 @@ def test_dev_down_leaves_a_process_alone_that_only_shares_a_recorded_pid(tmp_pat
         assert started is not None
         record = DevProcess(
             name="api", pid=stranger.pid, started=started, url=None, log=str(tmp_path / "x.log"),
-            command=["python", "-m", "ledger.cli", "serve"],
+            command=["python", "-m", "tierchain.cli", "serve"],
         )  # fmt: skip
         assert not is_ours(record) and not terminate(record)
         recycled = record.model_copy(update={"command": ["sleep", "30"], "started": started + 1})

@@ -12,7 +12,7 @@ import pytest
 from cli_support import CliEnv
 from typer.testing import CliRunner, Result
 
-from ledger.cli import app
+from tierchain.cli import app
 
 pytestmark = pytest.mark.chain
 

@@ -8,7 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from ledger.cli import app
+from tierchain.cli import app
 
 
 def _paths(command: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -42,6 +42,6 @@ def test_ledger_does_not_import_the_api() -> None:
     import subprocess
     import sys
 
-    code = "import sys, ledger.cli; print(any(m == 'api' or m.startswith('api.') for m in sys.modules))"
+    code = "import sys, tierchain.cli; print(any(m == 'api' or m.startswith('api.') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

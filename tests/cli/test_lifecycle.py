@@ -10,8 +10,8 @@ import pytest
 from cli_support import CliEnv
 from typer.testing import CliRunner
 
-from ledger.cli import app
 from ledger.roles import ROLES
+from tierchain.cli import app
 
 pytestmark = pytest.mark.chain
 

@@ -11,8 +11,8 @@ import pytest
 from cli_support import CliEnv
 from typer.testing import CliRunner
 
-from ledger.cli import app
 from ledger.client.compliance import SizeClass
+from tierchain.cli import app
 
 pytestmark = pytest.mark.chain
 

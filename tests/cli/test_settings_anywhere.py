@@ -29,7 +29,7 @@ def tierchain(
     args: list[str], cwd: Path, env: dict[str, str], timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ledger.cli", *args],
+        [sys.executable, "-m", "tierchain.cli", *args],
         cwd=cwd,
         env=env,
         capture_output=True,

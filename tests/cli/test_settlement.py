@@ -10,7 +10,7 @@ import pytest
 from cli_support import CliEnv
 from typer.testing import CliRunner
 
-from ledger.cli import app
+from tierchain.cli import app
 
 pytestmark = pytest.mark.chain
 

@@ -30,12 +30,12 @@ from fastapi import FastAPI
 from gen_documents import build_pki, print_invoice, today, uscc
 from rich.console import Console
 
-from ledger.cli.dev import OracleServices
 from ledger.config import Settings
 from ledger.localchain import free_port
 from oracles.documents import Invoice
 from oracles.signatures import sign_document
 from tests.support.processes import stop
+from tierchain.cli.dev import OracleServices
 
 ROOT = Path(__file__).resolve().parents[2]
 DEADLINE_SECONDS = 180

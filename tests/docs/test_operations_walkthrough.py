@@ -51,7 +51,7 @@ def env(tmp_path: Path) -> Iterator[dict[str, str]]:
     yield environment
     # Whatever the walk-through left running (it stops the world itself when it gets to the end).
     subprocess.run(
-        [sys.executable, "-m", "ledger.cli", "dev", "down"], cwd=ROOT, env=environment,
+        [sys.executable, "-m", "tierchain.cli", "dev", "down"], cwd=ROOT, env=environment,
         capture_output=True, timeout=120,
     )  # fmt: skip
 

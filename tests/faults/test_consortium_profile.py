@@ -13,10 +13,10 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from ledger.cli import app
 from ledger.config import LegacyGas, parse_network
 from ledger.errors import ChainUnavailable
 from ledger.localchain import LocalChain, free_port, read_run_info, rpc_urls
+from tierchain.cli import app
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONFIG = PROJECT_ROOT / "chain_config"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ledger.bench_gas import TARGETS
-from ledger.cli import app
+from tierchain.bench.gas import TARGETS
+from tierchain.cli import app
 
 pytestmark = pytest.mark.chain
 

@@ -9,8 +9,8 @@ import pytest
 from eth_utils.crypto import keccak
 from typer.testing import CliRunner
 
-from ledger.bench_throughput import RawSigner, eth_account_signature, run_bench
-from ledger.cli import app
+from tierchain.bench.throughput import RawSigner, eth_account_signature, run_bench
+from tierchain.cli import app
 
 
 @pytest.mark.parametrize("nonce", [0, 1, 127, 128, 2**20])

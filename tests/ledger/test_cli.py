@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ledger.cli import app
 from ledger.localchain import free_port
+from tierchain.cli import app
 
 pytestmark = pytest.mark.chain
 

@@ -11,7 +11,6 @@ from typer.testing import CliRunner
 from web3 import Web3
 from web3.exceptions import ContractLogicError
 
-from ledger.cli import app
 from ledger.compile import Artifact, CompileResult
 from ledger.config import NetworkConfig, PolicySpec, Settings
 from ledger.deploy import (
@@ -30,6 +29,7 @@ from ledger.keys import Signer
 from ledger.localchain import LocalChain
 from ledger.rpc import make_web3
 from ledger.tx import TransactionManager
+from tierchain.cli import app
 
 pytestmark = pytest.mark.chain
 

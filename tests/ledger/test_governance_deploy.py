@@ -219,7 +219,7 @@ def test_cli_deploy_refuses_a_network_without_governance(
 ) -> None:
     from typer.testing import CliRunner
 
-    from ledger.cli import app
+    from tierchain.cli import app
 
     monkeypatch.setenv("TIERCHAIN_PROJECT_ROOT", str(project_root))
     monkeypatch.setenv("TIERCHAIN_DATA_DIR", str(tmp_path))

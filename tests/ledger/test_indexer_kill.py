@@ -64,7 +64,7 @@ def test_sigkill_mid_ingest_then_once_equals_fresh_replay(
     _flow(world)
     head = world.client.w3.eth.block_number
     env = _env(tmp_path, session_dir, local_network.rpc_urls[0])
-    command = [sys.executable, "-m", "ledger.cli", "index", "run", "--chunk-size", "1"]
+    command = [sys.executable, "-m", "tierchain.cli", "index", "run", "--chunk-size", "1"]
     seed = random.randrange(2**32)
     delay = random.Random(seed).uniform(0.0, 0.6)
     log_file = tmp_path / "indexer.log"

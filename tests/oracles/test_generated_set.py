@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from oracles.bench import bench_verify_sign
 from oracles.checks import Participant
 from oracles.documents import Invoice
 from oracles.intake import load_csv_file, load_json_file, load_path
 from oracles.memory import InMemoryDirectory, InMemoryFingerprintLedger
 from oracles.trust import TrustStore
 from oracles.verify import verify_document
+from tierchain.bench.oracles import bench_verify_sign
 
 BAD_CASES = {
     "forged",

@@ -66,7 +66,7 @@ def cli_nodes(world: Any, gen: Any, deployment_env: Path, tmp_path: Path) -> Ite
     for index in range(2):
         port = free_port()
         env = {**os.environ, f"ORACLE_{index}_KEY": world.oracles[index].key.hex()}
-        command = [sys.executable, "-m", "ledger.cli", "oracle", "node", "run", "--trust-store", str(trust),
+        command = [sys.executable, "-m", "tierchain", "oracle", "node", "run", "--trust-store", str(trust),
                    "--key-env", f"ORACLE_{index}_KEY", "--port", str(port)]  # fmt: skip
         processes.append(subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL))
         urls.append(f"http://127.0.0.1:{port}")

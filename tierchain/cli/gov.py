@@ -16,7 +16,14 @@ from typing import Annotated, Any
 
 import typer
 
-from ledger.cli.common import (
+from ledger.errors import TierchainError
+from ledger.governance.actions import ACTIONS, ActionError, parse_action
+from ledger.governance.client import Governance
+from ledger.governance.errors import ProposalNotReady
+from ledger.governance.operations import OPERATIONS, operation_bits
+from ledger.govflow import action_words, advance, iso, proposal_detail, proposal_row
+from ledger.keys import Signer
+from tierchain.cli.common import (
     DEFAULT_PASSWORD_ENV,
     AccountOpt,
     JsonOpt,
@@ -31,13 +38,6 @@ from ledger.cli.common import (
     show,
     usage_error,
 )
-from ledger.errors import TierchainError
-from ledger.governance.actions import ACTIONS, ActionError, parse_action
-from ledger.governance.client import Governance
-from ledger.governance.errors import ProposalNotReady
-from ledger.governance.operations import OPERATIONS, operation_bits
-from ledger.govflow import action_words, advance, iso, proposal_detail, proposal_row
-from ledger.keys import Signer
 
 gov_app = typer.Typer(
     help="Governance: propose, approve, execute and cancel changes; read the settings; pause operations.",

@@ -9,10 +9,10 @@ from typing import Annotated, Any
 
 import typer
 
-from ledger.cli.common import JsonOpt, NetworkOpt, address, console, guarded, open_client, show
 from ledger.client import TierchainClient
 from ledger.client.compliance import DAY, SIZE_CLASS_ZH, Policy
 from ledger.errors import TierchainError
+from tierchain.cli.common import JsonOpt, NetworkOpt, address, console, guarded, open_client, show
 
 policy_app = typer.Typer(help="The compliance policy and obligors' overdue records.", no_args_is_help=True)
 

@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, TaskID
 
-from ledger.cli.common import JsonOpt, NetworkOpt, console, emit_json, guarded, progress, settings
 from ledger.compile import compile_contracts
 from ledger.config import load_network
+from tierchain.cli.common import JsonOpt, NetworkOpt, console, emit_json, guarded, progress, settings
 
 deploy_log = logging.getLogger("ledger.deploy")
 

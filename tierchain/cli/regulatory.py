@@ -15,7 +15,6 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-from ledger.cli.common import JsonOpt, console, emit_json, err_console, guarded, rows_table, settings
 from ledger.config import load_network
 from ledger.errors import TierchainError
 from ledger.indexer.db import make_engine, upgrade
@@ -25,6 +24,7 @@ from ledger.localchain import rpc_urls
 from ledger.regulatory import periodic, registrations
 from ledger.regulatory.csvout import yuan
 from ledger.regulatory.period import Period, PeriodError
+from tierchain.cli.common import JsonOpt, console, emit_json, err_console, guarded, rows_table, settings
 
 FromOpt = Annotated[
     str | None, typer.Option("--from", help="first day, YYYY-MM-DD (Asia/Shanghai), inclusive")

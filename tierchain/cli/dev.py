@@ -35,11 +35,11 @@ import httpx
 import typer
 from pydantic import BaseModel
 
-from ledger.cli.common import JsonOpt, console, emit_json, guarded, settings
 from ledger.config import NetworkConfig, Settings, load_network
 from ledger.errors import ConfigError, TierchainError
 from ledger.keys import Signer, local_accounts
 from ledger.localchain import LocalChain, read_run_info, stop_recorded
+from tierchain.cli.common import JsonOpt, console, emit_json, guarded, settings
 
 dev_app = typer.Typer(help="The whole local network (chain, oracles, indexer, API) in the background.")
 
@@ -150,7 +150,7 @@ def _port(preferred: int | None) -> int:
 
 
 def spawn(name: str, args: list[str], env: dict[str, str], logs: Path, url: str | None) -> DevProcess:
-    command = [sys.executable, "-m", "ledger.cli", *args]
+    command = [sys.executable, "-m", "tierchain.cli", *args]
     log_file = logs / f"{name}.log"
     with log_file.open("ab") as out:
         proc = subprocess.Popen(

@@ -8,10 +8,10 @@ from urllib.parse import urlparse
 
 import typer
 
-from ledger.cli.common import JsonOpt, NetworkOpt, console, guarded, settings, show, timestamp, usage_error
 from ledger.config import load_network
 from ledger.errors import ConfigError
 from ledger.localchain import LocalChain, advance_time, chain_time, read_run_info, stop_recorded
+from tierchain.cli.common import JsonOpt, NetworkOpt, console, guarded, settings, show, timestamp, usage_error
 
 chain_app = typer.Typer(help="Run the local development chain (anvil).", no_args_is_help=True)
 

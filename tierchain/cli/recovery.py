@@ -13,7 +13,9 @@ from typing import Annotated, Any
 
 import typer
 
-from ledger.cli.common import (
+from ledger.client import TokensRecovered, case_ref
+from ledger.client.recovery import MAX_RECOVERY_BATCH
+from tierchain.cli.common import (
     DEFAULT_PASSWORD_ENV,
     AccountOpt,
     JsonOpt,
@@ -28,8 +30,6 @@ from ledger.cli.common import (
     show,
     usage_error,
 )
-from ledger.client import TokensRecovered, case_ref
-from ledger.client.recovery import MAX_RECOVERY_BATCH
 
 recover_app = typer.Typer(
     help=(

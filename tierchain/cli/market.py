@@ -16,9 +16,9 @@ from typing import Annotated, Any
 import httpx
 import typer
 
-from ledger.cli.common import JsonOpt, console, guarded, rows_table, show, timestamp, usage_error
-from ledger.cli.lifecycle import finance_app
 from ledger.errors import TierchainError
+from tierchain.cli.common import JsonOpt, console, guarded, rows_table, show, timestamp, usage_error
+from tierchain.cli.lifecycle import finance_app
 
 DEFAULT_API_URL = "http://127.0.0.1:8000"
 DEFAULT_API_KEY_ENV = "TIERCHAIN_API_KEY"

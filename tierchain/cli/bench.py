@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ledger.cli.common import JsonOpt, console, guarded, progress, settings
+from tierchain.cli.common import JsonOpt, console, guarded, progress, settings
 
 bench_app = typer.Typer(help="Benchmarks on a throwaway local chain.", no_args_is_help=True)
 
@@ -44,7 +44,7 @@ def timed_bar(description: str, seconds: float | None) -> Iterator[None]:
 @guarded
 def bench_gas_cmd(as_json: JsonOpt = False) -> None:
     """Gas of each operation from real receipts on a fresh anvil, beside its target."""
-    from ledger.bench_gas import run_bench
+    from tierchain.bench.gas import run_bench
 
     built = settings()
     with timed_bar("measuring gas per operation", None):
@@ -76,7 +76,7 @@ def bench_throughput_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Receivable operations per second (splits and whole transfers) on a fresh anvil."""
-    from ledger.bench_throughput import run_bench as run_throughput
+    from tierchain.bench.throughput import run_bench as run_throughput
 
     built = settings()
     with timed_bar(f"sustaining load for {seconds:g} s (setup first)", seconds):
@@ -146,7 +146,7 @@ def bench_api_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """The API under load on a fresh anvil: cached reads and custodial splits per second, p50/p95."""
-    from api.bench import bench_api  # the API is imported only for this command
+    from tierchain.bench.api import bench_api  # the API is imported only for this command
 
     with timed_bar(f"loading the API for 2 x {seconds:g} s (setup first)", 2 * seconds):
         result = bench_api(seconds=seconds, concurrency=concurrency)

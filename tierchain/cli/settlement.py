@@ -11,7 +11,9 @@ from typing import Annotated, Any
 
 import typer
 
-from ledger.cli.common import (
+from ledger.client import TierchainClient
+from ledger.errors import TierchainError
+from tierchain.cli.common import (
     DEFAULT_PASSWORD_ENV,
     AccountOpt,
     JsonOpt,
@@ -25,8 +27,6 @@ from ledger.cli.common import (
     show,
     usage_error,
 )
-from ledger.client import TierchainClient
-from ledger.errors import TierchainError
 
 settlement_app = typer.Typer(
     help="Settlement cash: mint test cash (the token's issuer), read balances and desk allowances.",

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import NetworkOpt, guarded, settings
+from tierchain.cli.common import NetworkOpt, guarded, settings
 
 
 @guarded

@@ -12,20 +12,20 @@ from __future__ import annotations
 
 import typer
 
-from ledger.cli.bench import bench_app
-from ledger.cli.chain import chain_app
-from ledger.cli.deploy import compile_cmd, deploy_cmd
-from ledger.cli.dev import dev_app
-from ledger.cli.gov import gov_app
-from ledger.cli.lifecycle import finance_app, obligation_app, participant_app, repay_app, token_app
-from ledger.cli.market import finance_request  # registers `finance request…` on finance_app
-from ledger.cli.policy import policy_app
-from ledger.cli.recovery import recover_app
-from ledger.cli.reports import report_app
-from ledger.cli.serve import serve_cmd
-from ledger.cli.settlement import settlement_app
 from ledger.indexer.cli import app as indexer_app
 from oracles.cli import app as oracle_app
+from tierchain.cli.bench import bench_app
+from tierchain.cli.chain import chain_app
+from tierchain.cli.deploy import compile_cmd, deploy_cmd
+from tierchain.cli.dev import dev_app
+from tierchain.cli.gov import gov_app
+from tierchain.cli.lifecycle import finance_app, obligation_app, participant_app, repay_app, token_app
+from tierchain.cli.market import finance_request  # registers `finance request…` on finance_app
+from tierchain.cli.policy import policy_app
+from tierchain.cli.recovery import recover_app
+from tierchain.cli.reports import report_app
+from tierchain.cli.serve import serve_cmd
+from tierchain.cli.settlement import settlement_app
 
 app = typer.Typer(help="Tierchain: multi-tier supply-chain receivables ledger.", no_args_is_help=True)
 app.add_typer(chain_app, name="chain")

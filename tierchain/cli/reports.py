@@ -13,11 +13,11 @@ from rich.tree import Tree
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from ledger.cli import regulatory
-from ledger.cli.common import JsonOpt, address, console, emit_json, guarded, plain, rows_table, settings
 from ledger.errors import TierchainError
 from ledger.indexer import queries
 from ledger.indexer.db import make_engine, upgrade
+from tierchain.cli import regulatory
+from tierchain.cli.common import JsonOpt, address, console, emit_json, guarded, plain, rows_table, settings
 
 report_app = typer.Typer(
     help="Reports from the indexed database (run `tierchain index run` first).", no_args_is_help=True

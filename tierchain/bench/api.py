@@ -15,7 +15,7 @@ splitting a minimum unit off its own piece to the next supplier, so no two reque
 same account's nonce. A write answers only once its transaction is mined and indexed, as always;
 the figures are what that costs.
 
-`python -m api.bench --json` prints the result; `--thread` serves in-process, `--block-time S` mines
+`python -m tierchain.bench.api --json` prints the result; `--thread` serves in-process, `--block-time S` mines
 on an interval instead of a block per transaction.
 """
 
@@ -57,7 +57,7 @@ from ledger.tx import TransactionManager
 
 log = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DAY = 86_400
 MIN_UNIT = 100
 PIECE_VALUE = 10**12  # each supplier's piece: far more than a run can split off it
@@ -252,7 +252,7 @@ def _serve(data_dir: Path, rpc_url: str, config: AnvilConfig, *, in_thread: bool
             thread.join(timeout=15)
         return
     cmd = [
-        sys.executable, "-m", "api.bench", "--serve", str(port),
+        sys.executable, "-m", "tierchain.bench.api", "--serve", str(port),
         "--data-dir", str(data_dir), "--rpc-url", rpc_url, "--state-file", str(config.state_file),
     ]  # fmt: skip
     if config.block_time_seconds is not None:
@@ -423,7 +423,9 @@ def bench_api(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m api.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tierchain.bench.api", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--max-requests", type=int, default=None)

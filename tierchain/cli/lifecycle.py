@@ -11,7 +11,11 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import (
+from ledger.client import ROLES, DayCount, Terms, TierchainClient, role_name
+from ledger.client.compliance import SizeClass
+from ledger.client.models import ROLE_NAMES, SettlementMode, agreed_term_ref
+from ledger.errors import TierchainError
+from tierchain.cli.common import (
     DEFAULT_PASSWORD_ENV,
     AccountOpt,
     JsonOpt,
@@ -30,10 +34,6 @@ from ledger.cli.common import (
     timestamp,
     usage_error,
 )
-from ledger.client import ROLES, DayCount, Terms, TierchainClient, role_name
-from ledger.client.compliance import SizeClass
-from ledger.client.models import ROLE_NAMES, SettlementMode, agreed_term_ref
-from ledger.errors import TierchainError
 
 participant_app = typer.Typer(
     help="Onboard participants and read their registry status.", no_args_is_help=True
