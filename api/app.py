@@ -30,6 +30,7 @@ from api.routes import (
     financing,
     governance,
     health,
+    history,
     obligations,
     participants,
     policy,
@@ -222,6 +223,7 @@ def create_app(
     for module in (
         health,
         participants,
+        history,
         recovery,
         documents,
         obligations,

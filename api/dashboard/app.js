@@ -9,6 +9,7 @@ import { renderLineage } from "./lineage.js";
 import { knowNames, learnNames, nameOf, partyNode, partyText, resetNames, short } from "./names.js";
 import { describeProblem } from "./problems.js";
 import { toBigInt } from "./money.js";
+import { PAGE_PANELS, installPages, loadPages } from "./pages.js";
 
 const KEY = "tierchain.apiKey";
 const EVERYTHING = new Set(["REGULATOR", "OPERATOR"]);
@@ -1692,7 +1693,7 @@ async function sendRepay() {
 async function refreshActions({ keepOutcome = false } = {}) {
   const shown = (id) => !document.getElementById(id).hidden;
   if (!keepOutcome) {
-    for (const id of ["panel-pay", "panel-offers", "panel-incoming", "panel-market", "panel-recourse", "panel-limits", "panel-onboard", "panel-proposals", "panel-repay"]) {
+    for (const id of ["panel-pay", "panel-offers", "panel-incoming", "panel-market", "panel-recourse", "panel-limits", "panel-onboard", "panel-proposals", "panel-repay", ...PAGE_PANELS]) {
       const panel = document.getElementById(id);
       for (const part of panel.querySelectorAll(".outcome, .progress, .review")) part.hidden = true;
     }
@@ -1768,6 +1769,7 @@ function wireActions() {
     event.preventDefault();
     askFinancing();
   });
+  installPages({ state, h, table, fill, runWrite, showProblem, localProblem, statePill, namesFor, openLineage, wireBack, loadDirectory, refreshHoldings: () => fill("panel-holdings", "/tokens", loadHoldings) });
 }
 
 // ------------------------------------------------------------------------------------ session
@@ -1880,6 +1882,7 @@ async function load({ lineage = null } = {}) {
   if (shown("panel-supervision")) rest.push(fill("panel-supervision", "/regulator/frozen", loadFrozen));
   const start = lineage ?? pickLineageToken();
   if (start !== null) rest.push(showLineage(start));
+  rest.push(loadPages(shown));
   await Promise.all(rest);
   // Holdings were drawn before the book said which pieces are financed; redraw their marks.
   if (state.financed.size && shown("panel-holdings")) await fill("panel-holdings", "/tokens", loadHoldings);

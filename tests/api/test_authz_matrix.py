@@ -147,6 +147,9 @@ TABLE: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/v1/participants/me"): Rule(EVERYONE, EVERYONE),
     ("GET", "/v1/participants/directory"): Rule(EVERYONE, EVERYONE),
+    # the caller's own history: no object to address, so both cells read the caller's own
+    ("GET", "/v1/participants/me/history"): Rule(EVERYONE, EVERYONE),
+    ("GET", "/v1/participants/me/history.csv"): Rule(EVERYONE, EVERYONE),
     ("GET", "/v1/participants/{address}"): Rule(OVERSEERS, OVERSEERS),
     ("POST", "/v1/participants/{address}/status"): Rule(
         frozenset({"operator"}), frozenset({"operator"}), body=lambda o, r: {"status": "active"}
