@@ -10,6 +10,8 @@ import { knowNames, learnNames, nameOf, partyNode, partyText, resetNames, short 
 import { describeProblem } from "./problems.js";
 import { toBigInt } from "./money.js";
 import { PAGE_PANELS, installPages, loadPages } from "./pages.js";
+import { followEvents, liveIndicator, panelsFor } from "./live.js";
+import { signOperations } from "./wallet.js";
 
 const KEY = "tierchain.apiKey";
 const EVERYTHING = new Set(["REGULATOR", "OPERATOR"]);
@@ -500,7 +502,9 @@ async function setFrozen(tokenId, reasonCode, freeze, panel) {
   outcome.hidden = true;
   const action = freeze ? "freeze" : "unfreeze";
   try {
-    const result = await state.api.post(`/regulator/tokens/${Number(tokenId)}/${action}`, { reason_code: Number(reasonCode) });
+    const operation = { operation: action, token_id: Number(tokenId), reason_code: Number(reasonCode) };
+    const words = () => t(freeze ? "wallet.doFreeze" : "wallet.doUnfreeze", { id: tokenId, reason: reasonCode });
+    const result = selfCustody() ? await signed(panel, [operation], words) : await state.api.post(`/regulator/tokens/${Number(tokenId)}/${action}`, { reason_code: Number(reasonCode) });
     outcome.textContent = t(freeze ? "supervision.frozenDone" : "supervision.unfrozenDone", { id: tokenId, reason: reasonCode, tx: short(result && result.tx_hash) });
     outcome.hidden = false;
     document.body.dataset.lastAction = `${action}:${tokenId}`;
@@ -866,6 +870,34 @@ function previewPayment() {
   review.focus();
 }
 
+/** Whether the caller signs its own transactions (the service holds no key for it). */
+function selfCustody() {
+  return Boolean(state.me && state.me.custodial === false && !state.roles.has("OPERATOR"));
+}
+
+/** A self-custody write: prepare, show, sign (wallet or pasted), submit — from inside `panel`. */
+function signed(panel, operations, words) {
+  const progress = $(".progress", panel);
+  return signOperations({
+    api: state.api,
+    me: state.me,
+    panel,
+    operations,
+    words,
+    h,
+    t,
+    onWaiting: (waiting) => {
+      if (progress) progress.textContent = t(waiting ? "wallet.waiting" : "write.progress");
+    },
+  });
+}
+
+/** The outcome line of a self-signed write, else the custodial route's own. */
+function outcomeOf(describeResult) {
+  return (result) =>
+    result.self_signed ? h("div", { class: "self-signed" }, t("wallet.done", { n: result.transactions.length })) : describeResult(result);
+}
+
 /** progress → result or refusal, the same for every write of these panels. */
 async function runWrite(panel, review, send, describeResult, after = null) {
   const progress = $(".progress", panel);
@@ -911,10 +943,14 @@ async function sendPayment() {
       return piece;
     }),
   };
-  const answer = await runWrite(panel, $("#pay-review"), () => state.api.post(`/tokens/${tokenId}/split`, body), (result) => {
+  const cur = payment.piece.currency_code;
+  const operations = body.pieces.map((p) => ({ operation: "split", token_id: tokenId, ...p }));
+  const words = (op) => t("wallet.doSplit", { value: money(op.value, cur), id: tokenId, to: partyText(op.to) });
+  const send = selfCustody() ? () => signed(panel, operations, words) : () => state.api.post(`/tokens/${tokenId}/split`, body);
+  const answer = await runWrite(panel, $("#pay-review"), send, outcomeOf((result) => {
     const ids = result.token_ids || (result.token_id !== undefined ? [result.token_id] : []);
     return h("div", { class: "new-pieces" }, t("pay.newPieces", { ids: ids.map((i) => `#${i}`).join(", ") }));
-  });
+  }));
   if (!answer) {
     $("#pay-review").hidden = true;
     $("#pay-form").hidden = false;
@@ -997,9 +1033,12 @@ async function sendOffer() {
   if (!offer) return;
   const panel = $("#panel-offers");
   const cur = offer.row.currency_code;
-  const answer = await runWrite(panel, $("#offer-review"), () => state.api.post(`/financing/offers/${Number(offer.offer_id)}/accept`, {}), (result) =>
+  const operations = [{ operation: "accept", offer_id: Number(offer.offer_id) }];
+  const words = () => t("wallet.doAccept", { id: offer.offer_id, value: money(offer.value, cur), bank: partyText(offer.bank) });
+  const send = selfCustody() ? () => signed(panel, operations, words) : () => state.api.post(`/financing/offers/${Number(offer.offer_id)}/accept`, {});
+  const answer = await runWrite(panel, $("#offer-review"), send, outcomeOf((result) =>
     h("div", { class: "new-pieces" }, t("offers.done", { id: result.financed_token_id, price: money(result.price, cur) })),
-  );
+  ));
   if (!answer) return;
   state.offer = null;
   await fill("panel-holdings", "/tokens", loadHoldings);
@@ -1772,6 +1811,65 @@ function wireActions() {
   installPages({ state, h, table, fill, runWrite, showProblem, localProblem, statePill, namesFor, openLineage, wireBack, loadDirectory, refreshHoldings: () => fill("panel-holdings", "/tokens", loadHoldings) });
 }
 
+// ------------------------------------------------------------------------------------ live updates
+
+const LOADERS = {
+  "panel-holdings": ["/tokens", loadHoldings],
+  "panel-incoming": ["/tokens/incoming", loadIncoming],
+  "panel-obligations": ["/obligations", loadObligations],
+  "panel-book": ["/financing/book", loadBook],
+  "panel-market": ["/financing/requests", loadMarket],
+  "panel-recourse": ["/financing/recourse", loadRecourse],
+  "panel-limits": ["/financing/limits", loadLimits],
+  "panel-proposals": ["/obligations/proposals", loadProposals],
+  "panel-calendar": ["/repayment/calendar", loadCalendar],
+  "panel-repay": ["/obligations", loadRepay],
+  "panel-exposures": ["/regulator/exposures/*", loadExposures],
+  "panel-supervision": ["/regulator/frozen", loadFrozen],
+};
+
+/** A panel the clerk is working in (a review or signature open, a write going, focus inside) is left alone. */
+function busy(panel) {
+  return Boolean(
+    panel.dataset.write === "sending" ||
+      panel.querySelector(".review:not([hidden]), .sign-box") ||
+      panel.contains(document.activeElement),
+  );
+}
+
+/** Redraw what a batch of ledger events concerns, without a reload. */
+async function liveRefresh(events, tries = 0) {
+  if (!state.api) return;
+  if (document.body.dataset.state !== "ready") {
+    if (tries < 20) setTimeout(() => liveRefresh(events, tries + 1), 500); // after the page's own load
+    return;
+  }
+  const wanted = panelsFor(events);
+  const shown = (id) => {
+    const panel = document.getElementById(id);
+    return panel && !panel.hidden && !busy(panel);
+  };
+  const work = [];
+  for (const [id, [path, loader]] of Object.entries(LOADERS)) if (wanted.has(id) && shown(id)) work.push(fill(id, path, loader));
+  await Promise.all(work);
+  if (wanted.has("lineage") && state.lineageOf !== null && shown("panel-lineage")) await showLineage(state.lineageOf);
+  const actions = ["panel-pay", "panel-offers"].filter((id) => shown(id));
+  if (actions.length && (wanted.has("panel-holdings") || wanted.has("panel-offers"))) await refreshActions({ keepOutcome: true });
+  document.body.dataset.liveEvents = String(Number(document.body.dataset.liveEvents || 0) + events.length);
+}
+
+function startLive(key) {
+  stopLive();
+  const indicator = liveIndicator(t);
+  state.live = followEvents({ key, onEvents: (events) => liveRefresh(events), onState: (s) => indicator.show(s) });
+}
+
+function stopLive() {
+  if (state.live) state.live.stop();
+  state.live = null;
+  if (document.getElementById("live-status")) liveIndicator(t).show("off");
+}
+
 // ------------------------------------------------------------------------------------ session
 
 function visibleFor(element) {
@@ -1780,6 +1878,7 @@ function visibleFor(element) {
 }
 
 function signedOut(problem) {
+  stopLive();
   state.api = null;
   state.me = null;
   state.roles = new Set();
@@ -1829,6 +1928,7 @@ async function signIn(key) {
   $("#dashboard").hidden = false;
   for (const panel of document.querySelectorAll(".panel")) panel.hidden = !visibleFor(panel);
   document.body.dataset.state = "loading";
+  startLive(key);
   await load();
   document.body.dataset.state = "ready";
 }

@@ -96,7 +96,7 @@ export function renderLineage(host, data, options = {}) {
     viewBox: `0 0 ${totalW} ${totalH}`,
     width: totalW,
     height: totalH,
-    role: "img",
+    role: onSelect ? "group" : "img", // an image may not hold the boxes one can press
     "aria-label": t("lineage.aria", { id: focus, nodes: placed.length, levels }),
     "data-nodes": placed.length,
     "data-levels": levels,
@@ -170,10 +170,6 @@ export function renderLineage(host, data, options = {}) {
     const holderTitle = hidden || !v.owner ? "" : ` · ${label(v.owner)} (${v.owner})`;
     const title = `${t("lineage.tokenN", { id: v.token_id })}${marks.length ? ` (${marks.join(", ")})` : ""}${holderTitle}`;
     g.append(el("title", {}, title));
-    if (onSelect) {
-      g.setAttribute("role", "button");
-      g.setAttribute("aria-label", title);
-    }
     g.append(el("rect", { width: BOX_W, height: BOX_H, rx: 8, ry: 8, class: "box" }));
     g.append(el("text", { x: 10, y: 19, class: "node-id" }, `#${v.token_id}`));
     let badgeX = BOX_W - 8;
@@ -190,6 +186,8 @@ export function renderLineage(host, data, options = {}) {
     g.append(el("text", { x: 10, y: 38, class: "node-holder", "data-address": hidden ? "" : v.owner || "" }, hidden ? t("lineage.holderHidden") : fit(label(v.owner), 28)));
     g.append(el("text", { x: 10, y: 54, class: "node-value" }, hidden ? t("lineage.valueHidden") : money(v.value, currency)));
     if (onSelect) {
+      // Named by its <title> (token, marks, holder), not by an aria-label that would hide what it shows.
+      g.setAttribute("role", "button");
       g.addEventListener("click", () => onSelect(v));
       g.addEventListener("keydown", (event) => {
         if (event.key === "Enter" || event.key === " ") onSelect(v);

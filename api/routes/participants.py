@@ -241,7 +241,9 @@ def onboard(
 @router.get("/me", summary="The calling participant")
 def me(caller: CurrentParticipant, ctx: ContextDep, session: SessionDep) -> ParticipantView:
     row = session.get(ParticipantRow, caller.address)
-    if row is None:  # the operator is the registry admin, not a participant
+    # The operator is the registry admin, not a participant: the indexer may hold a row for its
+    # address (the contract roles granted at deployment), which says nothing of what the key may do.
+    if row is None or caller.is_operator:
         return ParticipantView(
             address=caller.address,
             status=caller.status,

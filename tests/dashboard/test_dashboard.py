@@ -345,18 +345,19 @@ def test_regulator_freezes_a_piece_and_the_chain_agrees(scene: Scene, page: Any,
 
 
 def test_a_refused_freeze_shows_the_problem_detail(scene: Scene, page: Any, screenshots: Path) -> None:
-    """The self-custody regulator cannot have the API sign for it: the refusal is shown as a sentence
-    with the problem+json's detail and status beneath (without the freeze route yet, the 404 problem
-    is shown the same way)."""
+    """A refused freeze is shown as a sentence with the problem+json's detail and status beneath: the
+    self-custody regulator's page prepares the freeze of a piece that does not exist, and the API
+    refuses before anything is signed."""
+    missing = scene.open_piece + 10_000
     sign_in(page, scene.server, scene.parties["regulator"].api_key)
-    page.fill("#freeze-token", str(scene.open_piece))
+    page.fill("#freeze-token", str(missing))
     page.fill("#freeze-reason", "9")
     page.click("#freeze-form button[value=freeze]")
-    assert last_action(page, "panel-supervision").startswith(f"refused:{scene.open_piece}")
+    assert last_action(page, "panel-supervision").startswith(f"refused:{missing}")
     problem = page.inner_text("#panel-supervision .problem")
     status = re.search(r"HTTP (\d{3})", problem)
-    assert status is not None and int(status.group(1)) >= 400, problem
-    if has_freeze_route(scene.server):
-        assert int(status.group(1)) != 404 and "/v1/tx/prepare" in problem  # the self-custody detail
+    assert status is not None and int(status.group(1)) == 404, problem
+    assert f"token {missing} not found" in problem
+    assert page.query_selector("#panel-supervision .sign-box") is None  # nothing to sign
     assert not scene.server.ctx.client.is_frozen(scene.open_piece)
     shot(page, screenshots / "refused.png", selector="#panel-supervision")
