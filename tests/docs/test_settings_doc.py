@@ -47,7 +47,7 @@ def test_every_environment_variable_the_code_names_is_documented() -> None:
 
     literal = re.compile(r"[\"'](TIERCHAIN_[A-Z0-9_]*[A-Z0-9])[\"']")
     named: dict[str, Path] = {}
-    for folder in ("ledger", "oracles", "api", "scripts", "chain_config"):
+    for folder in ("ledger", "oracles", "api", "tierchain", "scripts", "chain_config"):
         for path in (ROOT / folder).rglob("*"):
             if path.is_file() and (path.suffix in (".py", ".toml") or path.parent.name == "scripts"):
                 for name in literal.findall(path.read_text(encoding="utf-8", errors="replace")):
