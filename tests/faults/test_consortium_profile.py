@@ -49,7 +49,7 @@ def test_profile_behaves_as_the_besu_qbft_example() -> None:
 
 def test_no_anvil_only_rpc_outside_the_local_chain_manager() -> None:
     offenders = []
-    for folder in ("ledger", "api", "oracles"):
+    for folder in ("ledger", "api", "oracles", "tierchain"):
         for path in sorted((PROJECT_ROOT / folder).rglob("*.py")):
             relative = path.relative_to(PROJECT_ROOT)
             if relative in ANVIL_ONLY_ALLOWED:
