@@ -11,16 +11,19 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
 
 from api import tables
 from api.cache import ReadCache
 from api.config import ApiSettings, AppContext
 from api.custody import KeyStore
+from api.dblocks import Lease, exclusive
 from api.deps import reject_unknown_query
 from api.errors import register_handlers
 from api.idempotency import StoredResponse
 from api.limits import RequestGuard
-from api.ratelimit import RateLimiter
+from api.nonces import SharedNonces
+from api.ratelimit import DbRateLimiter, Limiter, RateLimiter
 from api.routes import (
     dashboard,
     dev,
@@ -44,6 +47,7 @@ from api.routes import (
     urwa,
 )
 from api.security import Principal, authenticate
+from api.txjournal import DbTxJournal
 from ledger.client import TierchainClient
 from ledger.compile import load_abis
 from ledger.config import NetworkConfig, Settings, load_network
@@ -54,7 +58,6 @@ from ledger.indexer.db import make_engine
 from ledger.indexer.db import upgrade as upgrade_indexer
 from ledger.indexer.manifest import IndexedDeployment
 from ledger.indexer.source import RpcSource
-from ledger.journal import TxJournal
 from ledger.jsonlimits import restore_recursion_limit
 from ledger.keys import Signer, load_signer, local_accounts
 from ledger.rpc import make_web3
@@ -104,14 +107,16 @@ def build_context(
     operator = operator or _operator_signer(network)
     assert settings.database_url is not None
     engine = make_engine(settings.database_url)
-    upgrade_indexer(engine)
-    tables.upgrade(engine)
+    with exclusive(engine, "schema"):  # workers starting together migrate one after the other
+        upgrade_indexer(engine)
+        tables.upgrade(engine)
     manager = TransactionManager(
         w3,
         network,
         operator,
-        TxJournal(settings.data_dir / "api-journal.sqlite"),
+        DbTxJournal(engine),
         ErrorDecoder.from_artifacts(abis),
+        allocator=lambda pending_count: SharedNonces(engine, pending_count),
     )
     client = TierchainClient(manager, deployment, abis)
     source = RpcSource(network.rpc_urls[0])
@@ -138,28 +143,43 @@ def build_context(
         keys=keys,
         indexer=indexer,
         source=source,
-        limiter=RateLimiter(
+        limiter=_limiter(
+            api_settings,
+            engine,
+            "participant",
             api_settings.rate_limit_per_minute,
-            reason=f"this participant's limit of {api_settings.rate_limit_per_minute} requests a minute "
+            f"this participant's limit of {api_settings.rate_limit_per_minute} requests a minute "
             "(all its keys and its wallet together) is used up",
         ),
-        auth_failures=RateLimiter(
+        auth_failures=_limiter(
+            api_settings,
+            engine,
+            "client",
             api_settings.auth_failures_per_minute,
-            reason=f"more than {api_settings.auth_failures_per_minute} failed authentications from this "
+            f"more than {api_settings.auth_failures_per_minute} failed authentications from this "
             "address in a minute (bad keys or signatures): every request from it is refused until the "
             "budget refills",
         ),
         reads=ReadCache(indexer.chain_id, indexer.key),
         data_dir=settings.data_dir,
+        writer=Lease(engine, f"indexer-writer:{indexer.chain_id}:{indexer.key}"),
+        leader=Lease(engine, f"indexer-leader:{indexer.chain_id}:{indexer.key}"),
         enforcement=enforcement,
     )
+
+
+def _limiter(api_settings: ApiSettings, engine: Engine, scope: str, per_minute: int, reason: str) -> Limiter:
+    """The buckets in the database (shared by every worker) or, by setting, in this process."""
+    if api_settings.rate_limit_store == "memory":
+        return RateLimiter(per_minute, reason=reason)
+    return DbRateLimiter(engine, scope, per_minute, reason=reason)
 
 
 def _background_sync(ctx: AppContext, stop: threading.Event) -> None:
     """Keep reads fresh for changes the API did not make (other clients, time-based state)."""
     while not stop.wait(ctx.api.sync_interval_seconds):
         try:
-            ctx.sync()
+            ctx.background_sync()
         except Exception as exc:  # a failed round is retried next period; /ready shows the lag
             log.warning("background sync failed error=%s", exc)
 

@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from api.cache import ReadCache
+from api.dblocks import Lease
 from ledger.client import TierchainClient
 from ledger.config import NetworkConfig
 from ledger.deploy import Deployment
 from ledger.indexer import Indexer
+from ledger.indexer.models import Cursor
 from ledger.indexer.source import RpcSource
 from ledger.keys import SCRYPT_N, Signer, keystore_password, load_keystore
 
@@ -29,6 +34,7 @@ log = logging.getLogger(__name__)
 
 LOCAL_ONBOARDING_FUND_WEI = 10**18  # gas for a new custodial participant on the local chain (1 ETH)
 ENFORCEMENT_PASSWORD_ENV = "TIERCHAIN_API_ENFORCEMENT_PASSWORD"  # password of `enforcement_keystore`
+INDEX_POLL_SECONDS = 0.05  # how often a worker that is not the indexer writer reads the cursor
 
 
 class ApiSettings(BaseSettings):
@@ -38,6 +44,14 @@ class ApiSettings(BaseSettings):
 
     host: str = Field(default="127.0.0.1", description="address `tierchain serve` listens on")
     port: int = Field(default=8000, ge=1, le=65535, description="port `tierchain serve` listens on")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        description=(
+            "API worker processes `tierchain serve` runs on its port; they share the database (SQLite on "
+            "one host in WAL mode, or PostgreSQL, also for several hosts)"
+        ),
+    )
     keystore_dir: Path | None = Field(
         default=None, description="custodial keystores; default <data_dir>/api-keystores"
     )
@@ -51,6 +65,13 @@ class ApiSettings(BaseSettings):
     )
     rate_limit_per_minute: int = Field(
         default=600, ge=1, description="requests per participant per minute, all its keys and its wallet"
+    )
+    rate_limit_store: Literal["database", "memory"] = Field(
+        default="database",
+        description=(
+            "where the rate-limit buckets live: `database` (shared by every API worker and host over the "
+            "database) or `memory` (one process only)"
+        ),
     )
     auth_failures_per_minute: int = Field(
         default=30, ge=1, description="failed authentications per client address per minute, then 429"
@@ -74,6 +95,14 @@ class ApiSettings(BaseSettings):
         default=1.0, ge=0, description="background indexer period; 0 disables it"
     )
     max_indexer_lag_blocks: int = Field(default=10, ge=0, description="`/v1/ready` fails beyond this")
+    index_wait_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description=(
+            "how long a write served by a worker that is not the indexer writer waits for the writer to "
+            "index its block before answering anyway"
+        ),
+    )
     aggregator_url: str | None = Field(
         default=None,
         description="oracle aggregator intake URL; readable documents are handed to it to be attested",
@@ -121,10 +150,12 @@ class AppContext:
     keys: Any  # api.custody.KeyStore (typed there; kept loose here to avoid an import cycle)
     indexer: Indexer
     source: RpcSource
-    limiter: Any  # api.ratelimit.RateLimiter, one bucket per participant
-    auth_failures: Any  # api.ratelimit.RateLimiter, one bucket per client address
+    limiter: Any  # api.ratelimit.Limiter, one bucket per participant
+    auth_failures: Any  # api.ratelimit.Limiter, one bucket per client address
     reads: ReadCache
     data_dir: Path  # the ledger's data dir: where a local chain records its RPC URL
+    writer: Lease  # held by the one process indexing at a time, for the run
+    leader: Lease  # held while it lives by the one process running the background sync
     sync_lock: threading.Lock = field(default_factory=threading.Lock)
     # The ENFORCEMENT key (lost-key recoveries): given to `create_app`, else loaded from the setting.
     enforcement: Signer | None = None
@@ -172,20 +203,82 @@ class AppContext:
         return self.enforcement
 
     def sync(self, through: int | None = None) -> None:
-        """Bring the indexer to the chain head; writes call this before answering so reads agree.
+        """Bring the index to `through` (the block a write was mined in; default the chain head);
+        writes call this before answering so reads agree.
 
-        With `through` (the block a write was mined in) a sync that another request finished while
-        this one waited for the lock, and that already indexed that block, is enough: concurrent
-        writes share one sync instead of queueing one each behind the lock.
+        One process indexes at a time, holding the indexer writer lock (in the database) for the run.
+        While another process holds it, this one does not index: it polls the cursor in the database
+        until it reaches the block, and takes the lock itself if it comes free first (the other
+        process finished a run short of the block, or died). Within a process, a sync that another
+        request finished while this one waited, and that already indexed `through`, is enough.
         """
-        with self.sync_lock:
-            if through is not None and self.indexed_block >= through:
+        target = through
+        deadline = time.monotonic() + self.api.index_wait_seconds
+        while True:
+            with self.sync_lock:
+                if through is not None and self.indexed_block >= through:
+                    return
+                if self.writer.acquire():
+                    try:
+                        self._index()
+                    finally:
+                        self.writer.release()
+                    return
+            if target is None:
+                target = self.source.head()
+            cursor = self.cursor()
+            if cursor is not None and cursor >= target:
                 return
-            stats = self.indexer.sync()
-            self.indexed_block = stats.cursor
+            if time.monotonic() > deadline:
+                log.warning("indexer writer behind block=%d cursor=%s", target, cursor)
+                return
+            time.sleep(INDEX_POLL_SECONDS)
+
+    def background_sync(self) -> None:
+        """The periodic sync, run by the one worker holding the leader lock (kept while it lives);
+        a sync run by a write elsewhere at that moment is left to finish."""
+        if not self.leader.acquire():
+            return
+        with self.sync_lock:
+            if self.writer.acquire():
+                try:
+                    self._index()
+                finally:
+                    self.writer.release()
+
+    @contextmanager
+    def index_still(self) -> Iterator[None]:
+        """Hold the index still for the block (no process indexes meanwhile): this process's sync
+        lock and the indexer writer lock, waiting up to `index_wait_seconds` for a run elsewhere."""
+        with self.sync_lock:
+            deadline = time.monotonic() + self.api.index_wait_seconds
+            while not (held := self.writer.acquire()) and time.monotonic() < deadline:
+                time.sleep(INDEX_POLL_SECONDS)
+            if not held:
+                log.warning("indexer writer lock still held elsewhere; reading a moving index")
+            try:
+                yield
+            finally:
+                if held:
+                    self.writer.release()
+
+    def _index(self) -> None:
+        stats = self.indexer.sync()
+        self.indexed_block = stats.cursor
         if stats.events:
             log.debug("indexer synced head=%d events=%d", stats.head, stats.events)
 
+    def cursor(self) -> int | None:
+        """The indexer's cursor as stored in the database (whichever worker wrote it)."""
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(Cursor.block_number).where(  # type: ignore[call-overload]
+                    Cursor.chain_id == self.indexer.chain_id, Cursor.deployment == self.indexer.key
+                )
+            ).scalar()
+        return None if found is None else int(found)
+
     def close(self) -> None:
+        self.leader.release()
         self.source.close()
         self.engine.dispose()

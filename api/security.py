@@ -369,13 +369,13 @@ async def authenticate(request: Request, ctx: AppContext) -> Principal:
     if token is None and SIGNATURE_HEADER not in request.headers:
         raise Unauthorized("send `Authorization: Bearer <API key>` or a wallet-signed request")
     client = client_address(request)
-    ctx.auth_failures.check(client)
+    await run_in_threadpool(ctx.auth_failures.check, client)  # the buckets may be in the database
     try:
         caller = await _identify(request, ctx, token)
     except (Unauthorized, Forbidden, NonceReplayed):
-        ctx.auth_failures.charge(client)
+        await run_in_threadpool(ctx.auth_failures.charge, client)
         raise
-    ctx.limiter.hit(caller.rate_key)
+    await run_in_threadpool(ctx.limiter.hit, caller.rate_key)
     writing = request.method not in READ_METHODS
     needed = Scope.WRITE if writing else Scope.READ
     if needed not in caller.scopes:

@@ -8,7 +8,11 @@ asking chosen banks (or every bank) to finance a token or part of it before a de
 made against each and what happened to it (what lets those banks see the token, see `api.access`); participant
 profiles are the directory of legal names and unified social credit codes the regulatory exports
 name parties by (`api.directory`); recovery cases keep a lost-key recovery's case reference as the
-operator wrote it (`api.routes.recovery`). The schema is
+operator wrote it (`api.routes.recovery`); rate buckets are the token buckets every API worker shares
+(`api.ratelimit.DbRateLimiter`); signer nonces are the next nonce of each custodial signer, kept so
+that a worker that did not send a signer's last transaction does not reuse its nonce
+(`api.nonces.SharedNonces`); the transaction journal records what was signed for each idempotency key,
+so a retry on any worker or host finds it (`api.txjournal.DbTxJournal`). The schema is
 created by `api/migrations` with version table `alembic_version_api`, so it never collides with the
 indexer's.
 """
@@ -26,6 +30,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Engine,
+    Float,
     Integer,
     MetaData,
     PrimaryKeyConstraint,
@@ -168,6 +173,35 @@ custodial_keys = Table(
     Column("address", String(42), primary_key=True),
     Column("keystore", String(500), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+rate_buckets = Table(
+    "api_rate_buckets",
+    metadata,
+    Column("bucket", String(200), primary_key=True),  # "<limiter>:<participant or client address>"
+    Column("tokens", Float, nullable=False),
+    Column("granted", Integer, nullable=False),  # whether the last hit took a token (1) or was refused (0)
+    Column("updated_at", Float, nullable=False),  # unix seconds of the last hit
+)
+
+signer_nonces = Table(
+    "api_signer_nonces",
+    metadata,
+    Column("address", String(42), primary_key=True),  # lower case
+    Column("next_nonce", BigInteger, nullable=False),
+)
+
+tx_journal = Table(
+    "api_tx_journal",
+    metadata,
+    Column("key", String(400), primary_key=True),
+    Column("sender", String(42), nullable=False),
+    Column("nonce", BigInteger, nullable=False),
+    Column("tx_hash", String(66), nullable=False),
+    Column("raw_tx", Text, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 

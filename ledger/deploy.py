@@ -49,7 +49,7 @@ from ledger.errors import (
     SignerError,
 )
 from ledger.governance.deploy import deploy_governance, governance_steps, hand_over, hold_policy
-from ledger.journal import TxJournal
+from ledger.journal import Journal, TxJournal
 from ledger.keys import Signer, load_signer, local_accounts
 from ledger.localchain import read_run_info
 from ledger.rpc import make_web3
@@ -454,7 +454,7 @@ def step_count(network: NetworkConfig, deployer: str = "0x" + "00" * 19 + "01") 
 
 
 def _retire_journal(
-    journal: TxJournal, network: str, chain_id: int, config: DeployConfig, governance: GovernanceConfig
+    journal: Journal, network: str, chain_id: int, config: DeployConfig, governance: GovernanceConfig
 ) -> None:
     """Drop journal entries of an earlier deployment so the same keys can sign a new one."""
     for step in _steps(config, governance):

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel
 
@@ -54,6 +54,19 @@ class JournalEntry(BaseModel):
     tx_hash: str
     raw_tx: str
     status: TxStatus
+
+
+class Journal(Protocol):
+    """What `ledger.tx.TransactionManager` needs of a journal: `TxJournal` is one SQLite file per host;
+    the API's workers share one in their database (`api.txjournal.DbTxJournal`)."""
+
+    def get(self, key: str) -> JournalEntry | None: ...
+
+    def record(self, entry: JournalEntry) -> None:
+        """Store a freshly signed transaction; ValueError if the key is journaled and not dropped."""
+        ...
+
+    def set_status(self, key: str, status: TxStatus) -> None: ...
 
 
 def _now() -> str:

@@ -4,6 +4,9 @@ The node's pending count is read once per account and then counted locally under
 lock, held while the transaction is signed and broadcast, so two threads never get the same nonce.
 Any failure forgets the cached value, so the next sender re-reads the node (this is how a
 'nonce too low' or a transaction sent by another process is recovered from).
+
+`NonceAllocator` is what `ledger.tx.TransactionManager` needs of an allocator: `NonceManager` serves one
+process; the API's workers share one through their database (`api.nonces.SharedNonces`).
 """
 
 from __future__ import annotations
@@ -11,9 +14,24 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
+
+
+class NonceAllocator(Protocol):
+    def lock(self, address: str) -> AbstractContextManager[Any]:
+        """The account's lock (re-entrant): held from allocating a nonce until the broadcast is done."""
+        ...
+
+    def reserve(self, address: str, count: int = 1) -> AbstractContextManager[int]:
+        """The first of `count` consecutive nonces, consumed only if the block succeeds."""
+        ...
+
+    def resync(self, address: str) -> None:
+        """Forget what is known of the account's next nonce; the next reservation asks the node."""
+        ...
 
 
 class NonceManager:

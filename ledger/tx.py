@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 from eth_account.datastructures import SignedTransaction
@@ -29,9 +29,9 @@ from ledger.errors import (
     TransactionFailed,
 )
 from ledger.gas import fee_fields, gas_limit, needs_node_price
-from ledger.journal import JournalEntry, TxJournal
+from ledger.journal import Journal, JournalEntry
 from ledger.keys import Signer
-from ledger.nonce import NonceManager
+from ledger.nonce import NonceAllocator, NonceManager
 from ledger.rpc import (
     JsonRpc,
     is_already_known,
@@ -60,10 +60,11 @@ class TransactionManager:
         w3: Web3,
         network: NetworkConfig,
         signer: Signer,
-        journal: TxJournal,
+        journal: Journal,
         decoder: ErrorDecoder | None = None,
         *,
-        nonces: NonceManager | None = None,
+        nonces: NonceAllocator | None = None,
+        allocator: Callable[[Callable[[str], int]], NonceAllocator] | None = None,
         rpc_attempts: int = 5,
         rpc_backoff: float = 0.2,
     ) -> None:
@@ -74,15 +75,20 @@ class TransactionManager:
         self.decoder = decoder or ErrorDecoder()
         self.attempts = rpc_attempts
         self.backoff = rpc_backoff
-        self.nonces = nonces or NonceManager(
-            lambda a: self._rpc(
-                lambda: self.w3.eth.get_transaction_count(Web3.to_checksum_address(a), "pending")
-            )
-        )
+        # `allocator` builds one from the node's pending count (e.g. shared by several processes)
+        self.nonces: NonceAllocator = nonces or (allocator or NonceManager)(self.pending_count)
         self._raw: JsonRpc | None = None
 
     def _rpc(self, fn: Any, what: str = "rpc") -> Any:
         return with_retries(fn, what=what, attempts=self.attempts, backoff=self.backoff)
+
+    def pending_count(self, address: str) -> int:
+        """The node's count of `address`'s transactions, pending ones included: its next nonce."""
+        count = self._rpc(
+            lambda: self.w3.eth.get_transaction_count(Web3.to_checksum_address(address), "pending"),
+            "get_transaction_count",
+        )
+        return int(count)
 
     @property
     def url(self) -> str:

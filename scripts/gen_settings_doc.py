@@ -18,7 +18,7 @@ import argparse
 import sys
 import types
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin
+from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import SecretStr
 from pydantic.fields import FieldInfo
@@ -50,6 +50,8 @@ def _type_name(annotation: Any) -> str:
         members = [a for a in get_args(annotation) if a is not type(None)]
         name = " | ".join(_type_name(a) for a in members)
         return f"{name}, optional" if len(members) < len(get_args(annotation)) else name
+    if origin is Literal:
+        return "one of " + ", ".join(f"`{a}`" for a in get_args(annotation))
     if annotation is SecretStr:
         return "secret"
     return getattr(annotation, "__name__", str(annotation))

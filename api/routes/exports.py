@@ -157,7 +157,7 @@ def transfer_registration_csv(token_id: IdPath, caller: CurrentParticipant, sess
 
 def _report(ctx: ContextDep, session: SessionDep, start: date, end: date) -> periodic.PeriodicReport:
     period = _period(start, end)
-    with ctx.sync_lock:  # the indexer stands still between reading the database and the chain
+    with ctx.index_still():  # the indexer stands still between reading the database and the chain
         return periodic.reconciled_report(session, period, ctx.source, ctx.indexer.deployment)
 
 

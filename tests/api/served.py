@@ -27,10 +27,14 @@ def serve_api(
     deployment_json: str,
     operator_key: str,
     api: dict[str, Any] | None = None,
+    *,
+    database_url: str | None = None,
+    name: str = "served-api",
 ) -> Iterator[Served]:
-    """The API in a child process; `api` overrides `ApiSettings` fields."""
+    """The API in a child process; `api` overrides `ApiSettings` fields. Several processes may serve
+    one `data_dir` and `database_url` (workers of one service): give each its own `name`."""
     port = free_port()
-    config = data_dir / "served-api.json"
+    config = data_dir / f"{name}.json"
     data_dir.mkdir(parents=True, exist_ok=True)
     config.write_text(
         json.dumps(
@@ -41,12 +45,13 @@ def serve_api(
                 "deployment": json.loads(deployment_json),
                 "operator_key": operator_key,
                 "api": api or {},
+                "database_url": database_url or f"sqlite:///{data_dir / 'tierchain.sqlite'}",
             }
         )
     )
     env = {**os.environ, "TIERCHAIN_API_TEST_KEYSTORE_PASSWORD": "served api test password"}
     with serve_module(
-        "the API", ["tests.api.served", str(config)], port, "/v1/health", data_dir / "served-api.log", env
+        "the API", ["tests.api.served", str(config)], port, "/v1/health", data_dir / f"{name}.log", env
     ) as served:
         yield served
 
@@ -65,7 +70,7 @@ def main(config_path: str) -> None:
     settings = Settings(
         project_root=PROJECT_ROOT,
         data_dir=data_dir,
-        database_url=f"sqlite:///{data_dir / 'tierchain.sqlite'}",
+        database_url=config["database_url"],
     )
     api_settings = ApiSettings(
         **{

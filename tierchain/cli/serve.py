@@ -17,6 +17,13 @@ def serve_cmd(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port", min=1, max=65535)] = 8000,
     network: NetworkOpt = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="worker processes on the port, sharing the database (default TIERCHAIN_API_WORKERS, else 1)",
+            min=1,
+        ),
+    ] = None,
 ) -> None:
     """Serve the API (/v1, docs at /v1/docs) and the dashboard (/dashboard/) until Ctrl-C."""
     from api.__main__ import serve
@@ -25,4 +32,5 @@ def serve_cmd(
     built = settings()
     if network is not None:
         built = built.model_copy(update={"network": network})
-    serve(built, ApiSettings(host=host, port=port))
+    api_settings = ApiSettings(host=host, port=port)
+    serve(built, api_settings, workers=workers or api_settings.workers)
