@@ -11,19 +11,23 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Engine
 
 from api.cache import ReadCache
+from api.watch import StateWatch
 from ledger.client import TierchainClient
 from ledger.config import NetworkConfig
 from ledger.deploy import Deployment
 from ledger.indexer import Indexer
 from ledger.indexer.source import RpcSource
 from ledger.keys import SCRYPT_N, Signer, keystore_password, load_keystore
+
+if TYPE_CHECKING:  # api.credentials imports api.security, which imports this module
+    from api.credentials import PrincipalCache
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +76,14 @@ class ApiSettings(BaseSettings):
     )
     sync_interval_seconds: float = Field(
         default=1.0, ge=0, description="background indexer period; 0 disables it"
+    )
+    state_poll_seconds: float = Field(
+        default=0.05,
+        ge=0,
+        description=(
+            "how often a worker re-reads the indexer cursor and API-key revocations for its caches; a "
+            "change made by another process (another worker, a separate indexer) shows within this"
+        ),
     )
     max_indexer_lag_blocks: int = Field(default=10, ge=0, description="`/v1/ready` fails beyond this")
     aggregator_url: str | None = Field(
@@ -124,6 +136,8 @@ class AppContext:
     limiter: Any  # api.ratelimit.RateLimiter, one bucket per participant
     auth_failures: Any  # api.ratelimit.RateLimiter, one bucket per client address
     reads: ReadCache
+    watch: StateWatch  # the indexer cursor and key revocations, read once per interval
+    principals: PrincipalCache  # checked API keys, kept while the state stands (api.credentials)
     data_dir: Path  # the ledger's data dir: where a local chain records its RPC URL
     sync_lock: threading.Lock = field(default_factory=threading.Lock)
     # The ENFORCEMENT key (lost-key recoveries): given to `create_app`, else loaded from the setting.
@@ -183,6 +197,7 @@ class AppContext:
                 return
             stats = self.indexer.sync()
             self.indexed_block = stats.cursor
+        self.watch.expire()  # this process's next request sees the new cursor (or a reorg) at once
         if stats.events:
             log.debug("indexer synced head=%d events=%d", stats.head, stats.events)
 

@@ -315,6 +315,16 @@ def _participant(
     )
 
 
+def _api_key_principal(ctx: AppContext, token: str) -> Principal:
+    """The key's participant, from the credential cache while the state stands (`api.credentials`)."""
+
+    def check() -> Principal:
+        key_id, address, scopes = check_api_key(ctx.engine, token)
+        return _participant(ctx, address, via="api_key", scopes=scopes, key_id=key_id)
+
+    return ctx.principals.principal(token, check)
+
+
 async def _identify(request: Request, ctx: AppContext, token: str | None) -> Principal:
     if token is not None:
         operator_key = ctx.api.operator_key.get_secret_value() if ctx.api.operator_key else None
@@ -326,10 +336,10 @@ async def _identify(request: Request, ctx: AppContext, token: str | None) -> Pri
                 scopes=frozenset({Scope.READ, Scope.WRITE}),
                 via="operator",
             )
-        key_id, address, scopes = await run_in_threadpool(check_api_key, ctx.engine, token)
-        return await run_in_threadpool(
-            _participant, ctx, address, via="api_key", scopes=scopes, key_id=key_id
-        )
+        kept = ctx.principals.peek(token)  # checked before at this state: no thread, no database
+        if kept is not None:
+            return kept
+        return await run_in_threadpool(_api_key_principal, ctx, token)
     headers = request.headers
     signer = headers.get("x-tierchain-address")
     nonce, deadline = headers.get("x-tierchain-nonce"), headers.get("x-tierchain-deadline")
