@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from api import tables
 from api.cache import ReadCache
 from api.config import ApiSettings, AppContext
+from api.credentials import PrincipalCache
 from api.custody import KeyStore
 from api.dblocks import Lease, exclusive
 from api.deps import reject_unknown_query
@@ -48,6 +49,7 @@ from api.routes import (
 )
 from api.security import Principal, authenticate
 from api.txjournal import DbTxJournal
+from api.watch import StateWatch
 from ledger.client import TierchainClient
 from ledger.compile import load_abis
 from ledger.config import NetworkConfig, Settings, load_network
@@ -64,6 +66,8 @@ from ledger.rpc import make_web3
 from ledger.tx import TransactionManager
 
 log = logging.getLogger(__name__)
+
+API_POOL_SIZE = 40  # the threads anyio runs sync routes on, by default
 
 API_VERSION = "1.0.0"
 DESCRIPTION = """ERC-3525 receivables for multi-tier supply-chain finance.
@@ -106,7 +110,8 @@ def build_context(
     abis = abis or load_abis(settings.build_dir)
     operator = operator or _operator_signer(network)
     assert settings.database_url is not None
-    engine = make_engine(settings.database_url)
+    # One pooled connection per thread of the server's pool (anyio's default: 40), kept open.
+    engine = make_engine(settings.database_url, pool_size=API_POOL_SIZE)
     with exclusive(engine, "schema"):  # workers starting together migrate one after the other
         upgrade_indexer(engine)
         tables.upgrade(engine)
@@ -127,6 +132,7 @@ def build_context(
         abis,
         max_reorg_depth=network.confirmations,
     )
+    watch = StateWatch(engine, indexer.chain_id, indexer.key, api_settings.state_poll_seconds)
     keys = KeyStore(
         engine,
         api_settings.keystore_dir or settings.data_dir / "api-keystores",
@@ -160,7 +166,9 @@ def build_context(
             "address in a minute (bad keys or signatures): every request from it is refused until the "
             "budget refills",
         ),
-        reads=ReadCache(indexer.chain_id, indexer.key),
+        reads=ReadCache(watch),
+        watch=watch,
+        principals=PrincipalCache(watch),
         data_dir=settings.data_dir,
         writer=Lease(engine, f"indexer-writer:{indexer.chain_id}:{indexer.key}"),
         leader=Lease(engine, f"indexer-leader:{indexer.chain_id}:{indexer.key}"),
@@ -215,15 +223,22 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
-        thread = None
+        threads = []
         if api_settings.sync_interval_seconds > 0:
-            thread = threading.Thread(target=_background_sync, args=(ctx, stop), name="api-sync", daemon=True)
+            threads.append(
+                threading.Thread(target=_background_sync, args=(ctx, stop), name="api-sync", daemon=True)
+            )
+        if api_settings.state_poll_seconds > 0:
+            threads.append(
+                threading.Thread(target=ctx.watch.run, args=(stop,), name="api-state-watch", daemon=True)
+            )
+        for thread in threads:
             thread.start()
         try:
             yield
         finally:
             stop.set()
-            if thread is not None:
+            for thread in threads:
                 thread.join(timeout=10)
             ctx.close()
 

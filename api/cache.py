@@ -4,8 +4,10 @@ Every read the API answers is a function of the caller and the indexer's databas
 changes only when the indexer moves its cursor (a write's sync, the background sync, another process
 indexing into the same database). An entry is therefore stored with the cursor it was computed at,
 `(block number, block hash)`, and is served only while the cursor is still exactly that: any new
-block, and any reorg (same height, other hash), invalidates everything at once. Callers key entries
-by what decides visibility (the caller's address and roles) so one caller never sees another's answer.
+block, and any reorg (same height, other hash), invalidates everything at once. The cursor comes from
+the `StateWatch` (`api.watch`), which reads it at most once per interval, not once per request: a
+cached answer costs no database round trip. Callers key entries by what decides visibility (the
+caller's address and roles) so one caller never sees another's answer.
 """
 
 from __future__ import annotations
@@ -15,22 +17,16 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from ledger.indexer.models import Cursor
+from api.watch import StateWatch, Version
 
 T = TypeVar("T")
-
-Version = tuple[int, str | None]
 
 
 class ReadCache:
     """At most `max_entries` answers (least recently used evicted), valid for one indexer cursor."""
 
-    def __init__(self, chain_id: int, deployment_key: str, max_entries: int = 10_000) -> None:
-        self.chain_id = chain_id
-        self.deployment_key = deployment_key
+    def __init__(self, watch: StateWatch, max_entries: int = 10_000) -> None:
+        self.watch = watch
         self.max_entries = max_entries
         self._version: Version | None = None
         self._entries: OrderedDict[Hashable, object] = OrderedDict()
@@ -38,24 +34,33 @@ class ReadCache:
         self.hits = 0
         self.misses = 0
 
-    def version(self, session: Session) -> Version | None:
-        """The indexer cursor as stored now; None before the first sync (nothing is cached then)."""
-        row = session.execute(
-            select(Cursor.block_number, Cursor.block_hash).where(  # type: ignore[call-overload]
-                Cursor.chain_id == self.chain_id, Cursor.deployment == self.deployment_key
-            )
-        ).first()
-        return None if row is None else (int(row[0]), row[1])
+    def version(self) -> Version | None:
+        """The indexer cursor as the watch saw it last; None before the first sync (nothing is cached)."""
+        return self.watch.current().cursor
 
-    def get(self, session: Session, key: Hashable, make: Callable[[], T]) -> T:
+    def peek(self, key: Hashable) -> object | None:
+        """The cached answer for `key` if the watch's cursor is fresh and the entry is filed under it;
+        None otherwise. No database round trip and no lock wait: callable from the event loop."""
+        state = self.watch.peek()
+        if state is None or state.cursor is None:
+            return None
+        with self._lock:
+            if self._version != state.cursor:
+                return None
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+            return found
+
+    def get(self, key: Hashable, make: Callable[[], T]) -> T:
         """The cached answer for `key` at the current cursor, else `make()`.
 
-        The cursor is read on the route's own session (one connection per request, never two: a
-        request waiting for a second connection while holding one can starve the pool). `make()`'s
-        answer is stored only if the cursor read before and after it is the same, so an answer is
-        never filed under a cursor it was not computed at. Exceptions (404, 403) are not cached.
+        `make()`'s answer is stored only if the cursor seen before and after it is the same, so an
+        answer is never filed under a cursor it was not computed at. Exceptions (404, 403) are not
+        cached.
         """
-        version = self.version(session)
+        version = self.version()
         if version is not None:
             with self._lock:
                 if self._version == version and key in self._entries:
@@ -64,7 +69,7 @@ class ReadCache:
                     found: T = self._entries[key]  # type: ignore[assignment]
                     return found
         value = make()
-        unchanged = version is not None and self.version(session) == version
+        unchanged = version is not None and self.version() == version
         with self._lock:
             self.misses += 1
             if unchanged:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +22,7 @@ from sqlalchemy import Engine, select
 
 from api.cache import ReadCache
 from api.dblocks import Lease
+from api.watch import StateWatch
 from ledger.client import TierchainClient
 from ledger.config import NetworkConfig
 from ledger.deploy import Deployment
@@ -29,6 +30,9 @@ from ledger.indexer import Indexer
 from ledger.indexer.models import Cursor
 from ledger.indexer.source import RpcSource
 from ledger.keys import SCRYPT_N, Signer, keystore_password, load_keystore
+
+if TYPE_CHECKING:  # api.credentials imports api.security, which imports this module
+    from api.credentials import PrincipalCache
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +98,14 @@ class ApiSettings(BaseSettings):
     sync_interval_seconds: float = Field(
         default=1.0, ge=0, description="background indexer period; 0 disables it"
     )
+    state_poll_seconds: float = Field(
+        default=0.05,
+        ge=0,
+        description=(
+            "how often a worker re-reads the indexer cursor and API-key revocations for its caches; a "
+            "change made by another process (another worker, a separate indexer) shows within this"
+        ),
+    )
     max_indexer_lag_blocks: int = Field(default=10, ge=0, description="`/v1/ready` fails beyond this")
     index_wait_seconds: float = Field(
         default=30.0,
@@ -153,6 +165,8 @@ class AppContext:
     limiter: Any  # api.ratelimit.Limiter, one bucket per participant
     auth_failures: Any  # api.ratelimit.Limiter, one bucket per client address
     reads: ReadCache
+    watch: StateWatch  # the indexer cursor and key revocations, read once per interval
+    principals: PrincipalCache  # checked API keys, kept while the state stands (api.credentials)
     data_dir: Path  # the ledger's data dir: where a local chain records its RPC URL
     writer: Lease  # held by the one process indexing at a time, for the run
     leader: Lease  # held while it lives by the one process running the background sync
@@ -228,6 +242,7 @@ class AppContext:
                 target = self.source.head()
             cursor = self.cursor()
             if cursor is not None and cursor >= target:
+                self.watch.expire()  # another worker indexed it: read the new state at once
                 return
             if time.monotonic() > deadline:
                 log.warning("indexer writer behind block=%d cursor=%s", target, cursor)
@@ -265,6 +280,7 @@ class AppContext:
     def _index(self) -> None:
         stats = self.indexer.sync()
         self.indexed_block = stats.cursor
+        self.watch.expire()  # this process's next request sees the new cursor (or a reorg) at once
         if stats.events:
             log.debug("indexer synced head=%d events=%d", stats.head, stats.events)
 

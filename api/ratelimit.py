@@ -29,12 +29,16 @@ MAX_KEYS = 100_000  # beyond this many buckets, full (idle) ones are forgotten
 class Limiter(Protocol):
     """What `api.security.authenticate` needs of a set of buckets."""
 
+    in_memory: bool  # whether a step may run on the event loop (no database round trip)
+
     def hit(self, key: str) -> None: ...
     def check(self, key: str) -> None: ...
     def charge(self, key: str) -> None: ...
 
 
 class RateLimiter:
+    in_memory = True
+
     def __init__(
         self,
         per_minute: int,
@@ -97,10 +101,11 @@ _REFILLED = f"(CASE WHEN {_GROWN} > :capacity THEN :capacity ELSE {_GROWN} END)"
 _LATEST = "(CASE WHEN :now > b.updated_at THEN :now ELSE b.updated_at END)"
 _HIT = text(
     f"""INSERT INTO api_rate_buckets AS b (bucket, tokens, granted, updated_at)
-    VALUES (:bucket, :capacity - 1, 1, :now)
+    VALUES (:bucket, :capacity - :want, :want, :now)
     ON CONFLICT (bucket) DO UPDATE SET
-        tokens = CASE WHEN {_REFILLED} >= 1 THEN {_REFILLED} - 1 ELSE {_REFILLED} END,
-        granted = CASE WHEN {_REFILLED} >= 1 THEN 1 ELSE 0 END,
+        tokens = CASE WHEN {_REFILLED} >= :want THEN {_REFILLED} - :want
+                      WHEN {_REFILLED} >= 1 THEN {_REFILLED} - 1 ELSE {_REFILLED} END,
+        granted = CASE WHEN {_REFILLED} >= :want THEN :want WHEN {_REFILLED} >= 1 THEN 1 ELSE 0 END,
         updated_at = {_LATEST}
     RETURNING tokens, granted"""
 )
@@ -121,10 +126,19 @@ PRUNE_EVERY_SECONDS = 60.0
 class DbRateLimiter:
     """Token buckets in the database, shared by every worker: same answers as `RateLimiter`.
 
+    A worker takes tokens from a shared bucket a batch at a time — 1/20 of the limit (at least one) —
+    and spends them locally, so a participant's requests cost a database write once per batch, not
+    once each. The limit still holds across workers: a token is spent once, wherever it was taken.
+    A worker may keep up to a batch unspent, so with N workers a participant that stops and starts
+    may find up to N batches of its minute's budget parked; with small limits (under 40 a minute)
+    the batch is one token and the bucket is exact.
+
     `scope` names this set of buckets (participants, client addresses) so two limiters over one table
     never share a bucket. `clock` is wall time: several hosts share a bucket, a monotonic clock is
     only good within one process.
     """
+
+    in_memory = False
 
     def __init__(
         self,
@@ -142,9 +156,18 @@ class DbRateLimiter:
         self.rate = per_minute / 60.0
         self.clock = clock
         self._pruned_at = clock()
+        self.batch = max(1, per_minute // 20)
+        self._taken: dict[str, int] = {}  # tokens taken from the shared bucket, not yet spent
+        self._lock = threading.Lock()
 
-    def _params(self, key: str, now: float) -> dict[str, object]:
-        return {"bucket": f"{self.scope}:{key}", "now": now, "rate": self.rate, "capacity": self.capacity}
+    def _params(self, key: str, now: float, want: int = 1) -> dict[str, object]:
+        return {
+            "bucket": f"{self.scope}:{key}",
+            "now": now,
+            "rate": self.rate,
+            "capacity": self.capacity,
+            "want": want,
+        }
 
     def _refuse(self, tokens: float) -> RateLimited:
         return RateLimited((1.0 - tokens) / self.rate, self.reason)
@@ -158,12 +181,23 @@ class DbRateLimiter:
             conn.execute(_PRUNE, {"before": now - FULL_AFTER_SECONDS})
 
     def hit(self, key: str) -> None:
-        """Take one token for `key`, or raise `RateLimited` saying when the next one is due."""
+        """Take one token for `key` (from this worker's batch, else a new batch from the database), or
+        raise `RateLimited` saying when the next one is due."""
+        with self._lock:
+            left = self._taken.get(key, 0)
+            if left > 0:
+                self._taken[key] = left - 1
+                return
         now = self.clock()
         with self.engine.begin() as conn:
-            tokens, granted = conn.execute(_HIT, self._params(key, now)).one()
+            tokens, granted = conn.execute(_HIT, self._params(key, now, self.batch)).one()
         if not granted:
             raise self._refuse(float(tokens))
+        if granted > 1:
+            with self._lock:
+                self._taken[key] = self._taken.get(key, 0) + int(granted) - 1
+                if len(self._taken) > MAX_KEYS:  # keys idle long enough are refilled anyway
+                    self._taken.clear()
         self._prune(now)
 
     def check(self, key: str) -> None:

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from eth_account import Account
 from eth_account.messages import encode_typed_data
@@ -34,6 +34,7 @@ from starlette.requests import Request
 
 from api.config import AppContext
 from api.errors import Forbidden, NonceReplayed, Unauthorized
+from api.ratelimit import Limiter
 from api.tables import api_keys, request_nonces
 from ledger.indexer import queries
 from ledger.indexer.models import Participant as ParticipantRow
@@ -315,6 +316,16 @@ def _participant(
     )
 
 
+def _api_key_principal(ctx: AppContext, token: str) -> Principal:
+    """The key's participant, from the credential cache while the state stands (`api.credentials`)."""
+
+    def check() -> Principal:
+        key_id, address, scopes = check_api_key(ctx.engine, token)
+        return _participant(ctx, address, via="api_key", scopes=scopes, key_id=key_id)
+
+    return ctx.principals.principal(token, check)
+
+
 async def _identify(request: Request, ctx: AppContext, token: str | None) -> Principal:
     if token is not None:
         operator_key = ctx.api.operator_key.get_secret_value() if ctx.api.operator_key else None
@@ -326,10 +337,10 @@ async def _identify(request: Request, ctx: AppContext, token: str | None) -> Pri
                 scopes=frozenset({Scope.READ, Scope.WRITE}),
                 via="operator",
             )
-        key_id, address, scopes = await run_in_threadpool(check_api_key, ctx.engine, token)
-        return await run_in_threadpool(
-            _participant, ctx, address, via="api_key", scopes=scopes, key_id=key_id
-        )
+        kept = ctx.principals.peek(token)  # checked before at this state: no thread, no database
+        if kept is not None:
+            return kept
+        return await run_in_threadpool(_api_key_principal, ctx, token)
     headers = request.headers
     signer = headers.get("x-tierchain-address")
     nonce, deadline = headers.get("x-tierchain-nonce"), headers.get("x-tierchain-deadline")
@@ -354,6 +365,15 @@ async def _identify(request: Request, ctx: AppContext, token: str | None) -> Pri
     return caller
 
 
+async def _spend(limiter: Limiter, step: Literal["hit", "check", "charge"], key: str) -> None:
+    """A rate-limiter step: on the event loop for buckets in memory, in a thread for the database's."""
+    call = getattr(limiter, step)
+    if limiter.in_memory:
+        call(key)
+    else:
+        await run_in_threadpool(call, key)
+
+
 async def authenticate(request: Request, ctx: AppContext) -> Principal:
     """The caller, by API key, operator key or wallet signature; rate-limited and scope-checked.
 
@@ -369,13 +389,18 @@ async def authenticate(request: Request, ctx: AppContext) -> Principal:
     if token is None and SIGNATURE_HEADER not in request.headers:
         raise Unauthorized("send `Authorization: Bearer <API key>` or a wallet-signed request")
     client = client_address(request)
-    await run_in_threadpool(ctx.auth_failures.check, client)  # the buckets may be in the database
-    try:
-        caller = await _identify(request, ctx, token)
-    except (Unauthorized, Forbidden, NonceReplayed):
-        await run_in_threadpool(ctx.auth_failures.charge, client)
-        raise
-    await run_in_threadpool(ctx.limiter.hit, caller.rate_key)
+    # A key checked before at this state is known good: no failure budget to consult, no lookup.
+    kept = ctx.principals.peek(token) if token is not None else None
+    if kept is not None:
+        caller = kept
+    else:
+        await _spend(ctx.auth_failures, "check", client)
+        try:
+            caller = await _identify(request, ctx, token)
+        except (Unauthorized, Forbidden, NonceReplayed):
+            await _spend(ctx.auth_failures, "charge", client)
+            raise
+    await _spend(ctx.limiter, "hit", caller.rate_key)
     writing = request.method not in READ_METHODS
     needed = Scope.WRITE if writing else Scope.READ
     if needed not in caller.scopes:

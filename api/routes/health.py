@@ -30,7 +30,7 @@ class Readiness(BaseModel):
 
 
 @router.get("/health", summary="Liveness")
-def health() -> Health:
+async def health() -> Health:
     return Health()
 
 

@@ -443,6 +443,7 @@ def list_keys(address: AddressPath, ctx: ContextDep, _: OperatorParticipant) -> 
 def revoke_key(address: AddressPath, key_id: str, ctx: ContextDep, _: OperatorParticipant) -> None:
     if not revoke_api_key(ctx.engine, address, key_id):
         raise NotFound(f"no live API key {key_id} for {address}")
+    ctx.watch.expire()  # the key stops working in this process at once (elsewhere within the interval)
 
 
 __all__ = ["Role", "router"]

@@ -428,6 +428,7 @@ def _finish(
     moved = ctx.client.recover_tokens(enforcer, to_checksum_address(lost), text, key=_sub(key, "tokens"))
     replacement = moved.replacement.lower()
     voided = _void_off_chain(ctx.engine, lost, replacement, operator)
+    ctx.watch.expire()  # the revoked keys stop working in this process at once
     return RecoveryApproval(
         approval=approval,
         tokens=_moved(moved),

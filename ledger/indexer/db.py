@@ -21,10 +21,17 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
 
-def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> Engine:
+def make_engine(
+    url: str, *, schema: str | None = None, echo: bool = False, pool_size: int | None = None
+) -> Engine:
     """An engine for `url`; on PostgreSQL `schema` (if given) becomes the search path of every session.
 
     SQLite files get WAL and a busy timeout, so a reader (the API) does not block the indexer's writes.
+    `pool_size` connections are kept open (a server passes its thread count, so a busy request never
+    opens a fresh connection and re-runs its set-up); the default is SQLAlchemy's (5, plus 10 opened and
+    closed on demand). A pooled SQLite file connection is not checked before use (it cannot go away);
+    a PostgreSQL one is (`pool_pre_ping`), so a restarted server costs one failed ping, not one
+    failed request.
     """
     connect_args: dict[str, Any] = {}
     if url.startswith("sqlite"):
@@ -33,7 +40,11 @@ def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> E
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     elif schema is not None:
         connect_args["options"] = f"-csearch_path={schema}"
-    engine = create_engine(url, echo=echo, connect_args=connect_args, pool_pre_ping=True)
+    sqlite_file = url.startswith("sqlite") and ":memory:" not in url
+    pool: dict[str, Any] = {"pool_pre_ping": not url.startswith("sqlite")}
+    if pool_size is not None and (sqlite_file or not url.startswith("sqlite")):
+        pool.update(pool_size=pool_size, max_overflow=max(10, pool_size // 4))
+    engine = create_engine(url, echo=echo, connect_args=connect_args, **pool)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

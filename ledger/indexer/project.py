@@ -102,6 +102,16 @@ def currency_code(raw: str) -> str:
     return text if text.isalnum() and text.isascii() else raw
 
 
+def _same_columns(table: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`rows` with the union of their keys, a missing one filled with its column's scalar default."""
+    names = list(dict.fromkeys(name for row in rows for name in row))
+    defaults = {}
+    for name in names:
+        default = table.c[name].default
+        defaults[name] = default.arg if default is not None and default.is_scalar else None
+    return [{name: row.get(name, defaults[name]) for name in names} for row in rows]
+
+
 class Projector:
     """Applies decoded events, in chain order, to the projection tables of one database transaction."""
 
@@ -183,9 +193,16 @@ class Projector:
     def flush(self) -> None:
         """Write pending rows and forget the cache (keeps memory flat while replaying long histories)."""
         self.session.flush()
+        connection = self.session.connection()
         for model, rows in self._history_rows.items():
             if rows:
-                self.session.execute(insert(model), rows)
+                # Core, not the ORM's bulk path, and every row with the same columns (a column a row
+                # does not name gets its default): one multi-row INSERT per batch ("insertmanyvalues").
+                # The ORM path grouped rows by the columns they name and, as a split's ownership and
+                # value moves alternate, sent PostgreSQL a statement per row. Order is kept, so ids
+                # still follow the chain's order.
+                table = model.__table__  # type: ignore[attr-defined]
+                connection.execute(insert(table), _same_columns(table, rows))
         self._history_rows.clear()
         self._cache.clear()
 

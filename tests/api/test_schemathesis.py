@@ -32,6 +32,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.cache import ReadCache
 from api.config import ApiSettings
+from api.credentials import PrincipalCache
 from ledger.journal import TxJournal
 from ledger.nonce import NonceManager
 from oracles.testing_pki import build_pki, write_trust_store
@@ -54,7 +55,11 @@ def target(
     api_world: ApiWorld, api_settings: ApiSettings, operator_headers: dict[str, str], tmp_path: Path
 ) -> Iterator[Target]:
     trust = write_trust_store(tmp_path / "trust", build_pki(random.Random(7), datetime.now(UTC)))
-    app = api_world.make_app(api_settings.model_copy(update={"trust_store_dir": trust}))
+    # No background state watch: the stateful test swaps the database file between scenarios, which
+    # a thread reading it meanwhile would see half-copied (each request reads the state instead).
+    app = api_world.make_app(
+        api_settings.model_copy(update={"trust_store_dir": trust, "state_poll_seconds": 0})
+    )
     client = TestClient(app)
     regulator = onboard(
         client, operator_headers, "regulator", ["REGULATOR"], "self", api_world.actors["regulator"]
@@ -164,7 +169,9 @@ class _World:
             lambda a: manager.w3.eth.get_transaction_count(manager.w3.to_checksum_address(a), "pending")
         )
         self.ctx.indexed_block = -1
-        self.ctx.reads = ReadCache(self.ctx.indexer.chain_id, self.ctx.indexer.key)
+        self.ctx.watch.expire()
+        self.ctx.reads = ReadCache(self.ctx.watch)
+        self.ctx.principals = PrincipalCache(self.ctx.watch)
 
 
 def test_stateful_sequences_conform(target: Target, api_world: ApiWorld, tmp_path: Path) -> None:

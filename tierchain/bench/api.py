@@ -1,40 +1,40 @@
-"""Requests per second the HTTP API sustains on one machine: a cached read and custodial splits.
+"""Requests per second the HTTP API serves, measured with wrk against an anchor in the same run.
 
 Setup (not timed): a throwaway anvil on a free port with a temporary data directory, the real
-deployment, the API served by uvicorn on a free loopback port (in a separate process by default,
-the realistic setup; or in a thread of this one), participants onboarded through the API (custodial
-suppliers, a core enterprise; two self-custody oracles to attest the invoice), one obligation issued
-and split so that each of `concurrency` suppliers holds its own piece.
+deployment, the API served by uvicorn on a free loopback port in its own process (1 or more worker
+processes over one database), participants onboarded through the API (custodial suppliers, a core
+enterprise; two self-custody oracles to attest the invoice), one obligation issued and split so that
+each of `concurrency` suppliers holds its own piece.
 
-Then three timed phases, each `seconds` long (or `max_requests`), driven by `concurrency` asyncio
-workers on one kept-alive `httpx.AsyncClient`: a baseline, `GET /v1/health` (no credentials, no
-database: the ceiling of this machine and this client, which share the cores with the server);
-(a) `GET /v1/tokens/{id}`, each worker reading its own supplier's piece (served from the read
-cache while the indexer cursor stands still); (b) `POST /v1/tokens/{id}/split`, each worker
-splitting a minimum unit off its own piece to the next supplier, so no two requests wait on the
-same account's nonce. A write answers only once its transaction is mined and indexed, as always;
-the figures are what that costs.
+Then, for each worker count, timed phases of `seconds` each, driven by wrk (`tierchain.bench.wrk`) with
+`concurrency` kept-alive connections:
+- the anchor: a bare FastAPI endpoint returning a small dict on the same server stack
+  (`tierchain.bench.anchor`), with the same worker count;
+- `GET /v1/health` (no credentials, no database);
+- `GET /v1/tokens/{id}`, cycling through the suppliers, each reading its own piece with its own key
+  (served from the read cache while the indexer cursor stands still);
+- `POST /v1/tokens/{id}/split`, each supplier splitting a minimum unit off its own piece to the next.
+  A write answers only once its transaction is mined and indexed, as always.
+Every figure is also given as a ratio to the anchor of its worker count: machines differ, ratios
+measured in one run compare. Server CPU per request is read from /proc for the server's processes.
 
-`python -m tierchain.bench.api --json` prints the result; `--thread` serves in-process, `--block-time S` mines
-on an interval instead of a block per transaction.
+`python -m tierchain.bench.api --json` prints the result; `--block-time S` mines on an interval instead
+of a block per transaction; `--workers 1,2` picks the worker counts.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,8 @@ from ledger.keys import Signer, local_accounts
 from ledger.localchain import LocalChain, free_port
 from ledger.rpc import make_web3
 from ledger.tx import TransactionManager
+from tierchain.bench.anchor import ANCHOR_PATH
+from tierchain.bench.wrk import HttpRequest, WrkResult, combine, run_wrk, wrk_path
 
 log = logging.getLogger(__name__)
 
@@ -70,109 +72,106 @@ class BenchError(TierchainError):
     """The benchmark could not run (setup failed, or the server did not come up)."""
 
 
-@dataclass
-class Phase:
-    """Figures of one timed phase; latencies in milliseconds."""
-
-    requests: int = 0
-    errors: int = 0
-    seconds: float = 0.0
-    latencies: list[float] = field(default_factory=list)
-    statuses: dict[int, int] = field(default_factory=dict)
-    server_cpu: float | None = None  # CPU seconds the server process spent in the phase
-    client_cpu: float = 0.0  # CPU seconds this (load) process spent, server thread included if any
-
-    def as_json(self) -> dict[str, Any]:
-        ordered = sorted(self.latencies)
-
-        def pct(q: float) -> float:
-            if not ordered:
-                return 0.0
-            return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
-
-        return {
-            "requests": self.requests,
-            "errors": self.errors,
-            "seconds": round(self.seconds, 3),
-            "requests_per_second": round(self.requests / self.seconds, 1) if self.seconds else 0.0,
-            "p50_ms": pct(0.50),
-            "p95_ms": pct(0.95),
-            "p99_ms": pct(0.99),
-            "mean_ms": round(statistics.fmean(ordered), 2) if ordered else 0.0,
-            "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
-            # CPU per request does not depend on what else the machine runs: 1000 / server_cpu_ms is
-            # what one free core would serve, whatever the wall-clock figures above say.
-            "server_cpu_ms_per_request": self._per_request(self.server_cpu),
-            "client_cpu_ms_per_request": self._per_request(self.client_cpu),
-        }
-
-    def _per_request(self, cpu: float | None) -> float | None:
-        if cpu is None or not self.requests:
-            return None
-        return round(cpu * 1000 / self.requests, 3)
-
-
-# ---------------------------------------------------------------------------------------- load
-
-
-Request = tuple[str, str, dict[str, str], Any]  # method, path, headers, JSON body (None for GET)
-
-
-async def _drive(
-    base_url: str,
-    requests: list[Callable[[], Request]],
-    *,
-    seconds: float,
-    max_requests: int | None,
-) -> Phase:
-    """One worker per entry of `requests` (each makes its next request), until time or count runs out."""
-    phase = Phase()
-    limits = httpx.Limits(max_connections=len(requests), max_keepalive_connections=len(requests))
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60.0) as client:
-        started = time.perf_counter()
-        deadline = started + seconds
-
-        async def worker(make: Callable[[], Request]) -> None:
-            while time.perf_counter() < deadline and (max_requests is None or phase.requests < max_requests):
-                method, path, headers, body = make()
-                phase.requests += 1
-                sent = time.perf_counter()
-                try:
-                    response = await client.request(method, path, headers=headers, json=body)
-                except httpx.HTTPError:
-                    phase.errors += 1
-                    continue
-                phase.latencies.append((time.perf_counter() - sent) * 1000)
-                phase.statuses[response.status_code] = phase.statuses.get(response.status_code, 0) + 1
-                if response.status_code >= 300:
-                    phase.errors += 1
-
-        await asyncio.gather(*(worker(make) for make in requests))
-        phase.seconds = time.perf_counter() - started
-    return phase
-
-
 # ---------------------------------------------------------------------------------------- server
 
 
-def _process_cpu(pid: int) -> float | None:
-    """User + system CPU seconds of `pid` so far (Linux /proc); None where that is not readable."""
+def _tree_cpu(pid: int) -> float | None:
+    """User + system CPU seconds of `pid` and its live children so far (Linux /proc); None if unreadable.
+
+    uvicorn's workers are children of the process we started, so they are counted too."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        own = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = (int(own[11]) + int(own[12])) / ticks
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:  # the parent pid
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
 
 
 @dataclass
 class Served:
-    """A running API: where to reach it, and how much CPU its process has used (None: in-process)."""
+    """A running server: where to reach it, and the CPU its processes have used."""
 
     url: str
-    pid: int | None
+    pid: int
 
     def cpu(self) -> float | None:
-        return None if self.pid is None else _process_cpu(self.pid)
+        return _tree_cpu(self.pid)
+
+
+@dataclass
+class Phase:
+    """One measured phase: wrk's figures and the server CPU it cost."""
+
+    endpoint: str
+    load: WrkResult
+    server_cpu: float | None
+
+    @property
+    def cpu_ms_per_request(self) -> float | None:
+        if self.server_cpu is None or not self.load.requests:
+            return None
+        return self.server_cpu * 1000 / self.load.requests
+
+    def as_json(self, anchor: Phase) -> dict[str, Any]:
+        rate, base = self.load.requests_per_second, anchor.load.requests_per_second
+        cpu, base_cpu = self.cpu_ms_per_request, anchor.cpu_ms_per_request
+        return {
+            "endpoint": self.endpoint,
+            **self.load.as_json(),
+            # Throughput against the anchor measured in the slices beside this phase's.
+            "vs_anchor": round(rate / base, 3) if base else None,
+            # CPU per request does not depend on what else the machine runs: 1000 / this is what one
+            # free core would serve, whatever the wall-clock figures say.
+            "server_cpu_ms_per_request": None if cpu is None else round(cpu, 3),
+            "anchor_cpu_ms_per_request": None if base_cpu is None else round(base_cpu, 3),
+            "cpu_vs_anchor": round(base_cpu / cpu, 3) if cpu and base_cpu else None,
+        }
+
+
+SLICES = 3  # each phase alternates with the anchor this many times, so both see the same machine
+
+
+def _timed(
+    served: Served, requests: list[HttpRequest], seconds: float, connections: int
+) -> tuple[WrkResult, float | None]:
+    before = served.cpu()
+    load = run_wrk(served.url, requests, seconds=seconds, connections=connections)
+    after = served.cpu()
+    return load, (after - before if before is not None and after is not None else None)
+
+
+def _paired(
+    anchor: Served,
+    served: Served,
+    endpoint: str,
+    requests: list[HttpRequest],
+    seconds: float,
+    connections: int,
+) -> tuple[Phase, Phase]:
+    """The phase and the anchor, measured in alternating slices (anchor, phase, anchor, phase, ...)."""
+    bare = [HttpRequest("GET", ANCHOR_PATH, {})]
+    step = max(1.0, seconds / SLICES)
+    a_loads, a_cpu, p_loads, p_cpu = [], 0.0, [], 0.0
+    a_known = p_known = True
+    for _ in range(SLICES):
+        load, cpu = _timed(anchor, bare, step, connections)
+        a_loads.append(load)
+        a_known, a_cpu = a_known and cpu is not None, a_cpu + (cpu or 0.0)
+        load, cpu = _timed(served, requests, step, connections)
+        p_loads.append(load)
+        p_known, p_cpu = p_known and cpu is not None, p_cpu + (cpu or 0.0)
+    return (
+        Phase(endpoint, combine(p_loads), p_cpu if p_known else None),
+        Phase(f"GET {ANCHOR_PATH} (bare FastAPI)", combine(a_loads), a_cpu if a_known else None),
+    )
 
 
 def _settings(data_dir: Path) -> Settings:
@@ -217,50 +216,25 @@ def _build_app(data_dir: Path, rpc_url: str, config: AnvilConfig) -> Any:
     )
 
 
-def _wait_up(base_url: str, proc: subprocess.Popen[bytes] | None = None, timeout: float = 60.0) -> None:
+def _wait_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise BenchError(f"the API process exited with {proc.returncode}")
+        if proc.poll() is not None:
+            raise BenchError(f"the server process exited with {proc.returncode}")
         try:
-            if httpx.get(f"{base_url}/v1/health", timeout=1.0).status_code == 200:
+            if httpx.get(url, timeout=1.0).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
-    raise BenchError(f"the API at {base_url} did not come up within {timeout}s")
+    raise BenchError(f"{url} did not come up within {timeout}s")
 
 
 @contextmanager
-def _serve(data_dir: Path, rpc_url: str, config: AnvilConfig, *, in_thread: bool) -> Iterator[Served]:
-    """The API on a free loopback port, in a child process (default) or a thread; yields its URL."""
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    if in_thread:
-        server = uvicorn.Server(
-            uvicorn.Config(
-                _build_app(data_dir, rpc_url, config), host="127.0.0.1", port=port, log_level="warning"
-            )
-        )
-        thread = threading.Thread(target=server.run, name="api-bench-server", daemon=True)
-        thread.start()
-        try:
-            _wait_up(base_url)
-            yield Served(base_url, None)
-        finally:
-            server.should_exit = True
-            thread.join(timeout=15)
-        return
-    cmd = [
-        sys.executable, "-m", "tierchain.bench.api", "--serve", str(port),
-        "--data-dir", str(data_dir), "--rpc-url", rpc_url, "--state-file", str(config.state_file),
-    ]  # fmt: skip
-    if config.block_time_seconds is not None:
-        cmd += ["--block-time", str(config.block_time_seconds)]
-    env = {**os.environ, PASSWORD_ENV: PASSWORD}
-    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env)
+def _process(command: list[str], probe: str, base_url: str) -> Iterator[Served]:
+    proc = subprocess.Popen(command, cwd=PROJECT_ROOT, env={**os.environ, PASSWORD_ENV: PASSWORD})
     try:
-        _wait_up(base_url, proc)
+        _wait_up(base_url + probe, proc)
         yield Served(base_url, proc.pid)
     finally:
         proc.terminate()
@@ -269,6 +243,36 @@ def _serve(data_dir: Path, rpc_url: str, config: AnvilConfig, *, in_thread: bool
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def _serve(
+    data_dir: Path, rpc_url: str, config: AnvilConfig, *, workers: int
+) -> AbstractContextManager[Served]:
+    """The Tierchain API on a free loopback port, in its own process with `workers` worker processes."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "tierchain.bench.api", "--serve", str(port), "--workers", str(workers),
+        "--data-dir", str(data_dir), "--rpc-url", rpc_url, "--state-file", str(config.state_file),
+    ]  # fmt: skip
+    if config.block_time_seconds is not None:
+        command += ["--block-time", str(config.block_time_seconds)]
+    return _process(command, "/v1/health", f"http://127.0.0.1:{port}")
+
+
+def _serve_anchor(workers: int) -> AbstractContextManager[Served]:
+    port = free_port()
+    command = [sys.executable, "-m", "tierchain.bench.anchor", str(port), str(workers)]
+    return _process(command, ANCHOR_PATH, f"http://127.0.0.1:{port}")
+
+
+_SERVE_ENV = "TIERCHAIN_API_BENCH_SERVE"  # the served app's arguments, for uvicorn's worker processes
+
+
+def served_app() -> Any:
+    """The app factory uvicorn's worker processes call (arguments from the environment)."""
+    data_dir, rpc_url, state_file, block_time = json.loads(os.environ[_SERVE_ENV])
+    config = AnvilConfig(accounts=10, state_file=Path(state_file), block_time_seconds=block_time)
+    return _build_app(Path(data_dir), rpc_url, config)
 
 
 # ---------------------------------------------------------------------------------------- setup
@@ -342,48 +346,59 @@ def _prepare(http: httpx.Client, client: TierchainClient, accounts: list[Signer]
     return holders
 
 
-def _timed(served: Served, requests: list[Callable[[], Request]], seconds: float, limit: int | None) -> Phase:
-    """Run one phase, and charge the CPU both processes spent to its requests."""
-    server_before, client_before = served.cpu(), time.process_time()
-    phase = asyncio.run(_drive(served.url, requests, seconds=seconds, max_requests=limit))
-    server_after = served.cpu()
-    phase.client_cpu = time.process_time() - client_before
-    if server_before is not None and server_after is not None:
-        phase.server_cpu = server_after - server_before
-    return phase
+def _health() -> list[HttpRequest]:
+    return [HttpRequest("GET", "/v1/health", {})]
 
 
-def _health(concurrency: int) -> list[Callable[[], Request]]:
-    """No credentials, no database: what this machine and this client can do at all."""
-    return [lambda: ("GET", "/v1/health", {}, None)] * concurrency
+def _reads(holders: list[Holder]) -> list[HttpRequest]:
+    return [HttpRequest("GET", f"/v1/tokens/{h.token_id}", h.headers) for h in holders]
 
 
-def _reads(holders: list[Holder]) -> list[Callable[[], Request]]:
-    def make(holder: Holder) -> Callable[[], Request]:
-        return lambda: ("GET", f"/v1/tokens/{holder.token_id}", holder.headers, None)
+def _splits(holders: list[Holder]) -> list[HttpRequest]:
+    headers = {"Content-Type": "application/json"}
+    return [
+        HttpRequest(
+            "POST",
+            f"/v1/tokens/{h.token_id}/split",
+            {**h.headers, **headers},
+            json.dumps({"pieces": [{"to": holders[(i + 1) % len(holders)].address, "value": MIN_UNIT}]}),
+        )
+        for i, h in enumerate(holders)
+    ]
 
-    return [make(h) for h in holders]
 
-
-def _splits(holders: list[Holder]) -> list[Callable[[], Request]]:
-    def make(holder: Holder, to: str) -> Callable[[], Request]:
-        body = {"pieces": [{"to": to, "value": MIN_UNIT}]}
-        return lambda: ("POST", f"/v1/tokens/{holder.token_id}/split", holder.headers, body)
-
-    return [make(h, holders[(i + 1) % len(holders)].address) for i, h in enumerate(holders)]
+def _round(
+    data_dir: Path, chain_url: str, config: AnvilConfig, holders: list[Holder], workers: int, seconds: float,
+    concurrency: int,
+) -> dict[str, Any]:  # fmt: skip
+    """The three phases for one worker count, each beside the anchor (same worker count)."""
+    plan = [
+        ("health", "GET /v1/health", _health()),
+        ("read", "GET /v1/tokens/{id}", _reads(holders)),
+        ("split", "POST /v1/tokens/{id}/split", _splits(holders)),
+    ]
+    result: dict[str, Any] = {"workers": workers}
+    with _serve_anchor(workers) as bare, _serve(data_dir, chain_url, config, workers=workers) as served:
+        for name, endpoint, requests in plan:
+            phase, anchor = _paired(bare, served, endpoint, requests, seconds, concurrency)
+            result[name] = phase.as_json(anchor)
+            result[f"anchor_{name}"] = anchor.as_json(anchor)
+    return result
 
 
 def bench_api(
     *,
     seconds: float = 10.0,
     concurrency: int = 32,
-    max_requests: int | None = None,
-    in_thread: bool = False,
+    workers: tuple[int, ...] = (1, 2),
     block_time: float | None = None,
 ) -> dict[str, Any]:
-    """Start a chain and the API, prepare `concurrency` holders, time reads then splits; stop all."""
+    """Start a chain, prepare `concurrency` holders, then measure each worker count; stop all."""
     if concurrency < 2:
         raise BenchError("at least two holders are needed (each splits to the next)")
+    if not workers or min(workers) < 1:
+        raise BenchError("worker counts must be 1 or more")
+    wrk_path()  # refuse before minutes of setup if the load generator is missing
     build = compile_contracts(PROJECT_ROOT, PROJECT_ROOT / "build")
     abis = {n: a.abi for n, a in build.artifacts.items()}
     with tempfile.TemporaryDirectory(prefix="tierchain-api-bench-") as tmp:
@@ -404,22 +419,48 @@ def bench_api(
             outcome = deploy_system(manager, network, build.artifacts, manifest_path(data_dir, network.name))
             client = TierchainClient(manager, outcome.deployment, abis)
             with (
-                _serve(data_dir, chain.url, config, in_thread=in_thread) as served,
+                _serve(data_dir, chain.url, config, workers=1) as served,
                 httpx.Client(base_url=served.url, timeout=60.0) as http,
             ):
                 holders = _prepare(http, client, accounts, concurrency)
-                baseline = _timed(served, _health(concurrency), seconds, max_requests)
-                reads = _timed(served, _reads(holders), seconds, max_requests)
-                writes = _timed(served, _splits(holders), seconds, max_requests)
+            rounds = [
+                _round(data_dir, chain.url, config, holders, count, seconds, concurrency) for count in workers
+            ]
     return {
-        "server": "uvicorn, 1 worker, " + ("thread of the load process" if in_thread else "own process"),
+        "load_generator": f"wrk, 1 thread, {concurrency} connections, {seconds:g} s per phase",
+        "server": "uvicorn, the API in its own process(es)",
         "mining": "automine" if block_time is None else f"interval {block_time:g}s",
         "concurrency": concurrency,
         "cpus": os.cpu_count(),
-        "baseline": {"endpoint": "GET /v1/health", **baseline.as_json()},
-        "read": {"endpoint": "GET /v1/tokens/{id}", **reads.as_json()},
-        "split": {"endpoint": "POST /v1/tokens/{id}/split", **writes.as_json()},
+        "rounds": rounds,
     }
+
+
+def _worker_counts(text: str) -> tuple[int, ...]:
+    try:
+        counts = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"worker counts are integers separated by commas, not {text!r}"
+        ) from None
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError("worker counts must be 1 or more")
+    return counts
+
+
+def summary_lines(result: dict[str, Any]) -> list[str]:
+    lines = [f"{result['load_generator']}; {result['mining']}; {result['cpus']} CPUs"]
+    for entry in result["rounds"]:
+        for name in ("health", "read", "split"):
+            r, a = entry[name], entry[f"anchor_{name}"]
+            lines.append(
+                f"{entry['workers']} worker(s)  {r['endpoint']}: {r['requests_per_second']} req/s = "
+                f"{r['vs_anchor']}x the anchor beside it ({a['requests_per_second']} req/s); "
+                f"p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, errors {r['errors']}; "
+                f"server CPU {r['server_cpu_ms_per_request']} ms/request = {r['cpu_vs_anchor']}x "
+                f"the anchor's ({a['server_cpu_ms_per_request']})"
+            )
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -428,8 +469,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--max-requests", type=int, default=None)
-    parser.add_argument("--thread", action="store_true", help="serve in a thread of this process")
+    parser.add_argument("--workers", type=_worker_counts, default=(1, 2), help="worker counts, e.g. 1,2")
     parser.add_argument("--block-time", type=float, default=None, help="interval mining (default automine)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--serve", type=int, default=None, help=argparse.SUPPRESS)  # the child process
@@ -440,27 +480,25 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     if args.serve is not None:
         assert args.data_dir is not None and args.rpc_url is not None and args.state_file is not None
-        config = AnvilConfig(accounts=10, state_file=args.state_file, block_time_seconds=args.block_time)
-        app = _build_app(args.data_dir, args.rpc_url, config)
-        uvicorn.run(app, host="127.0.0.1", port=args.serve, log_level="warning")
+        os.environ[_SERVE_ENV] = json.dumps(
+            [str(args.data_dir), args.rpc_url, str(args.state_file), args.block_time]
+        )
+        uvicorn.run(
+            "tierchain.bench.api:served_app",
+            factory=True,
+            host="127.0.0.1",
+            port=args.serve,
+            workers=args.workers[0],
+            log_level="warning",
+        )
         return 0
     result = bench_api(
-        seconds=args.seconds,
-        concurrency=args.concurrency,
-        max_requests=args.max_requests,
-        in_thread=args.thread,
-        block_time=args.block_time,
+        seconds=args.seconds, concurrency=args.concurrency, workers=args.workers, block_time=args.block_time
     )
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        for name in ("baseline", "read", "split"):
-            r = result[name]
-            print(
-                f"{r['endpoint']}: {r['requests_per_second']} req/s, p50 {r['p50_ms']} ms, "
-                f"p95 {r['p95_ms']} ms, errors {r['errors']}, server CPU {r['server_cpu_ms_per_request']} "
-                f"ms/request ({result['mining']}, {result['server']})"
-            )
+        print("\n".join(summary_lines(result)))
     return 0
 
 

@@ -110,7 +110,7 @@ def bench_indexer_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Indexer replay rate from genesis (SQLite, and PostgreSQL when reachable) and query latency."""
-    from ledger.indexer.bench import run_benches
+    from tierchain.bench.indexer import run_benches
 
     built = settings()
     with timed_bar(f"indexing {events:,} synthetic events", None):
@@ -141,16 +141,25 @@ def bench_indexer_cmd(
 @bench_app.command("api")
 @guarded
 def bench_api_cmd(
-    seconds: Annotated[float, typer.Option(help="seconds per phase (reads, then splits)")] = 10.0,
-    concurrency: Annotated[int, typer.Option(help="load-generator workers (and holders)")] = 32,
+    seconds: Annotated[float, typer.Option(help="seconds per phase")] = 10.0,
+    concurrency: Annotated[int, typer.Option(help="wrk connections (and holders)", min=2)] = 32,
+    workers: Annotated[str, typer.Option(help="API worker counts to measure, e.g. 1,2")] = "1,2",
     as_json: JsonOpt = False,
 ) -> None:
-    """The API under load on a fresh anvil: cached reads and custodial splits per second, p50/p95."""
-    from tierchain.bench.api import bench_api  # the API is imported only for this command
+    """The API under wrk on a fresh anvil, beside a bare FastAPI endpoint (the anchor) in the same run:
+    health, a cached token read and custodial splits, for each worker count; req/s and x anchor."""
+    from tierchain.bench.api import bench_api, summary_lines  # the API is imported only for this command
 
-    with timed_bar(f"loading the API for 2 x {seconds:g} s (setup first)", 2 * seconds):
-        result = bench_api(seconds=seconds, concurrency=concurrency)
+    try:
+        counts = tuple(int(part) for part in workers.split(","))
+    except ValueError:
+        wrong = f"integers joined by commas, not {workers!r}"
+        raise typer.BadParameter(wrong, param_hint="--workers") from None
+    phases = 4 * len(counts)
+    with timed_bar(f"loading the API for {phases} x {seconds:g} s (setup first)", phases * seconds):
+        result = bench_api(seconds=seconds, concurrency=concurrency, workers=counts)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return
-    console.print_json(json.dumps(result))
+    for line in summary_lines(result):
+        console.print(line, markup=False)

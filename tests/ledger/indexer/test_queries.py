@@ -6,7 +6,6 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from ledger.indexer.bench import bench_ingest
 from ledger.indexer.queries import (
     exposure_by_bank,
     exposure_by_obligor,
@@ -19,6 +18,7 @@ from ledger.indexer.queries import (
 )
 from tests.ledger.indexer.helpers import make_indexer
 from tests.ledger.indexer.world import PG_URL, World
+from tierchain.bench.indexer import bench_ingest
 
 
 @pytest.mark.chain

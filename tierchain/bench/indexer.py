@@ -1,7 +1,7 @@
 """Benchmark: ingestion rate over a synthetic history, and query latencies on the result.
 
 Not a test (nothing is asserted): `tierchain bench indexer` (SQLite, and PostgreSQL when reachable)
-or `python -m ledger.indexer.bench 30000 [database_url]`. The
+or `python -m tierchain.bench.indexer 30000 [database_url]`. The
 history is one obligation split over and over (three events per split, as the token emits them:
 mint Transfer, SlotChanged, TransferValue), served by an in-memory `ChainSource`, so the figures
 measure decoding, projection and database writes rather than the node.
