@@ -31,6 +31,10 @@ class Limiter(Protocol):
 
     in_memory: bool  # whether a step may run on the event loop (no database round trip)
 
+    def spend_local(self, key: str) -> bool:
+        """Take one token without a database round trip if this process can; False if it cannot."""
+        ...
+
     def hit(self, key: str) -> None: ...
     def check(self, key: str) -> None: ...
     def charge(self, key: str) -> None: ...
@@ -38,6 +42,10 @@ class Limiter(Protocol):
 
 class RateLimiter:
     in_memory = True
+
+    def spend_local(self, key: str) -> bool:
+        self.hit(key)  # every bucket is local: take the token (or raise RateLimited)
+        return True
 
     def __init__(
         self,
@@ -180,14 +188,20 @@ class DbRateLimiter:
         with self.engine.begin() as conn:
             conn.execute(_PRUNE, {"before": now - FULL_AFTER_SECONDS})
 
-    def hit(self, key: str) -> None:
-        """Take one token for `key` (from this worker's batch, else a new batch from the database), or
-        raise `RateLimited` saying when the next one is due."""
+    def spend_local(self, key: str) -> bool:
+        """Take one token from this worker's batch for `key`, if one is left (no database round trip)."""
         with self._lock:
             left = self._taken.get(key, 0)
             if left > 0:
                 self._taken[key] = left - 1
-                return
+                return True
+        return False
+
+    def hit(self, key: str) -> None:
+        """Take one token for `key` (from this worker's batch, else a new batch from the database), or
+        raise `RateLimited` saying when the next one is due."""
+        if self.spend_local(key):
+            return
         now = self.clock()
         with self.engine.begin() as conn:
             tokens, granted = conn.execute(_HIT, self._params(key, now, self.batch)).one()

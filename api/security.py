@@ -367,6 +367,8 @@ async def _identify(request: Request, ctx: AppContext, token: str | None) -> Pri
 
 async def _spend(limiter: Limiter, step: Literal["hit", "check", "charge"], key: str) -> None:
     """A rate-limiter step: on the event loop for buckets in memory, in a thread for the database's."""
+    if step == "hit" and limiter.spend_local(key):  # a token this process holds: no round trip
+        return
     call = getattr(limiter, step)
     if limiter.in_memory:
         call(key)
