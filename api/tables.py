@@ -8,7 +8,8 @@ asking chosen banks (or every bank) to finance a token or part of it before a de
 made against each and what happened to it (what lets those banks see the token, see `api.access`); participant
 profiles are the directory of legal names and unified social credit codes the regulatory exports
 name parties by (`api.directory`); recovery cases keep a lost-key recovery's case reference as the
-operator wrote it (`api.routes.recovery`). The schema is
+operator wrote it (`api.routes.recovery`); operations are writes sent with `Prefer: respond-async`,
+kept from their acceptance to their answer (`api.operations`). The schema is
 created by `api/migrations` with version table `alembic_version_api`, so it never collides with the
 indexer's.
 """
@@ -26,7 +27,9 @@ from sqlalchemy import (
     Column,
     DateTime,
     Engine,
+    Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -160,6 +163,38 @@ recovery_cases = Table(
     Column("recorded_by", String(42), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("lost", "case_hash"),
+)
+
+# Writes accepted with `Prefer: respond-async` (`api.operations`): the request as received, who sent it,
+# where it is (`state`, and the lease of the process running it) and its answer once it has one.
+operations = Table(
+    "operations",
+    metadata,
+    Column("op_id", String(32), primary_key=True),
+    Column("principal", String(42), nullable=False),
+    Column("via", String(16), nullable=False),
+    Column("key_id", String(32), nullable=True),
+    Column("scopes", JSON, nullable=False),
+    Column("method", String(10), nullable=False),
+    Column("path", String(500), nullable=False),
+    Column("query", Text, nullable=False),
+    Column("headers", JSON, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("body_hash", String(64), nullable=False),
+    Column("idempotency_key", String(255), nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("tx_hashes", JSON, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("result", JSON, nullable=True),
+    Column("error", JSON, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Index("ix_operations_principal_created", "principal", "created_at"),
+    Index("ix_operations_state", "state"),
+    Index("ux_operations_principal_key", "principal", "idempotency_key", unique=True),
 )
 
 custodial_keys = Table(

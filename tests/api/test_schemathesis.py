@@ -54,7 +54,10 @@ def target(
     api_world: ApiWorld, api_settings: ApiSettings, operator_headers: dict[str, str], tmp_path: Path
 ) -> Iterator[Target]:
     trust = write_trust_store(tmp_path / "trust", build_pki(random.Random(7), datetime.now(UTC)))
-    app = api_world.make_app(api_settings.model_copy(update={"trust_store_dir": trust}))
+    # operations sent with `Prefer: respond-async` stay queued: a background runner would change the
+    # world under the scenarios (tests/api/test_async_writes.py runs them)
+    configured = api_settings.model_copy(update={"trust_store_dir": trust, "operation_workers": 0})
+    app = api_world.make_app(configured)
     client = TestClient(app)
     regulator = onboard(
         client, operator_headers, "regulator", ["REGULATOR"], "self", api_world.actors["regulator"]
