@@ -14,6 +14,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
 from api import tables
+from api.async_openapi import document_async_writes
+from api.async_precheck import WriteRoutes
+from api.async_writes import AsyncWrites
 from api.cache import ReadCache
 from api.config import ApiSettings, AppContext
 from api.credentials import PrincipalCache
@@ -24,6 +27,7 @@ from api.errors import register_handlers
 from api.idempotency import StoredResponse
 from api.limits import RequestGuard
 from api.nonces import SharedNonces
+from api.operation_runner import OperationRunner
 from api.ratelimit import DbRateLimiter, Limiter, RateLimiter
 from api.routes import (
     dashboard,
@@ -36,6 +40,7 @@ from api.routes import (
     health,
     history,
     obligations,
+    operations,
     participants,
     policy,
     recourse,
@@ -74,7 +79,8 @@ DESCRIPTION = """ERC-3525 receivables for multi-tier supply-chain finance.
 
 Authenticate with `Authorization: Bearer tc_<id>_<secret>` or sign the request with your wallet
 (`X-Tierchain-Address/-Signature/-Nonce/-Deadline`, EIP-712 `Request`). Writes answer once mined;
-send `Idempotency-Key` to retry safely. Errors are `application/problem+json` (RFC 9457).
+send `Idempotency-Key` to retry safely, `Prefer: respond-async` to be answered `202 Accepted` at once
+and follow the write at `/v1/operations/{id}`. Errors are `application/problem+json` (RFC 9457).
 """
 
 
@@ -220,9 +226,17 @@ def create_app(
         enforcement=enforcement,
     )
 
+    runner = OperationRunner(
+        ctx,
+        workers=api_settings.operation_workers,
+        lease_seconds=api_settings.operation_lease_seconds,
+        poll_seconds=api_settings.operation_poll_seconds,
+    )
+
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
+        runner.start(app)
         threads = []
         if api_settings.sync_interval_seconds > 0:
             threads.append(
@@ -237,6 +251,7 @@ def create_app(
         try:
             yield
         finally:
+            runner.stop()
             stop.set()
             for thread in threads:
                 thread.join(timeout=10)
@@ -252,10 +267,11 @@ def create_app(
         redoc_url=None,
     )
     app.state.ctx = ctx
+    app.state.operations = runner  # runs writes sent with `Prefer: respond-async`
     register_handlers(app)
     app.add_exception_handler(StoredResponse, _replay)
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(reject_unknown_query)])
-    for module in (
+    v1_modules = (
         health,
         participants,
         history,
@@ -275,7 +291,9 @@ def create_app(
         governance,
         policy,
         urwa,
-    ):
+        operations,
+    )
+    for module in v1_modules:
         v1.include_router(module.router)
     app.include_router(v1)
     app.include_router(dashboard.router)
@@ -284,11 +302,17 @@ def create_app(
         return await authenticate(request, ctx)
 
     app.add_middleware(
+        AsyncWrites,
+        runner=runner,
+        routes=WriteRoutes("/v1", [m.router for m in v1_modules if m is not operations]),
+    )  # inside the guard: bounded, authenticated requests
+    app.add_middleware(
         RequestGuard,
         max_body_bytes=api_settings.max_body_bytes,
         max_json_depth=api_settings.max_json_depth,
         authenticate=authenticate_request,
     )
+    document_async_writes(app)
     log.info(
         "api ready network=%s chain_id=%d token=%s",
         ctx.network.name,

@@ -140,6 +140,28 @@ class ApiSettings(BaseSettings):
             "refused"
         ),
     )
+    operation_workers: int = Field(
+        default=4,
+        ge=0,
+        le=64,
+        description=(
+            "threads running writes sent with `Prefer: respond-async`; 0: this process accepts them but "
+            "runs none (another process over the same database does)"
+        ),
+    )
+    operation_lease_seconds: float = Field(
+        default=60,
+        gt=0,
+        description=(
+            "how long a process holds an asynchronous write it runs (renewed while it runs); a process that "
+            "dies leaves its writes to another after this long"
+        ),
+    )
+    operation_poll_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        description="how often queued asynchronous writes and their transactions are checked",
+    )
     settlement_faucet: bool | None = Field(
         default=None,
         description=(

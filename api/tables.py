@@ -12,7 +12,9 @@ operator wrote it (`api.routes.recovery`); rate buckets are the token buckets ev
 (`api.ratelimit.DbRateLimiter`); signer nonces are the next nonce of each custodial signer, kept so
 that a worker that did not send a signer's last transaction does not reuse its nonce
 (`api.nonces.SharedNonces`); the transaction journal records what was signed for each idempotency key,
-so a retry on any worker or host finds it (`api.txjournal.DbTxJournal`). The schema is
+so a retry on any worker or host finds it (`api.txjournal.DbTxJournal`); operations are writes sent
+with `Prefer: respond-async`, kept from their acceptance to their answer (`api.operations`). The
+schema is
 created by `api/migrations` with version table `alembic_version_api`, so it never collides with the
 indexer's.
 """
@@ -31,7 +33,9 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Float,
+    Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -165,6 +169,38 @@ recovery_cases = Table(
     Column("recorded_by", String(42), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("lost", "case_hash"),
+)
+
+# Writes accepted with `Prefer: respond-async` (`api.operations`): the request as received, who sent it,
+# where it is (`state`, and the lease of the process running it) and its answer once it has one.
+operations = Table(
+    "operations",
+    metadata,
+    Column("op_id", String(32), primary_key=True),
+    Column("principal", String(42), nullable=False),
+    Column("via", String(16), nullable=False),
+    Column("key_id", String(32), nullable=True),
+    Column("scopes", JSON, nullable=False),
+    Column("method", String(10), nullable=False),
+    Column("path", String(500), nullable=False),
+    Column("query", Text, nullable=False),
+    Column("headers", JSON, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("body_hash", String(64), nullable=False),
+    Column("idempotency_key", String(255), nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("tx_hashes", JSON, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("result", JSON, nullable=True),
+    Column("error", JSON, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Index("ix_operations_principal_created", "principal", "created_at"),
+    Index("ix_operations_state", "state"),
+    Index("ux_operations_principal_key", "principal", "idempotency_key", unique=True),
 )
 
 custodial_keys = Table(

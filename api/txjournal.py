@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from api.tables import tx_journal
@@ -48,6 +48,20 @@ class DbTxJournal:
             conn.execute(
                 update(tx_journal).where(tx_journal.c.key == entry.key).values(**values, updated_at=now)
             )
+
+    def under(self, key: str) -> list[tuple[str, TxStatus]]:
+        """(tx hash, status) of the entries journaled under `key` or keys derived from it (`key:…`,
+        one per transaction of a multi-transaction write), oldest first, dropped and failed left out."""
+        pattern = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ":%"
+        c = tx_journal.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(c.tx_hash, c.status)
+                .where(or_(c.key == key, c.key.like(pattern, escape="\\")))
+                .where(c.status.not_in(("dropped", "failed")))
+                .order_by(c.created_at)
+            ).all()
+        return [(str(row.tx_hash), row.status) for row in rows]
 
     def set_status(self, key: str, status: TxStatus) -> None:
         """Move `key` to `status`; an unknown key is ignored."""

@@ -82,6 +82,7 @@ class Objects:
     bank: str
     obligor: str
     governance: str  # a governance proposal id: governance has no owners, so the same in both worlds
+    operation: str = ""  # an asynchronous write the role sent (own) or world B's supplier sent (other)
 
 
 @dataclass(frozen=True)
@@ -340,6 +341,8 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/regulator/registrations.csv"): Rule(OVERSEERS, OVERSEERS),
     ("GET", "/v1/regulator/reports/periodic"): Rule(OVERSEERS, OVERSEERS, query=_period),
     ("GET", "/v1/regulator/reports/periodic.csv"): Rule(OVERSEERS, OVERSEERS, query=_period),
+    ("GET", "/v1/operations"): Rule(EVERYONE, EVERYONE),
+    ("GET", "/v1/operations/{op_id}"): Rule(EVERYONE, OVERSEERS),
     ("GET", "/v1/events/stream"): Rule(
         EVERYONE, EVERYONE, query=lambda o, r: {"max_seconds": 0.05, "heartbeat": 1}
     ),
@@ -506,6 +509,16 @@ def matrix(
     headers = {name: parties[name].headers for name in ROLES if name in parties}
     headers["operator"] = operator_headers
 
+    def queued(who: dict[str, str]) -> str:
+        """An asynchronous write left queued (this app runs no operations): its operation id."""
+        body = _split(other, "")
+        sent = api.post(f"/v1/tokens/{root_b}/split", json=body, headers={**who, "Prefer": "respond-async"})
+        assert sent.status_code == 202, sent.text
+        return str(sent.json()["id"])
+
+    own = {role: replace(objects, operation=queued(headers[role])) for role, objects in own.items()}
+    other = replace(other, operation=queued(parties["supplier_b"].headers))
+
     def issue_key(address: str) -> str:
         issued = api.post(
             f"/v1/participants/{address}/api-keys", json={"scopes": ["read"]}, headers=operator_headers
@@ -550,6 +563,7 @@ def _fill(path: str, objects: Objects, key_id: Callable[[str], str]) -> str:
         "request_id": objects.request,
         "fingerprint": objects.document,
         "governance_id": objects.governance,
+        "op_id": objects.operation,
     }
     if "{key_id}" in path:
         values["key_id"] = key_id(objects.address)

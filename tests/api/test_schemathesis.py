@@ -57,9 +57,12 @@ def target(
     trust = write_trust_store(tmp_path / "trust", build_pki(random.Random(7), datetime.now(UTC)))
     # No background state watch: the stateful test swaps the database file between scenarios, which
     # a thread reading it meanwhile would see half-copied (each request reads the state instead).
-    app = api_world.make_app(
-        api_settings.model_copy(update={"trust_store_dir": trust, "state_poll_seconds": 0})
+    # Operations sent with `Prefer: respond-async` stay queued: a background runner would change the
+    # world under the scenarios (tests/api/test_async_writes.py runs them).
+    configured = api_settings.model_copy(
+        update={"trust_store_dir": trust, "state_poll_seconds": 0, "operation_workers": 0}
     )
+    app = api_world.make_app(configured)
     client = TestClient(app)
     regulator = onboard(
         client, operator_headers, "regulator", ["REGULATOR"], "self", api_world.actors["regulator"]
