@@ -33,3 +33,11 @@ export function formatMoney(value, currency) {
 export function sumMinor(values) {
   return values.reduce((total, v) => total + toBigInt(v), 0n);
 }
+
+/** "1,234.5" (major units, as typed) → minor units as a BigInt, or null when not an amount. */
+export function parseMajor(text, decimals = 2) {
+  const clean = String(text || "").replace(/[,\s，]/g, "");
+  const match = new RegExp(`^(\\d+)(?:\\.(\\d{1,${decimals}}))?$`).exec(clean);
+  if (!match) return null;
+  return BigInt(match[1]) * 10n ** BigInt(decimals) + BigInt((match[2] || "").padEnd(decimals, "0"));
+}

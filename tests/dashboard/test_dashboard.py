@@ -214,6 +214,7 @@ def test_supplier_sees_its_holdings_and_the_pieces_it_split_off(
         "panel-incoming",
         "panel-offers",
         "panel-recourse",
+        "panel-propose",
         "panel-redeem",
         "panel-history",
         "panel-obligations",

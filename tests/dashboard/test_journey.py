@@ -1,13 +1,13 @@
 """The whole multi-tier journey done only by clicking, role by role, once in zh-CN and once in English.
 
 The operator onboards the core enterprise, four tiers of suppliers, a bank and a regulator in its page and
-reads each API key shown once, which each role then types to sign in. Tier 1's proposal is the one step
-sent through the API (the dashboard has no page to propose an obligation); the core confirms it in
-待确权; tier 1 pays tier 2, tier 2 pays tier 3, tier 3 pays tier 4, each citing the attested invoice the
-receiver sold it; tier 4 asks the bank for financing, the bank quotes and offers in its market, tier 4
-accepts; the regulator freezes a piece and unfreezes it; the core repays at maturity; every holder
-redeems. After each step the chain is read and compared with what the page shows (values, holders by
-legal name). Each role's main page is kept as a screenshot in build/screenshots/ and checked.
+reads each API key shown once, which each role then types to sign in. Tier 1 proposes the obligation in
+its 发起确权申请 page, citing the invoice it sold the core; the core confirms it in 待确权; tier 1 pays
+tier 2, tier 2 pays tier 3, tier 3 pays tier 4, each citing the attested invoice the receiver sold it;
+tier 4 asks the bank for financing, the bank quotes and offers in its market, tier 4 accepts; the
+regulator freezes a piece and unfreezes it; the core repays at maturity; every holder redeems. After
+each step the chain is read and compared with what the page shows (values, holders by legal name).
+Each role's main page is kept as a screenshot in build/screenshots/ and checked.
 
 Setup that is no participant's act uses the fixtures: the oracles' registration and attestations, test
 settlement cash minted by the operator, and the chain's clock moved to maturity."""
@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ from tests.dashboard.test_payments import (
 pytestmark = pytest.mark.chain
 
 FACE = 1_000_000_00
+SHANGHAI = timezone(timedelta(hours=8))
 TO_TIER2 = 600_000_00
 TO_TIER3 = 300_000_00
 TO_TIER4 = 100_000_00
@@ -194,21 +196,30 @@ def onboard_everyone(j: Journey) -> None:
 
 
 def propose(j: Journey) -> int:
-    """The one step through the API: the dashboard has no page where a supplier proposes an obligation."""
+    """Tier 1 proposes the obligation in its 发起确权申请 page, citing the invoice it sold the core."""
+    tab = j.tab
     tier1, core = j.members["tier1"], j.members["core"]
     invoice = j.world.attest_invoice(FACE, tier1.address, core.address)
-    body = {
-        "obligor": j.client.w3.to_checksum_address(core.address),
-        "currency": "CNY",
-        "face": FACE,
-        "maturity": j.world.now + 90 * DAY,
-        "min_unit": 100,
-        "documents": [invoice],
-    }
-    proposed = j.api.post("/v1/obligations/proposals", json=body, headers=tier1.headers)
-    assert proposed.status_code == 201, proposed.text
-    proposal_id: int = proposed.json()["result"]["proposal_id"]
     j.server.ctx.sync()
+    day = datetime.fromtimestamp(j.world.now + 90 * DAY, SHANGHAI).date()
+    maturity = int(datetime(day.year, day.month, day.day, tzinfo=SHANGHAI).timestamp())
+    sign_in_as(j, tier1.api_key)
+    tab.wait_for_selector("#panel-propose[data-status='ready']")
+    tab.select_option("#propose-obligor", label=core.name)
+    tab.fill("#propose-face", yuan(FACE)[1:])
+    tab.fill("#propose-maturity", day.isoformat())
+    tab.check(f"#propose-docs[data-status='ready'] input.propose-doc[value='{invoice}']")
+    tab.click("#propose-preview")
+    review = tab.wait_for_selector("#propose-review:not([hidden])").inner_text()
+    assert yuan(FACE) in review and core.name in review
+    tab.click("#propose-send")
+    assert wait_written(tab, "panel-propose") == "done", tab.inner_text("#panel-propose .problem")
+    done = tab.wait_for_selector("#panel-propose .outcome .propose-done")
+    proposal_id = int(done.get_attribute("data-proposal-id") or "0")
+    j.server.ctx.sync()
+    proposal = j.api.get(f"/v1/obligations/proposals/{proposal_id}", headers=tier1.headers).json()
+    assert (proposal["face"], proposal["maturity"], proposal["documents"]) == (FACE, maturity, [invoice])
+    assert proposal["obligor"] == core.address and proposal["status"] == "pending"
     return proposal_id
 
 
