@@ -8,7 +8,7 @@ import { count, dateOf, dayOf, has, loadCatalogues, locale, money, percentFromBp
 import { renderLineage } from "./lineage.js";
 import { knowNames, learnNames, nameOf, partyNode, partyText, resetNames, short } from "./names.js";
 import { describeProblem } from "./problems.js";
-import { toBigInt } from "./money.js";
+import { parseMajor as parseAmount, toBigInt } from "./money.js";
 import { PAGE_PANELS, installPages, loadPages } from "./pages.js";
 import { followEvents, liveIndicator, panelsFor } from "./live.js";
 import { signOperations } from "./wallet.js";
@@ -545,13 +545,6 @@ async function setFrozenValue(tokenId, text, panel) {
 // ------------------------------------------------------------------------------------ paying and selling
 
 /** "1,234.5" (the currency's major units, as typed) → minor units as a BigInt, or null when not an amount. */
-function parseAmount(text) {
-  const clean = String(text || "").replace(/[,\s，]/g, "");
-  const match = /^(\d+)(?:\.(\d{1,2}))?$/.exec(clean);
-  if (!match) return null;
-  return BigInt(match[1]) * 100n + BigInt((match[2] || "").padEnd(2, "0"));
-}
-
 /** The active holders one may pay, by legal name; their names join the page's cache. */
 async function loadDirectory() {
   if (state.directory) return state.directory;
