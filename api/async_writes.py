@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import operations as store
 from api.async_precheck import WriteRoutes, is_valid
 from api.config import AppContext
-from api.errors import ApiError, Unprocessable, problem
+from api.errors import ApiError, Unprocessable, api_problem
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.limits import BODY_SCOPE_KEY
 from api.operation_runner import OPERATION_SCOPE_KEY, OperationRunner
@@ -82,15 +82,7 @@ class AsyncWrites:
                 )
             operation = await asyncio.to_thread(self._store, ctx, scope, caller, key) if valid else None
         except ApiError as exc:
-            response = problem(
-                exc.status,
-                exc.slug,
-                exc.title,
-                exc.detail,
-                instance=scope.get("path"),
-                headers=exc.headers,
-                field=exc.field,
-            )
+            response = api_problem(exc, scope.get("path"))
             await response(scope, receive, send)
             return
         if operation is None:  # refused by the route's declared parameters: refused synchronously

@@ -410,18 +410,23 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _api_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ApiError)
+def api_problem(exc: ApiError, instance: str | None) -> JSONResponse:
+    """The problem+json answer of `exc`, for the exception handler and the middlewares alike."""
     return problem(
         exc.status,
         exc.slug,
         exc.title,
         exc.detail,
-        instance=request.url.path,
+        instance=instance,
         headers=exc.headers,
         field=exc.field,
         sentence=sentence(exc.sentence, exc.sentence_args) if exc.sentence else None,
     )
+
+
+async def _api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return api_problem(exc, request.url.path)
 
 
 # ------------------------------------------------------------------------- sentences and explanations

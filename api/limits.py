@@ -25,7 +25,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import ApiError, Unauthorized, problem
+from api.errors import ApiError, Unauthorized, api_problem
 from api.security import SIGNATURE_HEADER, Principal, has_credentials
 from ledger import jsonlimits
 
@@ -83,15 +83,7 @@ class RequestGuard:
             if SIGNATURE_HEADER in headers:
                 await self.authenticate(Request(scope, _replay(body, receive)))
         except ApiError as exc:
-            response = problem(
-                exc.status,
-                exc.slug,
-                exc.title,
-                exc.detail,
-                instance=scope.get("path"),
-                headers=exc.headers,
-                field=exc.field,
-            )
+            response = api_problem(exc, scope.get("path"))
             await response(scope, receive, send)
             return
         scope[BODY_SCOPE_KEY] = body  # read once, bounded and depth-checked: error answers may quote it
