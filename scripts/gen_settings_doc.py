@@ -29,6 +29,7 @@ from api.config import ENFORCEMENT_PASSWORD_ENV, ApiSettings
 from ledger.config import EnvKeys, Settings
 from oracles.cli import AGGREGATOR_KEYSTORE_ENV, AGGREGATOR_PASSWORD_ENV
 from tierchain.bench.api import PASSWORD_ENV as BENCH_PASSWORD_ENV
+from tierchain.bench.api import SERVE_ENV as BENCH_SERVE_ENV
 from tierchain.cli.common import DEFAULT_PASSWORD_ENV
 from tierchain.cli.dev import AGGREGATOR_KEY_ENV as DEV_AGGREGATOR_KEY_ENV
 from tierchain.cli.market import DEFAULT_API_KEY_ENV as MARKET_API_KEY_ENV
@@ -113,6 +114,8 @@ def other_variables() -> str:
         "never set them yourself |",
         f"| `{BENCH_PASSWORD_ENV}` | `tierchain bench api` | set by the benchmark for its throwaway "
         "keystores |",
+        f"| `{BENCH_SERVE_ENV}` | the same | set by the benchmark for its server's worker processes (the "
+        "data dir and chain they serve); never set it yourself |",
         "| `TIERCHAIN_API_URL` | `tierchain finance request…` | the API the financing-request commands "
         "talk to (`--api-url`) |",
         f"| `{MARKET_API_KEY_ENV}` | the same | the caller's API key (financing requests live in the "

@@ -265,12 +265,12 @@ def _serve_anchor(workers: int) -> AbstractContextManager[Served]:
     return _process(command, ANCHOR_PATH, f"http://127.0.0.1:{port}")
 
 
-_SERVE_ENV = "TIERCHAIN_API_BENCH_SERVE"  # the served app's arguments, for uvicorn's worker processes
+SERVE_ENV = "TIERCHAIN_API_BENCH_SERVE"  # the served app's arguments, for uvicorn's worker processes
 
 
 def served_app() -> Any:
     """The app factory uvicorn's worker processes call (arguments from the environment)."""
-    data_dir, rpc_url, state_file, block_time = json.loads(os.environ[_SERVE_ENV])
+    data_dir, rpc_url, state_file, block_time = json.loads(os.environ[SERVE_ENV])
     config = AnvilConfig(accounts=10, state_file=Path(state_file), block_time_seconds=block_time)
     return _build_app(Path(data_dir), rpc_url, config)
 
@@ -480,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     if args.serve is not None:
         assert args.data_dir is not None and args.rpc_url is not None and args.state_file is not None
-        os.environ[_SERVE_ENV] = json.dumps(
+        os.environ[SERVE_ENV] = json.dumps(
             [str(args.data_dir), args.rpc_url, str(args.state_file), args.block_time]
         )
         uvicorn.run(
