@@ -41,14 +41,18 @@ from typing import Any
 import httpx
 import uvicorn
 from eth_utils.crypto import keccak
+from sqlalchemy import func, select
 
 from api.app import create_app
 from api.config import ApiSettings
+from api.operations import FINAL_STATES
+from api.tables import operations
 from ledger.client import Attestation, DocumentKind, TierchainClient
 from ledger.compile import compile_contracts
 from ledger.config import AnvilConfig, NetworkConfig, PolicySpec, Settings, parse_network
 from ledger.deploy import deploy_system, load_deployment, manifest_path
 from ledger.errors import ErrorDecoder, TierchainError
+from ledger.indexer.db import make_engine
 from ledger.journal import TxJournal
 from ledger.keys import Signer, local_accounts
 from ledger.localchain import LocalChain, free_port
@@ -354,8 +358,8 @@ def _reads(holders: list[Holder]) -> list[HttpRequest]:
     return [HttpRequest("GET", f"/v1/tokens/{h.token_id}", h.headers) for h in holders]
 
 
-def _splits(holders: list[Holder]) -> list[HttpRequest]:
-    headers = {"Content-Type": "application/json"}
+def _splits(holders: list[Holder], extra: dict[str, str] | None = None) -> list[HttpRequest]:
+    headers = {"Content-Type": "application/json", **(extra or {})}
     return [
         HttpRequest(
             "POST",
@@ -367,22 +371,57 @@ def _splits(holders: list[Holder]) -> list[HttpRequest]:
     ]
 
 
+ASYNC = {"Prefer": "respond-async"}
+DRAIN_LIMIT_SECONDS = 300.0
+
+
+def _drain(data_dir: Path, accepted_at: float) -> dict[str, Any]:
+    """Wait until every operation accepted with `Prefer: respond-async` has ended (the server's runner
+    works through them); what ended, how, and how long it took from the first acceptance."""
+    engine = make_engine(f"sqlite:///{data_dir / 'tierchain.sqlite'}")
+    try:
+        while True:
+            with engine.connect() as conn:
+                query = select(operations.c.state, func.count()).group_by(operations.c.state)
+                counts = {str(state): int(n) for state, n in conn.execute(query).all()}
+            waiting = sum(n for state, n in counts.items() if state not in FINAL_STATES)
+            elapsed = time.monotonic() - accepted_at
+            if not waiting or elapsed > DRAIN_LIMIT_SECONDS:
+                break
+            time.sleep(0.5)
+    finally:
+        engine.dispose()
+    done = int(counts.get("done", 0))
+    return {
+        "operations_done": done,
+        "operations_failed": int(counts.get("failed", 0)),
+        "operations_unfinished": waiting,
+        "seconds_until_all_ended": round(elapsed, 1),
+        "executed_per_second": round(done / elapsed, 1) if elapsed else 0.0,
+    }
+
+
 def _round(
     data_dir: Path, chain_url: str, config: AnvilConfig, holders: list[Holder], workers: int, seconds: float,
     concurrency: int,
 ) -> dict[str, Any]:  # fmt: skip
-    """The three phases for one worker count, each beside the anchor (same worker count)."""
+    """The phases for one worker count, each beside the anchor (same worker count). The last sends
+    splits with `Prefer: respond-async`: wrk counts the 202s; then the queue is waited out."""
     plan = [
         ("health", "GET /v1/health", _health()),
         ("read", "GET /v1/tokens/{id}", _reads(holders)),
         ("split", "POST /v1/tokens/{id}/split", _splits(holders)),
+        ("async_split", "POST /v1/tokens/{id}/split, Prefer: respond-async", _splits(holders, ASYNC)),
     ]
     result: dict[str, Any] = {"workers": workers}
     with _serve_anchor(workers) as bare, _serve(data_dir, chain_url, config, workers=workers) as served:
         for name, endpoint, requests in plan:
+            started = time.monotonic()
             phase, anchor = _paired(bare, served, endpoint, requests, seconds, concurrency)
             result[name] = phase.as_json(anchor)
             result[f"anchor_{name}"] = anchor.as_json(anchor)
+            if name == "async_split":
+                result[name].update(_drain(data_dir, started))
     return result
 
 
@@ -451,7 +490,7 @@ def _worker_counts(text: str) -> tuple[int, ...]:
 def summary_lines(result: dict[str, Any]) -> list[str]:
     lines = [f"{result['load_generator']}; {result['mining']}; {result['cpus']} CPUs"]
     for entry in result["rounds"]:
-        for name in ("health", "read", "split"):
+        for name in ("health", "read", "split", "async_split"):
             r, a = entry[name], entry[f"anchor_{name}"]
             lines.append(
                 f"{entry['workers']} worker(s)  {r['endpoint']}: {r['requests_per_second']} req/s = "
@@ -460,6 +499,13 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
                 f"server CPU {r['server_cpu_ms_per_request']} ms/request = {r['cpu_vs_anchor']}x "
                 f"the anchor's ({a['server_cpu_ms_per_request']})"
             )
+        drained = entry["async_split"]
+        lines.append(
+            f"{entry['workers']} worker(s)  the accepted operations: {drained['operations_done']} done, "
+            f"{drained['operations_failed']} failed, {drained['operations_unfinished']} unfinished; "
+            f"all ended {drained['seconds_until_all_ended']} s after the first was sent "
+            f"({drained['executed_per_second']} executed per second)"
+        )
     return lines
 
 
