@@ -229,12 +229,21 @@ class TransactionManager:
         return found is not None
 
     def _resume(self, key: str) -> str | None:
-        """The hash already journaled for `key` (rebroadcast if still pending), or None to sign anew."""
+        """The hash already journaled for `key` (rebroadcast if still pending, or if a reorg dropped the
+        block that held it), or None to sign anew."""
         entry = self.journal.get(key)
         if entry is None or entry.status == "dropped":
             return None
-        if entry.status in ("mined", "failed") or self._receipt_or_none(entry.tx_hash) is not None:
+        if self._receipt_or_none(entry.tx_hash) is not None:
             return entry.tx_hash
+        if entry.status in ("mined", "failed"):
+            # Its receipt was seen, and is gone: a reorg took the block. The same signed bytes are the
+            # operation still (rebroadcast below); if its nonce went to another transaction meanwhile,
+            # it can never be mined and the key is signed anew, once, under the journal.
+            log.warning(
+                "journaled tx receipt vanished key=%s hash=%s status=%s", key, entry.tx_hash, entry.status
+            )
+            self.journal.set_status(key, "sent")
         try:
             self._broadcast(bytes(HexBytes(entry.raw_tx)), entry.tx_hash)
         except Web3RPCError as exc:

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import rlp  # type: ignore[import-untyped]
 from eth_account.typed_transactions.typed_transaction import TypedTransaction
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
@@ -93,7 +94,10 @@ class ClientBase:
         entry = self.manager.journal.get(key)
         if entry is None or entry.status == "dropped":
             return None
-        fields = TypedTransaction.from_bytes(HexBytes(entry.raw_tx)).as_dict()
+        raw = bytes(HexBytes(entry.raw_tx))
+        if raw[:1] >= b"\xc0":  # a legacy transaction: RLP [nonce, gasPrice, gas, to, value, data, v, r, s]
+            return int.from_bytes(bytes(rlp.decode(raw)[2]), "big")
+        fields = TypedTransaction.from_bytes(HexBytes(raw)).as_dict()
         return int(fields["gas"])
 
     def _send_many(

@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from web3 import Web3
 from web3.contract import Contract
 
+from ledger.client import TierchainClient
 from ledger.compile import CompileResult
 from ledger.config import LegacyGas, NetworkConfig
 from ledger.errors import ChainUnavailable, ContractRevert, ErrorDecoder, TokenFrozen, TransactionFailed
-from ledger.journal import TxJournal
+from ledger.journal import JournalEntry, TxJournal
 from ledger.keys import Signer
 from ledger.localchain import LocalChain, free_port
 from ledger.rpc import make_web3
@@ -185,3 +187,59 @@ def test_dead_node_raises_chain_unavailable(
 def test_transaction_failed_without_revert_data(manager: TransactionManager, accounts: list[Signer]) -> None:
     with pytest.raises(TransactionFailed):
         manager.send({"to": accounts[1].address, "value": 10**30})  # more ether than exists
+
+
+def test_keyed_tx_dropped_by_a_reorg_is_rebroadcast(
+    clean_chain: LocalChain, manager: TransactionManager, accounts: list[Signer]
+) -> None:
+    tx = {"to": accounts[3].address, "value": 555}
+    fork = clean_chain.snapshot()
+    first = manager.send(tx, idempotency_key="k-reorged")
+    nonce = manager.w3.eth.get_transaction_count(accounts[0].address)
+    assert clean_chain.revert(fork)  # the block holding it is gone: so is its receipt
+    clean_chain.mine(2)
+    assert manager._receipt_or_none(first["transactionHash"].to_0x_hex()) is None
+    again = manager.send(tx, idempotency_key="k-reorged")
+    assert again["transactionHash"] == first["transactionHash"], "the same signed bytes, sent again"
+    assert manager.w3.eth.get_transaction_count(accounts[0].address) == nonce, "nothing new was signed"
+    entry = manager.journal.get("k-reorged")
+    assert entry is not None and entry.status == "mined"
+
+
+def test_keyed_tx_dropped_by_a_reorg_whose_nonce_is_taken_is_signed_once_more(
+    clean_chain: LocalChain, manager: TransactionManager, accounts: list[Signer]
+) -> None:
+    tx = {"to": accounts[3].address, "value": 556}
+    before = manager.w3.eth.get_balance(accounts[3].address)
+    fork = clean_chain.snapshot()
+    first = manager.send(tx, idempotency_key="k-reorged-taken")
+    assert clean_chain.revert(fork)
+    # The replacement chain holds another transaction of the same sender at that nonce.
+    w3: Web3 = manager.w3
+    nonce = w3.eth.get_transaction_count(accounts[0].address, "pending")
+    raw = accounts[0].sign_transaction({
+        "to": accounts[2].address, "value": 1, "gas": 21000, "nonce": nonce, "chainId": 31337,
+        "maxFeePerGas": 10**11, "maxPriorityFeePerGas": 10**9,
+    }).raw_transaction  # fmt: skip
+    w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(raw))
+    again = manager.send(tx, idempotency_key="k-reorged-taken")
+    assert again["transactionHash"] != first["transactionHash"]
+    assert manager._receipt_or_none(first["transactionHash"].to_0x_hex()) is None
+    assert manager.w3.eth.get_balance(accounts[3].address) == before + 556, "executed exactly once"
+    assert manager.send(tx, idempotency_key="k-reorged-taken")["transactionHash"] == again["transactionHash"]
+
+
+@pytest.mark.parametrize("fees", [{"gasPrice": 0}, {"maxFeePerGas": 10**9, "maxPriorityFeePerGas": 0}])
+def test_client_reads_the_gas_of_a_journaled_tx_legacy_or_typed(
+    tmp_path: Path, accounts: list[Signer], fees: dict[str, int]
+) -> None:
+    journal = TxJournal(tmp_path / "journal.sqlite")
+    fields = {"to": accounts[1].address, "value": 1, "gas": 54_321, "nonce": 7, "chainId": 1337, **fees}
+    signed = accounts[0].sign_transaction(fields)
+    entry = JournalEntry(
+        key="k-gas", sender=accounts[0].address, nonce=7, tx_hash="0x" + bytes(signed.hash).hex(),
+        raw_tx="0x" + bytes(signed.raw_transaction).hex(), status="mined",
+    )  # fmt: skip
+    journal.record(entry)
+    client = SimpleNamespace(manager=SimpleNamespace(journal=journal))
+    assert TierchainClient._journaled_gas(client, "k-gas") == 54_321  # type: ignore[arg-type]
