@@ -27,6 +27,7 @@ from ledger.client import TierchainClient
 from ledger.config import NetworkConfig
 from ledger.deploy import Deployment
 from ledger.indexer import Indexer
+from ledger.indexer.errors import DeepReorgError
 from ledger.indexer.models import Cursor
 from ledger.indexer.source import RpcSource
 from ledger.keys import SCRYPT_N, Signer, keystore_password, load_keystore
@@ -197,6 +198,9 @@ class AppContext:
     enforcement: Signer | None = None
 
     indexed_block: int = -1  # the cursor after the last sync this process ran
+    # Why this process's indexer stopped (a reorg deeper than the confirmations), until a sync succeeds:
+    # `/v1/ready` then answers 503 at once, not only once the lag has grown past its limit.
+    index_halted: str | None = None
 
     @property
     def onboarding_fund_wei(self) -> int:
@@ -300,7 +304,12 @@ class AppContext:
                     self.writer.release()
 
     def _index(self) -> None:
-        stats = self.indexer.sync()
+        try:
+            stats = self.indexer.sync()
+        except DeepReorgError as exc:
+            self.index_halted = f"the indexer stopped: {exc}"
+            raise
+        self.index_halted = None
         self.indexed_block = stats.cursor
         self.watch.expire()  # this process's next request sees the new cursor (or a reorg) at once
         if stats.events:

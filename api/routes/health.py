@@ -6,7 +6,7 @@ from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlmodel import Session
 
@@ -27,6 +27,10 @@ class Readiness(BaseModel):
     head: int | None
     indexed: int | None
     lag: int | None
+    reason: str | None = Field(
+        default=None,
+        description="why not ready, when it is not the lag: e.g. the indexer stopped at a deep reorg",
+    )
 
 
 @router.get("/health", summary="Liveness")
@@ -52,8 +56,15 @@ def ready(ctx: ContextDep) -> JSONResponse:
     except Exception:
         rpc = False
     lag = head - indexed if head is not None and indexed is not None else None
-    ok = database and rpc and lag is not None and lag <= ctx.api.max_indexer_lag_blocks
+    halted = ctx.index_halted
+    ok = database and rpc and lag is not None and lag <= ctx.api.max_indexer_lag_blocks and halted is None
     body = Readiness(
-        status="ready" if ok else "not-ready", database=database, rpc=rpc, head=head, indexed=indexed, lag=lag
+        status="ready" if ok else "not-ready",
+        database=database,
+        rpc=rpc,
+        head=head,
+        indexed=indexed,
+        lag=lag,
+        reason=halted,
     )
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
