@@ -167,7 +167,8 @@ class _World:
             manager.journal,
             TxJournal(self.backup.parent / f"journal-{self.scenarios}.sqlite"),
         )
-        previous.close()
+        if isinstance(previous, TxJournal):  # the API's own journal lives in the database just restored
+            previous.close()
         manager.nonces = NonceManager(
             lambda a: manager.w3.eth.get_transaction_count(manager.w3.to_checksum_address(a), "pending")
         )
