@@ -1722,8 +1722,8 @@ async function sendRepay() {
 }
 
 /** Redraw the pay and offers panels from the holdings just loaded. */
-async function refreshActions({ keepOutcome = false } = {}) {
-  const shown = (id) => !document.getElementById(id).hidden;
+async function refreshActions({ keepOutcome = false, live = false, only = null } = {}) {
+  const shown = (id) => !document.getElementById(id).hidden && (only === null || only.includes(id));
   if (!keepOutcome) {
     for (const id of ["panel-pay", "panel-offers", "panel-incoming", "panel-market", "panel-recourse", "panel-limits", "panel-onboard", "panel-proposals", "panel-repay", ...PAGE_PANELS]) {
       const panel = document.getElementById(id);
@@ -1731,6 +1731,7 @@ async function refreshActions({ keepOutcome = false } = {}) {
     }
   }
   const work = [];
+  for (const id of ["panel-pay", "panel-offers"]) if (!live) delete document.getElementById(id).dataset.touched;
   if (shown("panel-pay")) work.push(loadPay());
   if (shown("panel-offers")) work.push(fill("panel-offers", "/financing/offers", loadOffers));
   await Promise.all(work);
@@ -1801,6 +1802,7 @@ function wireActions() {
     event.preventDefault();
     askFinancing();
   });
+  watchTouched(["panel-pay", "panel-offers"]);
   installPages({ state, h, table, fill, runWrite, showProblem, localProblem, statePill, namesFor, openLineage, wireBack, loadDirectory, refreshHoldings: () => fill("panel-holdings", "/tokens", loadHoldings) });
 }
 
@@ -1821,13 +1823,28 @@ const LOADERS = {
   "panel-supervision": ["/regulator/frozen", loadFrozen],
 };
 
-/** A panel the clerk is working in (a review or signature open, a write going, focus inside) is left alone. */
+/** A panel the clerk is working in (a review or signature open, a write going, focus inside, or a form
+ * filled in since it was drawn) is left alone. */
 function busy(panel) {
   return Boolean(
     panel.dataset.write === "sending" ||
+      panel.dataset.touched === "1" ||
       panel.querySelector(".review:not([hidden]), .sign-box") ||
       panel.contains(document.activeElement),
   );
+}
+
+/** Remember that the clerk changed something in a panel's form, so a live redraw does not wipe it; a
+ * redraw of the panel by the page itself (after a write, on sign-in) starts it clean again. */
+function watchTouched(ids) {
+  for (const id of ids) {
+    const panel = document.getElementById(id);
+    const mark = () => {
+      panel.dataset.touched = "1";
+    };
+    panel.addEventListener("input", mark);
+    panel.addEventListener("change", mark);
+  }
 }
 
 /** Redraw what a batch of ledger events concerns, without a reload. */
@@ -1847,7 +1864,7 @@ async function liveRefresh(events, tries = 0) {
   await Promise.all(work);
   if (wanted.has("lineage") && state.lineageOf !== null && shown("panel-lineage")) await showLineage(state.lineageOf);
   const actions = ["panel-pay", "panel-offers"].filter((id) => shown(id));
-  if (actions.length && (wanted.has("panel-holdings") || wanted.has("panel-offers"))) await refreshActions({ keepOutcome: true });
+  if (actions.length && (wanted.has("panel-holdings") || wanted.has("panel-offers"))) await refreshActions({ keepOutcome: true, live: true, only: actions });
   document.body.dataset.liveEvents = String(Number(document.body.dataset.liveEvents || 0) + events.length);
 }
 
