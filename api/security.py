@@ -381,8 +381,9 @@ async def authenticate(request: Request, ctx: AppContext) -> Principal:
 
     A client address past its budget of failed authentications is refused (429) before any key
     lookup or signature recovery; every failure (bad or revoked key, bad or replayed signature, an
-    address that is no participant) spends from that budget. A success spends from the participant's
-    own bucket, which all of its keys and its wallet share.
+    address that is no participant) spends from that budget. A key already checked at the current
+    state (`api.credentials`) is known good and skips that budget. A success spends from the
+    participant's own bucket, which all of its keys and its wallet share.
     """
     known = request.scope.get(PRINCIPAL_SCOPE_KEY)
     if isinstance(known, Principal):
