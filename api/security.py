@@ -337,10 +337,7 @@ async def _identify(request: Request, ctx: AppContext, token: str | None) -> Pri
                 scopes=frozenset({Scope.READ, Scope.WRITE}),
                 via="operator",
             )
-        kept = ctx.principals.peek(token)  # checked before at this state: no thread, no database
-        if kept is not None:
-            return kept
-        return await run_in_threadpool(_api_key_principal, ctx, token)
+        return await run_in_threadpool(_api_key_principal, ctx, token)  # `authenticate` peeked already
     headers = request.headers
     signer = headers.get("x-tierchain-address")
     nonce, deadline = headers.get("x-tierchain-nonce"), headers.get("x-tierchain-deadline")
