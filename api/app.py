@@ -67,7 +67,7 @@ from ledger.indexer.manifest import IndexedDeployment
 from ledger.indexer.source import RpcSource
 from ledger.jsonlimits import restore_recursion_limit
 from ledger.keys import Signer, load_signer, local_accounts
-from ledger.rpc import make_web3
+from ledger.rpc import make_web3, provider_urls
 from ledger.tx import TransactionManager
 
 log = logging.getLogger(__name__)
@@ -108,10 +108,10 @@ def build_context(
     if network is None:
         network = load_network(settings)
         w3 = connect(settings, network)
-        endpoint = str(getattr(w3.provider, "endpoint_uri", network.rpc_urls[0]))
-        network = network.model_copy(update={"rpc_urls": [endpoint]})
+        # every URL the network has (a local one: where `chain up` put it), the answering one first
+        network = network.model_copy(update={"rpc_urls": provider_urls(w3)})
     else:
-        w3 = make_web3(network.rpc_urls[0])
+        w3 = make_web3(network.rpc_urls)
     deployment = deployment or load_deployment(settings, network.name)
     abis = abis or load_abis(settings.build_dir)
     operator = operator or _operator_signer(network)
@@ -130,7 +130,7 @@ def build_context(
         allocator=lambda pending_count: SharedNonces(engine, pending_count),
     )
     client = TierchainClient(manager, deployment, abis)
-    source = RpcSource(network.rpc_urls[0])
+    source = RpcSource(network.rpc_urls)  # the indexer fails over across the same nodes
     indexer = Indexer(
         engine,
         source,
