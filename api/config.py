@@ -27,7 +27,6 @@ from ledger.client import TierchainClient
 from ledger.config import NetworkConfig
 from ledger.deploy import Deployment
 from ledger.indexer import Indexer
-from ledger.indexer.errors import DeepReorgError
 from ledger.indexer.models import Cursor
 from ledger.indexer.source import RpcSource
 from ledger.keys import SCRYPT_N, Signer, keystore_password, load_keystore
@@ -198,9 +197,6 @@ class AppContext:
     enforcement: Signer | None = None
 
     indexed_block: int = -1  # the cursor after the last sync this process ran
-    # Why this process's indexer stopped (a reorg deeper than the confirmations), until a sync succeeds:
-    # `/v1/ready` then answers 503 at once, not only once the lag has grown past its limit.
-    index_halted: str | None = None
 
     @property
     def onboarding_fund_wei(self) -> int:
@@ -304,12 +300,9 @@ class AppContext:
                     self.writer.release()
 
     def _index(self) -> None:
-        try:
-            stats = self.indexer.sync()
-        except DeepReorgError as exc:
-            self.index_halted = f"the indexer stopped: {exc}"
-            raise
-        self.index_halted = None
+        # A reorg deeper than the confirmations raises DeepReorgError, recorded on the cursor in the
+        # database for every worker: `/v1/ready` answers 503 with it until a sync succeeds.
+        stats = self.indexer.sync()
         self.indexed_block = stats.cursor
         self.watch.expire()  # this process's next request sees the new cursor (or a reorg) at once
         if stats.events:

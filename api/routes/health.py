@@ -42,11 +42,13 @@ async def health() -> Health:
 def ready(ctx: ContextDep) -> JSONResponse:
     database = rpc = False
     head = indexed = None
+    halted: str | None = None
     try:
         with Session(ctx.engine) as session:
             session.exec(text("SELECT 1"))  # type: ignore[call-overload]
             cursor = session.get(Cursor, (ctx.deployment.chain_id, ctx.indexer.key))
             indexed = cursor.block_number if cursor else None
+            halted = cursor.halted if cursor else None  # recorded by whichever process indexes
         database = True
     except Exception:  # readiness reports, it does not raise
         database = False
@@ -56,7 +58,6 @@ def ready(ctx: ContextDep) -> JSONResponse:
     except Exception:
         rpc = False
     lag = head - indexed if head is not None and indexed is not None else None
-    halted = ctx.index_halted
     ok = database and rpc and lag is not None and lag <= ctx.api.max_indexer_lag_blocks and halted is None
     body = Readiness(
         status="ready" if ok else "not-ready",

@@ -127,7 +127,26 @@ class Indexer:
     # ---------------------------------------------------------------- sync
 
     def sync(self, target: int | None = None, *, max_ranges: int | None = None) -> SyncStats:
-        """Index up to `target` (default: the head as it is now); returns what was done."""
+        """Index up to `target` (default: the head as it is now); returns what was done.
+
+        A reorg deeper than the confirmations raises `DeepReorgError` and records why on the cursor
+        (`Cursor.halted`), for every process reading this database; the next sync that succeeds
+        clears it."""
+        try:
+            return self._sync(target, max_ranges)
+        except DeepReorgError as exc:
+            self._record_halt(f"the indexer stopped: {exc}"[:1000])
+            raise
+
+    def _record_halt(self, reason: str | None) -> None:
+        with Session(self.engine) as session, session.begin():
+            row = session.get(Cursor, (self.chain_id, self.key))
+            if row is not None:
+                row.halted = reason
+        if reason is not None:
+            log.error("indexer halted reason=%s", reason)
+
+    def _sync(self, target: int | None, max_ranges: int | None) -> SyncStats:
         started = time.monotonic()
         stats = SyncStats()
         head = self.source.head()
@@ -159,7 +178,10 @@ class Indexer:
                     raise IndexerError(f"range after block {cursor.block_number} stays inconsistent")
                 head = self.source.head()
                 goal = head if target is None else min(target, head)
-        stats.cursor = self.cursor().block_number
+        final = self.cursor()
+        stats.cursor = final.block_number
+        if final.halted is not None:
+            self._record_halt(None)  # indexing goes on: the stop is over
         stats.seconds = time.monotonic() - started
         return stats
 

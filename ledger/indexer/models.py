@@ -57,6 +57,9 @@ class Cursor(SQLModel, table=True):
     block_number: int = Field(sa_type=BigInteger)
     block_hash: str | None = Field(default=None, max_length=66)
     updated_at: int = Field(default=0, sa_type=BigInteger)
+    # Why indexing stopped (a reorg deeper than the confirmations), until a sync succeeds; every
+    # process reading the index sees it (`/v1/ready` answers 503 with it as the reason).
+    halted: str | None = Field(default=None, max_length=1000)
 
 
 class Event(SQLModel, table=True):

@@ -1,5 +1,7 @@
-"""`/v1/ready` answers 503 with the reason as soon as the API's indexer stops at a reorg deeper than the
-confirmations, and ready again once a sync succeeds (the lag alone would still pass for a while)."""
+"""`/v1/ready` answers 503 with the reason as soon as the indexer stops at a reorg deeper than the
+confirmations, in every worker over the database (the halt is recorded on the cursor, not in the
+memory of the process whose sync raised), and ready again once a sync succeeds; the lag alone would
+still pass for a while."""
 
 from __future__ import annotations
 
@@ -8,31 +10,13 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import pytest
 from sqlmodel import Session
 
-from api.config import AppContext
 from api.routes.health import ready
 from ledger.indexer.db import make_engine, upgrade
-from ledger.indexer.errors import DeepReorgError
 from ledger.indexer.models import Cursor
 
-
-class Indexer:
-    key = "deployment"
-
-    def __init__(self) -> None:
-        self.fail = True
-
-    def sync(self) -> Any:
-        if self.fail:
-            raise DeepReorgError("reorg of 3 blocks below the confirmation depth 1", depth=3, max_depth=1)
-        return SimpleNamespace(cursor=11, events=0, head=12)
-
-
-class Watch:
-    def expire(self) -> None:
-        pass
+KEY = "deployment"
 
 
 def _ready(ctx: Any) -> tuple[int, dict[str, Any]]:
@@ -40,32 +24,44 @@ def _ready(ctx: Any) -> tuple[int, dict[str, Any]]:
     return answer.status_code, json.loads(bytes(answer.body))
 
 
-def test_a_deep_reorg_makes_the_api_not_ready_until_a_sync_succeeds(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'index.sqlite'}")
-    upgrade(engine)
-    with Session(engine) as session:
-        session.add(Cursor(chain_id=1, deployment=Indexer.key, start_block=0, block_number=11))
-        session.commit()
-    ctx: Any = SimpleNamespace(
+def _worker(engine: Any) -> Any:
+    """What `ready` reads of an API worker: its engine, deployment, indexer key, source and limits."""
+    return SimpleNamespace(
         engine=engine,
         deployment=SimpleNamespace(chain_id=1),
-        indexer=Indexer(),
+        indexer=SimpleNamespace(key=KEY),
         source=SimpleNamespace(head=lambda: 12),
         api=SimpleNamespace(max_indexer_lag_blocks=10),
-        watch=Watch(),
-        index_halted=None,
-        indexed_block=-1,
     )
-    assert _ready(ctx)[0] == 200
 
-    with pytest.raises(DeepReorgError):
-        AppContext._index(ctx)
-    status, body = _ready(ctx)
-    assert status == 503 and body["status"] == "not-ready"
-    assert body["lag"] == 1 and "3 blocks" in body["reason"]  # the lag alone would have passed
 
-    ctx.indexer.fail = False
-    AppContext._index(ctx)
-    status, body = _ready(ctx)
-    assert status == 200 and body["reason"] is None and ctx.indexed_block == 11
+def _halt(engine: Any, reason: str | None) -> None:
+    with Session(engine) as session:
+        row = session.get(Cursor, (1, KEY))
+        assert row is not None
+        row.halted = reason
+        session.add(row)
+        session.commit()
+
+
+def test_a_halt_recorded_by_the_indexing_process_makes_every_worker_not_ready(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'index.sqlite'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with Session(engine) as session:
+        session.add(Cursor(chain_id=1, deployment=KEY, start_block=0, block_number=11))
+        session.commit()
+    other = make_engine(url)  # another worker: its own engine, nothing shared in memory
+    assert _ready(_worker(engine))[0] == 200 and _ready(_worker(other))[0] == 200
+
+    _halt(engine, "the indexer stopped: reorg of 3 blocks below the confirmation depth 1")
+    for worker in (_worker(engine), _worker(other)):
+        status, body = _ready(worker)
+        assert status == 503 and body["status"] == "not-ready"
+        assert body["lag"] == 1 and "3 blocks" in body["reason"]  # the lag alone would have passed
+
+    _halt(engine, None)  # what the next successful sync does
+    status, body = _ready(_worker(other))
+    assert status == 200 and body["reason"] is None
     engine.dispose()
+    other.dispose()

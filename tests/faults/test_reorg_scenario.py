@@ -121,9 +121,8 @@ class IndexView:
         assert self.indexer is not None
         return self.indexer.sync().reorg_depths
 
-    def readiness(self, halted: str | None) -> tuple[int, dict[str, Any]]:
-        """What the API's `/v1/ready` answers over this database (its own code, on this indexer), with
-        `halted` as the API records it when its sync raises (`AppContext.index_halted`)."""
+    def readiness(self) -> tuple[int, dict[str, Any]]:
+        """What the API's `/v1/ready` answers over this database (its own code, on this indexer)."""
         lag = ApiSettings.model_fields["max_indexer_lag_blocks"].default
         ctx = SimpleNamespace(
             engine=self.engine,
@@ -131,7 +130,6 @@ class IndexView:
             indexer=self.indexer,
             source=self.source,
             api=SimpleNamespace(max_indexer_lag_blocks=lag),
-            index_halted=halted,
         )
         answer = ready(ctx)  # type: ignore[arg-type]
         return answer.status_code, json.loads(bytes(answer.body))
@@ -224,7 +222,7 @@ def _reorg(
             report.indexer = f"DeepReorgError(depth={exc.depth}), re-indexed"
             # It stopped, writing nothing: the database still holds the orphaned branch, as final.
             assert (view.indexer.cursor().block_number, dump(view.engine)) == held
-            report.ready = view.readiness(halted=f"the indexer stopped: {exc}")
+            report.ready = view.readiness()  # the halt is on the cursor: any worker sees it
             try:
                 report.stale = f"{len(view.mismatches())} mismatches"
             except RpcError as err:  # it holds an obligation the chain no longer has: slotTerms reverts

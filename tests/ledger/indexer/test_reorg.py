@@ -68,3 +68,13 @@ def test_deep_reorg_stops_loudly(chain: World, db: Engine) -> None:
 
     assert caught.value.depth == 2 and caught.value.max_depth == 1
     assert dump(db) == before  # nothing was touched
+    # the stop is recorded on the cursor, for every process reading this database
+    halted = indexer.cursor().halted
+    assert halted is not None and "depth 2" in halted
+    with pytest.raises(DeepReorgError):
+        indexer.sync()  # it stays stopped
+    assert indexer.cursor().halted == halted
+
+    # an indexer allowed deeper reorgs repairs it; its successful sync clears the stop
+    make_indexer(chain, db, max_reorg_depth=5).sync()
+    assert indexer.cursor().halted is None
