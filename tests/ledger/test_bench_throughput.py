@@ -30,7 +30,9 @@ def test_raw_signer_is_byte_identical_to_eth_account(nonce: int) -> None:
 
 @pytest.mark.chain
 def test_short_throughput_run(project_root: Path) -> None:
-    report = run_bench(project_root, seconds=3, senders=6, window=4, obligations=2)
+    report = run_bench(
+        project_root, seconds=3, senders=6, window=4, obligations=2, anchor_slices=1, slice_seconds=2
+    )
     assert report.senders == 6 and report.mode.startswith("interval 1s")
     assert report.submitted > 0 and report.rejected == 0 and report.reverted == 0
     assert report.confirmed_total == report.submitted and report.unconfirmed == 0
@@ -39,6 +41,12 @@ def test_short_throughput_run(project_root: Path) -> None:
     assert 0 < report.latency_p50_ms <= report.latency_p95_ms
     assert report.gas_limits["split"] > report.gas_limits["transfer"] > 21_000
     assert "coincurve" in report.signing_backend.lower()
+    # the same splits, live against pre-signed, on the same chain
+    anchor = report.anchor
+    assert anchor is not None and anchor.slices == 1
+    assert anchor.live_mined > 0 and anchor.presigned_mined > 0
+    assert anchor.reverted == 0 and anchor.rejected == 0
+    assert abs(anchor.ratio - anchor.live_per_s / anchor.presigned_per_s) < 0.01
 
 
 def test_bench_indexer_json(project_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -129,6 +129,7 @@ class ThroughputReport:
     latency_p95_ms: float
     blocks: int
     gas_limits: dict[str, int]
+    anchor: AnchorComparison | None = None  # against anvil fed pre-signed splits, same chain, same run
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -155,7 +156,14 @@ class ThroughputRun:
         threads: int = 2,
         window: int = 16,
         receipt_batch: int = 500,
+        splits_only: bool = False,
+        presigned: list[deque[tuple[str, str, str]]] | None = None,
     ) -> None:
+        """`splits_only`: every operation a split (no whole transfers, which depend on receipts).
+        `presigned`: per sender, (kind, hash, raw) transactions signed before the run, sent as they
+        are instead of built and signed in the loop; the run ends when they are all sent."""
+        self.splits_only = splits_only
+        self.presigned = presigned
         self.url = url
         self.network = network
         self.token = bytes.fromhex(token[2:])
@@ -190,7 +198,7 @@ class ThroughputRun:
         s = self.senders[index]
         fees = self._fees
         s.ops += 1
-        if s.owned and s.ops % 2 == 0:
+        if s.owned and s.ops % 2 == 0 and not self.splits_only:
             token_id = s.owned.popleft()
             kind = "transfer"
             data = TRANSFER_SELECTOR + abi_encode(
@@ -219,12 +227,20 @@ class ThroughputRun:
                 for i, free in room.items():
                     if free <= 0:
                         continue
+                    if self.presigned is not None:
+                        queue = self.presigned[i]
+                        for _ in range(min(free, len(queue))):
+                            kind, tx_hash, raw = queue.popleft()
+                            batch.append((kind, tx_hash, raw, i))
+                        continue
                     address = self.senders[i].signer.address
                     with nonces.reserve(address, free) as first:
                         for k in range(free):
                             kind, tx_hash, raw = self._build(i, first + k)
                             batch.append((kind, tx_hash, raw, i))
                 if not batch:
+                    if self.presigned is not None and not any(self.presigned[i] for i in mine):
+                        return  # this thread's share is all sent
                     time.sleep(0.002)
                     continue
                 sent_at = time.perf_counter()
@@ -336,7 +352,12 @@ class ThroughputRun:
         poller.start()
         for w in workers:
             w.start()
-        self._stop_submitting.wait(seconds)
+        deadline = started + seconds
+        while not self._stop_submitting.is_set() and any(w.is_alive() for w in workers):
+            if time.perf_counter() >= deadline:
+                break
+            self._stop_submitting.wait(min(0.05, max(0.0, deadline - time.perf_counter())))
+        exhausted = self.presigned is not None and not self._errors and time.perf_counter() < deadline
         self._stop_submitting.set()
         ended = time.perf_counter()
         for w in workers:
@@ -349,6 +370,9 @@ class ThroughputRun:
             c.close()
         if self._errors:
             raise BenchError(f"bench worker failed: {self._errors[0]!r}") from self._errors[0]
+        if exhausted and self._confirmed_at:
+            # every pre-signed one was sent before the deadline: the window runs to the last receipt
+            ended = max(self._confirmed_at)
         window = ended - started
         in_window = sum(1 for t in self._confirmed_at if t <= ended)
         return {
@@ -367,6 +391,120 @@ class ThroughputRun:
             "latency_p95_ms": round(_percentile(self._latencies, 0.95) * 1000, 1),
             "blocks": head_after - head_before,
         }
+
+
+# ---------------------------------------------------------------------- the pre-signed anchor
+
+
+@dataclass
+class AnchorComparison:
+    """The benchmark's split path against anvil fed the same splits signed beforehand, in alternating
+    slices on the same chain: `ratio` = live mined/s ÷ pre-signed mined/s (1.0: signing and building
+    cost the node nothing; the target is ≥ 0.8)."""
+
+    slices: int
+    slice_seconds: float
+    live_mined: int
+    live_seconds: float
+    live_per_s: float
+    presigned_mined: int
+    presigned_seconds: float
+    presigned_per_s: float
+    ratio: float
+    reverted: int
+    rejected: int
+    live_slices_per_s: list[float] = field(default_factory=list)
+    presigned_slices_per_s: list[float] = field(default_factory=list)
+
+
+def presign(
+    rpc: JsonRpc, network: NetworkConfig, token: bytes, senders: list[_Sender], gas: int, per_sender: int
+) -> list[deque[tuple[str, str, str]]]:
+    """`per_sender` splits of the minimum unit for each sender, signed now on its next nonces (not
+    timed), with the fees of the head as the live loop sets them."""
+    block = rpc.call("eth_getBlockByNumber", ["latest", False]).result
+    fees = fee_fields(network.gas, base_fee_wei=int(block.get("baseFeePerGas", "0x0"), 16))
+    nonces = rpc.batch([("eth_getTransactionCount", [s.signer.address, "pending"]) for s in senders])
+    queues: list[deque[tuple[str, str, str]]] = []
+    for sender, answer in zip(senders, nonces, strict=True):
+        first = int(answer.result, 16)
+        queue: deque[tuple[str, str, str]] = deque()
+        for k in range(per_sender):
+            data = SPLIT_SELECTOR + abi_encode(
+                ["uint256", "address", "uint256"], [sender.piece, "0x" + sender.next_to.hex(), MIN_UNIT]
+            )
+            tx_hash, raw = sender.signer.sign(
+                first + k, token, data, gas, fees["maxFeePerGas"], fees["maxPriorityFeePerGas"]
+            )
+            queue.append(("split", tx_hash, raw))
+        queues.append(queue)
+    return queues
+
+
+def compare_with_presigned(
+    url: str,
+    network: NetworkConfig,
+    token: str,
+    senders: list[_Sender],
+    gas: dict[str, int],
+    *,
+    slices: int = 3,
+    slice_seconds: float = 10.0,
+    threads: int = 2,
+    window: int = 16,
+) -> AnchorComparison:
+    """Alternate a live slice (splits built and signed in the loop, as the benchmark does) with a
+    pre-signed slice (the same splits, signed before it starts, sent through the same submitters,
+    window and receipt poller), `slices` times each. Each pre-signed slice gets twice what the live slice
+    before it mined, so it normally runs its full length; if all are sent sooner, its window runs to
+    the last receipt."""
+    live_mined = anchor_mined = reverted = rejected = 0
+    live_seconds = anchor_seconds = 0.0
+    live_slices: list[float] = []
+    anchor_slices: list[float] = []
+    rpc = JsonRpc(url)
+    try:
+        for _ in range(slices):
+            for s in senders:
+                s.in_flight = 0
+            live = ThroughputRun(
+                url, network, token, senders, gas, threads=threads, window=window, splits_only=True
+            ).run(slice_seconds)
+            live_mined += live["mined_in_window"]
+            live_seconds += live["seconds"]
+            per_sender = window + -(-2 * live["mined_in_window"] // len(senders))
+            queues = presign(rpc, network, bytes.fromhex(token[2:]), senders, gas["split"], per_sender)
+            for s in senders:
+                s.in_flight = 0
+            anchor = ThroughputRun(
+                url, network, token, senders, gas, threads=threads, window=window, presigned=queues
+            ).run(slice_seconds)
+            anchor_mined += anchor["mined_in_window"]
+            anchor_seconds += anchor["seconds"]
+            live_slices.append(live["mined_per_s"])
+            anchor_slices.append(anchor["mined_per_s"])
+            for figures in (live, anchor):
+                reverted += figures["reverted"]
+                rejected += figures["rejected"]
+    finally:
+        rpc.close()
+    live_rate = live_mined / live_seconds if live_seconds else 0.0
+    anchor_rate = anchor_mined / anchor_seconds if anchor_seconds else 0.0
+    return AnchorComparison(
+        slices=slices,
+        slice_seconds=slice_seconds,
+        live_mined=live_mined,
+        live_seconds=round(live_seconds, 2),
+        live_per_s=round(live_rate, 1),
+        presigned_mined=anchor_mined,
+        presigned_seconds=round(anchor_seconds, 2),
+        presigned_per_s=round(anchor_rate, 1),
+        ratio=round(live_rate / anchor_rate, 3) if anchor_rate else 0.0,
+        reverted=reverted,
+        rejected=rejected,
+        live_slices_per_s=live_slices,
+        presigned_slices_per_s=anchor_slices,
+    )
 
 
 # ---------------------------------------------------------------------- setup
@@ -485,8 +623,12 @@ def run_bench(
     obligations: int = 4,
     block_time: float | None = 1.0,
     block_gas_limit: int = 500_000_000,
+    anchor_slices: int = 3,
+    slice_seconds: float = 10.0,
 ) -> ThroughputReport:
-    """Start a fresh anvil, deploy, prepare the suppliers, run for `seconds`, stop the chain."""
+    """Start a fresh anvil, deploy, prepare the suppliers, run for `seconds`; then, unless
+    `anchor_slices` is 0, compare the split path with anvil fed pre-signed splits
+    (`compare_with_presigned`); stop the chain."""
     if senders < 2:
         raise BenchError("at least two senders are needed (each pays the next)")
     build = compile_contracts(project_root, build_dir or project_root / "build")
@@ -515,6 +657,19 @@ def run_bench(
                 chain.url, network, client.token.address, parties, gas, threads=threads, window=window
             )
             figures = run.run(seconds)
+            anchor = None
+            if anchor_slices > 0:
+                anchor = compare_with_presigned(
+                    chain.url,
+                    network,
+                    client.token.address,
+                    parties,
+                    gas,
+                    slices=anchor_slices,
+                    slice_seconds=slice_seconds,
+                    threads=threads,
+                    window=window,
+                )
     mode = "automine" if block_time is None else f"interval {block_time:g}s, gas limit {block_gas_limit:,}"
     return ThroughputReport(
         mode=mode,
@@ -522,6 +677,7 @@ def run_bench(
         submitter_threads=threads,
         signing_backend=f"coincurve direct (eth-keys backend: {signing_backend()})",
         gas_limits=gas,
+        anchor=anchor,
         **figures,
     )
 

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from typing import Annotated
 
 import typer
@@ -73,9 +74,14 @@ def bench_throughput_cmd(
     block_time: Annotated[
         float | None, typer.Option(help="seconds per block (interval mining); 0 for automine")
     ] = 1.0,
+    anchor_slices: Annotated[
+        int, typer.Option(help="alternating slices against anvil fed pre-signed splits; 0 to skip")
+    ] = 3,
+    slice_seconds: Annotated[float, typer.Option(help="seconds per anchor slice")] = 10.0,
     as_json: JsonOpt = False,
 ) -> None:
-    """Receivable operations per second (splits and whole transfers) on a fresh anvil."""
+    """Receivable operations per second (splits and whole transfers) on a fresh anvil; then the split
+    path against anvil fed the same splits signed beforehand (the anchor), as a ratio."""
     from tierchain.bench.throughput import run_bench as run_throughput
 
     built = settings()
@@ -88,6 +94,8 @@ def bench_throughput_cmd(
             window=window,
             threads=threads,
             block_time=block_time or None,
+            anchor_slices=anchor_slices,
+            slice_seconds=slice_seconds,
         )
     if as_json:
         typer.echo(json.dumps(report.as_json(), indent=2))
@@ -96,7 +104,11 @@ def bench_throughput_cmd(
     table.add_column("figure")
     table.add_column("value", justify="right")
     for name, value in report.as_json().items():
-        table.add_row(name, str(value))
+        if name != "anchor":
+            table.add_row(name, str(value))
+    if report.anchor is not None:
+        for name, value in asdict(report.anchor).items():
+            table.add_row(f"anchor {name}", str(value))
     console.print(table)
 
 
