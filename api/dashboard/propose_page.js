@@ -123,7 +123,11 @@ function readProposal() {
   const chosen = new Set($$("#propose-docs input.propose-doc:checked").map((c) => c.value));
   const documents = (kit.state.proposeDocs || []).filter((d) => chosen.has(d.fingerprint));
   if (!documents.length) return { error: t("propose.needDocument"), field: $("#propose-docs input.propose-doc") ? "#propose-docs input.propose-doc" : "#propose-obligor" };
-  return { obligor, currency, face, minUnit, maturity, documents };
+  const code = $("#propose-justification").value.trim() || "0";
+  if (!/^\d{1,5}$/.test(code) || Number(code) > 65535) return { error: t("propose.needJustification"), field: "#propose-justification" };
+  const agreedTerm = $("#propose-agreed-term").value.trim();
+  if (agreedTerm.length > 512) return { error: t("propose.agreedTermTooLong"), field: "#propose-agreed-term" };
+  return { obligor, currency, face, minUnit, maturity, documents, justification: Number(code), agreedTerm };
 }
 
 function preview() {
@@ -147,6 +151,8 @@ function preview() {
     h("p", { class: "review-min-unit" }, t("propose.reviewMinUnit", { unit: money(proposal.minUnit.toString(), cur) })),
     h("p", {}, t("propose.reviewDocuments", { n: proposal.documents.length })),
     h("ul", { class: "review-documents" }, proposal.documents.map((d) => h("li", { title: d.fingerprint }, documentLine(d)))),
+    proposal.justification ? h("p", { class: "review-justification" }, t("propose.reviewJustification", { code: proposal.justification })) : "",
+    proposal.agreedTerm ? h("p", { class: "review-agreed-term" }, t("propose.reviewAgreedTerm", { term: proposal.agreedTerm })) : "",
     h("p", { class: "hint" }, t("propose.reviewHow")),
   );
   $("#propose-form").hidden = true;
@@ -166,6 +172,8 @@ async function send() {
     min_unit: Number(proposal.minUnit),
     documents: proposal.documents.map((d) => d.fingerprint),
   };
+  if (proposal.justification) body.tenor_justification = proposal.justification;
+  if (proposal.agreedTerm) body.agreed_term = proposal.agreedTerm;
   const answer = await kit.runWrite(
     panel(),
     $("#propose-review"),

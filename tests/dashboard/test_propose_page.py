@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from eth_utils.crypto import keccak
 from fastapi.testclient import TestClient
 
 from tests.api.support import DAY, ApiWorld, Party
@@ -111,3 +112,45 @@ def test_a_supplier_proposes_by_clicking_and_the_core_enterprise_confirms(
     terms = client.slot_terms(slot)
     assert (terms.face, terms.maturity) == (FACE, maturity)
     assert client.owner_of(terms.root_token_id).lower() == tier1.address.lower()
+
+
+def test_a_long_tenor_proposal_carries_its_justification_code_and_the_agreed_term(
+    live_server: LiveServer,
+    api: TestClient,
+    api_world: ApiWorld,
+    parties: dict[str, Party],
+    chinese_page: Any,
+) -> None:
+    """A justification code that is not a number is refused on the page; a code and a cited contract
+    clause are shown in the review and recorded with the proposal (the clause as its keccak256)."""
+    core, tier1 = parties["core"], parties["tier1"]
+    invoice = api_world.attest_invoice(FACE, tier1.address, core.address)
+    live_server.ctx.sync()
+    day, maturity = _day(api_world.now + 200 * DAY)
+    clause = "采购合同 HT-2025-001 第4.2条"
+
+    tab = chinese_page
+    sign_in(tab, live_server, tier1.api_key)
+    tab.wait_for_selector("#panel-propose[data-status='ready']")
+    _fill_form(tab, core, "320,000.00", day)
+    tab.check(f"#propose-docs[data-status='ready'] input.propose-doc[value='{invoice}']")
+
+    tab.fill("#propose-justification", "七")  # not a number: refused on the page
+    tab.click("#propose-preview")
+    problem = tab.wait_for_selector("#panel-propose .problem:not([hidden])").inner_text()
+    assert "理由代码须为 0 至 65535 之间的整数" in problem
+    assert tab.evaluate("document.activeElement.id") == "propose-justification"
+
+    tab.fill("#propose-justification", "7")
+    tab.fill("#propose-agreed-term", clause)
+    tab.click("#propose-preview")
+    review = tab.wait_for_selector("#propose-review:not([hidden])").inner_text()
+    assert "长期限理由代码" in review and clause in review
+    tab.click("#propose-send")
+    assert wait_written(tab, "panel-propose") == "done", tab.inner_text("#panel-propose .problem")
+    done = tab.wait_for_selector("#panel-propose .outcome .propose-done")
+    proposal_id = int(done.get_attribute("data-proposal-id") or "0")
+
+    proposal = api.get(f"/v1/obligations/proposals/{proposal_id}", headers=tier1.headers).json()
+    assert proposal["maturity"] == maturity and proposal["tenor_justification"] == 7
+    assert proposal["agreed_term_ref"] == "0x" + keccak(text=clause).hex()
