@@ -6,6 +6,7 @@ Routes declare what they need by type (`ctx: ContextDep`, `caller: CurrentPartic
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
@@ -15,6 +16,8 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SqlTimeout
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -29,6 +32,7 @@ from ledger.client import TxResult
 from ledger.keys import Signer
 
 M = TypeVar("M", bound=BaseModel)
+log = logging.getLogger(__name__)
 
 
 PAGE_SIZE_LIMIT = 500  # the largest `limit` any deployment allows (`page_size_max` may lower it)
@@ -152,7 +156,10 @@ async def idempotency_claim(
     try:
         yield claimed
     finally:
-        await run_in_threadpool(claimed.release)
+        try:
+            await run_in_threadpool(claimed.release)
+        except (DBAPIError, SqlTimeout) as exc:  # retried before this process's next claim
+            log.warning("idempotency claim not released key=%s error=%s", idempotency_key, exc)
 
 
 @dataclass

@@ -25,6 +25,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger.client import role_name
@@ -32,11 +34,13 @@ from ledger.errors import (
     ChainUnavailable,
     ContractRevert,
     InsufficientFunds,
+    NotPersisted,
     ReceiptTimeout,
     RefusedValue,
     SignerError,
     TierchainError,
     TransactionFailed,
+    is_disk_full,
 )
 
 log = logging.getLogger(__name__)
@@ -638,7 +642,93 @@ async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+DATABASE_RETRY_AFTER_SECONDS = 2  # a restarting database is back within seconds; the pool reconnects
+STORAGE_RETRY_AFTER_SECONDS = 30  # a full or read-only disk needs an operator
+
+
+def storage_problem(exc: BaseException, instance: str | None = None) -> JSONResponse | None:
+    """The answer to a request the database or a store could not serve, or None if `exc` is not one.
+
+    - the database unreachable (restarting, connection refused or cut, the pool exhausted):
+      503 `database-unavailable`;
+    - a store out of space (a full disk, PostgreSQL's class 53 errors): 507 `storage-full`;
+    - a store that refuses writes otherwise (a read-only data dir): 503 `storage-unavailable`.
+
+    Each carries `Retry-After`. The request's own effects were not acknowledged: a write retried with
+    the same `Idempotency-Key` is applied once (the transaction journal is written before broadcasting).
+    Errors that are not about availability (a constraint, a bad statement) stay 500."""
+    cause = _storage_cause(exc)
+    if cause is None:
+        return None
+    kind, reason = cause
+    if kind == "database":
+        log.warning("database unavailable path=%s error=%s", instance, reason)
+        return problem(
+            503,
+            "database-unavailable",
+            "Database unavailable",
+            "the service's database is unreachable (restarting or cut off); nothing of this request was "
+            f"acknowledged: retry in {DATABASE_RETRY_AFTER_SECONDS} s, a write with the same "
+            "Idempotency-Key is applied once",
+            instance=instance,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
+    log.error("storage refused a write path=%s error=%s", instance, reason)
+    full = kind == "full"
+    detail = (
+        reason if isinstance(exc, NotPersisted) else f"the service's database refused the write: {reason}"
+    )
+    return problem(
+        507 if full else 503,
+        "storage-full" if full else "storage-unavailable",
+        "Storage full" if full else "Storage unavailable",
+        f"{detail}; nothing of this request was acknowledged: retry once the operator has freed space"
+        if full
+        else f"{detail}; nothing of this request was acknowledged",
+        instance=instance,
+        headers={"Retry-After": str(STORAGE_RETRY_AFTER_SECONDS)},
+    )
+
+
+def _storage_cause(exc: BaseException) -> tuple[str, str] | None:
+    """("database" | "full" | "refused", reason) for availability failures of the database or a store."""
+    if isinstance(exc, NotPersisted):
+        return ("full" if exc.full else "refused"), str(exc)
+    if isinstance(exc, PoolTimeout):
+        return "database", f"connection pool exhausted: {exc}"
+    if not isinstance(exc, DBAPIError):
+        return None
+    orig = exc.orig
+    reason = (str(orig) if orig is not None else str(exc)).strip().splitlines()[0][:300]
+    sqlstate = str(getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or "")
+    if is_disk_full(reason) or sqlstate.startswith("53"):
+        return "full", reason
+    if "readonly database" in reason or "read-only" in reason or sqlstate == "25006":
+        return "refused", reason
+    if exc.connection_invalidated:
+        return "database", reason
+    if isinstance(exc, OperationalError | InterfaceError):
+        # connection refused or cut, the server shutting down (SQLSTATE 08xxx, 57Pxx) or not yet up
+        if sqlstate not in ("", "None") and not sqlstate.startswith(("08", "57")):
+            return None  # another OperationalError (e.g. a lock timeout) is not about availability
+        return "database", reason
+    return None
+
+
+async def _storage(request: Request, exc: Exception) -> JSONResponse:
+    answer = storage_problem(exc, request.url.path)
+    if answer is not None:
+        return answer
+    if isinstance(exc, TierchainError):
+        return await _tierchain_error(request, exc)
+    return await _last_resort(request, exc)
+
+
 async def _last_resort(request: Request, exc: Exception) -> JSONResponse:
+    # A database error raised outside the routes (a middleware's rate limit, authentication) lands here.
+    answer = storage_problem(exc, request.url.path)
+    if answer is not None:
+        return answer
     log.exception("unhandled error path=%s", request.url.path, exc_info=exc)
     return problem(500, "internal-error", "Internal error", None, instance=request.url.path)
 
@@ -649,5 +739,8 @@ def register_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(ContractRevert, _contract_revert)
     app.add_exception_handler(TierchainError, _tierchain_error)
+    app.add_exception_handler(NotPersisted, _storage)
+    app.add_exception_handler(DBAPIError, _storage)
+    app.add_exception_handler(PoolTimeout, _storage)
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(Exception, _last_resort)

@@ -5,19 +5,22 @@ the answer is stored when the write succeeds. A retry with the same request repl
 answer, even after a restart (the records live in the database); the same key on a different
 request is refused (422); a retry while the first is still running gets 409. A write that failed is
 released, so it can be retried: the chain side is protected by the transaction journal, which signs
-each keyed operation once.
+each keyed operation once. A release that fails because the database is unreachable is done before
+the process's next claim, once the database is back.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as SqlTimeout
 
 from api.errors import IdempotencyInProgress, IdempotencyKeyReused
 from api.tables import idempotency_records
@@ -57,6 +60,18 @@ class IdempotencyClaim:
             )
 
     def release(self) -> None:
+        """Delete the pending claim; if the database cannot be reached, remember it and delete it
+        before this process's next claim (a claim stuck pending would answer 409 forever)."""
+        try:
+            self._delete()
+        except (DBAPIError, SqlTimeout):
+            with _unreleased_lock:
+                _unreleased.add(self)
+            raise
+        with _unreleased_lock:
+            _unreleased.discard(self)
+
+    def _delete(self) -> None:
         with self.engine.begin() as conn:
             conn.execute(
                 delete(idempotency_records).where(
@@ -67,8 +82,21 @@ class IdempotencyClaim:
             )
 
 
+_unreleased: set[IdempotencyClaim] = set()  # claims whose release failed: the database was unreachable
+_unreleased_lock = threading.Lock()
+
+
+def release_left_over(engine: Engine) -> None:
+    """Release the claims this process could not release while the database was unreachable."""
+    with _unreleased_lock:
+        left = [c for c in _unreleased if c.engine is engine]
+    for left_over in left:
+        left_over.release()
+
+
 def claim(engine: Engine, principal: str, key: str, method: str, path: str, body: bytes) -> IdempotencyClaim:
     """Claim `key` for this request, or raise `StoredResponse` / a conflict (see the module docstring)."""
+    release_left_over(engine)
     digest = hashlib.sha256(body).hexdigest()
     try:
         with engine.begin() as conn:

@@ -38,6 +38,25 @@ class ChainUnavailable(TierchainError):
     """The JSON-RPC endpoint did not answer after all retries."""
 
 
+class NotPersisted(TierchainError):
+    """A store could not write what it must record (a full disk, a read-only data dir). Stores write
+    before acting, so what failed to be recorded was not acted on: a transaction the journal could not
+    record is not broadcast, an answer a node could not store is not given. `full` when the cause is
+    lack of space; `path` names the file."""
+
+    def __init__(self, what: str, path: str, cause: BaseException | str) -> None:
+        reason = str(cause) or type(cause).__name__
+        self.path, self.reason = path, reason
+        self.full = is_disk_full(reason)
+        super().__init__(f"{what} could not be written to {path}: {reason}")
+
+
+def is_disk_full(message: str) -> bool:
+    """Whether a storage error message says the disk (or the database's size limit) is full."""
+    text = message.lower()
+    return any(s in text for s in ("disk is full", "no space left", "disk full", "could not extend file"))
+
+
 class LocalOnly(TierchainError):
     """An operation that exists only on the local development chain (anvil), e.g. moving its clock."""
 

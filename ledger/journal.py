@@ -12,7 +12,9 @@ transaction: a process crash loses nothing committed, and a power loss can drop 
 commits, which is what the journal must survive anyway (it is written *before* broadcasting, so a
 lost row means a transaction that was never sent). Writes run under ``BEGIN IMMEDIATE`` so a
 check-then-insert stays atomic when another process (or another journal object) has the file open.
-``record_many`` and ``set_status_many`` write a whole batch in one transaction.
+``record_many`` and ``set_status_many`` write a whole batch in one transaction. A write the file
+refuses (a full disk, a read-only data dir) raises `ledger.errors.NotPersisted`: `record` fails before
+the transaction manager broadcasts, so nothing is sent that the journal does not hold.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from types import TracebackType
 from typing import Literal, Protocol
 
 from pydantic import BaseModel
+
+from ledger.errors import NotPersisted
 
 TxStatus = Literal["signed", "sent", "mined", "failed", "dropped"]
 
@@ -69,6 +73,12 @@ class Journal(Protocol):
     def set_status(self, key: str, status: TxStatus) -> None: ...
 
 
+def _rollback(db: sqlite3.Connection) -> None:
+    """Roll back if a transaction is still open (SQLite ends it itself on some errors, e.g. a full disk)."""
+    if db.in_transaction:
+        db.execute("ROLLBACK")
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat()
 
@@ -107,14 +117,21 @@ class TxJournal:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; a write the file refuses (a full disk, a read-only data dir) raises
+        `NotPersisted` naming the file and the cause, and the transaction is rolled back."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    _rollback(self._db)
+                    raise
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    raise
+                raise NotPersisted("the transaction journal", str(self.path), exc) from exc
 
     def get(self, key: str) -> JournalEntry | None:
         with self._lock:

@@ -7,7 +7,7 @@ the file. ``OracleError`` sits under ledger's ``TierchainError`` so the API and 
 the whole project's deliberate failures with one clause.
 """
 
-from ledger.errors import TierchainError
+from ledger.errors import NotPersisted, TierchainError
 
 
 class OracleError(TierchainError):
@@ -24,6 +24,14 @@ class TrustStoreError(OracleError):
 
 class StoreError(OracleError):
     """A node's or the aggregator's work store holds something it cannot read back."""
+
+
+class StoreWriteFailed(StoreError, NotPersisted):
+    """A work store could not commit (a full disk, a read-only data dir): the answer or the document's
+    state was not persisted, so it is neither returned nor acted on."""
+
+    def __init__(self, store: str, path: str, cause: BaseException | str) -> None:
+        NotPersisted.__init__(self, f"the oracle work store ({store})", path, cause)
 
 
 class NodeRequestError(OracleError):

@@ -23,7 +23,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from oracles.attestation import AttestationMessage
-from oracles.errors import StoreError
+from oracles.errors import StoreError, StoreWriteFailed
 from oracles.reasons import Refusal
 
 NodeStatus = Literal["signed", "refused"]
@@ -79,14 +79,22 @@ class _SqliteStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; a write the file refuses (a full disk, a read-only data dir) raises
+        `StoreWriteFailed` naming the file and the cause: the caller acknowledges nothing."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    if self._db.in_transaction:  # SQLite ends it itself on some errors (a full disk)
+                        self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    raise
+                raise StoreWriteFailed(type(self).__name__, str(self.path), exc) from exc
 
     def _query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
         with self._lock:

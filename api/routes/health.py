@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from api.deps import ContextDep
+from api.errors import DATABASE_RETRY_AFTER_SECONDS
 from ledger.indexer.models import Cursor
 
 router = APIRouter(tags=["health"])
@@ -29,7 +30,8 @@ class Readiness(BaseModel):
     lag: int | None
     reason: str | None = Field(
         default=None,
-        description="why not ready, when it is not the lag: e.g. the indexer stopped at a deep reorg",
+        description="why not ready, when it is not the lag: the database or the chain unreachable, "
+        "the indexer stopped at a deep reorg",
     )
 
 
@@ -43,6 +45,7 @@ def ready(ctx: ContextDep) -> JSONResponse:
     database = rpc = False
     head = indexed = None
     halted: str | None = None
+    reasons: list[str] = []
     try:
         with Session(ctx.engine) as session:
             session.exec(text("SELECT 1"))  # type: ignore[call-overload]
@@ -50,13 +53,15 @@ def ready(ctx: ContextDep) -> JSONResponse:
             indexed = cursor.block_number if cursor else None
             halted = cursor.halted if cursor else None  # recorded by whichever process indexes
         database = True
-    except Exception:  # readiness reports, it does not raise
+    except Exception as exc:  # readiness reports, it does not raise
         database = False
+        reasons.append(f"database unreachable ({type(exc).__name__})")
     try:
         head = ctx.source.head()
         rpc = True
-    except Exception:
+    except Exception as exc:
         rpc = False
+        reasons.append(f"chain RPC unreachable ({type(exc).__name__})")
     lag = head - indexed if head is not None and indexed is not None else None
     ok = database and rpc and lag is not None and lag <= ctx.api.max_indexer_lag_blocks and halted is None
     body = Readiness(
@@ -66,6 +71,8 @@ def ready(ctx: ContextDep) -> JSONResponse:
         head=head,
         indexed=indexed,
         lag=lag,
-        reason=halted,
+        reason="; ".join([*reasons, *([halted] if halted else [])]) or None,
     )
-    return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
+    # unreachable database: answered as every request that needs it is (`api.errors.storage_problem`)
+    headers = {} if database else {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
+    return JSONResponse(body.model_dump(), status_code=200 if ok else 503, headers=headers)

@@ -38,8 +38,11 @@ def make_engine(
         connect_args["timeout"] = 30
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    elif schema is not None:
-        connect_args["options"] = f"-csearch_path={schema}"
+    else:
+        # an unreachable server fails a connection in 10 s instead of the OS's TCP timeout (minutes)
+        connect_args["connect_timeout"] = 10
+        if schema is not None:
+            connect_args["options"] = f"-csearch_path={schema}"
     sqlite_file = url.startswith("sqlite") and ":memory:" not in url
     pool: dict[str, Any] = {"pool_pre_ping": not url.startswith("sqlite")}
     if pool_size is not None and (sqlite_file or not url.startswith("sqlite")):
