@@ -38,13 +38,26 @@ class KeyStore:
             raise SigningSettingMissing(self.password_env, "the password of the custodial keystores")
         return password
 
-    def create(self) -> Signer:
-        """A new custodial account, encrypted at rest and recorded."""
+    def create(self, request_key: str | None = None) -> Signer:
+        """A new custodial account, encrypted at rest and recorded. Under `request_key` (the
+        onboarding's idempotency key) a second call returns the account the first one created: its
+        registration may already have been sent when the first attempt failed."""
+        if request_key is not None:
+            with self.engine.connect() as conn:
+                made = conn.execute(
+                    select(custodial_keys.c.address).where(custodial_keys.c.request_key == request_key)
+                ).scalar_one_or_none()
+            if made is not None:
+                log.info("custodial key reused address=%s request=%s", made, request_key)
+                return self.signer(made)
         signer, path = create_keystore(self.directory, self._password(), scrypt_n=self.scrypt_n)
         with self.engine.begin() as conn:
             conn.execute(
                 insert(custodial_keys).values(
-                    address=signer.address.lower(), keystore=str(path), created_at=datetime.now(UTC)
+                    address=signer.address.lower(),
+                    keystore=str(path),
+                    created_at=datetime.now(UTC),
+                    request_key=request_key,
                 )
             )
         with self._lock:

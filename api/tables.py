@@ -209,6 +209,8 @@ custodial_keys = Table(
     Column("address", String(42), primary_key=True),
     Column("keystore", String(500), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # the onboarding request (its idempotency key) that created it: a retry gets this key back
+    Column("request_key", String(300), nullable=True, unique=True, index=True),
 )
 
 rate_buckets = Table(

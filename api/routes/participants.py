@@ -30,6 +30,7 @@ from api.security import Role, Scope, issue_api_key, list_api_keys, revoke_api_k
 from api.tables import participant_profiles
 from ledger.client import ParticipantStatus, TierchainClient
 from ledger.client.compliance import SizeClass
+from ledger.errors import ContractRevert
 from ledger.indexer.models import Participant as ParticipantRow
 
 log = logging.getLogger(__name__)
@@ -176,8 +177,10 @@ def onboard(
     operator = caller.address
 
     def make() -> Onboarded:
-        created = ctx.keys.create() if body.custody == "custodial" else None
+        request_key = f"{writer.key}:custodial-key" if writer.key else None
+        created = ctx.keys.create(request_key) if body.custody == "custodial" else None
         address = created.address if created is not None else to_checksum_address(cast(str, body.address))
+        registered = None
         try:
             registered = ctx.client.register_participant(
                 ctx.operator,
@@ -210,8 +213,11 @@ def onboard(
                     amount,
                     funding.tx_hash,
                 )
-        except BaseException:
-            if created is not None:
+        except ContractRevert:
+            # The chain refused the registration itself: the key never held anything. After the
+            # registration, or on an outcome not known (a timeout, a dead node, a lost database), the key
+            # is kept: its registration may be mined, and a retry under the same key reuses it.
+            if created is not None and registered is None:
                 ctx.keys.discard(created.address)
             raise
         ctx.sync()
