@@ -7,6 +7,13 @@ request is refused (422); a retry while the first is still running gets 409. A w
 released, so it can be retried: the chain side is protected by the transaction journal, which signs
 each keyed operation once. A release that fails because the database is unreachable is done before
 the process's next claim, once the database is back.
+
+On PostgreSQL the worker running a claimed write also holds a session advisory lock named after the
+key (`api.dblocks.Lease`) until the write ends. A worker killed mid-write (SIGKILL, OOM) never
+releases its claim, but its session ends and the lock with it: a retry that finds the claim pending
+and the lock free takes the claim over and runs the write again under the same ledger key, so the
+journal answers with the transaction the dead worker signed instead of signing another. Without the
+lock (SQLite) such a claim stays pending and the key answers 409.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as SqlTimeout
 
+from api.dblocks import Lease, is_postgres
 from api.errors import IdempotencyInProgress, IdempotencyKeyReused
 from api.tables import idempotency_records
 
@@ -44,6 +52,7 @@ class IdempotencyClaim:
     engine: Engine
     principal: str
     key: str
+    lease: Lease | None = None  # held while the write runs (PostgreSQL): see the module docstring
 
     @property
     def ledger_key(self) -> str:
@@ -60,14 +69,18 @@ class IdempotencyClaim:
             )
 
     def release(self) -> None:
-        """Delete the pending claim; if the database cannot be reached, remember it and delete it
-        before this process's next claim (a claim stuck pending would answer 409 forever)."""
+        """Drop the claim if no answer was stored (the write failed: it may be retried), and the lock.
+        If the database cannot be reached, the claim is remembered and deleted before this process's
+        next claim (a claim stuck pending would answer 409 forever)."""
         try:
             self._delete()
         except (DBAPIError, SqlTimeout):
             with _unreleased_lock:
                 _unreleased.add(self)
             raise
+        finally:
+            if self.lease is not None:
+                self.lease.release()
         with _unreleased_lock:
             _unreleased.discard(self)
 
@@ -80,6 +93,11 @@ class IdempotencyClaim:
                     idempotency_records.c.status_code.is_(None),
                 )
             )
+
+
+def _running_lease(engine: Engine, principal: str, key: str) -> Lease | None:
+    """The lock the worker running (principal, key) holds; None where there is none (SQLite)."""
+    return Lease(engine, f"idempotency:{principal}:{key}") if is_postgres(engine) else None
 
 
 _unreleased: set[IdempotencyClaim] = set()  # claims whose release failed: the database was unreachable
@@ -98,35 +116,46 @@ def claim(engine: Engine, principal: str, key: str, method: str, path: str, body
     """Claim `key` for this request, or raise `StoredResponse` / a conflict (see the module docstring)."""
     release_left_over(engine)
     digest = hashlib.sha256(body).hexdigest()
+    lease = _running_lease(engine, principal, key)
+    running = lease is not None and not lease.acquire()  # another live worker runs this key now
     try:
-        with engine.begin() as conn:
-            conn.execute(
-                insert(idempotency_records).values(
-                    principal=principal,
-                    key=key,
-                    method=method,
-                    path=path,
-                    body_hash=digest,
-                    status_code=None,
-                    response=None,
-                    created_at=datetime.now(UTC),
+        if not running:
+            try:
+                with engine.begin() as conn:
+                    conn.execute(
+                        insert(idempotency_records).values(
+                            principal=principal,
+                            key=key,
+                            method=method,
+                            path=path,
+                            body_hash=digest,
+                            status_code=None,
+                            response=None,
+                            created_at=datetime.now(UTC),
+                        )
+                    )
+                return IdempotencyClaim(engine, principal, key, lease)
+            except IntegrityError:
+                pass
+        with engine.connect() as conn:
+            row = conn.execute(
+                select(idempotency_records).where(
+                    idempotency_records.c.principal == principal, idempotency_records.c.key == key
                 )
+            ).first()
+        if row is None:  # released between our insert and this read: the caller may simply retry
+            raise IdempotencyInProgress(f"request with {HEADER} {key!r} is being retried; try again")
+        if (row.method, row.path, row.body_hash) != (method, path, digest):
+            raise IdempotencyKeyReused(
+                f"{HEADER} {key!r} was used for a different request ({row.method} {row.path})", field=HEADER
             )
-        return IdempotencyClaim(engine, principal, key)
-    except IntegrityError:
-        pass
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(idempotency_records).where(
-                idempotency_records.c.principal == principal, idempotency_records.c.key == key
-            )
-        ).first()
-    if row is None:  # released between our insert and this read: the caller may simply retry
-        raise IdempotencyInProgress(f"request with {HEADER} {key!r} is being retried; try again")
-    if (row.method, row.path, row.body_hash) != (method, path, digest):
-        raise IdempotencyKeyReused(
-            f"{HEADER} {key!r} was used for a different request ({row.method} {row.path})", field=HEADER
-        )
-    if row.status_code is None:
-        raise IdempotencyInProgress(f"the request with {HEADER} {key!r} is still running")
-    raise StoredResponse(int(row.status_code), json.loads(row.response))
+        if row.status_code is None:
+            if lease is not None and not running:
+                # Pending, and nobody holds its lock: the worker that claimed it died mid-write.
+                return IdempotencyClaim(engine, principal, key, lease)
+            raise IdempotencyInProgress(f"the request with {HEADER} {key!r} is still running")
+        raise StoredResponse(int(row.status_code), json.loads(row.response))
+    except BaseException:
+        if lease is not None and not running:
+            lease.release()
+        raise
