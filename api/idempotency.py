@@ -53,6 +53,9 @@ class IdempotencyClaim:
     principal: str
     key: str
     lease: Lease | None = None  # held while the write runs (PostgreSQL): see the module docstring
+    # When this claim was made or taken over (the record's `created_at`): a release deletes only its
+    # own claim, never one another worker took over meanwhile.
+    claimed_at: datetime | None = None
 
     @property
     def ledger_key(self) -> str:
@@ -91,6 +94,7 @@ class IdempotencyClaim:
                     idempotency_records.c.principal == self.principal,
                     idempotency_records.c.key == self.key,
                     idempotency_records.c.status_code.is_(None),
+                    idempotency_records.c.created_at == self.claimed_at,
                 )
             )
 
@@ -121,6 +125,7 @@ def claim(engine: Engine, principal: str, key: str, method: str, path: str, body
     try:
         if not running:
             try:
+                now = datetime.now(UTC)
                 with engine.begin() as conn:
                     conn.execute(
                         insert(idempotency_records).values(
@@ -131,10 +136,10 @@ def claim(engine: Engine, principal: str, key: str, method: str, path: str, body
                             body_hash=digest,
                             status_code=None,
                             response=None,
-                            created_at=datetime.now(UTC),
+                            created_at=now,
                         )
                     )
-                return IdempotencyClaim(engine, principal, key, lease)
+                return IdempotencyClaim(engine, principal, key, lease, now)
             except IntegrityError:
                 pass
         with engine.connect() as conn:
@@ -152,7 +157,18 @@ def claim(engine: Engine, principal: str, key: str, method: str, path: str, body
         if row.status_code is None:
             if lease is not None and not running:
                 # Pending, and nobody holds its lock: the worker that claimed it died mid-write.
-                return IdempotencyClaim(engine, principal, key, lease)
+                now = datetime.now(UTC)
+                with engine.begin() as conn:
+                    conn.execute(
+                        update(idempotency_records)
+                        .where(
+                            idempotency_records.c.principal == principal,
+                            idempotency_records.c.key == key,
+                            idempotency_records.c.status_code.is_(None),
+                        )
+                        .values(created_at=now)
+                    )
+                return IdempotencyClaim(engine, principal, key, lease, now)
             raise IdempotencyInProgress(f"the request with {HEADER} {key!r} is still running")
         raise StoredResponse(int(row.status_code), json.loads(row.response))
     except BaseException:

@@ -102,3 +102,22 @@ def test_a_claim_whose_worker_lives_answers_still_running(engine: Engine) -> Non
     assert not _pending(engine, "live-key")  # a write that ended without an answer frees its key
     again = claim(engine, PRINCIPAL, "live-key", "POST", PATH, BODY)
     again.release()
+
+
+def test_a_late_release_does_not_delete_a_claim_taken_over_meanwhile(engine: Engine) -> None:
+    """A worker whose release failed (the database was down) and whose lock went with its session
+    releases late, after another worker took the claim over: the late release deletes nothing, and
+    the answer the new holder stores is kept."""
+    key = f"late-{uuid.uuid4().hex[:8]}"
+    first = claim(engine, PRINCIPAL, key, "POST", PATH, BODY)
+    assert first.lease is not None
+    first.lease.release()  # its session died: the lock is gone, the claim still pending
+    second = claim(engine, PRINCIPAL, key, "POST", PATH, BODY)  # taken over
+    first.release()  # the late release
+    second.store(201, {"ok": True})
+    second.release()
+    with engine.connect() as conn:
+        row = conn.execute(select(idempotency_records).where(idempotency_records.c.key == key)).one()
+    assert row.status_code == 201
+    with pytest.raises(StoredResponse):
+        claim(engine, PRINCIPAL, key, "POST", PATH, BODY)
