@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 from eth_account.datastructures import SignedTransaction
+from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
@@ -28,6 +29,7 @@ from ledger.errors import (
     ReceiptTimeout,
     TransactionFailed,
 )
+from ledger.fastsign import FastSigner
 from ledger.gas import fee_fields, gas_limit, needs_node_price
 from ledger.journal import Journal, JournalEntry
 from ledger.keys import Signer
@@ -78,6 +80,7 @@ class TransactionManager:
         # `allocator` builds one from the node's pending count (e.g. shared by several processes)
         self.nonces: NonceAllocator = nonces or (allocator or NonceManager)(self.pending_count)
         self._raw: JsonRpc | None = None
+        self._fast = FastSigner()
 
     def _rpc(self, fn: Any, what: str = "rpc") -> Any:
         return with_retries(fn, what=what, attempts=self.attempts, backoff=self.backoff)
@@ -151,12 +154,14 @@ class TransactionManager:
         return InsufficientFunds(signer.address, balance, needed, self.network.name)
 
     def _sign(
-        self, params: Mapping[str, Any], nonce: int, signer: Signer, key: str | None
+        self, params: Mapping[str, Any], nonce: int, signer: Signer, key: str | None, *, fast: bool = False
     ) -> tuple[str, SignedTransaction]:
-        """Sign, and journal under `key` before anything is broadcast; returns the hash too."""
+        """Sign, and journal under `key` before anything is broadcast; returns the hash too. `fast`
+        (the bulk path) signs a plain EIP-1559 call on coincurve, to the same bytes (ledger.fastsign)."""
         fields = {k: v for k, v in params.items() if k != "from"}
         fields["nonce"] = nonce
-        signed: SignedTransaction = signer.sign_transaction(fields)
+        quick = self._fast.sign(fields, signer) if fast and isinstance(signer, LocalAccount) else None
+        signed: SignedTransaction = quick if quick is not None else signer.sign_transaction(fields)
         tx_hash = _hex(signed.hash)
         if key is not None:
             raw = _hex(signed.raw_transaction)
@@ -288,7 +293,7 @@ class TransactionManager:
             with self.nonces.reserve(signer.address, len(todo)) as first:
                 raws: list[str] = []
                 for offset, (i, params) in enumerate(zip(todo, prepared, strict=True)):
-                    hashes[i], signed = self._sign(params, first + offset, signer, keys[i])
+                    hashes[i], signed = self._sign(params, first + offset, signer, keys[i], fast=True)
                     raws.append(_hex(signed.raw_transaction))
                 results = self.raw.batch([("eth_sendRawTransaction", [raw]) for raw in raws])
                 # "nonce too low" for a transaction the network already has: a retried batch whose

@@ -19,13 +19,13 @@ refused that no quorum can ever form, and carries their reasons.
 """
 
 import logging
+import time as clock
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
 import httpx
 from eth_abi.abi import encode as abi_encode
-from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from pydantic import BaseModel, ConfigDict, ValidationError
 from web3.exceptions import ContractLogicError, Web3RPCError
@@ -43,6 +43,7 @@ from oracles.attestation import (
     ATTESTATION_FIELDS,
     AttestationMessage,
     Eip712Domain,
+    checksum_address,
     recover_attestation_signer,
 )
 from oracles.canonical import content_hash, fingerprint
@@ -211,7 +212,9 @@ class Aggregator:
         if seller is None or (buyer_id is not None and buyer is None):
             return None
         buyer_address = buyer.address if buyer is not None else None
-        return AttestationMessage.from_verified(signed.document, seller.address, buyer_address, deadline)
+        return AttestationMessage.from_verified(
+            signed.document, seller.address, buyer_address, deadline, fingerprint=item.fingerprint
+        )
 
     def _collect(self, items: list[BatchItem]) -> None:
         if not items:
@@ -273,7 +276,7 @@ class Aggregator:
                 "node_signature_garbage url=%s fingerprint=%s error=%s", node, item.fingerprint, exc
             )
             return False
-        if recovered != to_checksum_address(answer.signer) or not self.directory.is_active_oracle(recovered):
+        if recovered != checksum_address(answer.signer) or not self.directory.is_active_oracle(recovered):
             logger.warning(
                 "node_signature_rejected url=%s fingerprint=%s recovered=%s claimed=%s",
                 node, item.fingerprint, recovered, answer.signer,
@@ -370,19 +373,42 @@ class Aggregator:
             logger.info("attestations_submitted count=%d first=%s", len(chunk), hashes[0] if hashes else "-")
 
     def _reconcile(self, items: list[BatchItem]) -> None:
-        """Learn the outcome of submitted transactions; receipts are fetched in JSON-RPC batches."""
-        for start in range(0, len(items), 500):
-            chunk = items[start : start + 500]
-            receipts = batch_call(
-                self.tx.url, [("eth_getTransactionReceipt", [item.tx_hash]) for item in chunk]
-            )
-            for item, receipt in zip(chunk, receipts, strict=True):
-                result = receipt.result
-                if isinstance(result, dict) and int(str(result.get("status", "0x0")), 16) == 1:
-                    item.status, item.reason = "attested", None
-                    continue
-                self._wait_one(item)
-            self.store.save_many(chunk)
+        """Learn the outcome of submitted transactions.
+
+        Receipts are polled in JSON-RPC batches of 500, all of them under one receipt timeout:
+        what is mined is settled and saved each round, what is not yet is asked again. Only a
+        failed receipt is looked at on its own (to decode the revert). A transaction still
+        unmined when the timeout passes stays ``submitted`` for the next run, as before; the wait
+        no longer adds up one timeout per document.
+        """
+        deadline = clock.monotonic() + self.tx.network.receipt_timeout_seconds
+        waiting = items
+        while waiting:
+            missing: list[BatchItem] = []
+            for start in range(0, len(waiting), 500):
+                chunk = waiting[start : start + 500]
+                receipts = batch_call(
+                    self.tx.url, [("eth_getTransactionReceipt", [item.tx_hash]) for item in chunk]
+                )
+                settled: list[BatchItem] = []
+                for item, receipt in zip(chunk, receipts, strict=True):
+                    result = receipt.result
+                    if not isinstance(result, dict):
+                        missing.append(item)
+                        continue
+                    if int(str(result.get("status", "0x0")), 16) == 1:
+                        item.status, item.reason = "attested", None
+                    else:
+                        self._wait_one(item)  # mined and failed: decode why
+                    settled.append(item)
+                self.store.save_many(settled)
+            if missing and clock.monotonic() >= deadline:
+                for item in missing:
+                    logger.warning("attest_unconfirmed fingerprint=%s tx=%s", item.fingerprint, item.tx_hash)
+                return
+            if missing:
+                clock.sleep(self.tx.network.poll_interval_seconds)
+            waiting = missing
 
     def _wait_one(self, item: BatchItem) -> None:
         assert item.tx_hash is not None

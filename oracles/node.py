@@ -31,7 +31,6 @@ from typing import Any
 
 from eth_abi.abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
-from eth_keys.datatypes import PrivateKey
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -40,7 +39,13 @@ from web3 import Web3
 from ledger.errors import ChainUnavailable, TierchainError
 from ledger.jsonlimits import restore_recursion_limit
 from ledger.rpc import batch_call
-from oracles.attestation import AttestationMessage, Eip712Domain, sign_attestation
+from oracles.attestation import (
+    AttestationMessage,
+    Eip712Domain,
+    attestation_key,
+    checksum_address,
+    sign_attestation,
+)
 from oracles.canonical import content_hash, fingerprint
 from oracles.checks import CheckPolicy, FingerprintLedger, Participant, ParticipantDirectory
 from oracles.http import JsonHandler
@@ -101,7 +106,7 @@ class ChainDirectory:
 
     def participant(self, address: str) -> Participant | None:
         """The registry's record of ``address``, or None when it was never registered."""
-        key = to_checksum_address(address)
+        key = checksum_address(address)
         found, value = self._cached(self._by_address, key)
         if found:
             return value  # type: ignore[no-any-return]
@@ -127,6 +132,22 @@ class ChainDirectory:
     def is_active_oracle(self, address: str) -> bool:
         participant = self.participant(address)
         return participant is not None and participant.active and "ORACLE" in participant.roles
+
+
+_DOCUMENT_WORDS = 9  # the tuple above is static: nine 32-byte words
+_ATTESTED_AT_WORD = 6
+
+
+def _decode_document(data: bytes) -> "OnChainDocument | None":
+    """``document(bytes32)``'s answer. An unattested fingerprint (the common case in a batch) is told
+    by its ``attestedAt`` word alone, as ``_on_chain_document`` tells it, without running eth_abi's
+    decoder, which costs more than the call; anything else is decoded in full."""
+    if len(data) == 32 * _DOCUMENT_WORDS and not any(
+        data[32 * _ATTESTED_AT_WORD : 32 * (_ATTESTED_AT_WORD + 1)]
+    ):
+        return None
+    (raw,) = abi_decode([_DOCUMENT_TUPLE], data)
+    return _on_chain_document(raw)
 
 
 def _on_chain_document(raw: Sequence[Any]) -> "OnChainDocument | None":
@@ -164,8 +185,8 @@ class OnChainDocument(BaseModel):
     def matches(self, message: AttestationMessage) -> bool:
         """True when this record is what ``message`` would have written."""
         return (
-            to_checksum_address(self.seller) == message.seller
-            and to_checksum_address(self.buyer) == message.buyer
+            checksum_address(self.seller) == message.seller
+            and checksum_address(self.buyer) == message.buyer
             and self.kind == int(message.kind)
             and self.amount == message.amount
             and self.currency == message.currency
@@ -225,8 +246,7 @@ class ChainFingerprintLedger:
             for fp, reply in zip(chunk, batch_call(url, calls), strict=True):
                 if reply.error is not None or not isinstance(reply.result, str):
                     raise ChainUnavailable(f"document({fp}) failed: {reply.message or reply.result}")
-                (raw,) = abi_decode([_DOCUMENT_TUPLE], bytes.fromhex(reply.result[2:]))
-                found[fp] = _on_chain_document(raw)
+                found[fp] = _decode_document(bytes.fromhex(reply.result[2:]))
         return found
 
     def prefetch(self, fingerprints: Sequence[str]) -> None:
@@ -307,7 +327,7 @@ class OracleNode:
         policy: CheckPolicy | None = None,
     ) -> None:
         self.account = account
-        self._key = PrivateKey(account.key)
+        self._key = attestation_key(account)
         self.domain = domain
         self.trust = trust
         self.directory = directory
@@ -333,16 +353,18 @@ class OracleNode:
     def handle_many(self, payloads: Sequence[Any], *, deadline: int) -> list[NodeAnswer]:
         """Answer each document; every new answer is committed before any is returned."""
         parsed = [self._parse(payload) for payload in payloads]
+        # Each document's fingerprint once, for the prefetch, the store and the verification.
+        fps = {i: fingerprint(p.document) for i, p in enumerate(parsed) if isinstance(p, SignedDocument)}
         with self._lock:
-            self._prefetch([p for p in parsed if isinstance(p, SignedDocument)])
+            self._prefetch(list(fps.values()))
             answers: list[NodeAnswer] = []
             records: list[NodeRecord] = []
             try:
-                for item in parsed:
+                for i, item in enumerate(parsed):
                     if isinstance(item, Refusal):
                         answers.append(self._refused(None, [item]))
                         continue
-                    answer, record = self._answer(item, deadline)
+                    answer, record = self._answer(item, deadline, fps[i])
                     answers.append(answer)
                     if record is not None:
                         records.append(record)
@@ -365,17 +387,17 @@ class OracleNode:
             field = ".".join(str(p) for p in first["loc"]) or None
             return Refusal(code=ReasonCode.MALFORMED, field=field, message=first["msg"])
 
-    def _prefetch(self, documents: Sequence[SignedDocument]) -> None:
+    def _prefetch(self, fingerprints: Sequence[str]) -> None:
         """One batched chain read for a request's fingerprints, when the ledger supports it."""
         prefetch = getattr(self.ledger, "prefetch", None)
-        if prefetch is not None and len(documents) > 1:
-            prefetch([fingerprint(d.document) for d in documents])
+        if prefetch is not None and len(fingerprints) > 1:
+            prefetch(fingerprints)
 
     def _refused(self, fp: str | None, refusals: list[Refusal]) -> NodeAnswer:
         return NodeAnswer(fingerprint=fp, ok=False, refusals=refusals, signer=self.address)
 
-    def _answer(self, signed: SignedDocument, deadline: int) -> tuple[NodeAnswer, NodeRecord | None]:
-        fp = fingerprint(signed.document)
+    def _answer(self, signed: SignedDocument, deadline: int, fp: str) -> tuple[NodeAnswer, NodeRecord | None]:
+        """``fp`` is ``fingerprint(signed.document)``, computed once by ``handle_many``."""
         digest = content_hash(signed.document)
         known = self.store.get(fp)
         if (
@@ -387,13 +409,13 @@ class OracleNode:
             return self._repeat(known)
         verdict = verify_document(
             signed, trust=self.trust, directory=self.directory, ledger=self.ledger, now=self.clock(),
-            policy=self.policy,
+            policy=self.policy, known_hashes=(fp, digest),
         )  # fmt: skip
         message: AttestationMessage | None = None
         signature: str | None = None
         if verdict.ok and verdict.seller_address is not None:
             message = AttestationMessage.from_verified(
-                signed.document, verdict.seller_address, verdict.buyer_address, deadline
+                signed.document, verdict.seller_address, verdict.buyer_address, deadline, fingerprint=fp
             )
             signature = self.sign(message)
         record = NodeRecord(

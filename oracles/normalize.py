@@ -30,6 +30,7 @@ Dates, accepted forms: ``2026-03-01``, ``2026-3-1``, ``2026/3/1``, ``2026.3.1`` 
 import re
 import unicodedata
 from datetime import date
+from functools import lru_cache
 
 from eth_utils.crypto import keccak
 
@@ -107,8 +108,10 @@ def normalize_legal_id(value: object) -> str:
     return text
 
 
+@lru_cache(maxsize=4096)
 def legal_id_hash(tax_id: str) -> str:
-    """keccak256 of the normalized legal id, as stored by the on-chain participant registry."""
+    """keccak256 of the normalized legal id, as stored by the on-chain participant registry
+    (memoized: a batch names the same few parties on every document)."""
     return "0x" + keccak(normalize_legal_id(tax_id).encode("utf-8")).hex()
 
 

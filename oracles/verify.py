@@ -38,14 +38,17 @@ def verify_document(
     obligor: str | None = None,
     invoice: Invoice | None = None,
     policy: CheckPolicy = _DEFAULT_POLICY,
+    known_hashes: tuple[str, str] | None = None,
 ) -> Verdict:
     """Verify signature, chain, parties, amounts, dates, delivery match and first use.
 
     ``obligor`` is the address the financing request names as payer; ``invoice`` is the invoice
     a delivery note is checked against (both optional: without them those checks are skipped).
+    ``known_hashes`` is ``(fingerprint, content_hash)`` of this very document when the caller has
+    just computed them (a node does, to look its store up); they are computed here otherwise.
     """
     document = signed.document
-    fp = fingerprint(document)
+    fp, digest = known_hashes if known_hashes is not None else (fingerprint(document), content_hash(document))
     refusals: list[Refusal] = verify_issuer_signature(signed, trust, now)
     seller, buyer, party_refusals = check_parties(document, directory, policy, obligor)
     refusals += party_refusals
@@ -57,7 +60,7 @@ def verify_document(
     verdict = Verdict(
         ok=not refusals,
         fingerprint=fp,
-        content_hash=content_hash(document),
+        content_hash=digest,
         refusals=tuple(refusals),
         seller_address=seller.address if seller else None,
         buyer_address=buyer.address if buyer else None,
