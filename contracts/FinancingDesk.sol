@@ -330,7 +330,7 @@ contract FinancingDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
         if (accepted.bank == msg.sender) revert SelfFinancing(msg.sender);
         participants.checkOperation(Roles.OP_FINANCING, accepted.bank, Roles.BANK);
 
-        IReceivableTokenBase.SlotTerms memory terms = token.slotTerms(token.slotOf(accepted.tokenId));
+        IReceivableTokenBase.PieceTerms memory terms = token.pieceTerms(accepted.tokenId);
         Quote memory q = _quote(accepted.value, accepted.rateBps, accepted.dayCount, terms.maturity);
 
         o.status = OfferStatus.Accepted;

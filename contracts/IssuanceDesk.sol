@@ -209,10 +209,10 @@ contract IssuanceDesk is
     function propose(Terms calldata terms) external nonReentrant returns (uint256 proposalId) {
         IssuanceDeskStorage storage $ = _s();
         if (msg.sender != terms.supplier) revert NotSupplier(msg.sender);
-        _checkTerms(terms);
+        (, IParticipantRegistry.IssuanceRules memory rules) = _checkTerms(terms);
         (uint256 cover, uint256 earliestDue, uint256 deliveredAt) =
             trades.checkUsable(terms.documents, terms.supplier, terms.obligor, terms.currency);
-        _checkRules(terms, Facts(cover, earliestDue, deliveredAt));
+        _checkRules(terms, Facts(cover, earliestDue, deliveredAt), rules);
         proposalId = ++$.lastProposalId;
         $.pending[proposalId] = hashTerms(terms);
         emit ObligationProposed(
@@ -334,12 +334,12 @@ contract IssuanceDesk is
     }
 
     function _issue(uint256 proposalId, Terms calldata terms) private returns (uint256 slot, uint256 tokenId) {
-        address currency = _checkTerms(terms);
+        (address currency, IParticipantRegistry.IssuanceRules memory rules) = _checkTerms(terms);
         (slot, tokenId) =
             token.createSlot(terms.obligor, currency, terms.face, terms.maturity, terms.minUnit, terms.supplier);
         (uint256 cover, uint256 earliestDue, uint256 deliveredAt) =
             trades.consume(terms.documents, terms.supplier, terms.obligor, terms.currency, slot);
-        _checkRules(terms, Facts(cover, earliestDue, deliveredAt));
+        _checkRules(terms, Facts(cover, earliestDue, deliveredAt), rules);
         emit ObligationIssued(proposalId, slot, tokenId, msg.sender);
         _emitJustified(proposalId, slot, terms);
     }
@@ -381,18 +381,17 @@ contract IssuanceDesk is
     ///      `longTenor` only with a justification code; minimum unit at least the policy's; and when a large
     ///      obligor pays a small, medium or micro supplier, maturity within `smePaymentTerm` of delivery
     ///      unless an agreed contract term is cited. Run at proposal and again at issue (the term is shorter
-    ///      then; a suspension or a policy change may have come in between).
-    function _checkRules(Terms calldata terms, Facts memory f) private view {
+    ///      then; a suspension or a policy change may have come in between). `r` is the registry's answer
+    ///      (`checkIssuance`) asked by `_checkTerms` in the same transaction.
+    function _checkRules(Terms calldata terms, Facts memory f, IParticipantRegistry.IssuanceRules memory r)
+        private
+        view
+    {
         if (f.cover < terms.face) revert InsufficientDocumentCover(f.cover, terms.face);
         uint256 latestMaturity = f.earliestDue + MAX_MATURITY_DEFERRAL;
         if (terms.maturity > latestMaturity) revert MaturityTooLate(terms.maturity, latestMaturity);
-        (
-            IParticipantRegistry.Policy memory p,
-            uint256 suspendedUntil,
-            IParticipantRegistry.SizeClass obligorClass,
-            IParticipantRegistry.SizeClass supplierClass
-        ) = participants.issuanceRules(terms.obligor, terms.supplier);
-        if (block.timestamp < suspendedUntil) revert ObligorSuspended(terms.obligor, suspendedUntil);
+        IParticipantRegistry.Policy memory p = r.policy;
+        if (block.timestamp < r.suspendedUntil) revert ObligorSuspended(terms.obligor, r.suspendedUntil);
         // _checkTerms ensured maturity > now.
         uint256 tenor = terms.maturity - block.timestamp;
         if (tenor > p.maxTenor) revert TenorTooLong(tenor, p.maxTenor);
@@ -401,8 +400,9 @@ contract IssuanceDesk is
         }
         if (terms.minUnit < p.minUnit) revert MinUnitBelowPolicy(terms.minUnit, p.minUnit);
         if (
-            obligorClass == IParticipantRegistry.SizeClass.Large && supplierClass > IParticipantRegistry.SizeClass.Large
-                && terms.agreedTermRef == bytes32(0) && terms.maturity > f.deliveredAt
+            r.obligorClass == IParticipantRegistry.SizeClass.Large
+                && r.supplierClass > IParticipantRegistry.SizeClass.Large && terms.agreedTermRef == bytes32(0)
+                && terms.maturity > f.deliveredAt
         ) {
             uint256 term = terms.maturity - f.deliveredAt;
             if (term > p.smePaymentTerm) revert SmePaymentTermExceeded(term, p.smePaymentTerm);
@@ -417,10 +417,14 @@ contract IssuanceDesk is
 
     /// @dev Roles and status are checked at proposal and again at confirmation: either may have changed. The
     ///      first check also refuses while issuance is paused (`OP_ISSUANCE`): every issuing path runs here.
-    function _checkTerms(Terms calldata terms) private view returns (address currency) {
+    ///      One registry call (`checkIssuance`) checks both and answers the rules `_checkRules` applies.
+    function _checkTerms(Terms calldata terms)
+        private
+        view
+        returns (address currency, IParticipantRegistry.IssuanceRules memory rules)
+    {
         IssuanceDeskStorage storage $ = _s();
-        participants.checkOperation(Roles.OP_ISSUANCE, terms.supplier, Roles.SUPPLIER);
-        participants.checkActiveRole(terms.obligor, Roles.CORE_ENTERPRISE);
+        rules = participants.checkIssuance(terms.supplier, terms.obligor);
         currency = $.currencies[terms.currency];
         if (currency == address(0)) revert UnknownCurrency(terms.currency);
         if (terms.face == 0) revert IReceivableTokenBase.ZeroFace();

@@ -247,6 +247,40 @@ contract ParticipantRegistry is
     }
 
     /// @inheritdoc IParticipantRegistry
+    /// @dev `checkMove(from, to, obligor, depth)` for each `to` in `recipients`, in order, with the MOVES bit,
+    ///      `from`'s record and the policy read once.
+    function checkMoveBatch(address from, address[] calldata recipients, address obligor, uint256 depth) external view {
+        ParticipantRegistryStorage storage $ = _s();
+        if ($.pausedOperations & Roles.OP_MOVES != 0) revert OperationPaused(Roles.OP_MOVES);
+        _checkHolder($, from);
+        Policy memory p = _policyOf($, obligor);
+        uint256 n = recipients.length;
+        for (uint256 i = 0; i < n; ++i) {
+            address to = recipients[i];
+            if (to == from) continue;
+            _checkHolder($, to);
+            if (p.tradeBackground && $.participants[to].roleBits & Roles.BIT_BANK == 0) {
+                revert TradeBackgroundRequired(from, to);
+            }
+        }
+        if (depth != 0) _checkDepth(p, depth);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function checkDeskCall(address desk, address from, address to, address obligor, uint256 depth)
+        external
+        view
+        returns (bool isDesk)
+    {
+        if (!hasRole(Roles.DESK, desk)) return false;
+        ParticipantRegistryStorage storage $ = _s();
+        _checkHolder($, from);
+        if (to != from) _checkHolder($, to);
+        if (depth != 0) _checkDepth(_policyOf($, obligor), depth);
+        return true;
+    }
+
+    /// @inheritdoc IParticipantRegistry
     function checkActiveRole(address account, bytes32 role) external view {
         _checkActiveRole(_s(), account, role);
     }
@@ -358,6 +392,33 @@ contract ParticipantRegistry is
     }
 
     /// @inheritdoc IParticipantRegistry
+    function checkIssuance(address supplier, address obligor) external view returns (IssuanceRules memory rules) {
+        ParticipantRegistryStorage storage $ = _s();
+        if ($.pausedOperations & Roles.OP_ISSUANCE != 0) revert OperationPaused(Roles.OP_ISSUANCE);
+        _checkActiveRole($, supplier, Roles.SUPPLIER);
+        _checkActiveRole($, obligor, Roles.CORE_ENTERPRISE);
+        rules = IssuanceRules(
+            _policyOf($, obligor),
+            $.obligorRecords[obligor].suspendedUntil,
+            $.sizeClasses[obligor],
+            $.sizeClasses[supplier]
+        );
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function checkSlotCreation(address desk, address holder, address obligor)
+        external
+        view
+        returns (bool isDesk, bool billMode, uint256 acceptanceWindow)
+    {
+        if (!hasRole(Roles.DESK, desk)) return (false, false, 0);
+        ParticipantRegistryStorage storage $ = _s();
+        _checkHolder($, holder);
+        (billMode, acceptanceWindow) = _settlementTerms($, obligor);
+        isDesk = true;
+    }
+
+    /// @inheritdoc IParticipantRegistry
     function issuanceRules(address obligor, address supplier)
         external
         view
@@ -407,10 +468,7 @@ contract ParticipantRegistry is
 
     /// @inheritdoc IParticipantRegistry
     function settlementTermsOf(address obligor) external view returns (bool billMode, uint256 acceptanceWindow) {
-        ParticipantRegistryStorage storage $ = _s();
-        SettlementMode mode = $.settlementModes[obligor];
-        billMode = mode == SettlementMode.FollowDeployment ? $.billMode : mode == SettlementMode.Bill;
-        acceptanceWindow = _window($);
+        return _settlementTerms(_s(), obligor);
     }
 
     // ------------------------------------------------------------------ lost-key recovery
@@ -593,6 +651,16 @@ contract ParticipantRegistry is
     function _policyOf(ParticipantRegistryStorage storage $, address obligor) private view returns (Policy memory) {
         Policy memory p = $.obligorPolicies[obligor];
         return p.isSet ? p : $.defaultPolicy;
+    }
+
+    function _settlementTerms(ParticipantRegistryStorage storage $, address obligor)
+        private
+        view
+        returns (bool billMode, uint256 acceptanceWindow)
+    {
+        SettlementMode mode = $.settlementModes[obligor];
+        billMode = mode == SettlementMode.FollowDeployment ? $.billMode : mode == SettlementMode.Bill;
+        acceptanceWindow = _window($);
     }
 
     function _window(ParticipantRegistryStorage storage $) private view returns (uint256) {

@@ -13,7 +13,6 @@ import {IERC3525Metadata} from "@solvprotocol/erc-3525/extensions/IERC3525Metada
 import {IERC7943MultiToken} from "./interfaces/IERC7943.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {IReceivableTokenCore} from "./interfaces/IReceivableToken.sol";
-import {Roles} from "./libraries/Roles.sol";
 import {IWiring, UpgradeGuard} from "./libraries/UpgradeGuard.sol";
 import {ReceivableTokenBase} from "./token/ReceivableTokenBase.sol";
 
@@ -43,6 +42,14 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, ReceivableTokenBase,
     ///      `canReceive` (the extension answers all three): the XOR of `canTransact`, `canTransfer`,
     ///      `getFrozenTokens`, `setFrozenTokens` and `forcedTransfer`.
     bytes4 private constant ERC7943_DRAFT_INTERFACE_ID = 0x5627c61a;
+
+    /// @dev The source of a batch split as `splitBatch` keeps it in memory between its pieces.
+    struct BatchSource {
+        uint256 tokenId;
+        TokenCore core;
+        SlotHead head;
+        TokenValue value;
+    }
 
     /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     address private immutable _extension;
@@ -228,8 +235,9 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, ReceivableTokenBase,
         }
         if (to.epoch & LOCKED != 0) _revertPending(toTokenId);
         _spendAllowance(msg.sender, fromTokenId, from, value);
-        participants.checkMove(from.owner, to.owner, _s().heads[from.slot].obligor, 0);
-        _checkPolicy(fromTokenId, from, value, CHECK_FROZEN | CHECK_LIVE | CHECK_UNIT);
+        SlotHead memory h = _s().heads[from.slot];
+        participants.checkMove(from.owner, to.owner, h.obligor, 0);
+        _checkPolicy(fromTokenId, from, h, value, CHECK_FROZEN | CHECK_LIVE | CHECK_UNIT);
         _moveValue(fromTokenId, toTokenId, value);
         _checkOnERC3525Received(fromTokenId, toTokenId, to.owner, value);
     }
@@ -238,6 +246,8 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, ReceivableTokenBase,
     /// @dev Each piece must be a positive multiple of the slot's minimum unit; all pieces share one parent.
     ///      Every piece is made before any receiver is called (effects, then interactions), so no callback
     ///      can run between two pieces, and the guard keeps callbacks from re-entering.
+    ///      The registry checks every recipient in one call (`checkMoveBatch`); the source piece is debited and
+    ///      the id counter advanced once, after the last piece.
     function splitBatch(uint256 tokenId, address[] calldata recipients, uint256[] calldata values)
         external
         nonReentrant
@@ -252,10 +262,7 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, ReceivableTokenBase,
             total += values[i];
         }
         _spendAllowance(msg.sender, tokenId, c, total);
-        newTokenIds = new uint256[](n);
-        for (uint256 i = 0; i < n; ++i) {
-            newTokenIds[i] = _split(tokenId, c, recipients[i], values[i], HOLDER_MOVE | PEND);
-        }
+        newTokenIds = _splitBatch(tokenId, c, recipients, values);
         for (uint256 i = 0; i < n; ++i) {
             if (_pends(c, recipients[i], HOLDER_MOVE | PEND)) continue;
             _checkOnERC3525Received(tokenId, newTokenIds[i], recipients[i], values[i]);
@@ -292,25 +299,25 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, ReceivableTokenBase,
 
     /// @inheritdoc IReceivableTokenCore
     /// @dev The face must be a positive multiple of `minUnit`, maturity in the future. The obligation takes the
-    ///      settlement mode the registry gives its obligor now (`settlementTermsOf`) and keeps it.
+    ///      settlement mode the registry gives its obligor now (`settlementTermsOf`) and keeps it. The caller's
+    ///      DESK role, the holder and the settlement terms are asked in one registry call (`checkSlotCreation`).
     function createSlot(address obligor, address currency, uint256 face, uint256 maturity, uint256 minUnit, address to)
         external
         nonReentrant
-        onlyRole(Roles.DESK)
         returns (uint256 slot, uint256 tokenId)
     {
         ReceivableTokenStorage storage $ = _s();
+        (bool isDesk, bool bill, uint256 window) = participants.checkSlotCreation(msg.sender, to, obligor);
+        if (!isDesk) revert NotAuthorized(msg.sender);
         if (obligor == address(0)) revert ZeroAddress("obligor");
         if (currency == address(0)) revert ZeroAddress("currency");
         _checkAmounts(face, minUnit, maturity);
-        participants.checkHolders(to, to);
         slot = ++$.lastSlot;
-        (bool bill, uint256 window) = participants.settlementTermsOf(obligor);
-        tokenId = _createToken(to, slot, 0, 0, bill ? BILL : 0);
+        tokenId = _createRoot(to, slot, bill ? BILL : 0, face);
         $.heads[slot] = SlotHead(obligor, maturity.toUint48(), minUnit.toUint48());
         $.money[slot] = SlotMoney(currency, uint48(tokenId));
         $.supplies[slot] = SlotSupply(face.toUint128(), uint128(face));
-        _moveValue(0, tokenId, face);
+        emit IERC3525.TransferValue(0, tokenId, face);
         emit SlotCreated(slot, obligor, currency, face, maturity, minUnit, tokenId);
         if (bill) {
             // The registry keeps the window within a year.
@@ -320,11 +327,11 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, ReceivableTokenBase,
     }
 
     /// @inheritdoc IReceivableTokenCore
-    /// @dev Emits `DeskMoved` naming the desk (`msg.sender`). A new piece's receiver is called last.
+    /// @dev Emits `DeskMoved` naming the desk (`msg.sender`). A new piece's receiver is called last. The caller's
+    ///      DESK role is asked with the parties, in one registry call (`checkDeskCall`), before any state changes.
     function deskTransfer(address holder, uint256 tokenId, address to, uint256 value)
         external
         nonReentrant
-        onlyRole(Roles.DESK)
         returns (uint256 toTokenId)
     {
         return _deskMove(holder, tokenId, to, value, CHECK_ALL);
@@ -335,7 +342,6 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, ReceivableTokenBase,
     function deskPay(address holder, uint256 tokenId, address to, uint256 value)
         external
         nonReentrant
-        onlyRole(Roles.DESK)
         returns (uint256 toTokenId)
     {
         return _deskMove(holder, tokenId, to, value, CHECK_ALL | PEND);
@@ -345,17 +351,13 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, ReceivableTokenBase,
     /// @dev The lineage record (parent, depth, slot) survives the burn so `lineage()` still answers. A piece
     ///      still pending at maturity is its sender's: the pending move lapses (`MoveReturned`, Matured).
     ///      Emits `SlotChanged(tokenId, slot, 0)` (EIP-3525's burn) and `DeskRedeemed` naming the desk.
-    function redeem(address holder, uint256 tokenId)
-        external
-        nonReentrant
-        onlyRole(Roles.DESK)
-        returns (uint256 slot, uint256 value)
-    {
+    ///      The caller's DESK role and the holder are asked in one registry call (`checkDeskCall`).
+    function redeem(address holder, uint256 tokenId) external nonReentrant returns (uint256 slot, uint256 value) {
         ReceivableTokenStorage storage $ = _s();
         TokenCore memory c = _requireCore(tokenId);
         if (c.owner != holder) revert IncorrectOwner(holder, tokenId, c.owner);
         if (c.frozen) _checkFrozen(tokenId, c, 0);
-        participants.checkHolders(holder, holder);
+        if (!participants.checkDeskCall(msg.sender, holder, holder, address(0), 0)) revert NotAuthorized(msg.sender);
         slot = c.slot;
         uint256 maturity = $.heads[slot].maturity;
         if (block.timestamp < maturity) revert ObligationNotMatured(slot, maturity);
@@ -380,6 +382,14 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, ReceivableTokenBase,
         SlotMoney memory m = $.money[slot];
         SlotSupply memory s = $.supplies[slot];
         return SlotTerms(h.obligor, h.maturity, m.rootTokenId, m.currency, h.minUnit, s.face, s.supply);
+    }
+
+    /// @inheritdoc IReceivableTokenCore
+    function pieceTerms(uint256 tokenId) external view returns (PieceTerms memory) {
+        ReceivableTokenStorage storage $ = _s();
+        uint256 slot = _requireCore(tokenId).slot;
+        SlotHead memory h = $.heads[slot];
+        return PieceTerms(h.obligor, h.maturity, $.money[slot].currency);
     }
 
     /// @inheritdoc IReceivableTokenCore
@@ -423,6 +433,58 @@ contract ReceivableToken is Initializable, UUPSUpgradeable, ReceivableTokenBase,
     }
 
     // ------------------------------------------------------------------ internals
+
+    /// @dev The pieces of `splitBatch`, each checked and made as `_split` would (the same rules, errors and events,
+    ///      in the same order per piece; the registry checks the parties of the whole batch first, in one call),
+    ///      with the source's value record, the slot's head and the id counter read once and the source's value
+    ///      and the counter written once, after the last piece.
+    function _splitBatch(uint256 tokenId, TokenCore memory c, address[] calldata recipients, uint256[] calldata values)
+        private
+        returns (uint256[] memory ids)
+    {
+        for (uint256 i = 0; i < recipients.length; ++i) {
+            if (recipients[i] == address(0)) revert InvalidReceiver(address(0));
+        }
+        BatchSource memory b = BatchSource(tokenId, c, _s().heads[c.slot], _s().values[tokenId]);
+        participants.checkMoveBatch(c.owner, recipients, b.head.obligor, uint256(b.value.depth) + 1);
+        uint256 id = _s().lastTokenId;
+        ids = new uint256[](recipients.length);
+        for (uint256 i = 0; i < recipients.length; ++i) {
+            ids[i] = ++id;
+            _batchPiece(b, id, recipients[i], values[i]);
+        }
+        _s().lastTokenId = id.toUint48();
+        TokenValue memory v = b.value;
+        _s().values[tokenId] = TokenValue(v.value, v.parent, v.depth, v.slot);
+    }
+
+    /// @dev Piece `id` of a batch split: `_split`'s checks of the piece, the piece, its `TransferValue`; the
+    ///      source's value record `b.value` (in memory) is debited.
+    function _batchPiece(BatchSource memory b, uint256 id, address to, uint256 value) private {
+        TokenCore memory c = b.core;
+        if (c.frozen) _checkFrozenAt(b.tokenId, c, value, b.value.value);
+        if (c.epoch & LOCKED != 0) _revertPending(b.tokenId);
+        if (block.timestamp >= b.head.maturity) revert ObligationMatured(c.slot, b.head.maturity);
+        if (value == 0 || value % b.head.minUnit != 0) revert NotMultipleOfMinUnit(value, b.head.minUnit);
+        bool pend = _pends(c, to, HOLDER_MOVE | PEND);
+        _makeToken(
+            id,
+            pend ? c.owner : to,
+            (c.epoch & BILL) | (pend ? LOCKED : 0),
+            c.slot,
+            b.tokenId,
+            uint256(b.value.depth) + 1,
+            value
+        );
+        uint256 balance = b.value.value;
+        if (balance < value) revert InsufficientBalance(b.tokenId, balance, value);
+        // balance >= value, checked above.
+        unchecked {
+            b.value.value = uint128(balance - value);
+        }
+        emit IERC3525.TransferValue(b.tokenId, id, value);
+        if (pend) _recordPending(id, b.tokenId, c, to, value);
+    }
 
     /// @dev Returns true when the move pends (bill mode) instead of completing.
     function _transferWhole(address from, address to, uint256 tokenId) private returns (bool pended) {

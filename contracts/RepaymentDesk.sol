@@ -175,15 +175,14 @@ contract RepaymentDesk is Initializable, ReentrancyGuardTransient, UUPSUpgradeab
     /// @notice The caller redeems its token `tokenId` after maturity of a settled slot, for
     ///         value × paid / face (rounded down; see `DiscountMath.proRata`). The token is burned.
     function redeem(uint256 tokenId) external nonReentrant returns (uint256 payout) {
-        RepaymentDeskStorage storage $ = _s();
-        uint256 slot = token.slotOf(tokenId);
-        Account storage a = $.accounts[slot];
+        // `token` is the immutable ReceivableToken this desk was built with, and this function is
+        // nonReentrant. The token answers the slot; a slot not settled reverts the whole redemption below.
+        // See docs/slither-triage.md.
+        // slither-disable-next-line reentrancy-no-eth
+        (uint256 slot, uint256 value) = token.redeem(msg.sender, tokenId);
+        Account storage a = _s().accounts[slot];
         State state = a.state;
         if (state != State.Repaid && state != State.Defaulted) revert NotSettled(slot, state);
-        // `token` is the immutable ReceivableToken this desk was built with, and this function is
-        // nonReentrant; the slot is already known. See docs/slither-triage.md.
-        // slither-disable-next-line reentrancy-no-eth,unused-return
-        (, uint256 value) = token.redeem(msg.sender, tokenId);
         payout = state == State.Repaid ? value : DiscountMath.proRata(value, a.paid, a.face);
         // Σ payouts ≤ paid and Σ redeemed values ≤ face, both within uint128.
         unchecked {

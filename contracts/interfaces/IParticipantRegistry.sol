@@ -19,6 +19,15 @@ interface IParticipantRegistry is IAccessControlEnumerable {
     /// @notice An open request to recover the participant at a lost address: the new address its record
     ///         is to move to, the case reference of the recovery (e.g. the hash of the case file's number)
     ///         and the onboarding key that asked.
+    /// @notice The rules of an issuance (`checkIssuance`): the obligor's policy, the end of its suspension (0 or
+    ///         past when none) and the size classes of both parties.
+    struct IssuanceRules {
+        Policy policy;
+        uint256 suspendedUntil;
+        SizeClass obligorClass;
+        SizeClass supplierClass;
+    }
+
     struct RecoveryRequest {
         address replacement;
         bytes32 caseRef;
@@ -238,6 +247,17 @@ interface IParticipantRegistry is IAccessControlEnumerable {
     /// @notice The check of a desk's move (financing, a trade-backed payment): as `checkHolders(from, to)`,
     ///         then the depth of a new piece (0 for none) against `obligor`'s policy.
     function checkDeskMove(address from, address to, address obligor, uint256 depth) external view;
+    /// @notice The check of a batch split from `from`: as `checkMove(from, to, obligor, depth)` for each `to` in
+    ///         `recipients`, in order (the first refusal reverts), in one call.
+    function checkMoveBatch(address from, address[] calldata recipients, address obligor, uint256 depth) external view;
+    /// @notice A desk's call in one: false, checking nothing more, when `desk` does not hold DESK; otherwise
+    ///         `checkDeskMove(from, to, obligor, depth)` (its refusals revert) and true.
+    /// @param desk The caller the token acts for (`msg.sender` at the token).
+    /// @return isDesk Whether `desk` holds DESK.
+    function checkDeskCall(address desk, address from, address to, address obligor, uint256 depth)
+        external
+        view
+        returns (bool isDesk);
 
     // ------------------------------------------------------------------ compliance policy
 
@@ -262,6 +282,17 @@ interface IParticipantRegistry is IAccessControlEnumerable {
     function liftSuspension(address obligor, string calldata reason) external;
     /// @notice The overdue record of `obligor`.
     function obligorRecord(address obligor) external view returns (ObligorRecord memory);
+    /// @notice An issuance's checks and rules in one call: reverts `OperationPaused(OP_ISSUANCE)` while issuance
+    ///         is paused, then as `checkActiveRole(supplier, SUPPLIER)` and `checkActiveRole(obligor,
+    ///         CORE_ENTERPRISE)`; returns what `issuanceRules(obligor, supplier)` returns.
+    function checkIssuance(address supplier, address obligor) external view returns (IssuanceRules memory rules);
+    /// @notice A new obligation's checks in one call: `isDesk` false (nothing more checked) when `desk` does not
+    ///         hold DESK; otherwise as `checkHolders(holder, holder)`, and the settlement terms `settlementTermsOf`
+    ///         gives `obligor` now.
+    function checkSlotCreation(address desk, address holder, address obligor)
+        external
+        view
+        returns (bool isDesk, bool billMode, uint256 acceptanceWindow);
     /// @notice Everything an issuance checks in one call: the obligor's policy, the end of its suspension
     ///         (0 or past when none) and the size classes of both parties.
     function issuanceRules(address obligor, address supplier)

@@ -11,6 +11,14 @@ import {IParticipantRegistry} from "./IParticipantRegistry.sol";
 ///         (declared once, so that both contracts and every ABI built from them see each exactly once).
 interface IReceivableTokenBase {
     /// @notice The terms of one obligation (one slot). Amounts are minor units of `currency`.
+    /// @notice What a financing needs of a piece's obligation (`pieceTerms`): the obligor, the maturity and the
+    ///         settlement currency.
+    struct PieceTerms {
+        address obligor;
+        uint256 maturity;
+        address currency;
+    }
+
     struct SlotTerms {
         address obligor;
         uint48 maturity;
@@ -192,6 +200,9 @@ interface IReceivableTokenCore is IReceivableTokenBase, IERC3525 {
 
     /// @notice The terms of obligation `slot`, with its live supply (Σ values of unredeemed pieces).
     function slotTerms(uint256 slot) external view returns (SlotTerms memory);
+    /// @notice The obligor, maturity and currency of the obligation of live token `tokenId`, in one call (as
+    ///         `slotTerms(slotOf(tokenId))` without the amounts); reverts `NonexistentToken` for a token not live.
+    function pieceTerms(uint256 tokenId) external view returns (PieceTerms memory);
     /// @notice The token `tokenId` was split off (0 for the issued token).
     function parentOf(uint256 tokenId) external view returns (uint256);
     /// @notice The issued token of `tokenId`'s obligation, the root of its lineage.

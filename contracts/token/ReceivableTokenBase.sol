@@ -22,7 +22,7 @@ import {IReceivableTokenBase} from "../interfaces/IReceivableToken.sol";
 ///      Approvals are never cleared by writing zero: each ERC-721 and value approval records the token's
 ///      approval epoch, and moving the whole token bumps the epoch, which voids them all at no extra cost.
 ///      Mutation paths: `_moveValue` is the only code that changes a token's value, `_moveToken` the only
-///      code that changes an owner, `_createToken`/`_burn` the only code that creates or destroys tokens.
+///      code that changes an owner, `_makeToken`/`_burn` the only code that creates or destroys tokens.
 ///      The rules (frozen, matured, minimum unit, active participants) are applied by `_checkPolicy` and
 ///      `participants.checkMove`/`checkHolders` before any of them runs.
 ///      Freezes: the `frozen` flag of `TokenCore` marks a piece the move paths must look at. With a frozen value of
@@ -207,19 +207,36 @@ abstract contract ReceivableTokenBase is IReceivableTokenBase, ReentrancyGuardTr
     /// @dev Creates a piece for `to` and moves `value` into it from `fromTokenId`; a payment in bill mode
     ///      (`_pends`) creates it for the sender instead, locked, pending `to`'s acceptance. Makes no external call but
     ///      the registry's view check: the caller calls the receiver (`_checkOnERC3525Received`) afterwards.
+    ///      The source's value record and the obligation's head are read once; the new piece's value is written
+    ///      once, with the piece.
     function _split(uint256 fromTokenId, TokenCore memory c, address to, uint256 value, uint256 policy)
         internal
         returns (uint256 newTokenId)
     {
-        ReceivableTokenStorage storage $ = _s();
         if (to == address(0)) revert InvalidReceiver(to);
-        uint256 depth = uint256($.values[fromTokenId].depth) + 1;
-        _checkParties(c, to, policy, depth);
-        _checkPolicy(fromTokenId, c, value, policy);
+        TokenValue memory v = _s().values[fromTokenId];
+        {
+            SlotHead memory h = _head(c.slot, policy);
+            _checkParties(c, h, to, policy, uint256(v.depth) + 1);
+            _checkPolicy(fromTokenId, c, h, value, policy);
+        }
         bool pend = _pends(c, to, policy);
-        newTokenId =
-            _createToken(pend ? c.owner : to, c.slot, fromTokenId, depth, (c.epoch & BILL) | (pend ? LOCKED : 0));
-        _moveValue(fromTokenId, newTokenId, value);
+        newTokenId = ++_s().lastTokenId;
+        _makeToken(
+            newTokenId,
+            pend ? c.owner : to,
+            (c.epoch & BILL) | (pend ? LOCKED : 0),
+            c.slot,
+            fromTokenId,
+            uint256(v.depth) + 1,
+            value
+        );
+        if (v.value < value) revert InsufficientBalance(fromTokenId, v.value, value);
+        // v.value >= value, checked above.
+        unchecked {
+            _s().values[fromTokenId] = TokenValue(uint128(v.value - value), v.parent, v.depth, v.slot);
+        }
+        emit IERC3525.TransferValue(fromTokenId, newTokenId, value);
         if (pend) _recordPending(newTokenId, fromTokenId, c, to, value);
     }
 
@@ -228,8 +245,9 @@ abstract contract ReceivableTokenBase is IReceivableTokenBase, ReentrancyGuardTr
     function _moveToken(uint256 tokenId, TokenCore memory c, address to, uint256 policy) internal {
         ReceivableTokenStorage storage $ = _s();
         if (to == address(0)) revert InvalidReceiver(to);
-        _checkParties(c, to, policy, 0);
-        _checkPolicy(tokenId, c, 0, policy & (CHECK_FROZEN | CHECK_LIVE));
+        SlotHead memory h = _head(c.slot, policy);
+        _checkParties(c, h, to, policy, 0);
+        _checkPolicy(tokenId, c, h, 0, policy & (CHECK_FROZEN | CHECK_LIVE));
         if (_pends(c, to, policy)) {
             $.cores[tokenId].epoch = (c.epoch + 1) | LOCKED;
             _recordPending(tokenId, 0, c, to, $.values[tokenId].value);
@@ -266,14 +284,35 @@ abstract contract ReceivableTokenBase is IReceivableTokenBase, ReentrancyGuardTr
         emit IERC3525.TransferValue(fromTokenId, toTokenId, value);
     }
 
-    function _createToken(address to, uint256 slot, uint256 parent, uint256 depth, uint40 flags)
-        internal
-        returns (uint256 id)
-    {
+    /// @dev Creates the next token, the root of `slot` holding `value` (the caller emits `TransferValue`).
+    function _createRoot(address to, uint256 slot, uint40 flags, uint256 value) internal returns (uint256 id) {
+        id = ++_s().lastTokenId;
+        _makeToken(id, to, flags, slot, 0, 0, value);
+    }
+
+    /// @dev Writes token `id` (its id already counted in `lastTokenId`) for `to`, holding `value`: each of its two
+    ///      slots once. The caller moves the value out of its source, or mints it, and emits `TransferValue`.
+    ///      `value` is at most its source's value or a face checked to fit 128 bits; `parent` and `slot` are ids,
+    ///      which fit 48 bits (`lastTokenId`, `lastSlot`).
+    function _makeToken(
+        uint256 id,
+        address to,
+        uint40 flags,
+        uint256 slot,
+        uint256 parent,
+        uint256 depth,
+        uint256 value
+    ) internal {
         ReceivableTokenStorage storage $ = _s();
-        id = ++$.lastTokenId;
-        $.cores[id] = TokenCore(to, uint48(slot), false, flags);
-        $.values[id] = TokenValue(0, uint48(parent), depth.toUint16(), uint48(slot));
+        // `TokenCore(to, slot, false, flags)` in one SSTORE (the compiler stores this literal member by member):
+        // `TokenCore`'s released layout puts the owner in bits 0-159, the slot in 160-207, `frozen` in 208-215
+        // and the epoch in 216-255.
+        TokenCore storage core = $.cores[id];
+        uint256 packed = uint256(uint160(to)) | (uint256(uint48(slot)) << 160) | (uint256(flags) << 216);
+        assembly ("memory-safe") {
+            sstore(core.slot, packed)
+        }
+        $.values[id] = TokenValue(uint128(value), uint48(parent), depth.toUint16(), uint48(slot));
         unchecked {
             $.balances[to] += 1;
         }
@@ -297,29 +336,40 @@ abstract contract ReceivableTokenBase is IReceivableTokenBase, ReentrancyGuardTr
     ///      are not paused and the obligor's compliance policy (trade background, depth); a desk move checks
     ///      the depth; a check without `CHECK_PARTIES` (enforcement, a court order) checks the receiver only.
     ///      `depth` is the new piece's, 0 when no piece is made.
-    function _checkParties(TokenCore memory c, address to, uint256 policy, uint256 depth) internal view {
+    ///      A desk's move (`CHECK_PARTIES` without `CHECK_OPEN`) asks the caller's DESK role in the same call
+    ///      (`checkDeskCall`); the desk entry points leave their role check to it. `h` is the slot's head.
+    function _checkParties(TokenCore memory c, SlotHead memory h, address to, uint256 policy, uint256 depth)
+        internal
+        view
+    {
         if (policy & CHECK_PARTIES == 0) {
             participants.checkHolders(to, to);
-            return;
+        } else if (policy & CHECK_OPEN != 0) {
+            participants.checkMove(c.owner, to, h.obligor, depth);
+        } else if (!participants.checkDeskCall(msg.sender, c.owner, to, h.obligor, depth)) {
+            revert NotAuthorized(msg.sender);
         }
-        address obligor = _s().heads[c.slot].obligor;
-        if (policy & CHECK_OPEN != 0) participants.checkMove(c.owner, to, obligor, depth);
-        else participants.checkDeskMove(c.owner, to, obligor, depth);
     }
 
-    function _checkPolicy(uint256 tokenId, TokenCore memory c, uint256 value, uint256 policy) internal view {
-        ReceivableTokenStorage storage $ = _s();
+    /// @dev The slot's head, read once per operation; not read (zero) when `policy` needs none of it.
+    function _head(uint256 slot, uint256 policy) internal view returns (SlotHead memory h) {
+        if (policy & (CHECK_PARTIES | CHECK_LIVE | CHECK_UNIT) != 0) h = _s().heads[slot];
+    }
+
+    /// @dev `h` is the slot's head (`_head(c.slot, policy)`).
+    function _checkPolicy(uint256 tokenId, TokenCore memory c, SlotHead memory h, uint256 value, uint256 policy)
+        internal
+        view
+    {
         if (policy & CHECK_FROZEN != 0) {
             if (c.frozen) _checkFrozen(tokenId, c, value);
             if (c.epoch & LOCKED != 0) _revertPending(tokenId);
         }
         if (policy & CHECK_LIVE != 0) {
-            uint256 maturity = $.heads[c.slot].maturity;
-            if (block.timestamp >= maturity) revert ObligationMatured(c.slot, maturity);
+            if (block.timestamp >= h.maturity) revert ObligationMatured(c.slot, h.maturity);
         }
         if (policy & CHECK_UNIT != 0) {
-            uint256 unit = $.heads[c.slot].minUnit;
-            if (value == 0 || value % unit != 0) revert NotMultipleOfMinUnit(value, unit);
+            if (value == 0 || value % h.minUnit != 0) revert NotMultipleOfMinUnit(value, h.minUnit);
         }
     }
 
@@ -327,10 +377,13 @@ abstract contract ReceivableTokenBase is IReceivableTokenBase, ReentrancyGuardTr
     ///      `ERC7943InsufficientUnfrozenBalance` when moving `value` out of it (0: the whole token) would leave less
     ///      than its frozen value. Only flagged pieces come here, so unfrozen ones pay no extra read.
     function _checkFrozen(uint256 tokenId, TokenCore memory c, uint256 value) internal view {
-        ReceivableTokenStorage storage $ = _s();
-        uint256 frozenValue = $.frozenValues[tokenId];
+        _checkFrozenAt(tokenId, c, value, _s().values[tokenId].value);
+    }
+
+    /// @dev `_checkFrozen` against `balance`, the piece's value at this point of the operation.
+    function _checkFrozenAt(uint256 tokenId, TokenCore memory c, uint256 value, uint256 balance) internal view {
+        uint256 frozenValue = _s().frozenValues[tokenId];
         if (frozenValue == 0) revert TokenFrozen(tokenId);
-        uint256 balance = $.values[tokenId].value;
         uint256 amount = value == 0 ? balance : value;
         // More than the balance fails as `InsufficientBalance` where the value moves.
         if (amount <= balance && balance - amount < frozenValue) {
