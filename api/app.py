@@ -231,6 +231,8 @@ def create_app(
         workers=api_settings.operation_workers,
         lease_seconds=api_settings.operation_lease_seconds,
         poll_seconds=api_settings.operation_poll_seconds,
+        mode=api_settings.runner,
+        runner_lease=Lease(ctx.engine, f"operation-runner:{ctx.indexer.chain_id}"),
     )
 
     @asynccontextmanager

@@ -70,9 +70,21 @@ def _params(dependant: Dependant) -> tuple[list[Any], list[Any], list[Any]]:
     return path, query, header
 
 
+_PARAMS_ATTR = "_tierchain_declared_params"
+
+
+def _route_params(route: APIRoute) -> tuple[list[Any], list[Any], list[Any]]:
+    """The route's declared parameters, gathered once and kept on the route."""
+    found: tuple[list[Any], list[Any], list[Any]] | None = getattr(route, _PARAMS_ATTR, None)
+    if found is None:
+        found = _params(route.dependant)
+        setattr(route, _PARAMS_ATTR, found)
+    return found
+
+
 async def is_valid(route: APIRoute, path_params: dict[str, Any], scope: Scope, body: bytes) -> bool:
     """Whether the route's declared parameters and body accept this request."""
-    path_fields, query_fields, header_fields = _params(route.dependant)
+    path_fields, query_fields, header_fields = _route_params(route)
     query = QueryParams(scope.get("query_string", b"").decode("latin-1"))
     if set(query) - {f.alias for f in query_fields}:
         return False  # unknown query parameters are refused (`api.deps.reject_unknown_query`)

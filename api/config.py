@@ -149,6 +149,15 @@ class ApiSettings(BaseSettings):
             "runs none (another process over the same database does)"
         ),
     )
+    runner: Literal["all", "one", "none"] = Field(
+        default="all",
+        description=(
+            "which processes over the database run writes sent with `Prefer: respond-async`: `all` (every "
+            "worker, each with `operation_workers` threads), `one` (only the worker holding the database "
+            "lease `operation-runner`; another takes over when it stops), `none` (this process only "
+            "accepts them; another deployment over the same database runs them)"
+        ),
+    )
     operation_lease_seconds: float = Field(
         default=60,
         gt=0,

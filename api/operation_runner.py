@@ -1,14 +1,16 @@
 """`OperationRunner`: performs the operations `api.async_writes.AsyncWrites` stores, on a thread pool.
 
-It takes an operation's lease (`api.operations.claim`), then replays the stored request through the
-app below that middleware, so the route that runs is exactly the synchronous one. The replay is
+A dispatcher thread takes the leases of as many runnable operations as it has idle threads, in one
+statement (`api.operations.claim_batch`): accepting an operation only wakes it. Each thread replays
+the stored request through the app below that middleware, so the route that runs is exactly the
+synchronous one. The replay is
 authenticated by the ASGI scope itself (`PRINCIPAL_SCOPE_KEY` holds the principal rebuilt from the
 operation): the scope is built in this process and no header or body from the network can set it.
 It carries the caller's `Idempotency-Key`, or `op:<id>` without one, so a replay after a crash finds
 the transaction the journal signed the first time instead of signing another. While it runs, the
-journal tells the operation's transaction hashes (`sent`, then `mined`). On startup, and every poll
-period after, the runner takes up operations left queued, or active under a lease that expired (a
-process that died), and renews the leases of those it runs.
+journal tells the operation's transaction hashes (`sent`, then `mined`). On startup, whenever a thread
+is free and at least every poll period, the runner takes up operations left queued, or active under a
+lease that expired (a process that died), and renews the leases of those it runs.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import asyncio
 import json
 import logging
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -27,6 +30,7 @@ from starlette.types import ASGIApp, Message, Scope
 
 from api import operations as store
 from api.config import AppContext
+from api.dblocks import Lease
 from api.errors import ApiError, Forbidden, Unauthorized, problem
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.limits import BODY_SCOPE_KEY
@@ -52,18 +56,35 @@ ExceptionHandler = Callable[[Request, Exception], Awaitable[Any]]
 
 
 class OperationRunner:
-    """Performs stored operations on a thread pool, each under a lease (see the module docstring)."""
+    """Performs stored operations on a thread pool, each under a lease (see the module docstring).
 
-    def __init__(self, ctx: AppContext, *, workers: int, lease_seconds: float, poll_seconds: float) -> None:
+    `mode` says whether this process runs operations at all: `all` (every process does), `one` (only
+    the process holding the database lease `operation-runner`; another takes over if it dies), or
+    `none` (it accepts operations and leaves them to the processes that run them)."""
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        *,
+        workers: int,
+        lease_seconds: float,
+        poll_seconds: float,
+        mode: str = "all",
+        runner_lease: Lease | None = None,
+    ) -> None:
         self.ctx = ctx
-        self.workers = workers
+        self.workers = workers if mode != "none" else 0
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
+        self.mode = mode
+        self._runner_lease = runner_lease
+        self._lease_checked = 0.0
         self._inner: ASGIApp | None = None
         self._app: Any = None
         self._pool: ThreadPoolExecutor | None = None
         self._poller: threading.Thread | None = None
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._lock = threading.Lock()
         self._mine: dict[str, OpState] = {}  # taken or waiting for a thread, with its progress
 
@@ -82,44 +103,74 @@ class OperationRunner:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._poller is not None:
             self._poller.join(timeout=10)
             self._poller = None
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        if self._runner_lease is not None:
+            self._runner_lease.release()
 
     def submit(self, op_id: str) -> None:
-        """Run `op_id` soon; without a running pool it stays queued until one starts."""
-        pool = self._pool
-        if pool is None:
-            return
-        with self._lock:
-            if op_id in self._mine:
-                return
-            self._mine[op_id] = OpState.QUEUED
-        try:
-            pool.submit(self._run, op_id)
-        except RuntimeError:  # shutting down: the operation stays queued for the next start
-            with self._lock:
-                self._mine.pop(op_id, None)
+        """An operation was stored: wake the dispatcher, which claims it with others in one statement.
+        Costs the accepting request nothing more (no database work, no thread)."""
+        if self._pool is not None:
+            self._wake.set()
 
     # ------------------------------------------------------------------------------ the poller
 
-    def _poll(self) -> None:
-        while True:
+    def _runs_here(self) -> bool:
+        """Whether this process runs operations now (`one`: while it holds the runner lease, checked
+        at most once a poll period, since checking a held PostgreSQL lock costs a query)."""
+        lease = self._runner_lease
+        if self.mode != "one" or lease is None:
+            return True
+        now = time.monotonic()
+        if lease.held and now - self._lease_checked < self.poll_seconds:
+            return True
+        self._lease_checked = now
+        return lease.acquire()
+
+    def _dispatch(self) -> int:
+        """Claim as many runnable operations as there are idle threads, in one statement; hand them out."""
+        pool = self._pool
+        if pool is None or not self._runs_here():
+            return 0
+        with self._lock:
+            free = self.workers - len(self._mine)
+        rows = store.claim_batch(self.ctx.engine, free, self.lease_seconds)
+        for row in rows:
+            with self._lock:
+                self._mine[row.op_id] = OpState.RUNNING
             try:
-                for op_id in store.runnable(self.ctx.engine, limit=self.workers * 4):
-                    self.submit(op_id)
+                pool.submit(self._run_claimed, row)
+            except RuntimeError:  # shutting down: the lease expires and the operation is taken again
                 with self._lock:
-                    active = [op for op, state in self._mine.items() if state in ACTIVE_STATES]
-                store.renew(self.ctx.engine, active, self.lease_seconds)
-                for op_id in active:
-                    self._track(op_id)
+                    self._mine.pop(row.op_id, None)
+        return len(rows)
+
+    def _poll(self) -> None:
+        last_round = 0.0
+        while not self._stop.is_set():
+            self._wake.clear()  # a wake-up from here on (an accepted operation, a free thread) counts
+            try:
+                claimed = self._dispatch()
+                now = time.monotonic()
+                if now - last_round >= self.poll_seconds:
+                    last_round = now
+                    with self._lock:
+                        active = [op for op, state in self._mine.items() if state in ACTIVE_STATES]
+                    store.renew(self.ctx.engine, active, self.lease_seconds)
+                    for op_id in active:
+                        self._track(op_id)
             except Exception as exc:  # a failed round is retried next period
                 log.warning("operations poll failed error=%s", exc)
-            if self._stop.wait(self.poll_seconds):
-                return
+                claimed = 0
+            if claimed:
+                continue  # more may wait: claim again while threads are idle
+            self._wake.wait(self.poll_seconds)
 
     def _journal_hashes(self, ledger_key: str) -> tuple[list[str], bool]:
         """Hashes journaled under the operation's key (or keys derived from it); whether all are mined."""
@@ -148,14 +199,10 @@ class OperationRunner:
 
     # ------------------------------------------------------------------------------ one operation
 
-    def _run(self, op_id: str) -> None:
+    def _run_claimed(self, row: Any) -> None:
+        """Run an operation whose lease this process took (`store.claim_batch`)."""
+        op_id = row.op_id
         try:
-            if not store.claim(self.ctx.engine, op_id, self.lease_seconds):
-                return  # another process took it, or it is finished
-            with self._lock:
-                self._mine[op_id] = OpState.RUNNING
-            row = store.get(self.ctx.engine, op_id)
-            assert row is not None
             log.info("operation running id=%s attempt=%d", op_id, row.attempts)
             status_code, body = self._perform(row)
             hashes, _mined = self._journal_hashes(_ledger_key(row))
@@ -168,6 +215,7 @@ class OperationRunner:
         finally:
             with self._lock:
                 self._mine.pop(op_id, None)
+            self._wake.set()  # a thread is free: claim the next
 
     def _perform(self, row: Any) -> tuple[int, Any]:
         """Replay the request as its principal; returns the answer's status and JSON body."""

@@ -25,6 +25,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from types import SimpleNamespace
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -36,6 +37,7 @@ from api.errors import IdempotencyKeyReused
 from api.tables import operations
 
 PREFER_ASYNC = "respond-async"
+_INSERT = insert(operations)
 
 
 class OpState(StrEnum):
@@ -101,7 +103,8 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
-def to_model(row: Row[Any]) -> Operation:
+def to_model(row: Any) -> Operation:
+    """An operation from its row (or the values just inserted as one)."""
     path = row.path + (f"?{row.query}" if row.query else "")
     created, updated = _aware(row.created_at), _aware(row.updated_at)
     assert created is not None and updated is not None
@@ -136,40 +139,39 @@ def create(
     headers: dict[str, str],
     body: bytes,
     idempotency_key: str | None,
-) -> tuple[Row[Any], bool]:
+) -> tuple[Any, bool]:
     """Store a queued operation; returns (its row, whether it is new). The same `Idempotency-Key` on the
     same request gives the operation it created first; on another request, `IdempotencyKeyReused`."""
     digest = hashlib.sha256(body).hexdigest()
     now = _now()
-    op_id = new_id()
+    values: dict[str, Any] = {
+        "op_id": new_id(),
+        "principal": principal,
+        "via": via,
+        "key_id": key_id,
+        "scopes": sorted(scopes),
+        "method": method,
+        "path": path,
+        "query": query,
+        "headers": headers,
+        "body": body,
+        "body_hash": digest,
+        "idempotency_key": idempotency_key,
+        "state": OpState.QUEUED.value,
+        "attempts": 0,
+        "lease_until": None,
+        "tx_hashes": [],
+        "status_code": None,
+        "result": None,
+        "error": None,
+        "created_at": now,
+        "updated_at": now,
+        "finished_at": None,
+    }
     try:
         with engine.begin() as conn:
-            conn.execute(
-                insert(operations).values(
-                    op_id=op_id,
-                    principal=principal,
-                    via=via,
-                    key_id=key_id,
-                    scopes=sorted(scopes),
-                    method=method,
-                    path=path,
-                    query=query,
-                    headers=headers,
-                    body=body,
-                    body_hash=digest,
-                    idempotency_key=idempotency_key,
-                    state=OpState.QUEUED.value,
-                    attempts=0,
-                    lease_until=None,
-                    tx_hashes=[],
-                    status_code=None,
-                    result=None,
-                    error=None,
-                    created_at=now,
-                    updated_at=now,
-                    finished_at=None,
-                )
-            )
+            # The values as parameters, not in the statement: its compiled form is cached.
+            conn.execute(_INSERT, values)
     except IntegrityError:
         if idempotency_key is None:
             raise
@@ -183,9 +185,8 @@ def create(
                 field="Idempotency-Key",
             ) from None
         return earlier, False
-    row = get(engine, op_id)
-    assert row is not None
-    return row, True
+    # What was inserted is the row: no second read before the 202.
+    return SimpleNamespace(**values), True
 
 
 def get(engine: Engine, op_id: str) -> Row[Any] | None:
@@ -236,6 +237,39 @@ def claim(engine: Engine, op_id: str, lease_seconds: float) -> bool:
             )
         )
     return taken.rowcount == 1
+
+
+def _runnable_now(now: datetime) -> Any:
+    o = operations.c
+    return or_(
+        o.state == OpState.QUEUED.value,
+        and_(o.state.in_([s.value for s in ACTIVE_STATES]), o.lease_until < now),
+    )
+
+
+def claim_batch(engine: Engine, limit: int, lease_seconds: float) -> list[Any]:
+    """Take the leases of up to `limit` runnable operations (oldest first) in one statement; their rows.
+
+    The condition is checked again on each row the statement updates, so two processes claiming at
+    once never take the same operation."""
+    if limit <= 0:
+        return []
+    now = _now()
+    o = operations.c
+    oldest = select(o.op_id).where(_runnable_now(now)).order_by(o.op_id).limit(limit)
+    with engine.begin() as conn:
+        rows = conn.execute(
+            update(operations)
+            .where(o.op_id.in_(oldest), _runnable_now(now))
+            .values(
+                state=OpState.RUNNING.value,
+                lease_until=now + timedelta(seconds=lease_seconds),
+                attempts=o.attempts + 1,
+                updated_at=now,
+            )
+            .returning(*operations.c)
+        ).all()
+    return sorted(rows, key=lambda r: str(r.op_id))
 
 
 def runnable(engine: Engine, limit: int) -> list[str]:

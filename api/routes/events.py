@@ -8,7 +8,9 @@ after the last event it received. Financing requests' events (opened, offer made
 withdrawn, closed, expired) come in the same stream, after the chain event that was last when they
 happened, with the id `N:M` (chain event N, request event M); they show to the request's holder, to
 the banks it asks while it is open (and to the bank whose offer was accepted), and to regulators and
-the operator. Comment lines (`: heartbeat`) keep idle connections open; `limit`
+the operator. The state changes of writes sent with `Prefer: respond-async` come as `operation`
+events, to the operation's sender and to regulators and the operator (`api.operation_events`). Comment
+lines (`: heartbeat`) keep idle connections open; `limit`
 and `max_seconds` bound a stream (tests, batch consumers).
 """
 
@@ -32,6 +34,8 @@ from api.access import ledger_now
 from api.config import AppContext
 from api.deps import ContextDep, CurrentParticipant
 from api.errors import Unprocessable
+from api.operation_events import OperationFeed
+from api.operation_events import message as operation_message
 from api.routes.financing import can_see_request, settle_requests
 from api.schemas import MAX_ID, PROBLEM_RESPONSES
 from api.security import Principal
@@ -204,6 +208,14 @@ def _next_events(
         return [item for _, item in merged], position
 
 
+def _poll(
+    ctx: AppContext, caller: Principal, after: Position, feed: OperationFeed
+) -> tuple[list[Event | RequestEvent], Position, list[dict[str, Any]]]:
+    """One round of the stream: the ledger events after `after`, and the caller's operation changes."""
+    events, position = _next_events(ctx, caller, after)
+    return events, position, feed.changes(ctx.engine)
+
+
 def _message(event: Event | RequestEvent) -> str:
     if isinstance(event, RequestEvent):
         body = {"id": event.id, "name": event.name, "contract": None, "args": event.args}
@@ -231,11 +243,13 @@ async def _stream(
 ) -> AsyncIterator[str]:
     started = last_beat = time.monotonic()
     sent = 0
+    feed = OperationFeed(caller)
     yield f"retry: {int(POLL_SECONDS * 4000)}\n\n"
     while True:
-        events, after = await run_in_threadpool(_next_events, ctx, caller, after)
-        for event in events:
-            yield _message(event)
+        events, after, changes = await run_in_threadpool(_poll, ctx, caller, after, feed)
+        messages = [_message(event) for event in events] + [operation_message(c) for c in changes]
+        for text in messages:
+            yield text
             sent += 1
             if limit is not None and sent >= limit:
                 return
@@ -245,7 +259,7 @@ async def _stream(
         if now - last_beat >= heartbeat:
             yield ": heartbeat\n\n"
             last_beat = now
-        if not events:
+        if not messages:
             await asyncio.sleep(min(POLL_SECONDS, max(0.0, max_seconds - (now - started))))
 
 

@@ -17,8 +17,10 @@ DRAIN_KEYS = {
     "operations_done",
     "operations_failed",
     "operations_unfinished",
-    "seconds_until_all_ended",
+    "seconds_first_accepted_to_last_done",
     "executed_per_second",
+    "accepted_per_second",
+    "executed_vs_ledger_raw",
 }
 PHASE_KEYS = {
     "endpoint",
@@ -40,8 +42,10 @@ PHASE_KEYS = {
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (scripts/setup installs it)")
 def test_bench_api_reports_every_phase_against_the_anchor() -> None:
-    result = bench_api(seconds=1.0, concurrency=4, workers=(1,))
+    result = bench_api(seconds=1.0, concurrency=4, workers=(1,), raw_seconds=1.0)
     assert result["concurrency"] == 4 and result["mining"] == "automine"
+    raw = result["ledger_raw"]
+    assert raw["mined_per_second"] > 0 and raw["reverted"] == 0 and raw["rejected"] == 0, raw
     (entry,) = result["rounds"]
     assert entry["workers"] == 1
     for name in ("health", "read", "split", "async_split"):
@@ -54,7 +58,9 @@ def test_bench_api_reports_every_phase_against_the_anchor() -> None:
     drained = entry["async_split"]
     assert drained["operations_unfinished"] == 0 and drained["operations_failed"] == 0, drained
     assert drained["operations_done"] >= drained["requests"]  # every 202 ran
-    assert len(summary_lines(result)) == 6
+    assert drained["accepted_per_second"] == drained["requests_per_second"]
+    assert drained["executed_per_second"] > 0 and drained["executed_vs_ledger_raw"] > 0
+    assert len(summary_lines(result)) == 7
 
 
 def test_the_script_cycles_requests_and_the_summary_is_parsed() -> None:

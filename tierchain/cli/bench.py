@@ -156,10 +156,15 @@ def bench_api_cmd(
     seconds: Annotated[float, typer.Option(help="seconds per phase")] = 10.0,
     concurrency: Annotated[int, typer.Option(help="wrk connections (and holders)", min=2)] = 32,
     workers: Annotated[str, typer.Option(help="API worker counts to measure, e.g. 1,2")] = "1,2",
+    raw_seconds: Annotated[
+        float, typer.Option(help="seconds of the ledger's raw throughput phase (the ceiling)")
+    ] = 5.0,
     as_json: JsonOpt = False,
 ) -> None:
     """The API under wrk on a fresh anvil, beside a bare FastAPI endpoint (the anchor) in the same run:
-    health, a cached token read and custodial splits, for each worker count; req/s and x anchor."""
+    health, a cached token read and custodial splits, for each worker count; req/s and x anchor. Writes
+    sent with `Prefer: respond-async`: accepted/s, executed (mined and indexed)/s, and their ratio to
+    the ledger's raw throughput measured on the same chain first."""
     from tierchain.bench.api import bench_api, summary_lines  # the API is imported only for this command
 
     try:
@@ -169,7 +174,7 @@ def bench_api_cmd(
         raise typer.BadParameter(wrong, param_hint="--workers") from None
     phases = 4 * len(counts)
     with timed_bar(f"loading the API for {phases} x {seconds:g} s (setup first)", phases * seconds):
-        result = bench_api(seconds=seconds, concurrency=concurrency, workers=counts)
+        result = bench_api(seconds=seconds, concurrency=concurrency, workers=counts, raw_seconds=raw_seconds)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return
