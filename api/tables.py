@@ -200,6 +200,7 @@ operations = Table(
     Column("finished_at", DateTime(timezone=True), nullable=True),
     Index("ix_operations_principal_created", "principal", "created_at"),
     Index("ix_operations_state", "state"),
+    Index("ix_operations_updated", "updated_at", "op_id"),  # the event streams' reads of changes
     Index("ux_operations_principal_key", "principal", "idempotency_key", unique=True),
 )
 
