@@ -50,7 +50,7 @@ def test_operation_state_changes_reach_the_sender_and_the_regulator_only(
     threads = [threading.Thread(target=listen, args=item) for item in watchers.items()]
     for thread in threads:
         thread.start()
-    time.sleep(1.0)  # the streams are open
+    time.sleep(2.0)  # the streams are open
 
     # no runner in this app: the test moves the operation as a runner would, and fails it
     body = {"pieces": [{"to": tier2.address, "value": 100_00}]}
@@ -69,14 +69,25 @@ def test_operation_state_changes_reach_the_sender_and_the_regulator_only(
     for thread in threads:
         thread.join(timeout=STREAM_SECONDS + 30)
 
+    # The stream polls the table (every 0.25 s): on a loaded machine a state held for less than a
+    # poll may pass untold; the states told are in order, once each, and the final one always is.
     mine = [e for e in _operation_events(streams["tier1"]) if e["id"] == op_id]
-    assert [e["state"] for e in mine] == ["queued", "running", "failed"]
+    assert _in_order([e["state"] for e in mine])
     assert mine[-1]["error"] == problem and mine[-1]["status_code"] == 409
     assert mine[0]["principal"] == tier1.address
     for overseer in ("regulator", "operator"):
-        assert [e["state"] for e in _operation_events(streams[overseer]) if e["id"] == op_id] == [
-            "queued",
-            "running",
-            "failed",
-        ]
+        told = [e["state"] for e in _operation_events(streams[overseer]) if e["id"] == op_id]
+        assert _in_order(told), told
     assert _operation_events(streams["tier2"]) == []  # the receiver is not the sender
+
+
+def _in_order(states: list[str]) -> bool:
+    """Told states: a subsequence of queued → running → failed, each once, ending failed."""
+    lifecycle = ["queued", "running", "failed"]
+    positions = [lifecycle.index(s) for s in states if s in lifecycle]
+    return (
+        len(positions) == len(states)
+        and positions == sorted(set(positions))
+        and bool(states)
+        and states[-1] == "failed"
+    )
