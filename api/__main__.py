@@ -58,6 +58,10 @@ def serve(settings: Settings, api_settings: ApiSettings | None = None, *, worker
         host=api_settings.host,
         port=api_settings.port,
         log_level=log_level,
+        # A worker builds its app before it answers the supervisor's health check (migrations wait on
+        # one lock across workers); uvicorn's 5 s default killed and restarted workers over and over
+        # on a loaded host.
+        timeout_worker_healthcheck=60,
     )
 
 
