@@ -6,6 +6,12 @@ message, to the address the node claims and that address is an active ORACLE on-
 that signs other data, answers garbage, or is down simply contributes nothing; M good answers
 still make a quorum.
 
+The phases overlap: the documents go to the nodes in chunks of ``request_chunk``, in order, a
+few chunks at a time, and each chunk is decided, saved and its signed documents broadcast as
+soon as every node has answered it, while the nodes work on the next chunks. Receipts are
+confirmed as the submission backpressure asks and once more at the end, under the shared
+receipt timeout.
+
 Every step is written to the store before acting on it (pending -> signed -> submitted ->
 attested, or refused / no_quorum), and each ``attest`` transaction is sent under the idempotency
 key ``attest:<fingerprint>``, so the transaction journal signs it once even across restarts.
@@ -21,7 +27,7 @@ refused that no quorum can ever form, and carries their reasons.
 import logging
 import time as clock
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -119,6 +125,7 @@ class Aggregator:
         request_chunk: int = 250,
         submit_chunk: int = 250,
         max_in_flight_chunks: int = 4,
+        collecting_chunks: int = 2,
         deadline_seconds: int = DEFAULT_DEADLINE_SECONDS,
         on_submitted: Callable[[list[str]], None] | None = None,
     ) -> None:
@@ -135,6 +142,10 @@ class Aggregator:
         self.request_chunk = request_chunk
         self.submit_chunk = submit_chunk
         self.max_in_flight_chunks = max(1, max_in_flight_chunks)
+        # Request chunks the nodes work on at once. Few, so that the first chunk is answered early
+        # and its submission overlaps the nodes' work on the next ones; the nodes' work itself
+        # does not go faster for more of it at once.
+        self.collecting_chunks = max(1, collecting_chunks)
         self.deadline_seconds = deadline_seconds
         # Called with the fingerprints of each chunk right after it is broadcast and before the
         # store learns the hashes: the most awkward moment to die, which tests use to simulate it.
@@ -180,10 +191,19 @@ class Aggregator:
         ]
 
     def run(self) -> BatchReport:
-        """Resume everything open: reconcile submitted, collect for pending, submit signed."""
+        """Resume everything open: reconcile submitted, submit signed, collect for pending.
+
+        Documents left signed by an earlier run are submitted first; then each request chunk is
+        submitted as soon as it is collected, while the nodes answer the next ones. What is still
+        unconfirmed at the end is reconciled once more.
+        """
         self._reconcile(self.store.by_status("submitted"))
-        self._collect(self.store.by_status("pending", "no_quorum"))
-        self._submit(self.store.by_status("signed"))
+        in_flight: list[list[BatchItem]] = []
+        self._submit(self.store.by_status("signed"), in_flight)
+        self._collect(
+            self.store.by_status("pending", "no_quorum"),
+            lambda chunk: self._submit([i for i in chunk if i.status == "signed"], in_flight),
+        )
         self._reconcile(self.store.by_status("submitted"))
         return self.report()
 
@@ -216,7 +236,16 @@ class Aggregator:
             signed.document, seller.address, buyer_address, deadline, fingerprint=item.fingerprint
         )
 
-    def _collect(self, items: list[BatchItem]) -> None:
+    def _collect(
+        self,
+        items: list[BatchItem],
+        on_chunk: Callable[[list[BatchItem]], None] | None = None,
+    ) -> None:
+        """Ask every node for signatures, chunk by chunk; each chunk is decided and saved in order.
+
+        ``on_chunk`` gets each chunk right after it is saved (the pipeline submits it there) while
+        the nodes already work on the following chunks.
+        """
         if not items:
             return
         now = self._chain_time()
@@ -231,33 +260,59 @@ class Aggregator:
         by_deadline: dict[int, list[BatchItem]] = {}
         for item in items:
             by_deadline.setdefault(item.message.deadline if item.message else deadline, []).append(item)
-        jobs = [
-            (client, group[start : start + self.request_chunk], group_deadline)
+        chunks = [
+            (group[start : start + self.request_chunk], group_deadline)
             for group_deadline, group in by_deadline.items()
             for start in range(0, len(group), self.request_chunk)
-            for client in self.clients
         ]
-        answered: dict[str, set[str]] = {item.fingerprint: set() for item in items}
-        with ThreadPoolExecutor(max_workers=min(32, len(jobs))) as pool:
-            futures = {
-                pool.submit(client.sign, [i.document for i in chunk], chunk_deadline): (client, chunk)
-                for client, chunk, chunk_deadline in jobs
-            }
-            for future in as_completed(futures):
-                client, chunk = futures[future]
-                try:
-                    answers = future.result()
-                except NodeRequestError as exc:
-                    logger.warning(
-                        "node_unavailable url=%s documents=%d error=%s", client.url, len(chunk), exc
-                    )
-                    continue
-                for item, answer in zip(chunk, answers, strict=True):
-                    if self._take(item, answer, client.url):
-                        answered[item.fingerprint].add(client.url)
-        for item in items:
-            self._decide(item, len(answered[item.fingerprint]))
-        self.store.save_many(items)
+        # A node that failed a request (refused, timed out, answered nonsense) is not asked again for
+        # the rest of this run: a hung node costs one timeout per chunk in flight, not one per chunk.
+        # The others make the quorum; documents short of it stay pending for the next run.
+        failed: set[str] = set()
+
+        def ask(client: NodeClient, documents: list[dict[str, Any]], chunk_deadline: int) -> list[NodeAnswer]:
+            if client.url in failed:
+                raise NodeRequestError(f"{client.url}: failed earlier in this run, not asked again")
+            try:
+                return client.sign(documents, chunk_deadline)
+            except NodeRequestError:
+                failed.add(client.url)
+                raise
+
+        # One FIFO pool per node, ``collecting_chunks`` wide: each node gets the chunks in order, at
+        # most that many at a time, whatever the others do.
+        width = self.collecting_chunks
+        pools = {client.url: ThreadPoolExecutor(max_workers=width) for client in self.clients}
+        try:
+            futures = [
+                [
+                    (client, pools[client.url].submit(ask, client, [i.document for i in chunk], due))
+                    for client in self.clients
+                ]
+                for chunk, due in chunks
+            ]
+            for (chunk, _), chunk_futures in zip(chunks, futures, strict=True):
+                answered: dict[str, set[str]] = {item.fingerprint: set() for item in chunk}
+                for client, future in chunk_futures:
+                    try:
+                        answers = future.result()
+                    except NodeRequestError as exc:
+                        logger.warning(
+                            "node_unavailable url=%s documents=%d error=%s", client.url, len(chunk), exc
+                        )
+                        continue
+                    for item, answer in zip(chunk, answers, strict=True):
+                        if self._take(item, answer, client.url):
+                            answered[item.fingerprint].add(client.url)
+                for item in chunk:
+                    self._decide(item, len(answered[item.fingerprint]))
+                self.store.save_many(chunk)
+                if on_chunk is not None:
+                    on_chunk(chunk)
+        finally:
+            # On a failure, chunks not yet sent to the nodes are dropped; they stay pending.
+            for pool in pools.values():
+                pool.shutdown(wait=True, cancel_futures=True)
 
     def _take(self, item: BatchItem, answer: NodeAnswer, node: str) -> bool:
         """Record one node's answer if it is a valid signature or a refusal; False for anything else."""
@@ -336,7 +391,14 @@ class Aggregator:
         # estimate is taken on its largest signature set, with headroom for a cold oracle slot.
         return int(estimate * 3 // 2)
 
-    def _submit(self, items: list[BatchItem]) -> None:
+    def _submit(self, items: list[BatchItem], in_flight: list[list[BatchItem]]) -> None:
+        """Broadcast signed items in chunks; ``in_flight`` holds the chunks not yet confirmed.
+
+        ``in_flight`` is shared by every call of one run, so that the backpressure counts the
+        chunks of the whole pipeline, not those of one call.
+        """
+        if not items:
+            return
         now = self._chain_time()
         ready: list[BatchItem] = []
         settled: list[BatchItem] = []
@@ -350,7 +412,6 @@ class Aggregator:
             else:
                 ready.append(item)
         self.store.save_many(settled)
-        in_flight: list[list[BatchItem]] = []
         for start in range(0, len(ready), self.submit_chunk):
             if len(in_flight) >= self.max_in_flight_chunks:
                 # Backpressure: a node's mempool fed ten thousand transactions at once stalls (anvil

@@ -128,3 +128,39 @@ def test_restart_after_crash_attests_each_document_exactly_once(
     # Submitting the whole batch again changes nothing.
     assert restarted.submit(docs).counts == {"attested": 7}
     assert len(world.attested_events()) == 7
+
+
+def test_a_hung_node_is_asked_no_more_once_it_timed_out(
+    world: Any, start_node: Any, make_aggregator: Any, invoices: Any
+) -> None:
+    """A node that takes the connection and never answers costs the chunks in flight one timeout, not
+    one timeout per chunk: after its first failure it is not asked again in the run; the two others
+    make the quorum for every document."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    accepted: list[socket.socket] = []
+
+    def hold() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(conn)  # read nothing, answer nothing
+
+    threading.Thread(target=hold, daemon=True).start()
+    hung = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    try:
+        aggregator = make_aggregator([start_node(0).url, hung, start_node(2).url], request_chunk=1)
+        report = aggregator.submit(invoices(6))
+        assert report.counts == {"attested": 6}
+        # six chunks of one; the collecting window holds 2 chunks, so at most those were sent to it
+        assert 1 <= len(accepted) <= 2, len(accepted)
+    finally:
+        listener.close()
+        for conn in accepted:
+            conn.close()
