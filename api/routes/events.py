@@ -25,7 +25,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, func, or_
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
@@ -131,6 +131,15 @@ class Position:
 
     chain: int
     request: int = 0
+
+
+def _latest(ctx: AppContext) -> Position:
+    """The stream position after every event indexed and every request event recorded now."""
+    e = financing_request_events.c
+    with Session(ctx.engine) as session:
+        chain = session.exec(select(func.max(Event.id))).one()
+        request = session.connection().execute(core_select(func.max(e.seq))).scalar()
+    return Position(int(chain or 0), int(request or 0))
 
 
 def _request_events(
@@ -284,8 +293,19 @@ async def stream(
     limit: Annotated[int | None, Query(ge=1, le=100_000, description="end after this many events")] = None,
     max_seconds: Annotated[float, Query(gt=0, le=3600, description="end after this long")] = 3600,
     heartbeat: Annotated[float, Query(gt=0, le=300, description="seconds between heartbeats")] = 15,
+    from_now: Annotated[
+        bool,
+        Query(
+            description=(
+                "start after the latest event indexed now: only what happens from here on (a resume "
+                "with Last-Event-ID goes on from that id instead)"
+            )
+        ),
+    ] = False,
 ) -> StreamingResponse:
-    start = Position(after or 0)
+    if from_now and after is not None:
+        raise Unprocessable("give either from_now or after, not both", field="from_now")
+    start = await run_in_threadpool(_latest, ctx) if from_now else Position(after or 0)
     if last_event_id is not None:
         chain, _, request = last_event_id.partition(":")
         if (

@@ -55,3 +55,41 @@ def test_stream_resumes_after_last_event_id_and_shows_only_what_the_caller_may_s
     assert ": heartbeat" in beat.text
     bad = api.get("/v1/events/stream", headers={**tier3.headers, "Last-Event-ID": "abc"})
     assert bad.status_code == 422
+
+
+def test_a_stream_from_now_sends_only_what_happens_after_it_opened(
+    api: TestClient, parties: dict[str, Party], issue_obligation: Callable[..., dict[str, Any]]
+) -> None:
+    import threading
+    import time
+
+    root = issue_obligation()["token_id"]
+    tier1, tier2, regulator = parties["tier1"], parties["tier2"], parties["regulator"]
+    past = _events(api.get("/v1/events/stream", params={"max_seconds": 0.3}, headers=regulator.headers).text)
+    assert past  # the onboarding and the issuance
+
+    now = api.get(
+        "/v1/events/stream", params={"max_seconds": 0.3, "from_now": True}, headers=regulator.headers
+    )
+    assert now.status_code == 200 and _events(now.text) == []  # nothing new yet
+
+    got: dict[str, str] = {}
+
+    def listen() -> None:
+        answer = api.get(
+            "/v1/events/stream", params={"max_seconds": 4, "from_now": True}, headers=regulator.headers
+        )
+        got["text"] = answer.text
+
+    listener = threading.Thread(target=listen)
+    listener.start()
+    time.sleep(1.0)
+    split = {"pieces": [{"to": tier2.address, "value": 100_000_00}]}
+    assert api.post(f"/v1/tokens/{root}/split", json=split, headers=tier1.headers).status_code == 200
+    listener.join(timeout=30)
+    fresh = _events(got["text"])
+    assert fresh and all(e["id"] > past[-1]["id"] for e in fresh)
+    assert any(e["name"] == "TransferValue" for e in fresh)
+
+    both = api.get("/v1/events/stream", params={"from_now": True, "after": 1}, headers=regulator.headers)
+    assert both.status_code == 422 and "from_now" in both.text
