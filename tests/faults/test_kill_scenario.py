@@ -62,6 +62,7 @@ from oracles.signatures import sign_document
 from oracles.testing_pki import build_pki, write_trust_store
 from tests.api.test_workers import _worker_pids
 from tests.faults.consortium_net import CASH, System
+from tests.faults.report import executed_on_chain, print_table
 from tests.support.processes import PROJECT_ROOT
 
 pytestmark = pytest.mark.chain
@@ -509,36 +510,6 @@ def _kill(world: World, load: Workload, target: str, rng: random.Random, began: 
     return report
 
 
-def _executed(world: World, start: int, load: Workload) -> dict[str, Counter[Any]]:
-    """Each write's effect counted on chain by its events."""
-    client = world.system.client(world.root / "reader.sqlite")
-
-    def logs(contract: Any, event: str) -> list[Any]:
-        return list(getattr(contract.events, event)().get_logs(from_block=start, to_block="latest"))
-
-    fingerprints = {o["fingerprint"] for o in load.obligations}
-    proposals = {o["proposal"] for o in load.obligations}
-    roots = {o["root"] for o in load.obligations}
-    return {
-        "attest": Counter(
-            bytes(e.args.fingerprint)
-            for e in logs(client.trades, "DocumentAttested")
-            if bytes(e.args.fingerprint) in fingerprints
-        ),
-        "propose": Counter(
-            bytes(d) for e in logs(client.issuance, "ObligationProposed") for d in e.args.documents
-        ),
-        "confirm": Counter(
-            e.args.proposalId
-            for e in logs(client.issuance, "ObligationIssued")
-            if e.args.proposalId in proposals
-        ),
-        "split": Counter(
-            e.args._fromTokenId for e in logs(client.token, "TransferValue") if e.args._fromTokenId in roots
-        ),
-    }
-
-
 def test_kill_9_of_each_service_nothing_lost_nothing_twice(world: World) -> None:
     system = world.system
     client = system.client(world.root / "reader.sqlite")
@@ -594,7 +565,8 @@ def test_kill_9_of_each_service_nothing_lost_nothing_twice(world: World) -> None
         assert again.headers.get("Idempotent-Replayed") == "true", step.key
         replayed += 1
 
-    executed = _executed(world, start, load)
+    reader = world.system.client(world.root / "reader.sqlite")
+    executed = executed_on_chain(reader, start, load.obligations)
     keyed: dict[str, Callable[[dict[str, Any]], Any]] = {
         "attest": lambda o: o["fingerprint"],
         "propose": lambda o: o["fingerprint"],
@@ -628,17 +600,8 @@ def test_kill_9_of_each_service_nothing_lost_nothing_twice(world: World) -> None
             engine.dispose()
 
     total_obligations = len(load.obligations)
-    print(
-        f"\nscenario 3: kill -9 of each service (seed {SEED}; 2 s blocks, 2 API workers, {CLIENTS} clients)"
-    )
-    head_line = (
-        f"{'operation':<10}{'attempted':>10}{'acknowledged':>14}{'executed':>10}{'lost':>6}{'duplicated':>12}"
-    )
-    print(f"{head_line}{'retries':>9}")
-    for kind, attempted, acknowledged, done, lost, dup, retries in rows:
-        print(f"{kind:<10}{attempted:>10}{acknowledged:>14}{done:>10}{lost:>6}{dup:>12}{retries:>9}")
-    total = [sum(int(r[i]) for r in rows) for i in range(1, 7)]
-    print(f"{'total':<10}{total[0]:>10}{total[1]:>14}{total[2]:>10}{total[3]:>6}{total[4]:>12}{total[5]:>9}")
+    title = f"scenario 3: kill -9 of each service (seed {SEED}; 2 s blocks, 2 API workers, {CLIENTS} clients)"
+    print_table(title, rows, "retries")
     for k in kills:
         print(
             f"kill -9 {k.target} (pid {k.pid}) at {k.at:.1f} s, writes in flight {k.in_flight}, "

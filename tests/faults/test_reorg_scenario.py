@@ -45,7 +45,8 @@ from ledger.indexer.manifest import IndexedDeployment
 from ledger.indexer.source import RpcError, RpcSource
 from ledger.journal import TxJournal
 from tests.faults.consortium_net import CASH, System
-from tests.faults.test_rpc_failover_scenario import Ledger, Step, _executed, _one_obligation, _wait_for
+from tests.faults.report import executed_on_chain, print_table
+from tests.faults.test_rpc_failover_scenario import Ledger, Step, _one_obligation, _wait_for
 from tests.ledger.indexer.helpers import dump
 
 pytestmark = pytest.mark.chain
@@ -282,7 +283,7 @@ def test_reorgs_during_the_workload_nothing_lost_nothing_twice(
             ledger.rerun(step)
     view.sync()
 
-    executed = _executed(client, start, ledger)
+    executed = executed_on_chain(client, start, ledger.obligations)
     keyed: dict[str, Callable[[dict[str, Any]], Any]] = {
         "attest": lambda o: o["fingerprint"],
         "propose": lambda o: o["fingerprint"],
@@ -303,15 +304,11 @@ def test_reorgs_during_the_workload_nothing_lost_nothing_twice(
         rows.append((kind, len(steps), len(acked_steps), sum(counts), lost, duplicated, resent))
 
     deepest, block_time = system.network.confirmations + 2, system.net.block_time
-    print(f"\nscenario 2: reorgs of 1..{deepest} blocks ({block_time:g} s blocks, 1 worker)")
-    head = (
-        f"{'operation':<10}{'attempted':>10}{'acknowledged':>14}{'executed':>10}{'lost':>6}{'duplicated':>12}"
+    print_table(
+        f"scenario 2: reorgs of 1..{deepest} blocks ({block_time:g} s blocks, 1 worker)",
+        rows,
+        "dropped+resent",
     )
-    print(f"{head}{'dropped+resent':>16}")
-    for kind, attempted, acked, done, lost, dup, resent in rows:
-        print(f"{kind:<10}{attempted:>10}{acked:>14}{done:>10}{lost:>6}{dup:>12}{resent:>16}")
-    total = [sum(int(r[i]) for r in rows) for i in range(1, 7)]
-    print(f"{'total':<10}{total[0]:>10}{total[1]:>14}{total[2]:>10}{total[3]:>6}{total[4]:>12}{total[5]:>16}")
     for r in reorgs:
         print(
             f"reorg depth {r.depth}: {r.dropped_blocks} blocks dropped; acknowledged steps dropped "

@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +26,7 @@ from eth_utils.crypto import keccak
 from ledger.client import Attestation, DayCount, DocumentKind, Terms, TierchainClient
 from ledger.errors import ChainUnavailable, ReceiptTimeout
 from tests.faults.consortium_net import System
+from tests.faults.report import executed_on_chain, print_table
 
 pytestmark = pytest.mark.chain
 
@@ -153,37 +153,6 @@ def _wait_for(predicate: Callable[[], bool], what: str, timeout: float = 60.0) -
         time.sleep(0.1)
 
 
-def _executed(client: TierchainClient, start: int, ledger: Ledger) -> dict[str, Counter[Any]]:
-    """Each step's effect counted on chain by its events, keyed the way the workload can recognise it."""
-
-    def logs(contract: Any, event: str) -> list[Any]:
-        return list(getattr(contract.events, event)().get_logs(from_block=start, to_block="latest"))
-
-    roots = {o["root"] for o in ledger.obligations}
-    fingerprints = {o["fingerprint"] for o in ledger.obligations}
-    issued_proposals = {o["proposal"] for o in ledger.obligations}
-    return {
-        "attest": Counter(
-            bytes(e.args.fingerprint)
-            for e in logs(client.trades, "DocumentAttested")
-            if bytes(e.args.fingerprint) in fingerprints
-        ),
-        "propose": Counter(
-            bytes(d) for e in logs(client.issuance, "ObligationProposed") for d in e.args.documents
-        ),
-        "confirm": Counter(
-            e.args.proposalId
-            for e in logs(client.issuance, "ObligationIssued")
-            if e.args.proposalId in issued_proposals
-        ),
-        "split": Counter(
-            e.args._fromTokenId for e in logs(client.token, "TransferValue") if e.args._fromTokenId in roots
-        ),
-        "offer": Counter(e.args.tokenId for e in logs(client.financing, "OfferMade")),
-        "accept": Counter(e.args.tokenId for e in logs(client.financing, "Financed")),
-    }
-
-
 def test_each_rpc_url_dies_in_turn_nothing_lost_nothing_twice(
     system: System, tmp_path: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -220,7 +189,7 @@ def test_each_rpc_url_dies_in_turn_nothing_lost_nothing_twice(
     elapsed = time.monotonic() - began
     assert not errors, errors
 
-    executed = _executed(client, start, ledger)
+    executed = executed_on_chain(client, start, ledger.obligations)
     kinds = ["attest", "propose", "confirm", "split", "offer", "accept"]
     keyed = {
         "attest": lambda o: o["fingerprint"],
@@ -243,14 +212,7 @@ def test_each_rpc_url_dies_in_turn_nothing_lost_nothing_twice(
         after = [s.ended for s in ledger.steps if s.ok and s.ended > died]
         recovery.append((url, (min(after) - died) if after else float("nan")))
 
-    print("\nscenario 1: each RPC URL dies in turn (2 s blocks, 2 URLs, 2 workers)")
-    print(
-        f"{'operation':<10}{'attempted':>10}{'acknowledged':>14}{'executed':>10}{'lost':>6}{'duplicated':>12}"
-    )
-    for kind, attempted, acked, done, lost, dup in rows:
-        print(f"{kind:<10}{attempted:>10}{acked:>14}{done:>10}{lost:>6}{dup:>12}")
-    total = [sum(r[i] for r in rows) for i in range(1, 6)]
-    print(f"{'total':<10}{total[0]:>10}{total[1]:>14}{total[2]:>10}{total[3]:>6}{total[4]:>12}")
+    print_table("scenario 1: each RPC URL dies in turn (2 s blocks, 2 URLs, 2 workers)", rows)
     for (url, _died, _back), applied in zip(outages, faults, strict=True):
         print(f"faults applied by {url}: {applied}")
     for url, seconds in recovery:
