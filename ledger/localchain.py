@@ -358,6 +358,11 @@ class LocalChain:
     def mine(self, blocks: int = 1) -> None:
         self.rpc("anvil_mine", [hex(blocks)])
 
+    def pause_mining(self) -> None:
+        """No block at all until `set_mining` is called again (interval 0 turns automine off too): how a
+        fault run holds the chain still while it swaps a branch."""
+        self.rpc("evm_setIntervalMining", [0])
+
     def set_mining(self, interval_seconds: float | None) -> None:
         """Mine a block per transaction (None), or one every `interval_seconds` whether or not there is
         work (how a QBFT network seals blocks). Tests set a chain up on automine, then measure it on

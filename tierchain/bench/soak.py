@@ -598,7 +598,7 @@ class FaultSchedule:
                     snapshots[before] = snap
             if before - depth in snapshots:
                 with self.work.pause.exclusive():
-                    chain.rpc("evm_setIntervalMining", [0])  # no block while the branch is swapped
+                    chain.pause_mining()  # no block while the branch is swapped
                     try:
                         head = self._head()
                         if head - depth in snapshots:
