@@ -30,6 +30,7 @@ from ledger.localchain import LocalChain
 from ledger.rpc import make_web3
 from ledger.tx import TransactionManager
 from tests.support.policy import MECHANICS_POLICY
+from tierchain.bench.soak import consortium_client
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PROFILE = PROJECT_ROOT / "chain_config" / "local-consortium.toml"
@@ -113,15 +114,7 @@ class System:
 
     def client(self, journal: Path) -> TierchainClient:
         """A client of its own (transaction manager, nonces, journal) over every RPC URL of the network."""
-        manager = TransactionManager(
-            make_web3(self.network.rpc_urls, timeout=5.0),
-            self.network,
-            self.actors["admin"],
-            TxJournal(journal),
-            ErrorDecoder.from_artifacts(self.abis),
-            rpc_backoff=0.25,
-        )
-        return TierchainClient(manager, self.deployment, self.abis)
+        return consortium_client(self.network, self.actors["admin"], self.deployment, self.abis, journal)
 
 
 @pytest.fixture(scope="module")

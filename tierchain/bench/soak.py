@@ -143,15 +143,27 @@ class SoakSystem:
 
     def client(self, journal: Path) -> TierchainClient:
         """A client over every RPC URL (the proxies), with its own nonces and journal."""
-        manager = TransactionManager(
-            make_web3(self.net.network.rpc_urls, timeout=5.0),
-            self.net.network,
-            self.actors["admin"],
-            TxJournal(journal),
-            ErrorDecoder.from_artifacts(self.abis),
-            rpc_backoff=0.25,
-        )
-        return TierchainClient(manager, self.deployment, self.abis)
+        return consortium_client(self.net.network, self.actors["admin"], self.deployment, self.abis, journal)
+
+
+def consortium_client(
+    network: NetworkConfig,
+    admin: Signer,
+    deployment: Deployment,
+    abis: dict[str, list[dict[str, Any]]],
+    journal: Path,
+) -> TierchainClient:
+    """A client of its own (transaction manager, nonces, journal) over every RPC URL of `network`,
+    with short timeouts and backoff: a worker of a fault run."""
+    manager = TransactionManager(
+        make_web3(network.rpc_urls, timeout=5.0),
+        network,
+        admin,
+        TxJournal(journal),
+        ErrorDecoder.from_artifacts(abis),
+        rpc_backoff=0.25,
+    )
+    return TierchainClient(manager, deployment, abis)
 
 
 def deploy_soak_system(net: ConsortiumNet, project_root: Path, build_dir: Path, data_dir: Path) -> SoakSystem:
